@@ -1,0 +1,82 @@
+import type { Clock } from './clock.ts';
+import type { FetchFunction } from './discovery.ts';
+import { LatchkeyError } from './errors.ts';
+import { errorFromResponse } from './http-errors.ts';
+
+/**
+ * How the client proves who it is at the token endpoint (RFC 6749 §2.3.1):
+ * `basic` = HTTP Basic (client_secret_basic), `post` = id and secret in the body (client_secret_post).
+ * Public clients (no secret) send only `client_id` in the body (RFC 6749 §3.2.1).
+ */
+export type ClientAuthMethod = 'basic' | 'post';
+
+export interface ClientCredentials {
+  clientId: string;
+  clientSecret?: string;
+  /** Default `basic`, the method RFC 6749 §2.3.1 says every server must support. */
+  auth?: ClientAuthMethod;
+}
+
+/** A successful RFC 6749 §5.1 response. */
+export interface TokenResponse {
+  access_token: string;
+  token_type: string;
+  expires_in?: number;
+  scope?: string;
+  refresh_token?: string;
+}
+
+/** RFC 6749 §2.3.1: id and secret are each form-urlencoded before they are joined and base64-encoded. */
+export function basicAuthorization(clientId: string, clientSecret: string): string {
+  const encode = (value: string) => new URLSearchParams({ v: value }).toString().slice(2);
+  return `Basic ${btoa(`${encode(clientId)}:${encode(clientSecret)}`)}`;
+}
+
+export interface TokenRequest {
+  endpoint: string;
+  params: Record<string, string>;
+  client: ClientCredentials;
+  fetch: FetchFunction;
+  clock: Clock;
+}
+
+/** POSTs a grant to the token endpoint and returns the validated response, or throws LatchkeyError. */
+export async function requestToken({
+  endpoint,
+  params,
+  client,
+  fetch,
+  clock,
+}: TokenRequest): Promise<TokenResponse> {
+  const body = new URLSearchParams(params);
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-www-form-urlencoded',
+    accept: 'application/json',
+  };
+  if (client.clientSecret !== undefined && (client.auth ?? 'basic') === 'basic') {
+    headers.authorization = basicAuthorization(client.clientId, client.clientSecret);
+  } else {
+    body.set('client_id', client.clientId);
+    if (client.clientSecret !== undefined) body.set('client_secret', client.clientSecret);
+  }
+
+  let response: Response;
+  try {
+    response = await fetch(endpoint, { method: 'POST', headers, body });
+  } catch (cause) {
+    throw new LatchkeyError('network_error', { description: `token request to ${endpoint} failed`, cause });
+  }
+  if (!response.ok) throw await errorFromResponse(response, clock());
+
+  const json = (await response.json().catch(() => undefined)) as Partial<TokenResponse> | undefined;
+  if (!json || typeof json.access_token !== 'string' || !json.access_token) {
+    throw new LatchkeyError('invalid_response', { status: response.status, description: 'no access_token' });
+  }
+  // RFC 6750 tokens only: a different type would need a different way of presenting it.
+  if (typeof json.token_type !== 'string' || json.token_type.toLowerCase() !== 'bearer') {
+    throw new LatchkeyError('invalid_response', {
+      description: `unsupported token_type "${json.token_type}"`,
+    });
+  }
+  return json as TokenResponse;
+}
