@@ -1,0 +1,224 @@
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import pino from 'pino';
+import { AccountError, addMember, createUser } from './accounts/users.ts';
+import { ConfigError, loadConfig } from './config/index.ts';
+import { createLogger } from './logger.ts';
+import { CredentialsError, createCredentials, deleteCredentials, rotateSecret } from './oauth/credentials.ts';
+import { closeOnSignals, startServer } from './server.ts';
+import type { Services } from './services.ts';
+import { closeServices, createServices } from './services-factory.ts';
+import type { Client, GrantType } from './store/clients.ts';
+import { migrate, openDatabase } from './store/db.ts';
+
+const program = new Command('latchkey')
+  .description('Latchkey: a self-hosted OAuth 2.0 authorization server with an API-credentials console')
+  .showHelpAfterError();
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+const json = (): Option => new Option('--json', 'print exactly one JSON object on stdout');
+
+/** Runs `fn` with services whose logs go to stderr, so stdout carries only the command's answer. */
+async function withServices<T>(fn: (s: Services) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const s = await createServices(config, { log: createLogger('warn', pino.destination(2)) });
+  try {
+    return await fn(s);
+  } finally {
+    await closeServices(s);
+  }
+}
+
+function print(asJson: boolean | undefined, value: object, text: string): void {
+  process.stdout.write(asJson ? `${JSON.stringify(value)}\n` : `${text}\n`);
+}
+
+const describeClient = (c: Client) => ({
+  client_id: c.id,
+  org_id: c.orgId,
+  name: c.name,
+  redirect_uris: c.redirectUris,
+  grant_types: c.grantTypes,
+  scopes: c.scopes,
+  public: c.isPublic,
+  created_at: new Date(c.createdAt).toISOString(),
+});
+
+program
+  .command('serve')
+  .description('serve HTTP (PORT, HOST, LATCHKEY_* from the environment)')
+  .action(async () => {
+    const server = await startServer(loadConfig());
+    closeOnSignals(server);
+    server.services.log.info({ url: server.url, issuer: server.services.config.issuer }, 'latchkey listening');
+  });
+
+program
+  .command('migrate')
+  .description('apply database migrations and exit')
+  .addOption(json())
+  .action(async (o) => {
+    const db = openDatabase(loadConfig().database);
+    try {
+      const applied = await migrate(db.db);
+      print(o.json, { applied }, applied.length ? `Applied: ${applied.join(', ')}` : 'Already up to date');
+    } finally {
+      await db.close();
+    }
+  });
+
+const org = program.command('org').description('organizations');
+org
+  .command('create')
+  .requiredOption('--name <name>', 'organization name')
+  .addOption(json())
+  .action((o) =>
+    withServices(async (s) => {
+      const created = await s.store.accounts.createOrganization(o.name);
+      await s.store.audit.record({ orgId: created.id, actor: 'cli', clientId: null, action: 'org.created', detail: { name: o.name } });
+      print(o.json, { id: created.id, name: created.name }, `Created organization ${created.name}: ${created.id}\nNext: latchkey user create --org ${created.id} --email … --password-stdin`);
+    }),
+  );
+
+const roleOption = (): Option => new Option('--role <role>', 'role in the organization').choices(['admin', 'member']).default('member');
+
+program
+  .command('user')
+  .description('people who sign in')
+  .command('create')
+  .requiredOption('--email <email>')
+  .option('--password <password>', 'the password (prefer --password-stdin: arguments show up in ps)')
+  .option('--password-stdin', 'read the password from standard input')
+  .requiredOption('--org <orgId>', 'organization to join')
+  .addOption(roleOption())
+  .addOption(json())
+  .action((o) =>
+    withServices(async (s) => {
+      const password: string | undefined = o.passwordStdin ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : o.password;
+      if (!password) throw new AccountError('Give --password or --password-stdin');
+      const user = await createUser({ email: o.email, password, orgId: o.org, role: o.role }, s);
+      print(o.json, { id: user.id, email: user.email }, `Created user ${user.email}: ${user.id}`);
+    }),
+  );
+
+program
+  .command('member')
+  .description('memberships')
+  .command('add')
+  .requiredOption('--org <orgId>')
+  .requiredOption('--email <email>')
+  .addOption(roleOption())
+  .addOption(json())
+  .action((o) =>
+    withServices(async (s) => {
+      const user = await addMember({ email: o.email, orgId: o.org, role: o.role }, s);
+      print(o.json, { user_id: user.id, org_id: o.org, role: o.role }, `${user.email} is now ${o.role} of ${o.org}`);
+    }),
+  );
+
+const client = program.command('client').description('API credentials');
+client
+  .command('create')
+  .requiredOption('--org <orgId>', 'organization that owns the credentials')
+  .requiredOption('--name <name>', 'name it after the software you connect')
+  .option('--redirect-uri <uri>', 'exact redirect URL (repeatable)', collect)
+  .option('--grant <type>', 'authorization_code, refresh_token, client_credentials (repeatable)', collect)
+  .option('--scope <scope>', 'a scope it may request (repeatable; default: the whole catalog)', collect)
+  .option('--public', 'a public client (no secret, PKCE required)')
+  .option('--no-pkce', 'legacy confidential client that may skip PKCE')
+  .addOption(json())
+  .action((o) =>
+    withServices(async (s) => {
+      const { client: c, clientSecret } = await createCredentials(
+        {
+          orgId: o.org,
+          name: o.name,
+          redirectUris: o.redirectUri,
+          grantTypes: o.grant as GrantType[] | undefined,
+          scopes: o.scope,
+          isPublic: Boolean(o.public),
+          pkceOptional: o.pkce === false,
+          actor: 'cli',
+        },
+        s,
+      );
+      const answer = clientSecret ? { client_id: c.id, client_secret: clientSecret } : { client_id: c.id };
+      print(
+        o.json,
+        answer,
+        `client_id      ${c.id}\n${clientSecret ? `client_secret  ${clientSecret}\n\nStore the secret now: it is not shown again.\n` : ''}` +
+          `Try: curl -s -u '${c.id}:<client_secret>' -d grant_type=client_credentials ${s.config.issuer}/oauth/token`,
+      );
+    }),
+  );
+
+client
+  .command('list')
+  .option('--org <orgId>', 'only this organization')
+  .addOption(json())
+  .action((o) =>
+    withServices(async (s) => {
+      const clients = (await s.store.clients.list(o.org)).map(describeClient);
+      print(o.json, { clients }, clients.map((c) => `${c.client_id}  ${c.name}  (org ${c.org_id})`).join('\n') || 'No credentials yet');
+    }),
+  );
+
+client
+  .command('show <clientId>')
+  .addOption(json())
+  .action((clientId, o) =>
+    withServices(async (s) => {
+      const c = await s.store.clients.find(clientId);
+      if (!c) throw new CredentialsError(`No credentials with client ID ${clientId}`);
+      const secrets = (await s.store.clients.secrets(c.id)).map((x) => ({
+        hint: `…${x.hint}`,
+        created_at: new Date(x.createdAt).toISOString(),
+        expires_at: x.expiresAt && new Date(x.expiresAt).toISOString(),
+        last_used_at: x.lastUsedAt && new Date(x.lastUsedAt).toISOString(),
+      }));
+      const value = { ...describeClient(c), secrets };
+      print(o.json, value, JSON.stringify(value, null, 2));
+    }),
+  );
+
+client
+  .command('delete <clientId>')
+  .addOption(json())
+  .action((clientId, o) =>
+    withServices(async (s) => {
+      const c = await deleteCredentials(clientId, 'cli', s);
+      print(o.json, { deleted: c.id }, `Deleted ${c.name} (${c.id}); its tokens no longer work`);
+    }),
+  );
+
+client
+  .command('rotate-secret <clientId>')
+  .option('--overlap <seconds>', 'how long the old secret keeps working', '0')
+  .addOption(json())
+  .action((clientId, o) =>
+    withServices(async (s) => {
+      const overlap = Number(o.overlap);
+      if (!Number.isInteger(overlap) || overlap < 0) throw new CredentialsError('--overlap takes whole seconds, 0 or more');
+      const secret = await rotateSecret(clientId, overlap, 'cli', s);
+      print(o.json, { client_id: clientId, client_secret: secret }, `client_secret  ${secret}\n\nStore it now: it is not shown again.`);
+    }),
+  );
+
+program
+  .command('keys')
+  .description('signing keys')
+  .command('rotate')
+  .addOption(json())
+  .action((o) =>
+    withServices(async (s) => {
+      const kid = await s.keys.rotate();
+      print(o.json, { kid }, `New signing key ${kid}; the previous key stays published until its tokens expire`);
+    }),
+  );
+
+const known = [ConfigError, AccountError, CredentialsError];
+program.parseAsync().catch((error: Error) => {
+  const expected = known.some((type) => error instanceof type);
+  process.stderr.write(`latchkey: ${expected ? error.message : (error.stack ?? error.message)}\n`);
+  process.exit(1);
+});

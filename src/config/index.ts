@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/** Raised for bad configuration; the message is one line that names the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export type ScopeCatalog = Record<string, string>;
+
+/** The demo catalog: what the consent page shows when the operator has not configured scopes. */
+export const demoScopes: ScopeCatalog = {
+  'profile:read': 'See your name and email address',
+  'invoices:read': 'Read invoices and their attachments',
+  'invoices:write': 'Create and update invoices',
+  'payments:read': 'Read payments and their status',
+};
+
+const duration = /^(\d+)\s*\/\s*(second|minute|hour)$/;
+const windowMs = { second: 1_000, minute: 60_000, hour: 3_600_000 } as const;
+
+const rateLimit = z.string().transform((value, ctx) => {
+  const match = duration.exec(value.trim());
+  if (!match || Number(match[1]) < 1) {
+    ctx.addIssue({ code: 'custom', message: `expected COUNT/second|minute|hour, e.g. 60/minute, got "${value}"` });
+    return z.NEVER;
+  }
+  return { limit: Number(match[1]), windowMs: windowMs[match[2] as keyof typeof windowMs] };
+});
+
+const scopeCatalog = z.record(
+  z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'scope names are RFC 6749 §3.3 scope-tokens'),
+  z.string().min(1),
+);
+
+const scopes = z.string().transform((value, ctx): ScopeCatalog => {
+  try {
+    const text = value.trim().startsWith('{') ? value : readFileSync(value, 'utf8');
+    return scopeCatalog.parse(JSON.parse(text));
+  } catch (error) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected inline JSON or a JSON file of {"scope": "description"}: ${(error as Error).message.split('\n')[0]}`,
+    });
+    return z.NEVER;
+  }
+});
+
+const positiveInt = z.coerce.number().int().positive();
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  LATCHKEY_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  LATCHKEY_DATABASE: z.string().min(1).default('./data/latchkey.sqlite'),
+  LATCHKEY_REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  LATCHKEY_ENVIRONMENT: z
+    .string()
+    .regex(/^[a-z][a-z0-9]{0,15}$/, 'use a short lower-case label such as development, stage, production')
+    .default('development'),
+  LATCHKEY_ACCESS_TOKEN_TTL: positiveInt.max(86_400).default(3600),
+  LATCHKEY_REFRESH_TOKEN_IDLE_TTL: positiveInt.default(30 * 86_400),
+  LATCHKEY_REFRESH_TOKEN_ABSOLUTE_TTL: positiveInt.default(90 * 86_400),
+  LATCHKEY_SESSION_TTL: positiveInt.default(8 * 3600),
+  LATCHKEY_TOKEN_RATE_LIMIT: rateLimit.default({ limit: 60, windowMs: 60_000 }),
+  LATCHKEY_SCOPES: scopes.optional(),
+  LATCHKEY_REQUIRE_PKCE: bool.default(true),
+  LATCHKEY_AUDIENCE: z.string().min(1).optional(),
+  LATCHKEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  /** RFC 8414 §2: the issuer identifier, no trailing slash. */
+  issuer: string;
+  /** The `aud` of access tokens: the platform API they are meant for. */
+  audience: string;
+  database: string;
+  redisUrl: string | undefined;
+  environment: string;
+  accessTokenTtl: number;
+  refreshTokenIdleTtl: number;
+  refreshTokenAbsoluteTtl: number;
+  sessionTtl: number;
+  /** Authorization codes live 60 s (DESIGN.md; RFC 6749 §4.1.2 recommends at most 10 minutes). */
+  codeTtl: number;
+  tokenRateLimit: { limit: number; windowMs: number };
+  scopes: ScopeCatalog;
+  requirePkce: boolean;
+  logLevel: string;
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`${String(issue.path[0])}: ${issue.message}`);
+  }
+  const c = parsed.data;
+  const issuer = (c.LATCHKEY_ISSUER ?? `http://localhost:${c.PORT}`).replace(/\/+$/, '');
+  const issuerUrl = new URL(issuer);
+  if (issuerUrl.search || issuerUrl.hash) {
+    throw new ConfigError('LATCHKEY_ISSUER: must have no query or fragment (RFC 8414 §2)');
+  }
+  if (c.LATCHKEY_REFRESH_TOKEN_ABSOLUTE_TTL < c.LATCHKEY_REFRESH_TOKEN_IDLE_TTL) {
+    throw new ConfigError('LATCHKEY_REFRESH_TOKEN_ABSOLUTE_TTL: must not be shorter than the idle lifetime');
+  }
+  return {
+    port: c.PORT,
+    host: c.HOST,
+    issuer,
+    audience: c.LATCHKEY_AUDIENCE ?? issuer,
+    database: c.LATCHKEY_DATABASE,
+    redisUrl: c.LATCHKEY_REDIS_URL,
+    environment: c.LATCHKEY_ENVIRONMENT,
+    accessTokenTtl: c.LATCHKEY_ACCESS_TOKEN_TTL,
+    refreshTokenIdleTtl: c.LATCHKEY_REFRESH_TOKEN_IDLE_TTL,
+    refreshTokenAbsoluteTtl: c.LATCHKEY_REFRESH_TOKEN_ABSOLUTE_TTL,
+    sessionTtl: c.LATCHKEY_SESSION_TTL,
+    codeTtl: 60,
+    tokenRateLimit: c.LATCHKEY_TOKEN_RATE_LIMIT,
+    scopes: c.LATCHKEY_SCOPES ?? demoScopes,
+    requirePkce: c.LATCHKEY_REQUIRE_PKCE,
+    logLevel: c.LATCHKEY_LOG_LEVEL,
+  };
+}

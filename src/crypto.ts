@@ -1,0 +1,29 @@
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+
+/** An opaque token with `bytes` of randomness, base64url (codes, refresh tokens, session ids). */
+export const randomToken = (bytes = 32): string => randomBytes(bytes).toString('base64url');
+
+export const newId = (): string => randomUUID();
+
+/** Codes, refresh tokens and client secrets are high-entropy: SHA-256 is the right hash, not a slow KDF. */
+export const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
+
+/** Constant-time comparison of two hex digests or other equal-length strings. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+const base62Alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** Big-endian base62 of `bytes`, left-padded to `length` characters. */
+export function base62(bytes: Uint8Array, length: number): string {
+  let n = BigInt(`0x${Buffer.from(bytes).toString('hex') || '0'}`);
+  let out = '';
+  while (n > 0n) {
+    out = base62Alphabet[Number(n % 62n)] + out;
+    n /= 62n;
+  }
+  return out.padStart(length, '0');
+}

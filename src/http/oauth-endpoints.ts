@@ -1,0 +1,55 @@
+import type { FastifyInstance } from 'fastify';
+import { introspect } from '../oauth/introspection.ts';
+import { authorizationServerMetadata } from '../oauth/metadata.ts';
+import { revoke } from '../oauth/revocation.ts';
+import { handleTokenRequest } from '../oauth/token.ts';
+import type { Services } from '../services.ts';
+import { bodyLimit, bodyParams } from './body.ts';
+import type { Metrics } from './metrics.ts';
+
+const postOnly = (app: FastifyInstance, url: string): void => {
+  app.route({
+    method: ['GET', 'PUT', 'PATCH', 'DELETE'],
+    url,
+    handler: async (_request, reply) =>
+      reply
+        .status(405)
+        .header('allow', 'POST')
+        .send({ error: 'invalid_request', error_description: `${url} accepts POST only` }),
+  });
+};
+
+/** Token, introspection and revocation endpoints, and the metadata that names them. */
+export async function oauthEndpoints(app: FastifyInstance, opts: { services: Services; metrics: Metrics }): Promise<void> {
+  const s = opts.services;
+  const metadata = authorizationServerMetadata(s.config);
+
+  app.get('/.well-known/oauth-authorization-server', async (_request, reply) =>
+    reply.header('cache-control', 'public, max-age=300').send(metadata),
+  );
+
+  app.post('/oauth/token', { bodyLimit }, async (request, reply) => {
+    const params = bodyParams(request);
+    try {
+      const response = await handleTokenRequest({ params, authorization: request.headers.authorization, ip: request.ip }, s);
+      opts.metrics.tokens.inc({ grant_type: params.grant_type ?? '', outcome: 'issued' });
+      return reply.send(response);
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? 'server_error';
+      opts.metrics.tokens.inc({ grant_type: params.grant_type ?? '', outcome: code });
+      throw error;
+    }
+  });
+  postOnly(app, '/oauth/token');
+
+  app.post('/oauth/introspect', { bodyLimit }, async (request) =>
+    introspect(bodyParams(request), request.headers.authorization, request.ip, s),
+  );
+  postOnly(app, '/oauth/introspect');
+
+  app.post('/oauth/revoke', { bodyLimit }, async (request, reply) => {
+    await revoke(bodyParams(request), request.headers.authorization, request.ip, s);
+    return reply.status(200).send();
+  });
+  postOnly(app, '/oauth/revoke');
+}

@@ -1,0 +1,159 @@
+import type { Client } from '../store/clients.ts';
+import type { Services } from '../services.ts';
+import { constantTimeEqual } from '../crypto.ts';
+import { OAuthError } from './errors.ts';
+import type { Params } from './params.ts';
+import { hashSecret, inspectSecret } from './secrets.ts';
+
+export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
+export interface ClientCredentials {
+  clientId: string | undefined;
+  clientSecret: string | undefined;
+  method: AuthMethod;
+}
+
+export interface AuthenticatedClient {
+  client: Client;
+  method: AuthMethod;
+  /** The secret that matched, for its "last used" time; undefined for public clients. */
+  secretId: string | undefined;
+}
+
+const decode = (part: string): string => decodeURIComponent(part.replace(/\+/g, ' '));
+
+/**
+ * Reads client credentials from HTTP Basic or the body. RFC 6749 §2.3.1: the id and secret are
+ * form-urlencoded before Basic encoding; a client MUST NOT use more than one method per request.
+ */
+export function readClientCredentials(authorization: string | undefined, params: Params): ClientCredentials {
+  const inBody = params.client_secret !== undefined;
+  if (authorization !== undefined) {
+    const match = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(authorization.trim());
+    if (!match) throw new OAuthError('invalid_request', 'The Authorization header must use the Basic scheme');
+    if (inBody) {
+      throw new OAuthError('invalid_request', 'Send client credentials in the Authorization header or the body, not both');
+    }
+    const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) throw invalidBasic('The Basic credentials must be "client_id:client_secret"');
+    try {
+      const clientId = decode(decoded.slice(0, colon));
+      if (params.client_id !== undefined && params.client_id !== clientId) {
+        throw new OAuthError('invalid_request', 'client_id in the body differs from the Authorization header');
+      }
+      return { clientId, clientSecret: decode(decoded.slice(colon + 1)), method: 'client_secret_basic' };
+    } catch (error) {
+      if (error instanceof OAuthError) throw error;
+      throw invalidBasic('The Basic credentials are not correctly form-urlencoded (RFC 6749 §2.3.1)');
+    }
+  }
+  return {
+    clientId: params.client_id,
+    clientSecret: params.client_secret,
+    method: inBody ? 'client_secret_post' : 'none',
+  };
+}
+
+/** RFC 6749 §5.2: after Basic authentication, invalid_client is 401 with a matching challenge. */
+function invalidBasic(description: string): OAuthError {
+  return new OAuthError('invalid_client', description, {
+    status: 401,
+    headers: { 'WWW-Authenticate': 'Basic realm="latchkey", charset="UTF-8"' },
+  });
+}
+
+/** The failure limits that keep the token endpoint from being used to guess secrets. */
+const failureWindowMs = 60_000;
+const failuresPerClient = 10;
+const failuresPerAddress = 30;
+
+/** Authenticates the client once, centrally, before any grant handler runs. */
+export async function authenticateClient(
+  credentials: ClientCredentials,
+  ip: string,
+  s: Services,
+): Promise<AuthenticatedClient> {
+  const { clientId, clientSecret, method } = credentials;
+  const fail = (description: string): OAuthError =>
+    method === 'client_secret_basic'
+      ? invalidBasic(description)
+      : new OAuthError('invalid_client', description, { status: 401 });
+
+  if (clientId === undefined) throw fail('Client authentication is required: send client_id and client_secret');
+
+  const keys = [`authfail:client:${clientId}`, `authfail:ip:${ip}`];
+  const [byClient, byAddress] = await Promise.all([
+    s.limiter.peek(keys[0]!, failuresPerClient, failureWindowMs),
+    s.limiter.peek(keys[1]!, failuresPerAddress, failureWindowMs),
+  ]);
+  if (!byClient.allowed || !byAddress.allowed) {
+    const retryAfter = Math.max(byClient.allowed ? 0 : byClient.retryAfter, byAddress.allowed ? 0 : byAddress.retryAfter);
+    throw new OAuthError('invalid_client', `Too many failed authentications; try again in ${retryAfter} s`, {
+      status: 429,
+      headers: { 'Retry-After': String(retryAfter) },
+    });
+  }
+
+  try {
+    return await verify();
+  } catch (error) {
+    await Promise.all(keys.map((k, i) => s.limiter.hit(k, i === 0 ? failuresPerClient : failuresPerAddress, failureWindowMs)));
+    if (error instanceof OAuthError) {
+      s.log.info({ client_id: clientId, reason: error.message }, 'client authentication failed');
+      void s.store.audit
+        .record({ orgId: null, actor: null, clientId, action: 'client.auth_failed', detail: { reason: error.message } })
+        .catch(() => {});
+    }
+    throw error;
+  }
+
+  async function verify(): Promise<AuthenticatedClient> {
+    const client = await s.store.clients.find(clientId!);
+    if (!client) throw fail('Unknown client_id, or the credentials were deleted');
+
+    if (client.isPublic) {
+      if (clientSecret !== undefined) throw fail('This is a public client: it has no secret to send');
+      return { client, method: 'none', secretId: undefined };
+    }
+    if (clientSecret === undefined) throw fail('This client must authenticate with its client_secret');
+
+    const shape = inspectSecret(clientSecret);
+    if (!shape.ok) {
+      throw fail(
+        shape.reason === 'checksum'
+          ? 'The client_secret is mistyped or truncated (its checksum does not match)'
+          : 'The client_secret is not a Latchkey secret; copy it exactly as it was shown',
+      );
+    }
+    if (shape.environment !== s.config.environment) {
+      throw fail(
+        `This client_secret belongs to the "${shape.environment}" environment; this server is "${s.config.environment}"`,
+      );
+    }
+
+    const hash = hashSecret(clientSecret);
+    const now = s.clock();
+    const secrets = await s.store.clients.secrets(client.id);
+    // Compare against every secret, in constant time each, so timing says nothing about which matched.
+    let match: (typeof secrets)[number] | undefined;
+    for (const secret of secrets) if (constantTimeEqual(secret.secretHash, hash)) match = secret;
+    if (!match) throw fail('Invalid client credentials');
+    if (match.expiresAt !== null && match.expiresAt <= now) {
+      throw fail(`This client_secret expired at ${new Date(match.expiresAt).toISOString()}; use the newer secret`);
+    }
+    touchLastUsed(match.id, s);
+    return { client, method, secretId: match.id };
+  }
+}
+
+/** "Last used" is shown per minute; writing it on every request would put a write on the hot path. */
+const lastTouched = new Map<string, number>();
+function touchLastUsed(secretId: string, s: Services): void {
+  const now = s.clock();
+  const previous = lastTouched.get(secretId);
+  if (previous !== undefined && now - previous < 60_000 && now >= previous) return;
+  if (lastTouched.size > 10_000) lastTouched.clear();
+  lastTouched.set(secretId, now);
+  s.store.clients.touchSecret(secretId, now).catch((error) => s.log.warn({ err: error }, 'could not record last use'));
+}

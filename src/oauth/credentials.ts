@@ -1,0 +1,130 @@
+import type { Client, GrantType } from '../store/clients.ts';
+import type { Services } from '../services.ts';
+import { newId } from '../crypto.ts';
+import { redirectUriProblems } from './redirect-uri.ts';
+import { generateClientId, generateClientSecret } from './secrets.ts';
+
+/** Creating, rotating and deleting API credentials: used by the CLI, the console and the seed. */
+export class CredentialsError extends Error {
+  override name = 'CredentialsError';
+}
+
+export const allGrantTypes: readonly GrantType[] = ['authorization_code', 'refresh_token', 'client_credentials'];
+
+export interface NewCredentials {
+  orgId: string;
+  name: string;
+  redirectUris?: string[];
+  grantTypes?: GrantType[];
+  scopes?: string[];
+  isPublic?: boolean;
+  pkceOptional?: boolean;
+  /** A user id, or `cli`. */
+  actor: string;
+}
+
+export interface CreatedCredentials {
+  client: Client;
+  /** Shown once; only its hash is stored. Undefined for public clients. */
+  clientSecret: string | undefined;
+}
+
+export async function createCredentials(input: NewCredentials, s: Services): Promise<CreatedCredentials> {
+  const name = input.name.trim();
+  if (name === '' || name.length > 100) throw new CredentialsError('The name must be 1 to 100 characters');
+  if (!(await s.store.accounts.findOrganization(input.orgId))) {
+    throw new CredentialsError(`No organization with id ${input.orgId}`);
+  }
+  const isPublic = input.isPublic ?? false;
+  const grantTypes = [
+    ...new Set(input.grantTypes ?? (isPublic ? ['authorization_code', 'refresh_token'] : allGrantTypes)),
+  ] as GrantType[];
+  const unknownGrant = grantTypes.find((g) => !allGrantTypes.includes(g));
+  if (unknownGrant) throw new CredentialsError(`Unknown grant type "${unknownGrant}"; use ${allGrantTypes.join(', ')}`);
+  if (isPublic && grantTypes.includes('client_credentials')) {
+    throw new CredentialsError('Public clients cannot use client_credentials: they have no secret');
+  }
+  const redirectUris = input.redirectUris ?? [];
+  const problem = redirectUriProblems(redirectUris)[0];
+  if (problem) throw new CredentialsError(`Redirect URL ${problem.uri}: ${problem.problem}`);
+  if (grantTypes.includes('authorization_code') && redirectUris.length === 0) {
+    throw new CredentialsError('The authorization_code grant needs at least one redirect URL');
+  }
+  const scopes = input.scopes ?? Object.keys(s.config.scopes);
+  const unknownScope = scopes.find((scope) => !Object.hasOwn(s.config.scopes, scope));
+  if (unknownScope) {
+    throw new CredentialsError(`Unknown scope "${unknownScope}"; the catalog has ${Object.keys(s.config.scopes).join(', ')}`);
+  }
+
+  const client = await s.store.clients.create({
+    id: generateClientId(),
+    orgId: input.orgId,
+    name,
+    redirectUris,
+    grantTypes,
+    scopes,
+    isPublic,
+    pkceOptional: input.pkceOptional ?? false,
+    createdBy: input.actor,
+  });
+  const clientSecret = isPublic ? undefined : (await addSecret(client.id, input.actor, s)).secret;
+  await s.store.audit.record({
+    orgId: client.orgId,
+    actor: input.actor,
+    clientId: client.id,
+    action: 'client.created',
+    detail: { name, redirectUris, grantTypes, scopes, isPublic },
+  });
+  return { client, clientSecret };
+}
+
+async function addSecret(clientId: string, actor: string, s: Services): Promise<{ id: string; secret: string }> {
+  const generated = generateClientSecret(s.config.environment);
+  const id = newId();
+  await s.store.clients.addSecret({
+    id,
+    clientId,
+    secretHash: generated.hash,
+    hint: generated.hint,
+    createdAt: s.clock(),
+    expiresAt: null,
+    createdBy: actor,
+  });
+  return { id, secret: generated.secret };
+}
+
+/**
+ * Adds a new secret and lets the older ones keep working for `overlapSeconds` (0 = stop now), so a
+ * running integration can switch over without downtime.
+ */
+export async function rotateSecret(clientId: string, overlapSeconds: number, actor: string, s: Services): Promise<string> {
+  const client = await s.store.clients.find(clientId);
+  if (!client) throw new CredentialsError(`No credentials with client ID ${clientId}`);
+  if (client.isPublic) throw new CredentialsError('Public clients have no secret to rotate');
+  const added = await addSecret(client.id, actor, s);
+  const oldExpire = s.clock() + overlapSeconds * 1000;
+  await s.store.clients.expireSecrets(client.id, oldExpire, added.id);
+  await s.store.audit.record({
+    orgId: client.orgId,
+    actor,
+    clientId: client.id,
+    action: 'client.secret_rotated',
+    detail: { oldSecretsExpireAt: new Date(oldExpire).toISOString() },
+  });
+  return added.secret;
+}
+
+/** Deletes the credentials; grants, codes, refresh tokens and secrets go with them (cascade). */
+export async function deleteCredentials(clientId: string, actor: string, s: Services): Promise<Client> {
+  const client = await s.store.clients.find(clientId);
+  if (!client) throw new CredentialsError(`No credentials with client ID ${clientId}`);
+  await s.store.clients.delete(clientId);
+  await s.store.audit.record({
+    orgId: client.orgId,
+    actor,
+    clientId: client.id,
+    action: 'client.deleted',
+    detail: { name: client.name },
+  });
+  return client;
+}

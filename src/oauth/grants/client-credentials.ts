@@ -1,0 +1,23 @@
+import { issueAccessToken } from '../access-token.ts';
+import { OAuthError } from '../errors.ts';
+import { clientScopes, formatScope, resolveScope } from '../scope.ts';
+import { assertGrantAllowed } from './allowed.ts';
+import type { GrantHandler } from './types.ts';
+
+/**
+ * RFC 6749 §4.4. The token speaks for the organization that owns the credentials, with the client as
+ * `sub` (RFC 9068 §2.2). §4.4.3: no refresh token — the client can simply ask again.
+ */
+export const clientCredentialsGrant: GrantHandler = {
+  type: 'client_credentials',
+  async handle({ auth, params }, s) {
+    const { client } = auth;
+    if (client.isPublic) {
+      throw new OAuthError('unauthorized_client', 'Public clients cannot use client_credentials (RFC 6749 §4.4)');
+    }
+    assertGrantAllowed(client, 'client_credentials');
+    const scope = resolveScope(params.scope, clientScopes(client.scopes, s.config.scopes));
+    const token = issueAccessToken({ clientId: client.id, orgId: client.orgId, subject: client.id, scope }, s);
+    return { access_token: token.accessToken, token_type: 'Bearer', expires_in: token.expiresIn, scope: formatScope(scope) };
+  },
+};

@@ -1,0 +1,51 @@
+import type { Services } from '../services.ts';
+import { verifyAccessToken } from './access-token.ts';
+import { authenticateClient, readClientCredentials } from './client-auth.ts';
+import { OAuthError } from './errors.ts';
+import { type Params, required } from './params.ts';
+
+export type IntrospectionResponse = { active: false } | ({ active: true; token_type: string } & Record<string, unknown>);
+
+/** Another kind of token the server can introspect and revoke (the refresh tokens of the code flow). */
+export interface TokenKind {
+  hint: string;
+  introspect(token: string, clientId: string, s: Services): Promise<IntrospectionResponse | undefined>;
+  /** Revokes the token if it is one of this kind issued to `clientId`; true when it was this kind. */
+  revoke(token: string, clientId: string, s: Services): Promise<boolean>;
+}
+
+/** Opaque token kinds, tried in order for tokens that are not JWTs. */
+export const tokenKinds: readonly TokenKind[] = [];
+
+/**
+ * RFC 7662. The caller must authenticate as a confidential client. Any confidential client may
+ * introspect, since the platform's own API uses its own credentials for this (RFC 7662 §2.1).
+ */
+export async function introspect(
+  params: Params,
+  authorization: string | undefined,
+  ip: string,
+  s: Services,
+): Promise<IntrospectionResponse> {
+  const auth = await authenticateClient(readClientCredentials(authorization, params), ip, s);
+  if (auth.client.isPublic) throw new OAuthError('invalid_client', 'Public clients cannot introspect tokens');
+  const token = required(params, 'token');
+  if (token.split('.').length === 3) {
+    try {
+      const claims = await verifyAccessToken(token, s);
+      // A user token dies with its grant (connected app revoked, refresh token reused).
+      if (claims.gid && !(await s.store.grants.isActive(claims.gid))) return { active: false };
+      return { active: true, token_type: 'Bearer', ...claims };
+    } catch (error) {
+      if (error instanceof OAuthError) return { active: false };
+      throw error;
+    }
+  }
+  // token_type_hint only orders the search (RFC 7662 §2.1); a JWT is always an access token here.
+  for (const kind of tokenKinds) {
+    const answer = await kind.introspect(token, auth.client.id, s);
+    if (answer) return answer;
+  }
+  return { active: false };
+}
+

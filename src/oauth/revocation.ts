@@ -1,0 +1,32 @@
+import type { Services } from '../services.ts';
+import { type AccessTokenClaims, verifyAccessToken } from './access-token.ts';
+import { authenticateClient, readClientCredentials } from './client-auth.ts';
+import { OAuthError } from './errors.ts';
+import { tokenKinds } from './introspection.ts';
+import { type Params, required } from './params.ts';
+
+/**
+ * RFC 7009. The client authenticates and may revoke only tokens issued to it. §2.2: invalid or
+ * unknown tokens (and tokens of other clients, so they cannot be probed) still get 200.
+ */
+export async function revoke(params: Params, authorization: string | undefined, ip: string, s: Services): Promise<void> {
+  const auth = await authenticateClient(readClientCredentials(authorization, params), ip, s);
+  const token = required(params, 'token');
+  const clientId = auth.client.id;
+
+  if (token.split('.').length === 3) {
+    let claims: AccessTokenClaims;
+    try {
+      claims = await verifyAccessToken(token, s);
+    } catch (error) {
+      if (error instanceof OAuthError) return;
+      throw error;
+    }
+    if (claims.client_id === clientId) {
+      await s.store.revocations.revoke(claims.jti, claims.exp * 1000);
+      s.log.info({ client_id: clientId, jti: claims.jti }, 'access token revoked');
+    }
+    return;
+  }
+  for (const kind of tokenKinds) if (await kind.revoke(token, clientId, s)) return;
+}

@@ -1,0 +1,28 @@
+import { OAuthError } from './errors.ts';
+
+/** RFC 6749 §3.3: a space-delimited list of scope-tokens. */
+export function parseScope(scope: string | undefined): string[] {
+  if (scope === undefined) return [];
+  const list = scope.split(' ').filter((s) => s !== '');
+  return [...new Set(list)];
+}
+
+export const formatScope = (scopes: readonly string[]): string => scopes.join(' ');
+
+/**
+ * The scopes to grant: the ones asked for, each of which the client must be allowed; when none is
+ * asked for, everything the client is allowed (RFC 6749 §3.3 lets the server pick a default).
+ */
+export function resolveScope(requested: string | undefined, allowed: readonly string[]): string[] {
+  const asked = parseScope(requested);
+  if (asked.length === 0) return [...allowed];
+  const refused = asked.filter((s) => !allowed.includes(s));
+  if (refused.length > 0) {
+    throw new OAuthError('invalid_scope', `This client may not request: ${refused.join(', ')}`);
+  }
+  return asked;
+}
+
+/** The scopes a client may ask for now: its registered ones that the operator's catalog still lists. */
+export const clientScopes = (registered: readonly string[], catalog: Readonly<Record<string, string>>): string[] =>
+  registered.filter((scope) => Object.hasOwn(catalog, scope));

@@ -1,0 +1,41 @@
+import type { Services } from '../services.ts';
+import { authenticateClient, readClientCredentials } from './client-auth.ts';
+import { OAuthError } from './errors.ts';
+import { clientCredentialsGrant } from './grants/client-credentials.ts';
+import type { GrantHandler, TokenResponse } from './grants/types.ts';
+import { type Params, required } from './params.ts';
+
+/** Grant handlers by `grant_type`. Each later grant registers here. */
+export const grantHandlers = new Map<string, GrantHandler>([[clientCredentialsGrant.type, clientCredentialsGrant]]);
+
+export interface TokenRequest {
+  params: Params;
+  authorization: string | undefined;
+  ip: string;
+}
+
+/**
+ * The token endpoint (RFC 6749 §3.2) after HTTP parsing: find the grant handler, authenticate the
+ * client once, apply the per-client rate limit, then let the handler validate and issue.
+ */
+export async function handleTokenRequest(request: TokenRequest, s: Services): Promise<TokenResponse> {
+  const { params } = request;
+  const grantType = required(params, 'grant_type');
+  const handler = grantHandlers.get(grantType);
+  if (!handler) {
+    throw new OAuthError('unsupported_grant_type', `Unsupported grant_type "${grantType}"; supported: ${[...grantHandlers.keys()].join(', ')}`);
+  }
+  const credentials = readClientCredentials(request.authorization, params);
+  const auth = await authenticateClient(credentials, request.ip, s);
+
+  const { limit, windowMs } = s.config.tokenRateLimit;
+  const decision = await s.limiter.hit(`token:${auth.client.id}`, limit, windowMs);
+  if (!decision.allowed) {
+    throw new OAuthError(
+      'slow_down',
+      `Too many token requests for this client (limit ${limit} per ${windowMs / 1000} s). Reuse the access token until it expires instead of requesting a new one; retry in ${decision.retryAfter} s.`,
+      { status: 429, headers: { 'Retry-After': String(decision.retryAfter) } },
+    );
+  }
+  return handler.handle({ auth, params }, s);
+}

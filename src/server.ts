@@ -1,0 +1,66 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/index.ts';
+import { buildApp } from './http/app.ts';
+import { seedBanner, seedIfEmpty } from './seed.ts';
+import type { Services } from './services.ts';
+import { closeServices, createServices, type ServiceOptions } from './services-factory.ts';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  services: Services;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Migrates, seeds (development), listens, and keeps signing keys fresh across processes. */
+export async function startServer(
+  config: Config,
+  options: ServiceOptions & { printBanner?: (text: string) => void } = {},
+): Promise<RunningServer> {
+  const services = await createServices(config, options);
+  const seeded = await seedIfEmpty(services);
+  const app = await buildApp(services);
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  if (seeded) (options.printBanner ?? ((t) => process.stdout.write(t)))(seedBanner(seeded, config.issuer));
+
+  // `latchkey keys rotate` runs in another process: pick its key up without a restart.
+  const reloadKeys = setInterval(() => {
+    services.keys.reload().catch((error) => services.log.warn({ err: error }, 'could not reload signing keys'));
+  }, 30_000);
+  reloadKeys.unref();
+
+  return {
+    app,
+    services,
+    url,
+    async close() {
+      clearInterval(reloadKeys);
+      await app.close();
+      await closeServices(services);
+    },
+  };
+}
+
+/** SIGTERM/SIGINT: stop accepting, finish in-flight requests, close the store, exit. */
+export function closeOnSignals(server: RunningServer): void {
+  let closing = false;
+  const stop = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    server.services.log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    server.close().then(
+      () => process.exit(0),
+      (error) => {
+        server.services.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}

@@ -1,0 +1,29 @@
+import type { Logger } from 'pino';
+import { type Clock, systemClock } from './clock.ts';
+import type { Config } from './config/index.ts';
+import { openKeyRing } from './keys/keyring.ts';
+import { createLogger } from './logger.ts';
+import { memoryRateLimiter } from './ratelimit/index.ts';
+import type { Services } from './services.ts';
+import { openStore } from './store/index.ts';
+
+export interface ServiceOptions {
+  clock?: Clock;
+  log?: Logger;
+}
+
+/** Opens the store (migrating it), loads the signing keys and builds the rest. */
+export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? createLogger(config.logLevel);
+  const store = await openStore(config.database, clock);
+  // A retired key stays published while tokens it signed may live, plus a margin for clock skew.
+  const keys = await openKeyRing(store.keys, clock, (config.accessTokenTtl + 300) * 1000);
+  const limiter = memoryRateLimiter(clock);
+  return { config, clock, store, keys, limiter, log };
+}
+
+export async function closeServices(s: Services): Promise<void> {
+  await s.limiter.close();
+  await s.store.close();
+}

@@ -1,0 +1,164 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.ts';
+import type { Database } from './schema.ts';
+
+export type GrantType = 'authorization_code' | 'refresh_token' | 'client_credentials';
+
+export interface Client {
+  id: string;
+  orgId: string;
+  name: string;
+  redirectUris: string[];
+  grantTypes: GrantType[];
+  /** The scopes this client may request; a subset of the operator's catalog. */
+  scopes: string[];
+  isPublic: boolean;
+  /** Legacy confidential client that may skip PKCE (only when the operator allows it). */
+  pkceOptional: boolean;
+  createdBy: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ClientSecret {
+  id: string;
+  clientId: string;
+  secretHash: string;
+  hint: string;
+  createdAt: number;
+  expiresAt: number | null;
+  lastUsedAt: number | null;
+  createdBy: string | null;
+}
+
+export type NewClient = Omit<Client, 'createdAt' | 'updatedAt'>;
+export type ClientUpdate = Partial<Pick<Client, 'name' | 'redirectUris' | 'grantTypes' | 'scopes' | 'pkceOptional'>>;
+
+export interface ClientRepository {
+  create(client: NewClient): Promise<Client>;
+  find(id: string): Promise<Client | undefined>;
+  list(orgId?: string): Promise<Client[]>;
+  update(id: string, update: ClientUpdate): Promise<void>;
+  /** Deletes the client and, by cascade, its secrets, grants, codes and refresh tokens. */
+  delete(id: string): Promise<boolean>;
+  addSecret(secret: Omit<ClientSecret, 'lastUsedAt'>): Promise<void>;
+  secrets(clientId: string): Promise<ClientSecret[]>;
+  /** Sets an expiry on every secret of the client except `keepId` that has none or a later one. */
+  expireSecrets(clientId: string, at: number, keepId: string): Promise<void>;
+  touchSecret(id: string, at: number): Promise<void>;
+}
+
+type ClientRow = Database['clients'];
+
+const toClient = (r: ClientRow): Client => ({
+  id: r.id,
+  orgId: r.org_id,
+  name: r.name,
+  redirectUris: JSON.parse(r.redirect_uris),
+  grantTypes: JSON.parse(r.grant_types),
+  scopes: JSON.parse(r.scopes),
+  isPublic: r.is_public === 1,
+  pkceOptional: r.pkce_optional === 1,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+const toSecret = (r: Database['client_secrets']): ClientSecret => ({
+  id: r.id,
+  clientId: r.client_id,
+  secretHash: r.secret_hash,
+  hint: r.hint,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  lastUsedAt: r.last_used_at,
+  createdBy: r.created_by,
+});
+
+export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepository {
+  return {
+    async create(client) {
+      const now = clock();
+      await db
+        .insertInto('clients')
+        .values({
+          id: client.id,
+          org_id: client.orgId,
+          name: client.name,
+          redirect_uris: JSON.stringify(client.redirectUris),
+          grant_types: JSON.stringify(client.grantTypes),
+          scopes: JSON.stringify(client.scopes),
+          is_public: client.isPublic ? 1 : 0,
+          pkce_optional: client.pkceOptional ? 1 : 0,
+          created_by: client.createdBy,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      return { ...client, createdAt: now, updatedAt: now };
+    },
+    async find(id) {
+      const r = await db.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirst();
+      return r && toClient(r);
+    },
+    async list(orgId) {
+      let q = db.selectFrom('clients').selectAll().orderBy('created_at', 'desc').orderBy('id');
+      if (orgId) q = q.where('org_id', '=', orgId);
+      return (await q.execute()).map(toClient);
+    },
+    async update(id, u) {
+      await db
+        .updateTable('clients')
+        .set({
+          ...(u.name !== undefined && { name: u.name }),
+          ...(u.redirectUris && { redirect_uris: JSON.stringify(u.redirectUris) }),
+          ...(u.grantTypes && { grant_types: JSON.stringify(u.grantTypes) }),
+          ...(u.scopes && { scopes: JSON.stringify(u.scopes) }),
+          ...(u.pkceOptional !== undefined && { pkce_optional: u.pkceOptional ? 1 : 0 }),
+          updated_at: clock(),
+        })
+        .where('id', '=', id)
+        .execute();
+    },
+    async delete(id) {
+      const r = await db.deleteFrom('clients').where('id', '=', id).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
+    },
+    async addSecret(s) {
+      await db
+        .insertInto('client_secrets')
+        .values({
+          id: s.id,
+          client_id: s.clientId,
+          secret_hash: s.secretHash,
+          hint: s.hint,
+          created_at: s.createdAt,
+          expires_at: s.expiresAt,
+          last_used_at: null,
+          created_by: s.createdBy,
+        })
+        .execute();
+    },
+    async secrets(clientId) {
+      const rows = await db
+        .selectFrom('client_secrets')
+        .selectAll()
+        .where('client_id', '=', clientId)
+        .orderBy('created_at', 'desc')
+        .execute();
+      return rows.map(toSecret);
+    },
+    async expireSecrets(clientId, at, keepId) {
+      await db
+        .updateTable('client_secrets')
+        .set({ expires_at: at })
+        .where('client_id', '=', clientId)
+        .where('id', '!=', keepId)
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', at)]))
+        .execute();
+    },
+    async touchSecret(id, at) {
+      await db.updateTable('client_secrets').set({ last_used_at: at }).where('id', '=', id).execute();
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import type { Clock } from '../clock.ts';
+import { type AccountRepository, accountRepository } from './accounts.ts';
+import { type AuditRepository, auditRepository } from './audit.ts';
+import { type ClientRepository, clientRepository } from './clients.ts';
+import { type Db, migrate, openDatabase } from './db.ts';
+import { type GrantRepository, grantRepository } from './grants.ts';
+import { type KeyRepository, keyRepository } from './keys.ts';
+import { type RevocationRepository, revocationRepository } from './revocations.ts';
+
+/** Per-concern repositories over one database. The protocol core sees only these interfaces. */
+export interface Store {
+  accounts: AccountRepository;
+  clients: ClientRepository;
+  keys: KeyRepository;
+  grants: GrantRepository;
+  revocations: RevocationRepository;
+  audit: AuditRepository;
+  /** Readiness: the database answers. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  raw: Db;
+}
+
+export async function openStore(location: string, clock: Clock, options = { migrate: true }): Promise<Store> {
+  const raw = openDatabase(location);
+  if (options.migrate) await migrate(raw.db);
+  const { db } = raw;
+  return {
+    accounts: accountRepository(db, clock),
+    clients: clientRepository(db, clock),
+    keys: keyRepository(db),
+    grants: grantRepository(db),
+    revocations: revocationRepository(db),
+    audit: auditRepository(db, clock),
+    async ping() {
+      await db.selectFrom('organizations').select('id').limit(1).execute();
+    },
+    close: () => raw.close(),
+    raw,
+  };
+}

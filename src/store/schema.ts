@@ -1,0 +1,134 @@
+/**
+ * Table types for Kysely. Timestamps are epoch milliseconds (bigint on PostgreSQL, parsed to number);
+ * booleans are 0/1 integers and lists are JSON text, so the same SQL runs on SQLite and PostgreSQL.
+ */
+export interface OrganizationsTable {
+  id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  password_hash: string;
+  created_at: number;
+}
+
+export interface MembershipsTable {
+  org_id: string;
+  user_id: string;
+  role: 'admin' | 'member';
+  created_at: number;
+}
+
+export interface ClientsTable {
+  id: string;
+  org_id: string;
+  name: string;
+  /** JSON array of exact redirect URIs. */
+  redirect_uris: string;
+  /** JSON array of grant types. */
+  grant_types: string;
+  /** JSON array of scopes the client may request. */
+  scopes: string;
+  is_public: number;
+  /** 1 for a confidential client registered as legacy: PKCE not required (RFC 9700 §2.1.1). */
+  pkce_optional: number;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ClientSecretsTable {
+  id: string;
+  client_id: string;
+  /** SHA-256 of the secret, hex. */
+  secret_hash: string;
+  /** The last characters of the secret, so a person can tell secrets apart. */
+  hint: string;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+  created_by: string | null;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  private_jwk: string;
+  public_jwk: string;
+  created_at: number;
+  /** When a newer key took over signing; null while this key signs. */
+  retired_at: number | null;
+}
+
+export interface GrantsTable {
+  id: string;
+  client_id: string;
+  user_id: string;
+  org_id: string;
+  scope: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface AuthorizationCodesTable {
+  code_hash: string;
+  client_id: string;
+  grant_id: string;
+  user_id: string;
+  org_id: string;
+  redirect_uri: string;
+  scope: string;
+  code_challenge: string | null;
+  expires_at: number;
+  consumed_at: number | null;
+  created_at: number;
+}
+
+export interface RefreshTokensTable {
+  token_hash: string;
+  /** All tokens rotated from one code share a family; reuse revokes the family (RFC 9700 §4.14.2). */
+  family_id: string;
+  client_id: string;
+  grant_id: string;
+  user_id: string;
+  org_id: string;
+  scope: string;
+  created_at: number;
+  expires_at: number;
+  family_expires_at: number;
+  consumed_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface RevokedTokensTable {
+  jti: string;
+  expires_at: number;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  org_id: string | null;
+  actor: string | null;
+  client_id: string | null;
+  action: string;
+  detail: string;
+  created_at: number;
+}
+
+export interface Database {
+  organizations: OrganizationsTable;
+  users: UsersTable;
+  memberships: MembershipsTable;
+  clients: ClientsTable;
+  client_secrets: ClientSecretsTable;
+  signing_keys: SigningKeysTable;
+  grants: GrantsTable;
+  authorization_codes: AuthorizationCodesTable;
+  refresh_tokens: RefreshTokensTable;
+  revoked_tokens: RevokedTokensTable;
+  audit_events: AuditEventsTable;
+}
