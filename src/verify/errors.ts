@@ -2,7 +2,11 @@
  * RFC 6750 §3.1 codes, plus `temporarily_unavailable` (RFC 6749 §4.1.2.1) for when the verifier
  * cannot reach the keys or the introspection endpoint: the token may be fine, the API answers 503.
  */
-export type VerificationErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'temporarily_unavailable';
+export type VerificationErrorCode =
+  | 'invalid_request'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'temporarily_unavailable';
 
 const STATUS_BY_CODE: Record<VerificationErrorCode, number> = {
   invalid_request: 400,

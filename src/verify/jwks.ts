@@ -57,7 +57,8 @@ export class JwksCache {
       await this.#refresh();
       entry = this.#find(kid);
     }
-    if (!entry) throw invalidToken(kid === undefined ? 'token has no kid' : `no key "${kid}" in the issuer's JWKS`);
+    if (!entry)
+      throw invalidToken(kid === undefined ? 'token has no kid' : `no key "${kid}" in the issuer's JWKS`);
     let pending = entry.checks.get(alg);
     if (!pending) {
       pending = createSignatureCheck(entry.jwk, alg);
@@ -77,7 +78,8 @@ export class JwksCache {
 
   #refresh(): Promise<void> {
     const failure = this.#lastFailure;
-    if (failure && this.#options.clock() - failure.at < FAILURE_BACKOFF_MS) return Promise.reject(failure.error);
+    if (failure && this.#options.clock() - failure.at < FAILURE_BACKOFF_MS)
+      return Promise.reject(failure.error);
     this.#pending ??= this.#load().finally(() => {
       this.#pending = undefined;
     });
@@ -97,7 +99,10 @@ export class JwksCache {
         const id = jwk.kid ?? '';
         // Keep prepared keys whose JWK did not change, so a refresh costs no re-import.
         const previous = this.#keys.get(id);
-        keys.set(id, previous && sameKey(previous.jwk, jwk) ? previous : { jwk, checks: new Map(), ready: new Map() });
+        keys.set(
+          id,
+          previous && sameKey(previous.jwk, jwk) ? previous : { jwk, checks: new Map(), ready: new Map() },
+        );
       }
       this.#keys = keys;
       this.#fetchedAt = this.#options.clock();
@@ -111,5 +116,13 @@ export class JwksCache {
 }
 
 function sameKey(a: PublicJwk, b: PublicJwk): boolean {
-  return a.kty === b.kty && a.crv === b.crv && a.x === b.x && a.y === b.y && a.n === b.n && a.e === b.e && a.alg === b.alg;
+  return (
+    a.kty === b.kty &&
+    a.crv === b.crv &&
+    a.x === b.x &&
+    a.y === b.y &&
+    a.n === b.n &&
+    a.e === b.e &&
+    a.alg === b.alg
+  );
 }

@@ -10,7 +10,10 @@ export interface VerifierMetadata {
 }
 
 /** Fetches `${issuer}/.well-known/oauth-authorization-server` and checks it names the same issuer. */
-export async function fetchVerifierMetadata(issuer: string, fetchImpl: FetchFunction): Promise<VerifierMetadata> {
+export async function fetchVerifierMetadata(
+  issuer: string,
+  fetchImpl: FetchFunction,
+): Promise<VerifierMetadata> {
   const url = `${issuer.replace(/\/+$/, '')}/.well-known/oauth-authorization-server`;
   const metadata = (await fetchJson(url, fetchImpl)) as Partial<VerifierMetadata>;
   // RFC 8414 §3.3: a document naming another issuer must not be used.

@@ -22,7 +22,7 @@ function loadNodeCrypto(): Promise<NodeCryptoModule | undefined> {
   return nodeCrypto;
 }
 
-/** RFC 7518 §3.3 and §3.5: RSA keys for RS*/PS* must be at least 2048 bits. */
+/** RFC 7518 §3.3 and §3.5: RSA keys for RS256…PS512 must be at least 2048 bits. */
 const MIN_RSA_MODULUS_BITS = 2048;
 
 /**
@@ -32,7 +32,11 @@ const MIN_RSA_MODULUS_BITS = 2048;
 export async function createSignatureCheck(jwk: PublicJwk, alg: SupportedAlgorithm): Promise<SignatureCheck> {
   const spec = ALGORITHMS[alg];
   const keyName = jwk.kid === undefined ? 'the signing key' : `key "${jwk.kid}"`;
-  if ((jwk.alg !== undefined && jwk.alg !== alg) || jwk.kty !== spec.kty || (spec.crv && jwk.crv !== spec.crv)) {
+  if (
+    (jwk.alg !== undefined && jwk.alg !== alg) ||
+    jwk.kty !== spec.kty ||
+    (spec.crv && jwk.crv !== spec.crv)
+  ) {
     throw invalidToken(`${keyName} cannot verify ${alg}`);
   }
   const crypto = await loadNodeCrypto();
@@ -46,7 +50,7 @@ export async function createSignatureCheck(jwk: PublicJwk, alg: SupportedAlgorit
 
 function nodeSignatureCheck(crypto: NodeCryptoModule, jwk: PublicJwk, spec: AlgorithmSpec): SignatureCheck {
   // One KeyObject per key, made here once: parsing the JWK on every call would cost more than the check.
-  const key = crypto.createPublicKey({ key: publicMembers(jwk), format: 'jwk' });
+  const key = crypto.createPublicKey({ key: publicMembers(jwk) as NodeCrypto.JsonWebKey, format: 'jwk' });
   const hash = spec.hash?.replace('-', '').toLowerCase() ?? null;
   const guarded =
     (check: (data: Buffer, signature: Uint8Array) => boolean): SignatureCheck =>
@@ -112,7 +116,12 @@ async function webCryptoSignatureCheck(jwk: PublicJwk, spec: AlgorithmSpec): Pro
   return async (signingInput, signature) => {
     if (spec.signatureLength !== undefined && signature.length !== spec.signatureLength) return false;
     try {
-      return await subtle.verify(verifyAlgorithm, key, signature as Uint8Array<ArrayBuffer>, encoder.encode(signingInput));
+      return await subtle.verify(
+        verifyAlgorithm,
+        key,
+        signature as Uint8Array<ArrayBuffer>,
+        encoder.encode(signingInput),
+      );
     } catch {
       return false;
     }

@@ -1,0 +1,85 @@
+import { bearerTokenFromHeader } from './bearer-header.ts';
+import type { AccessTokenClaims } from './claims.ts';
+import { hasScopes } from './claims.ts';
+import { TokenVerificationError } from './errors.ts';
+import { type ResponseLike, sendAuthError } from './http-response.ts';
+import type { Verifier } from './verifier.ts';
+
+/** What the guards read from a request: Node, Express and Fastify requests all fit. */
+export interface RequestLike {
+  headers: { authorization?: string | string[] | undefined; [name: string]: unknown };
+}
+
+export type Next = (error?: Error) => void;
+
+/**
+ * `(req, res, next)`: an Express/Connect middleware, and equally a callback-style Fastify
+ * `onRequest`/`preHandler` hook (Fastify passes `request, reply, done`).
+ */
+export type AuthGuard = (req: RequestLike, res: ResponseLike, next: Next) => void;
+
+export interface BearerAuthOptions {
+  /** The `realm` of the challenge (RFC 6750 §3); defaults to the verifier's first audience. */
+  realm?: string;
+  /** Scopes every request must carry; for per-route needs use requireScope(). */
+  scopes?: readonly string[];
+}
+
+interface AuthState {
+  claims: AccessTokenClaims;
+  realm: string;
+}
+
+const authByRequest = new WeakMap<object, AuthState>();
+
+/** The claims bearerAuth() verified for this request (also set as `req.auth`). */
+export function getAuth(req: object): AccessTokenClaims | undefined {
+  return authByRequest.get(req)?.claims;
+}
+
+function insufficientScope(required: readonly string[]): TokenVerificationError {
+  const scope = required.join(' ');
+  return new TokenVerificationError('insufficient_scope', `requires scope "${scope}"`, { scope });
+}
+
+/** Verifies the request's Bearer token; on success stores the claims (getAuth(req), `req.auth`) and calls next. */
+export function bearerAuth(verifier: Verifier, options: BearerAuthOptions = {}): AuthGuard {
+  const realm = options.realm ?? verifier.audiences[0]!;
+  const required = options.scopes ?? [];
+
+  return (req, res, next) => {
+    let token: string | undefined;
+    try {
+      token = bearerTokenFromHeader(req.headers.authorization);
+    } catch (error) {
+      return sendAuthError(res, realm, error as TokenVerificationError);
+    }
+    if (token === undefined) return sendAuthError(res, realm, undefined);
+
+    verifier.verify(token).then(
+      (claims) => {
+        if (!hasScopes(claims, required)) return sendAuthError(res, realm, insufficientScope(required));
+        authByRequest.set(req, { claims, realm });
+        (req as RequestLike & { auth?: AccessTokenClaims }).auth = claims;
+        next();
+      },
+      (error: unknown) => {
+        if (error instanceof TokenVerificationError) return sendAuthError(res, realm, error);
+        next(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  };
+}
+
+/**
+ * A guard for routes that need particular scopes; place it after bearerAuth(). Answers 403
+ * `insufficient_scope` naming them (RFC 6750 §3.1), or 401 if no token was verified.
+ */
+export function requireScope(...scopes: string[]): AuthGuard {
+  return (req, res, next) => {
+    const state = authByRequest.get(req);
+    if (!state) return sendAuthError(res, 'api', undefined);
+    if (!hasScopes(state.claims, scopes)) return sendAuthError(res, state.realm, insufficientScope(scopes));
+    next();
+  };
+}
