@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256 } from '../../src/crypto.ts';
+import { rotateSecret } from '../../src/oauth/credentials.ts';
+import { generateClientSecret, inspectSecret } from '../../src/oauth/secrets.ts';
+import { type Latchkey, startLatchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
+
+const clock = testClock();
+let lk: Latchkey;
+
+const requestToken = (c: { clientId: string; clientSecret: string }) =>
+  fetch(`${lk.issuer}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret }),
+  });
+
+beforeAll(async () => {
+  lk = await startLatchkey({ clock });
+});
+afterAll(() => lk.close());
+
+describe('client secret format', () => {
+  it('names the environment, carries 256 bits of randomness and a checksum', () => {
+    const { secret, hash } = generateClientSecret('production');
+    expect(secret).toMatch(/^lk_production_[0-9A-Za-z]{43}[0-9A-Za-z]{6}$/);
+    expect(inspectSecret(secret)).toEqual({ ok: true, environment: 'production' });
+    expect(hash).toBe(sha256(secret));
+    // 43 base62 digits hold 62^43 > 2^256 values.
+    expect(43 * Math.log2(62)).toBeGreaterThanOrEqual(256);
+  });
+
+  it('detects a mistyped secret by its checksum', () => {
+    const { secret } = generateClientSecret('stage');
+    const i = 20;
+    const typo = secret.slice(0, i) + (secret[i] === 'a' ? 'b' : 'a') + secret.slice(i + 1);
+    expect(inspectSecret(typo)).toEqual({ ok: false, reason: 'checksum' });
+    expect(inspectSecret('hunter2')).toEqual({ ok: false, reason: 'format' });
+  });
+
+  it('is unique each time', () => {
+    const set = new Set(Array.from({ length: 100 }, () => generateClientSecret('stage').secret));
+    expect(set.size).toBe(100);
+  });
+});
+
+describe('client secret storage and checks', () => {
+  let client: TestClient;
+  beforeAll(async () => {
+    client = await lk.createClient();
+  });
+
+  it('is stored only as its SHA-256 hash', async () => {
+    const stored = await lk.services.store.clients.secrets(client.clientId);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.secretHash).toBe(sha256(client.clientSecret));
+    const rows = await lk.services.store.raw.db.selectFrom('client_secrets').selectAll().execute();
+    expect(JSON.stringify(rows)).not.toContain(client.clientSecret);
+  });
+
+  it('refuses a secret from another environment, saying so', async () => {
+    const foreign = generateClientSecret('production').secret;
+    const res = await requestToken({ clientId: client.clientId, clientSecret: foreign });
+    expect(res.status).toBe(401);
+    const body = await res.json();
+    expect(body.error).toBe('invalid_client');
+    expect(body.error_description).toContain('"production" environment');
+    expect(body.error_description).toContain('"test"');
+  });
+
+  it('refuses a mistyped secret with a description that says so', async () => {
+    const typo = `${client.clientSecret.slice(0, -1)}${client.clientSecret.endsWith('a') ? 'b' : 'a'}`;
+    const res = await requestToken({ clientId: client.clientId, clientSecret: typo });
+    expect(res.status).toBe(401);
+    expect((await res.json()).error_description).toMatch(/checksum/);
+  });
+
+  it('refuses an expired secret and accepts the new one', async () => {
+    const c = await lk.createClient();
+    const fresh = await rotateSecret(c.clientId, 3600, 'test', lk.services);
+    expect((await requestToken(c)).status).toBe(200);
+    expect((await requestToken({ clientId: c.clientId, clientSecret: fresh })).status).toBe(200);
+    clock.advance(3600_000);
+    const old = await requestToken(c);
+    expect(old.status).toBe(401);
+    expect((await old.json()).error_description).toMatch(/expired/);
+    expect((await requestToken({ clientId: c.clientId, clientSecret: fresh })).status).toBe(200);
+  });
+
+  it('records when a secret was last used', async () => {
+    const c = await lk.createClient();
+    expect((await lk.services.store.clients.secrets(c.clientId))[0]!.lastUsedAt).toBeNull();
+    expect((await requestToken(c)).status).toBe(200);
+    await new Promise((r) => setImmediate(r));
+    expect((await lk.services.store.clients.secrets(c.clientId))[0]!.lastUsedAt).toBe(clock());
+  });
+});
