@@ -24,4 +24,4 @@ export {
   type RequestLike,
   requireScope,
 } from './middleware.ts';
-export { createVerifier, type Verifier, type VerifierOptions } from './verifier.ts';
+export { createVerifier, type Verifier, type VerifierOptions, type VerifierStats } from './verifier.ts';

@@ -29,7 +29,12 @@ const MIN_RSA_MODULUS_BITS = 2048;
  * Builds the check for `alg` with `jwk`, refusing any pairing the key does not fit: the key
  * decides the algorithm family, so a token cannot pick a weaker or different one (RFC 8725 §3.1).
  */
-export async function createSignatureCheck(jwk: PublicJwk, alg: SupportedAlgorithm): Promise<SignatureCheck> {
+export async function createSignatureCheck(
+  jwk: PublicJwk,
+  alg: SupportedAlgorithm,
+  /** `webcrypto` forces the portable path (tests use it to cover non-Node runtimes). */
+  engine: 'auto' | 'webcrypto' = 'auto',
+): Promise<SignatureCheck> {
   const spec = ALGORITHMS[alg];
   const keyName = jwk.kid === undefined ? 'the signing key' : `key "${jwk.kid}"`;
   if (
@@ -39,7 +44,7 @@ export async function createSignatureCheck(jwk: PublicJwk, alg: SupportedAlgorit
   ) {
     throw invalidToken(`${keyName} cannot verify ${alg}`);
   }
-  const crypto = await loadNodeCrypto();
+  const crypto = engine === 'auto' ? await loadNodeCrypto() : undefined;
   try {
     return crypto ? nodeSignatureCheck(crypto, jwk, spec) : await webCryptoSignatureCheck(jwk, spec);
   } catch (cause) {

@@ -38,8 +38,16 @@ export interface VerifierOptions {
 export interface Verifier {
   /** Verifies an access token and returns its claims, or throws TokenVerificationError. */
   verify(token: string): Promise<AccessTokenClaims>;
+  /** Counters for metrics: how often the verified-token cache answered. */
+  stats(): VerifierStats;
   readonly issuer: string;
   readonly audiences: readonly string[];
+}
+
+export interface VerifierStats {
+  cacheHits: number;
+  cacheMisses: number;
+  cachedTokens: number;
 }
 
 const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt']);
@@ -106,11 +114,18 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return validateClaims(payload, expectations, now);
   }
 
+  let cacheHits = 0;
+  let cacheMisses = 0;
+  const stats = (): VerifierStats => ({ cacheHits, cacheMisses, cachedTokens: cache.size });
+
   async function verify(token: string): Promise<AccessTokenClaims> {
     if (typeof token !== 'string' || token === '') throw invalidToken('no token');
     const now = clock();
     let claims = cache.get(token, now);
-    if (!claims) {
+    if (claims) {
+      cacheHits++;
+    } else {
+      cacheMisses++;
       claims = await verifyJwt(token, now);
       cache.set(token, claims, (claims.exp + expectations.clockSkewSeconds) * 1000);
     }
@@ -120,5 +135,5 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return introspect(token, url, introspection, fetchImpl, expectations, now);
   }
 
-  return { verify, issuer, audiences };
+  return { verify, stats, issuer, audiences };
 }
