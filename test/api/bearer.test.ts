@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Latchkey, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
+
+// RFC 6750 §2.1 (header), §3 (WWW-Authenticate), §3.1 (error codes) on the demo API.
+let lk: Latchkey;
+let client: TestClient;
+let token: string;
+
+const me = (authorization?: string, path = '/api/v1/me') =>
+  fetch(`${lk.issuer}${path}`, { headers: authorization ? { authorization } : {} });
+
+beforeAll(async () => {
+  lk = await startLatchkey();
+  client = await lk.createClient({ scopes: ['profile:read'] });
+  const res = await fetch(`${lk.issuer}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret }),
+  });
+  token = (await res.json()).access_token;
+});
+afterAll(() => lk.close());
+
+describe('/api/v1/me', () => {
+  it('says who the token speaks for', async () => {
+    const res = await me(`Bearer ${token}`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ client_id: client.clientId, org_id: client.orgId, sub: client.clientId, scope: 'profile:read' });
+  });
+
+  it('without a token: 401 with a realm and no error code (§3.1)', async () => {
+    const res = await me();
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe(`Bearer realm="${lk.issuer}"`);
+  });
+
+  it('with a malformed or tampered token: 401 invalid_token', async () => {
+    for (const auth of ['Bearer abc.def.ghi', `Bearer ${token.slice(0, -4)}AAAA`, 'Basic Zm9vOmJhcg==', `Bearer ${token}x!`]) {
+      const res = await me(auth);
+      expect(res.status, auth).toBe(401);
+      expect(res.headers.get('www-authenticate'), auth).toMatch(/^Bearer realm="[^"]+", error="invalid_token"/);
+      expect((await res.json()).error).toBe('invalid_token');
+    }
+  });
+
+  it('refuses a token signed with alg none or another key', async () => {
+    const [, payload] = token.split('.');
+    const none = `${Buffer.from('{"alg":"none","typ":"at+jwt"}').toString('base64url')}.${payload}.`;
+    expect((await me(`Bearer ${none}`)).status).toBe(401);
+  });
+
+  it('a route needing a scope the token lacks: 403 insufficient_scope (§3.1)', async () => {
+    const res = await me(`Bearer ${token}`, '/api/v1/invoices');
+    expect(res.status).toBe(403);
+    expect(res.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+    expect(res.headers.get('www-authenticate')).toContain('scope="invoices:read"');
+    expect((await res.json()).error).toBe('insufficient_scope');
+  });
+});
