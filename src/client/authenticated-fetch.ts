@@ -12,7 +12,7 @@ export interface AuthenticatedFetchOptions {
   /** How many times a 429 is retried before it is thrown (default 3). */
   maxRetries?: number;
   /**
-   * Longest `Retry-After` we wait out (default 30 s). A server asking for longer is not retried
+   * Longest `Retry-After` we wait out (default 60 s, one window of Latchkey's per-minute limit). A server asking for longer is not retried
    * early; the LatchkeyError carries `retryAfterSeconds` so the caller can schedule the work.
    */
   maxRetryAfterSeconds?: number;
@@ -39,7 +39,7 @@ export function authenticatedFetch(
   const sleep = options.sleep ?? realSleep;
   const random = options.random ?? Math.random;
   const maxRetries = options.maxRetries ?? 3;
-  const maxRetryAfterSeconds = options.maxRetryAfterSeconds ?? 30;
+  const maxRetryAfterSeconds = options.maxRetryAfterSeconds ?? 60;
 
   /** Waits before retry number `attempt` (0-based), or returns false when we should give up instead. */
   async function backOff(attempt: number, retryAfterSeconds: number | undefined): Promise<boolean> {
