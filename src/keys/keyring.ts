@@ -15,6 +15,8 @@ export interface KeyRing {
   /** Keys a verifier should accept: the signing key and retired keys whose tokens may still be valid. */
   publicKeys(): PublicKey[];
   publicKey(kid: string): PublicKey | undefined;
+  /** Like publicKey, but an unknown kid re-reads the store first (at most every 10 s): another instance may have rotated. */
+  findPublicKey(kid: string): Promise<PublicKey | undefined>;
   /** Re-reads the store (another process may have rotated). */
   reload(): Promise<void>;
   rotate(): Promise<string>;
@@ -44,6 +46,7 @@ export async function openKeyRing(repo: KeyRepository, clock: Clock, publishReti
   let signer: { kid: string; key: KeyObject; header: string } | undefined;
   let published: PublicKey[] = [];
   let byKid = new Map<string, PublicKey>();
+  let lastMissReload = 0;
 
   async function reload(): Promise<void> {
     let keys = await repo.list();
@@ -79,6 +82,13 @@ export async function openKeyRing(repo: KeyRepository, clock: Clock, publishReti
     },
     publicKeys: () => published,
     publicKey: (kid) => byKid.get(kid),
+    async findPublicKey(kid) {
+      const known = byKid.get(kid);
+      if (known || clock() - lastMissReload < 10_000) return known;
+      lastMissReload = clock();
+      await reload();
+      return byKid.get(kid);
+    },
     reload,
     async rotate() {
       const key = generateKey(clock);

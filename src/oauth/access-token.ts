@@ -71,7 +71,7 @@ export async function verifyAccessToken(token: string, s: Services): Promise<Acc
     throw invalid('The access token is malformed');
   }
   if (header.alg !== 'ES256' || header.typ !== 'at+jwt') throw invalid('The token is not a Latchkey access token');
-  const key = s.keys.publicKey(String(header.kid));
+  const key = await s.keys.findPublicKey(String(header.kid));
   if (!key) throw invalid('The token was signed by an unknown key');
   const signatureOk = verify(
     'sha256',

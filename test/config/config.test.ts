@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, demoScopes, loadConfig } from '../../src/config/index.ts';
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      issuer: 'http://localhost:3000',
+      database: './data/latchkey.sqlite',
+      environment: 'development',
+      accessTokenTtl: 3600,
+      tokenRateLimit: { limit: 60, windowMs: 60_000 },
+      scopes: demoScopes,
+      requirePkce: true,
+    });
+  });
+
+  it('reads scopes from inline JSON', () => {
+    expect(loadConfig({ LATCHKEY_SCOPES: '{"ledger:read":"Read the ledger"}' }).scopes).toEqual({ 'ledger:read': 'Read the ledger' });
+  });
+
+  it.each([
+    ['PORT', 'eighty', /^PORT: /],
+    ['LATCHKEY_ISSUER', 'not a url', /^LATCHKEY_ISSUER: /],
+    ['LATCHKEY_ACCESS_TOKEN_TTL', '-5', /^LATCHKEY_ACCESS_TOKEN_TTL: /],
+    ['LATCHKEY_TOKEN_RATE_LIMIT', '60 per minute', /^LATCHKEY_TOKEN_RATE_LIMIT: expected COUNT/],
+    ['LATCHKEY_SCOPES', '{"bad scope":"x"}', /^LATCHKEY_SCOPES: /],
+    ['LATCHKEY_SCOPES', '/no/such/file.json', /^LATCHKEY_SCOPES: .*ENOENT/],
+    ['LATCHKEY_REQUIRE_PKCE', 'maybe', /^LATCHKEY_REQUIRE_PKCE: /],
+    ['LATCHKEY_ENVIRONMENT', 'Prod Env', /^LATCHKEY_ENVIRONMENT: /],
+  ])('%s=%s is refused with one line naming it', (name, value, message) => {
+    let error: unknown;
+    try {
+      loadConfig({ [name]: value });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain('\n');
+  });
+});
