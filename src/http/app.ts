@@ -5,9 +5,12 @@ import { registerBodyParsers } from './body.ts';
 import { registerErrorHandler } from './errors.ts';
 import { healthEndpoints } from './health.ts';
 import { keyEndpoints } from './keys.ts';
+import { loginPages } from './login.tsx';
 import { createMetrics, registerRequestMetrics } from './metrics.ts';
 import { oauthEndpoints } from './oauth-endpoints.ts';
+import { registerPages } from './page.tsx';
 import { registerSecurityHeaders } from './security-headers.ts';
+import { registerSessions } from './session.ts';
 
 export async function buildApp(s: Services): Promise<FastifyInstance> {
   const app = Fastify({
@@ -24,10 +27,13 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   registerErrorHandler(app);
   registerRequestMetrics(app, metrics);
   await registerBodyParsers(app);
+  await registerSessions(app, s);
+  registerPages(app, s);
 
   await app.register(oauthEndpoints, { services: s, metrics });
   await app.register(keyEndpoints, { services: s });
   await app.register(demoApi, { services: s });
   await app.register(healthEndpoints, { services: s, metrics });
+  await app.register(loginPages, { services: s });
   return app;
 }

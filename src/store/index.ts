@@ -6,6 +6,7 @@ import { type Db, migrate, openDatabase } from './db.ts';
 import { type GrantRepository, grantRepository } from './grants.ts';
 import { type KeyRepository, keyRepository } from './keys.ts';
 import { type RevocationRepository, revocationRepository } from './revocations.ts';
+import { type SessionRepository, sessionRepository } from './sessions.ts';
 
 /** Per-concern repositories over one database. The protocol core sees only these interfaces. */
 export interface Store {
@@ -15,6 +16,7 @@ export interface Store {
   grants: GrantRepository;
   revocations: RevocationRepository;
   audit: AuditRepository;
+  sessions: SessionRepository;
   /** Readiness: the database answers. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -32,6 +34,7 @@ export async function openStore(location: string, clock: Clock, options = { migr
     grants: grantRepository(db),
     revocations: revocationRepository(db),
     audit: auditRepository(db, clock),
+    sessions: sessionRepository(db, clock),
     async ping() {
       await db.selectFrom('organizations').select('id').limit(1).execute();
     },

@@ -86,6 +86,8 @@ export interface AuthorizationCodesTable {
   expires_at: number;
   consumed_at: number | null;
   created_at: number;
+  /** 1 when the authorization request named redirect_uri: the token request must repeat it (002). */
+  redirect_uri_sent: number;
 }
 
 export interface RefreshTokensTable {
@@ -102,6 +104,30 @@ export interface RefreshTokensTable {
   family_expires_at: number;
   consumed_at: number | null;
   revoked_at: number | null;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the session cookie value, hex (002). */
+  id_hash: string;
+  user_id: string;
+  csrf_token: string;
+  active_org_id: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+/** An authorization request waiting for sign-in and consent (002). */
+export interface AuthorizationRequestsTable {
+  id: string;
+  client_id: string;
+  redirect_uri: string;
+  redirect_uri_sent: number;
+  scope: string;
+  state: string | null;
+  code_challenge: string | null;
+  prompt: string | null;
+  created_at: number;
+  expires_at: number;
 }
 
 export interface RevokedTokensTable {
@@ -131,4 +157,6 @@ export interface Database {
   refresh_tokens: RefreshTokensTable;
   revoked_tokens: RevokedTokensTable;
   audit_events: AuditEventsTable;
+  sessions: SessionsTable;
+  authorization_requests: AuthorizationRequestsTable;
 }

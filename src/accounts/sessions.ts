@@ -1,0 +1,108 @@
+import type { Services } from '../services.ts';
+import type { Membership } from '../store/accounts.ts';
+import { hashPassword, verifyPassword } from './passwords.ts';
+
+/** The signed-in person as pages see them (request.user). */
+export interface SessionUser {
+  /** The cookie value; never logged, never rendered. */
+  sessionId: string;
+  userId: string;
+  email: string;
+  memberships: Membership[];
+  /** The organization the console acts on; always one of `memberships` (or null with none). */
+  activeOrgId: string | null;
+  csrfToken: string;
+}
+
+/** Starts a session; `activeOrgId` defaults to the person's first organization. */
+export async function startSession(userId: string, s: Services): Promise<SessionUser | undefined> {
+  const user = await s.store.accounts.findUser(userId);
+  if (!user) return undefined;
+  const memberships = await s.store.accounts.memberships(userId);
+  const { id, session } = await s.store.sessions.create(
+    userId,
+    memberships[0]?.orgId ?? null,
+    s.config.sessionTtl,
+  );
+  return {
+    sessionId: id,
+    userId,
+    email: user.email,
+    memberships,
+    activeOrgId: session.activeOrgId,
+    csrfToken: session.csrfToken,
+  };
+}
+
+/** The person behind a session cookie, or undefined when the session is unknown or expired. */
+export async function loadSessionUser(sessionId: string, s: Services): Promise<SessionUser | undefined> {
+  const session = await s.store.sessions.find(sessionId);
+  if (!session) return undefined;
+  const [user, memberships] = await Promise.all([
+    s.store.accounts.findUser(session.userId),
+    s.store.accounts.memberships(session.userId),
+  ]);
+  if (!user) return undefined;
+  // A membership may have been removed since the session began: fall back to one that still exists.
+  const active = memberships.find((m) => m.orgId === session.activeOrgId) ?? memberships[0];
+  return {
+    sessionId,
+    userId: user.id,
+    email: user.email,
+    memberships,
+    activeOrgId: active?.orgId ?? null,
+    csrfToken: session.csrfToken,
+  };
+}
+
+/** Failed sign-ins allowed per window before the next attempt must wait (OWASP ASVS 2.2.1). */
+export const loginLimits = {
+  windowMs: 15 * 60_000,
+  perAccount: 5,
+  perAddress: 20,
+};
+
+export type PasswordCheck =
+  | { ok: true; userId: string }
+  | { ok: false; reason: 'invalid' }
+  | { ok: false; reason: 'throttled'; retryAfter: number };
+
+// Unknown emails still pay for one argon2 verification, so timing does not tell which emails exist.
+let dummyHash: Promise<string> | undefined;
+
+/**
+ * Checks an email and password, slowing repeated failures per account and per address. Failures are
+ * counted; a success does not reset the count (an attacker could interleave a known password).
+ */
+export async function checkPassword(
+  email: string,
+  password: string,
+  ip: string,
+  s: Services,
+): Promise<PasswordCheck> {
+  const { windowMs, perAccount, perAddress } = loginLimits;
+  const accountKey = `login:account:${email.trim().toLowerCase()}`;
+  const addressKey = `login:address:${ip}`;
+  const [byAccount, byAddress] = await Promise.all([
+    s.limiter.peek(accountKey, perAccount, windowMs),
+    s.limiter.peek(addressKey, perAddress, windowMs),
+  ]);
+  if (!byAccount.allowed || !byAddress.allowed) {
+    const retryAfter = Math.max(
+      byAccount.allowed ? 0 : byAccount.retryAfter,
+      byAddress.allowed ? 0 : byAddress.retryAfter,
+    );
+    return { ok: false, reason: 'throttled', retryAfter };
+  }
+  const user = await s.store.accounts.findUserByEmail(email);
+  dummyHash ??= hashPassword('not a real password, only for timing');
+  const ok = user
+    ? await verifyPassword(user.passwordHash, password)
+    : (await verifyPassword(await dummyHash, password)) && false;
+  if (ok && user) return { ok: true, userId: user.id };
+  await Promise.all([
+    s.limiter.hit(accountKey, perAccount, windowMs),
+    s.limiter.hit(addressKey, perAddress, windowMs),
+  ]);
+  return { ok: false, reason: 'invalid' };
+}

@@ -1,0 +1,227 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { checkPassword, startSession } from '../accounts/sessions.ts';
+import { constantTimeEqual, randomToken } from '../crypto.ts';
+import type { Services } from '../services.ts';
+import { ErrorSummary, Field, type FieldError, sendPage } from './page.tsx';
+import {
+  clearSessionCookie,
+  cookieOptions,
+  currentUser,
+  formField,
+  loginCsrfCookieName,
+  optionalUser,
+  requireCsrf,
+  requireUser,
+  setSessionCookie,
+} from './session.ts';
+
+/**
+ * `next` may only be a path on this server (no open redirect, RFC 9700 §4.11): it must start with a
+ * single "/", and resolving it against the issuer must keep the origin.
+ */
+const unsafeChar = (ch: string): boolean =>
+  ch === '\\' || ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f;
+
+export function safeNext(next: string | undefined, issuer: string, fallback = '/'): string {
+  if (!next?.startsWith('/') || next.startsWith('//') || [...next].some(unsafeChar)) return fallback;
+  try {
+    const base = new URL(issuer);
+    const url = new URL(next, base);
+    if (url.origin !== base.origin) return fallback;
+    return `${url.pathname}${url.search}`;
+  } catch {
+    return fallback;
+  }
+}
+
+const loginCsrfTtl = 3600;
+
+function loginCsrf(request: FastifyRequest, reply: FastifyReply, s: Services): string {
+  const existing = request.cookies?.[loginCsrfCookieName(s)];
+  if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return existing;
+  const token = randomToken(32);
+  reply.setCookie(loginCsrfCookieName(s), token, cookieOptions(s, loginCsrfTtl));
+  return token;
+}
+
+function when(retryAfter: number, now: number): string {
+  const minutes = Math.ceil(retryAfter / 60);
+  const at = new Date(now + retryAfter * 1000).toISOString().slice(11, 16);
+  return retryAfter < 60
+    ? `in ${retryAfter} seconds`
+    : `in ${minutes} minute${minutes === 1 ? '' : 's'} (after ${at} UTC)`;
+}
+
+interface LoginView {
+  csrf: string;
+  next: string;
+  email?: string;
+  errors?: FieldError[];
+  notice?: string;
+  status?: number;
+}
+
+function sendLogin(reply: FastifyReply, view: LoginView): FastifyReply {
+  const errors = view.errors ?? [];
+  const fieldError = (field: string) => errors.find((e) => e.field === field)?.message;
+  return sendPage(reply, {
+    status: view.status,
+    title: 'Sign in',
+    body: (
+      <div class="narrow">
+        <ErrorSummary errors={errors} />
+        <div class="card">
+          <h1>Sign in</h1>
+          {view.notice && <p class="notice">{view.notice}</p>}
+          <form method="post" action="/login" novalidate>
+            <input type="hidden" name="_csrf" value={view.csrf} />
+            <input type="hidden" name="next" value={view.next} />
+            <Field
+              id="email"
+              label="Email address"
+              type="email"
+              autocomplete="username"
+              value={view.email}
+              error={fieldError('email')}
+              required
+              autofocus={errors.length === 0}
+            />
+            <Field
+              id="password"
+              label="Password"
+              type="password"
+              autocomplete="current-password"
+              error={fieldError('password')}
+              required
+            />
+            <div class="actions">
+              <button type="submit">Sign in</button>
+            </div>
+          </form>
+        </div>
+      </div>
+    ),
+  });
+}
+
+/** /login, /logout, /session/org and the start page. */
+export async function loginPages(app: FastifyInstance, opts: { services: Services }): Promise<void> {
+  const s = opts.services;
+  const nextOf = (value: string | undefined) => safeNext(value, s.config.issuer);
+
+  app.get('/', { preHandler: optionalUser(s) }, async (request, reply) => {
+    const user = request.user;
+    if (!user) return reply.redirect('/login', 303);
+    const active = user.memberships.find((m) => m.orgId === user.activeOrgId);
+    return sendPage(reply, {
+      title: 'Latchkey',
+      user,
+      body: (
+        <div class="stack">
+          <h1>Welcome</h1>
+          <p>
+            Signed in as <strong>{user.email}</strong>
+            {active && (
+              <>
+                {' '}
+                in <strong>{active.orgName}</strong>
+              </>
+            )}
+            .
+          </p>
+          <ul>
+            <li>
+              <a href="/settings/api">API credentials</a>: create and manage the credentials software uses to
+              connect.
+            </li>
+            <li>
+              <a href="/settings/connected-apps">Connected apps</a>: see and revoke the software you have
+              connected.
+            </li>
+          </ul>
+        </div>
+      ),
+    });
+  });
+
+  app.get('/login', async (request, reply) => {
+    const { next } = request.query as { next?: string };
+    const target = nextOf(typeof next === 'string' ? next : undefined);
+    if (await currentUser(request, s)) return reply.redirect(target, 303);
+    return sendLogin(reply, { csrf: loginCsrf(request, reply, s), next: target });
+  });
+
+  app.post('/login', async (request, reply) => {
+    const next = nextOf(formField(request, 'next'));
+    const email = (formField(request, 'email') ?? '').trim();
+    const password = formField(request, 'password') ?? '';
+    const cookieToken = request.cookies?.[loginCsrfCookieName(s)];
+    const sent = formField(request, '_csrf');
+    // Login CSRF (double submit): a forged form cannot sign someone into the attacker's account.
+    if (!cookieToken || !sent || !constantTimeEqual(cookieToken, sent)) {
+      return sendLogin(reply, {
+        status: 403,
+        csrf: loginCsrf(request, reply, s),
+        next,
+        email,
+        errors: [{ field: 'email', message: 'The sign-in form expired. Please enter your details again.' }],
+      });
+    }
+    const errors: FieldError[] = [];
+    if (email === '') errors.push({ field: 'email', message: 'Enter your email address' });
+    if (password === '') errors.push({ field: 'password', message: 'Enter your password' });
+    if (errors.length > 0) return sendLogin(reply, { status: 400, csrf: cookieToken, next, email, errors });
+
+    const result = await checkPassword(email, password, request.ip, s);
+    if (!result.ok) {
+      if (result.reason === 'throttled') {
+        reply.header('retry-after', String(result.retryAfter));
+        return sendLogin(reply, {
+          status: 429,
+          csrf: cookieToken,
+          next,
+          email,
+          errors: [
+            {
+              field: 'password',
+              message: `Too many failed sign-in attempts. For your security, please try again ${when(result.retryAfter, s.clock())}.`,
+            },
+          ],
+        });
+      }
+      s.log.info({ ip: request.ip }, 'sign-in failed');
+      return sendLogin(reply, {
+        status: 401,
+        csrf: cookieToken,
+        next,
+        email,
+        errors: [{ field: 'password', message: 'The email address or password is not right' }],
+      });
+    }
+    // A fresh session id at every sign-in (no session fixation); the old one, if any, ends.
+    const old = await currentUser(request, s);
+    if (old) await s.store.sessions.delete(old.sessionId);
+    const user = await startSession(result.userId, s);
+    if (!user) return reply.redirect('/login', 303);
+    setSessionCookie(reply, s, user.sessionId);
+    reply.clearCookie(loginCsrfCookieName(s), { path: '/' });
+    s.log.info({ user_id: user.userId }, 'signed in');
+    return reply.redirect(next, 303);
+  });
+
+  app.post('/logout', { preHandler: [requireUser(s), requireCsrf] }, async (request, reply) => {
+    await s.store.sessions.delete(request.user!.sessionId);
+    clearSessionCookie(reply, s);
+    return reply.redirect('/login', 303);
+  });
+
+  app.post('/session/org', { preHandler: [requireUser(s), requireCsrf] }, async (request, reply) => {
+    const user = request.user!;
+    const orgId = formField(request, 'org_id');
+    const next = nextOf(formField(request, 'next'));
+    if (orgId && user.memberships.some((m) => m.orgId === orgId)) {
+      await s.store.sessions.setActiveOrg(user.sessionId, orgId);
+    }
+    return reply.redirect(next, 303);
+  });
+}

@@ -1,0 +1,297 @@
+/**
+ * Server-rendered pages (preact + preact-render-to-string). API for other plugins:
+ *
+ *   sendPage(reply, { title, body, user?, status?, formAction? })
+ *       Sends a full HTML document: header with the product name, the environment label and, when
+ *       `user` is given, the navigation, organization picker (POST /session/org) and sign-out button.
+ *       Sets a strict per-page CSP (no inline script or style; `formAction` adds origins to
+ *       `form-action`, e.g. a client's redirect URI origin) and X-Frame-Options: DENY.
+ *   sendMessagePage(reply, { status, title, message, user?, link? })   a short message or error page.
+ *   <CsrfField user={user} />                 the hidden `_csrf` input for forms of signed-in people.
+ *   <ErrorSummary errors={[{ field, message }]} />   GOV.UK-style summary linking to fields (`#id`).
+ *   <Field id name label type? value? hint? error? autocomplete? required? />   label + input + error.
+ *   registerPages(app, s)                     once, in app.ts: the environment label and /assets/*.
+ *
+ * CSS classes (app.css): .card, .stack, .button, .button-secondary, .button-danger, .link-button,
+ * .table, .badge, .notice, .notice-success, .muted, .code (monospace, wraps), .actions.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ComponentChildren, VNode } from 'preact';
+import { render } from 'preact-render-to-string';
+import type { SessionUser } from '../accounts/sessions.ts';
+import type { Services } from '../services.ts';
+
+const asset = (name: string) => {
+  const body = readFileSync(new URL(`./assets/${name}`, import.meta.url));
+  return { body, version: createHash('sha256').update(body).digest('base64url').slice(0, 12) };
+};
+const css = asset('app.css');
+const js = asset('app.js');
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The environment label pages show (config.environment); decorated by registerPages. */
+    latchkeyEnvironment: string;
+  }
+}
+
+export interface PageOptions {
+  title: string;
+  body: ComponentChildren;
+  user?: SessionUser;
+  status?: number;
+  /** Extra origins (or full URLs) forms on this page may submit to or be redirected to. */
+  formAction?: string | readonly string[];
+}
+
+export function pageCsp(formAction: readonly string[] = []): string {
+  const sources = ["'self'", ...formAction.map((u) => new URL(u).origin)];
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    `form-action ${[...new Set(sources)].join(' ')}`,
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+}
+
+export function sendPage(reply: FastifyReply, options: PageOptions): FastifyReply {
+  const formAction = options.formAction === undefined ? [] : [options.formAction].flat();
+  const environment = reply.server.latchkeyEnvironment ?? '';
+  const html = `<!doctype html>${render(<Layout {...options} path={reply.request.url} environment={environment} />)}`;
+  return reply
+    .status(options.status ?? 200)
+    .header('content-security-policy', pageCsp(formAction))
+    .header('x-frame-options', 'DENY')
+    .type('text/html; charset=utf-8')
+    .send(html);
+}
+
+export function sendMessagePage(
+  reply: FastifyReply,
+  options: {
+    status: number;
+    title: string;
+    message: ComponentChildren;
+    user?: SessionUser;
+    link?: { href: string; text: string };
+  },
+): FastifyReply {
+  return sendPage(reply, {
+    status: options.status,
+    title: options.title,
+    user: options.user,
+    body: (
+      <div class="card stack">
+        <h1>{options.title}</h1>
+        <p>{options.message}</p>
+        {options.link && (
+          <p>
+            <a class="button" href={options.link.href}>
+              {options.link.text}
+            </a>
+          </p>
+        )}
+      </div>
+    ),
+  });
+}
+
+function Layout(props: PageOptions & { path: string; environment: string }): VNode {
+  const { user, environment: environmentLabel } = props;
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="referrer" content="no-referrer" />
+        <title>{`${props.title} · Latchkey`}</title>
+        <link rel="icon" href="data:," />
+        <link rel="stylesheet" href={`/assets/app.css?v=${css.version}`} />
+        <script src={`/assets/app.js?v=${js.version}`} defer />
+      </head>
+      <body>
+        <a class="skip-link" href="#main">
+          Skip to content
+        </a>
+        <header class="site-header">
+          <div class="site-header-inner">
+            <a class="brand" href="/">
+              Latchkey
+            </a>
+            {environmentLabel && (
+              <span
+                class={`env env-${environmentLabel === 'production' ? 'production' : 'other'}`}
+                title="Environment"
+              >
+                {environmentLabel}
+              </span>
+            )}
+            {user && <UserControls user={user} path={props.path} />}
+          </div>
+          {user && (
+            <nav class="site-nav" aria-label="Settings">
+              <a
+                href="/settings/api"
+                aria-current={props.path.startsWith('/settings/api') ? 'page' : undefined}
+              >
+                API credentials
+              </a>
+              <a
+                href="/settings/connected-apps"
+                aria-current={props.path.startsWith('/settings/connected-apps') ? 'page' : undefined}
+              >
+                Connected apps
+              </a>
+            </nav>
+          )}
+        </header>
+        <main id="main" tabIndex={-1}>
+          {props.body}
+        </main>
+      </body>
+    </html>
+  );
+}
+
+function UserControls({ user, path }: { user: SessionUser; path: string }): VNode {
+  const active = user.memberships.find((m) => m.orgId === user.activeOrgId);
+  return (
+    <div class="user-controls">
+      {user.memberships.length > 1 ? (
+        <form method="post" action="/session/org" class="org-picker">
+          <CsrfField user={user} />
+          <input type="hidden" name="next" value={path} />
+          <label for="org-picker-select">Organization</label>
+          <select id="org-picker-select" name="org_id">
+            {user.memberships.map((m) => (
+              <option value={m.orgId} selected={m.orgId === user.activeOrgId}>
+                {m.orgName}
+              </option>
+            ))}
+          </select>
+          <button type="submit" class="button-secondary button-small">
+            Switch
+          </button>
+        </form>
+      ) : (
+        active && (
+          <span class="org-name">
+            <span class="visually-hidden">Organization: </span>
+            {active.orgName}
+          </span>
+        )
+      )}
+      <form method="post" action="/logout" class="sign-out">
+        <CsrfField user={user} />
+        <span class="user-email">{user.email}</span>
+        <button type="submit" class="button-secondary button-small">
+          Sign out
+        </button>
+      </form>
+    </div>
+  );
+}
+
+export function CsrfField({ user }: { user: SessionUser }): VNode {
+  return <input type="hidden" name="_csrf" value={user.csrfToken} />;
+}
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export function ErrorSummary({
+  errors,
+  title,
+}: {
+  errors: readonly FieldError[];
+  title?: string;
+}): VNode | null {
+  if (errors.length === 0) return null;
+  return (
+    <div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabIndex={-1} data-focus>
+      <h2 id="error-summary-title">{title ?? 'There is a problem'}</h2>
+      <ul>
+        {errors.map((e) => (
+          <li>
+            <a href={`#${e.field}`}>{e.message}</a>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+export function Field(props: {
+  id: string;
+  name?: string;
+  label: string;
+  type?: string;
+  value?: string;
+  hint?: string;
+  error?: string;
+  autocomplete?: string;
+  required?: boolean;
+  autofocus?: boolean;
+}): VNode {
+  const describedBy = [props.hint && `${props.id}-hint`, props.error && `${props.id}-error`]
+    .filter(Boolean)
+    .join(' ');
+  return (
+    <div class={props.error ? 'field field-error' : 'field'}>
+      <label for={props.id}>{props.label}</label>
+      {props.hint && (
+        <p class="hint" id={`${props.id}-hint`}>
+          {props.hint}
+        </p>
+      )}
+      {props.error && (
+        <p class="error-message" id={`${props.id}-error`}>
+          <span class="visually-hidden">Error: </span>
+          {props.error}
+        </p>
+      )}
+      <input
+        id={props.id}
+        name={props.name ?? props.id}
+        type={props.type ?? 'text'}
+        value={props.value}
+        autocomplete={props.autocomplete}
+        required={props.required}
+        autofocus={props.autofocus}
+        aria-invalid={props.error ? 'true' : undefined}
+        aria-describedby={describedBy || undefined}
+      />
+    </div>
+  );
+}
+
+/**
+ * Called on the root instance: decorates the environment label and serves the stylesheet and script.
+ * Asset URLs carry a content hash, so they may be cached for a year.
+ */
+export function registerPages(app: FastifyInstance, s: Services): void {
+  app.decorate('latchkeyEnvironment', s.config.environment);
+  const serve = (name: string, file: { body: Buffer; version: string }, type: string) =>
+    app.get(`/assets/${name}`, async (request, reply) => {
+      const { v } = request.query as { v?: string };
+      const etag = `"${file.version}"`;
+      reply
+        .header(
+          'cache-control',
+          v === file.version ? 'public, max-age=31536000, immutable' : 'public, max-age=300',
+        )
+        .header('etag', etag)
+        .type(type);
+      if (request.headers['if-none-match'] === etag) return reply.status(304).send();
+      return reply.send(file.body);
+    });
+  serve('app.css', css, 'text/css; charset=utf-8');
+  serve('app.js', js, 'text/javascript; charset=utf-8');
+}
