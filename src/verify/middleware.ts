@@ -39,7 +39,7 @@ export function getAuth(req: object): AccessTokenClaims | undefined {
 
 function insufficientScope(required: readonly string[]): TokenVerificationError {
   const scope = required.join(' ');
-  return new TokenVerificationError('insufficient_scope', `requires scope "${scope}"`, { scope });
+  return new TokenVerificationError('insufficient_scope', `requires scope: ${scope}`, { scope });
 }
 
 /** Verifies the request's Bearer token; on success stores the claims (getAuth(req), `req.auth`) and calls next. */
