@@ -4,7 +4,6 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientCredentials } from '../../src/client/index.ts';
 import {
-  type AccessTokenClaims,
   type AuthGuard,
   bearerAuth,
   createVerifier,
