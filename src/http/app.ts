@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { credentialsConsole } from '../console/credentials-routes.tsx';
 import type { Services } from '../services.ts';
 import { demoApi } from './api.ts';
 import { registerBodyParsers } from './body.ts';
@@ -35,5 +36,6 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   await app.register(demoApi, { services: s });
   await app.register(healthEndpoints, { services: s, metrics });
   await app.register(loginPages, { services: s });
+  await app.register(credentialsConsole, { services: s });
   return app;
 }

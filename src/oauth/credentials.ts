@@ -128,3 +128,60 @@ export async function deleteCredentials(clientId: string, actor: string, s: Serv
   });
   return client;
 }
+
+export interface CredentialsUpdate {
+  name?: string;
+  redirectUris?: string[];
+  grantTypes?: GrantType[];
+}
+
+/**
+ * Changes the name, redirect URLs or grants (the console's edit form) under the same rules as
+ * creation, and records what changed. Returns the updated client; no change records nothing.
+ */
+export async function updateCredentials(
+  clientId: string,
+  update: CredentialsUpdate,
+  actor: string,
+  s: Services,
+): Promise<Client> {
+  const client = await s.store.clients.find(clientId);
+  if (!client) throw new CredentialsError(`No credentials with client ID ${clientId}`);
+  const name = update.name?.trim() ?? client.name;
+  if (name === '' || name.length > 100) throw new CredentialsError('The name must be 1 to 100 characters');
+  const redirectUris = update.redirectUris ?? client.redirectUris;
+  const problem = redirectUriProblems(redirectUris)[0];
+  if (problem) throw new CredentialsError(`Redirect URL ${problem.uri}: ${problem.problem}`);
+  const grantTypes = [...new Set(update.grantTypes ?? client.grantTypes)] as GrantType[];
+  const unknownGrant = grantTypes.find((g) => !allGrantTypes.includes(g));
+  if (unknownGrant)
+    throw new CredentialsError(`Unknown grant type "${unknownGrant}"; use ${allGrantTypes.join(', ')}`);
+  if (grantTypes.length === 0) throw new CredentialsError('Choose at least one grant type');
+  if (client.isPublic && grantTypes.includes('client_credentials')) {
+    throw new CredentialsError('Public clients cannot use client_credentials: they have no secret');
+  }
+  if (grantTypes.includes('authorization_code') && redirectUris.length === 0) {
+    throw new CredentialsError('The authorization_code grant needs at least one redirect URL');
+  }
+
+  const same = (a: readonly string[], b: readonly string[]): boolean =>
+    a.length === b.length && a.every((v, i) => v === b[i]);
+  const changes: Record<string, { from: unknown; to: unknown }> = {};
+  if (name !== client.name) changes.name = { from: client.name, to: name };
+  if (!same(redirectUris, client.redirectUris))
+    changes.redirectUris = { from: client.redirectUris, to: redirectUris };
+  if (!same([...grantTypes].sort(), [...client.grantTypes].sort())) {
+    changes.grantTypes = { from: client.grantTypes, to: grantTypes };
+  }
+  if (Object.keys(changes).length === 0) return client;
+
+  await s.store.clients.update(client.id, { name, redirectUris, grantTypes });
+  await s.store.audit.record({
+    orgId: client.orgId,
+    actor,
+    clientId: client.id,
+    action: 'client.updated',
+    detail: changes,
+  });
+  return { ...client, name, redirectUris, grantTypes, updatedAt: s.clock() };
+}

@@ -1,3 +1,4 @@
+import { recordTokenRequest } from '../console/activity.ts';
 import type { Services } from '../services.ts';
 import { authenticateClient, readClientCredentials } from './client-auth.ts';
 import { OAuthError } from './errors.ts';
@@ -30,6 +31,7 @@ export async function handleTokenRequest(request: TokenRequest, s: Services): Pr
 
   const { limit, windowMs } = s.config.tokenRateLimit;
   const decision = await s.limiter.hit(`token:${auth.client.id}`, limit, windowMs);
+  recordTokenRequest(s, auth.client.id, decision.allowed); // console activity, in memory (src/console/activity.ts)
   if (!decision.allowed) {
     throw new OAuthError(
       'slow_down',

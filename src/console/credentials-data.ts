@@ -1,0 +1,227 @@
+import type { Services } from '../services.ts';
+import type { Client, ClientSecret, GrantType } from '../store/clients.ts';
+import { type ActivitySummary, activitySummary, consoleDb } from './activity.ts';
+
+/**
+ * What the credentials console shows, as plain data for the views. Nothing here ever carries a
+ * secret or its hash: secrets are described by their hint (last four characters) and dates only.
+ */
+
+export type CredentialStatus =
+  /** At least one secret works and none is on its way out. */
+  | { kind: 'active' }
+  /** A rotation is in progress: an older secret still works until `until`. */
+  | { kind: 'rotating'; until: number }
+  /** No secret works any more: every one expired. */
+  | { kind: 'expired' }
+  /** A public client: it has no secret. */
+  | { kind: 'public' };
+
+export interface SecretView {
+  id: string;
+  /** The last four characters, e.g. "…x7Qa". */
+  hint: string;
+  createdAt: number;
+  createdBy: string;
+  expiresAt: number | null;
+  lastUsedAt: number | null;
+  /** True while it can authenticate. */
+  active: boolean;
+}
+
+export interface CredentialSummary {
+  id: string;
+  name: string;
+  redirectUris: string[];
+  grantTypes: GrantType[];
+  createdAt: number;
+  /** A person's email, or a word for the CLI and the seed. */
+  createdBy: string;
+  /** The latest use of any of its secrets. */
+  lastUsedAt: number | null;
+  status: CredentialStatus;
+}
+
+export interface AuditEntry {
+  id: string;
+  action: string;
+  actor: string;
+  at: number;
+  detail: Record<string, unknown>;
+}
+
+export interface CredentialDetail extends CredentialSummary {
+  orgId: string;
+  orgName: string;
+  scopes: string[];
+  isPublic: boolean;
+  updatedAt: number;
+  secrets: SecretView[];
+  activity: ActivitySummary;
+  audit: AuditEntry[];
+}
+
+/** Audit actions shown in a credential's trail (failed authentications are counted, not listed). */
+export const trailActions = [
+  'client.created',
+  'client.updated',
+  'client.secret_rotated',
+  'client.deleted',
+] as const;
+
+/** Maps actor ids (user ids, `cli`, `system`) to what a person reads. */
+async function actorNames(s: Services, ids: Iterable<string | null>): Promise<Map<string, string>> {
+  const names = new Map<string, string>([
+    ['cli', 'Command line (latchkey CLI)'],
+    ['system', 'Latchkey (demo seed)'],
+  ]);
+  const userIds = [...new Set([...ids].filter((id): id is string => id !== null && !names.has(id)))];
+  if (userIds.length > 0) {
+    const rows = await consoleDb(s)
+      .selectFrom('users')
+      .select(['id', 'email'])
+      .where('id', 'in', userIds)
+      .execute();
+    for (const r of rows) names.set(r.id, r.email);
+  }
+  return names;
+}
+
+const actorName = (names: Map<string, string>, id: string | null): string =>
+  id === null ? 'Unknown' : (names.get(id) ?? (id === 'test' ? 'Test setup' : 'A removed user'));
+
+function secretActive(secret: Pick<ClientSecret, 'expiresAt'>, now: number): boolean {
+  return secret.expiresAt === null || secret.expiresAt > now;
+}
+
+export function credentialStatus(
+  client: Pick<Client, 'isPublic'>,
+  secrets: readonly Pick<ClientSecret, 'expiresAt'>[],
+  now: number,
+): CredentialStatus {
+  if (client.isPublic) return { kind: 'public' };
+  const live = secrets.filter((secret) => secretActive(secret, now));
+  if (live.length === 0) return { kind: 'expired' };
+  const ending = live.filter((secret) => secret.expiresAt !== null).map((secret) => secret.expiresAt!);
+  if (ending.length > 0 && live.length > 1) return { kind: 'rotating', until: Math.max(...ending) };
+  return { kind: 'active' };
+}
+
+type SecretRow = Pick<ClientSecret, 'clientId' | 'expiresAt' | 'lastUsedAt'>;
+
+async function secretRows(s: Services, clientIds: string[]): Promise<SecretRow[]> {
+  if (clientIds.length === 0) return [];
+  const rows = await consoleDb(s)
+    .selectFrom('client_secrets')
+    .select(['client_id', 'expires_at', 'last_used_at'])
+    .where('client_id', 'in', clientIds)
+    .execute();
+  return rows.map((r) => ({ clientId: r.client_id, expiresAt: r.expires_at, lastUsedAt: r.last_used_at }));
+}
+
+const latest = (values: (number | null)[]): number | null =>
+  values.reduce<number | null>((max, v) => (v !== null && (max === null || v > max) ? v : max), null);
+
+/** The organization's credentials, newest first. */
+export async function listCredentials(s: Services, orgId: string): Promise<CredentialSummary[]> {
+  const clients = await s.store.clients.list(orgId);
+  const [secrets, names] = await Promise.all([
+    secretRows(
+      s,
+      clients.map((c) => c.id),
+    ),
+    actorNames(
+      s,
+      clients.map((c) => c.createdBy),
+    ),
+  ]);
+  const now = s.clock();
+  return clients.map((client) => {
+    const own = secrets.filter((secret) => secret.clientId === client.id);
+    return {
+      id: client.id,
+      name: client.name,
+      redirectUris: client.redirectUris,
+      grantTypes: client.grantTypes,
+      createdAt: client.createdAt,
+      createdBy: actorName(names, client.createdBy),
+      lastUsedAt: latest(own.map((secret) => secret.lastUsedAt)),
+      status: credentialStatus(client, own, now),
+    };
+  });
+}
+
+/** One credential of the organization, or undefined when it does not exist or belongs to another. */
+export async function credentialDetail(
+  s: Services,
+  orgId: string,
+  clientId: string,
+): Promise<CredentialDetail | undefined> {
+  const client = await s.store.clients.find(clientId);
+  if (!client || client.orgId !== orgId) return undefined;
+  const [secrets, org, activity, events] = await Promise.all([
+    s.store.clients.secrets(client.id),
+    s.store.accounts.findOrganization(client.orgId),
+    activitySummary(s, client.id),
+    consoleDb(s)
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('client_id', '=', client.id)
+      .where('action', 'in', [...trailActions])
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .limit(50)
+      .execute(),
+  ]);
+  const names = await actorNames(s, [
+    client.createdBy,
+    ...secrets.map((x) => x.createdBy),
+    ...events.map((e) => e.actor),
+  ]);
+  const now = s.clock();
+  return {
+    id: client.id,
+    name: client.name,
+    redirectUris: client.redirectUris,
+    grantTypes: client.grantTypes,
+    scopes: client.scopes,
+    isPublic: client.isPublic,
+    createdAt: client.createdAt,
+    updatedAt: client.updatedAt,
+    createdBy: actorName(names, client.createdBy),
+    lastUsedAt: latest(secrets.map((secret) => secret.lastUsedAt)),
+    status: credentialStatus(client, secrets, now),
+    orgId: client.orgId,
+    orgName: org?.name ?? '',
+    secrets: secrets.slice(0, 20).map((secret) => ({
+      id: secret.id,
+      hint: secret.hint,
+      createdAt: secret.createdAt,
+      createdBy: actorName(names, secret.createdBy),
+      expiresAt: secret.expiresAt,
+      lastUsedAt: secret.lastUsedAt,
+      active: secretActive(secret, now),
+    })),
+    activity,
+    audit: events.map((e) => ({
+      id: e.id,
+      action: e.action,
+      actor: actorName(names, e.actor),
+      at: e.created_at,
+      detail: JSON.parse(e.detail) as Record<string, unknown>,
+    })),
+  };
+}
+
+/** The organization's admins, by email: whom a member should ask for access. */
+export async function organizationAdmins(s: Services, orgId: string): Promise<string[]> {
+  const rows = await consoleDb(s)
+    .selectFrom('memberships')
+    .innerJoin('users', 'users.id', 'memberships.user_id')
+    .select('users.email')
+    .where('memberships.org_id', '=', orgId)
+    .where('memberships.role', '=', 'admin')
+    .orderBy('users.email')
+    .execute();
+  return rows.map((r) => r.email);
+}

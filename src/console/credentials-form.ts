@@ -1,0 +1,115 @@
+import { redirectUriProblem } from '../oauth/redirect-uri.ts';
+import type { GrantType } from '../store/clients.ts';
+
+/**
+ * The console's forms: parsing urlencoded bodies into typed values, and validation with messages
+ * that say how to fix each problem. The same rules run in the browser (src/http/assets/console.js
+ * mirrors `redirectUrlProblem`); the server always checks again.
+ */
+
+/** What a person chooses; authorization code brings refresh tokens with it (RFC 6749 §1.5, §6). */
+export type GrantChoice = 'authorization_code' | 'client_credentials';
+export const grantChoices: readonly GrantChoice[] = ['authorization_code', 'client_credentials'];
+
+export const grantLabels: Record<GrantChoice, { title: string; help: string }> = {
+  authorization_code: {
+    title: 'Authorization code',
+    help: 'A person signs in and approves access in the browser; the software gets tokens for that person and a refresh token to stay connected.',
+  },
+  client_credentials: {
+    title: 'Client credentials',
+    help: 'Server to server, no person involved: the software acts for the organization that owns these credentials.',
+  },
+};
+
+export const toGrantTypes = (choices: readonly GrantChoice[]): GrantType[] =>
+  choices.flatMap((c): GrantType[] =>
+    c === 'authorization_code' ? ['authorization_code', 'refresh_token'] : [c],
+  );
+
+export const toGrantChoices = (grantTypes: readonly GrantType[]): GrantChoice[] =>
+  grantChoices.filter((c) => grantTypes.includes(c));
+
+/** How long the old secret keeps working after a rotation. */
+export const overlapChoices = [
+  { value: 'immediately', label: 'Stops immediately', seconds: 0 },
+  { value: '1h', label: 'Keeps working for 1 hour', seconds: 3600 },
+  { value: '24h', label: 'Keeps working for 24 hours', seconds: 86_400 },
+  { value: '7d', label: 'Keeps working for 7 days', seconds: 7 * 86_400 },
+] as const;
+
+export type Body = Record<string, string | string[] | undefined>;
+
+export const field = (body: Body, name: string): string => {
+  const value = body[name];
+  return Array.isArray(value) ? (value[0] ?? '') : (value ?? '');
+};
+
+export const fields = (body: Body, name: string): string[] => {
+  const value = body[name];
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+};
+
+export interface CredentialsFormValues {
+  name: string;
+  /** One entry per row, empty rows included, so a form re-renders as the person left it. */
+  redirectUris: string[];
+  grants: GrantChoice[];
+}
+
+export interface CredentialsFormErrors {
+  name?: string;
+  grants?: string;
+  /** Problem of each row (same index as `redirectUris`), undefined where the row is fine. */
+  redirectUris: (string | undefined)[];
+  /** A problem of the list as a whole, e.g. none given. */
+  redirectList?: string;
+}
+
+export const hasErrors = (e: CredentialsFormErrors): boolean =>
+  Boolean(e.name || e.grants || e.redirectList || e.redirectUris.some(Boolean));
+
+/**
+ * One registered redirect URL's problem, in words a person can act on (DESIGN.md; RFC 9700 §2.1,
+ * RFC 8252 §7.3, RFC 6749 §3.1.2), or undefined. `earlier` are the rows above it, for duplicates.
+ */
+export function redirectUrlProblem(uri: string, earlier: readonly string[] = []): string | undefined {
+  const problem = redirectUriProblem(uri);
+  if (problem) return problem;
+  // Exact matching makes a duplicate useless; it is most likely a copy-paste slip.
+  if (earlier.includes(uri)) return 'This URL is already listed above: remove this row';
+  return undefined;
+}
+
+export function parseCredentialsForm(body: Body): CredentialsFormValues {
+  return {
+    name: field(body, 'name').trim(),
+    redirectUris: fields(body, 'redirect_uri'),
+    grants: grantChoices.filter((c) => fields(body, 'grant').includes(c)),
+  };
+}
+
+/** Validates a create or edit form; rows left empty are ignored. */
+export function validateCredentialsForm(v: CredentialsFormValues): CredentialsFormErrors {
+  const errors: CredentialsFormErrors = { redirectUris: [] };
+  if (v.name === '') {
+    errors.name = 'Enter a name, e.g. the software you connect: "Microsoft Business Central"';
+  } else if (v.name.length > 100) {
+    errors.name = `Shorten the name to 100 characters (it has ${v.name.length})`;
+  }
+  if (v.grants.length === 0) errors.grants = 'Choose at least one way the software gets tokens';
+  const seen: string[] = [];
+  v.redirectUris.forEach((uri, i) => {
+    if (uri.trim() === '') return;
+    errors.redirectUris[i] = redirectUrlProblem(uri, seen);
+    seen.push(uri);
+  });
+  if (v.grants.includes('authorization_code') && seen.length === 0) {
+    errors.redirectList =
+      'Add at least one redirect URL: after sign-in and consent, the browser returns to it with the authorization code';
+  }
+  return errors;
+}
+
+/** The non-empty rows, in order: what is stored. */
+export const filledRows = (uris: readonly string[]): string[] => uris.filter((u) => u.trim() !== '');

@@ -1,0 +1,134 @@
+import type { Latchkey } from '../helpers/latchkey.ts';
+
+/** A tiny cookie jar for fetch: enough to drive the console's forms without a browser. */
+export function jar() {
+  const cookies = new Map<string, string>();
+  return {
+    header: () => [...cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+    take(response: Response) {
+      for (const line of response.headers.getSetCookie()) {
+        const [pair] = line.split(';');
+        const eq = pair!.indexOf('=');
+        const name = pair!.slice(0, eq);
+        const value = pair!.slice(eq + 1);
+        if (value === '' || /max-age=0|expires=thu, 01 jan 1970/i.test(line)) cookies.delete(name);
+        else cookies.set(name, value);
+      }
+    },
+  };
+}
+
+export const decode = (s: string): string =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+
+export const hidden = (html: string, name: string): string => {
+  const match = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
+  if (!match) throw new Error(`no hidden field ${name}`);
+  return decode(match[1]!);
+};
+
+export interface Recorded {
+  method: string;
+  path: string;
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+/** A signed-in browser stand-in: keeps cookies and records every response it sees. */
+export interface Session {
+  get(path: string): Promise<Recorded>;
+  post(path: string, form: Record<string, string | string[]>): Promise<Recorded>;
+  /** The CSRF token of the session (from any page it rendered). */
+  csrf: string;
+  responses: Recorded[];
+}
+
+export async function signInHttp(lk: Latchkey, email: string, password: string): Promise<Session> {
+  const c = jar();
+  const responses: Recorded[] = [];
+  const record = async (method: string, path: string, response: Response): Promise<Recorded> => {
+    c.take(response);
+    const r = {
+      method,
+      path,
+      status: response.status,
+      headers: response.headers,
+      body: await response.text(),
+    };
+    responses.push(r);
+    return r;
+  };
+  const loginPage = await fetch(`${lk.issuer}/login`);
+  c.take(loginPage);
+  const loginCsrf = hidden(await loginPage.text(), '_csrf');
+  const signedIn = await fetch(`${lk.issuer}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: c.header() },
+    body: new URLSearchParams({ _csrf: loginCsrf, email, password, next: '/settings/api' }),
+  });
+  c.take(signedIn);
+  if (signedIn.status !== 303) throw new Error(`sign-in failed: ${signedIn.status}`);
+
+  const session: Session = {
+    csrf: '',
+    responses,
+    async get(path) {
+      const r = await record(
+        'GET',
+        path,
+        await fetch(`${lk.issuer}${path}`, { redirect: 'manual', headers: { cookie: c.header() } }),
+      );
+      const token = /name="_csrf" value="([^"]*)"/.exec(r.body);
+      if (token) session.csrf = decode(token[1]!);
+      return r;
+    },
+    async post(path, form) {
+      const body = new URLSearchParams();
+      for (const [k, v] of Object.entries(form)) for (const value of [v].flat()) body.append(k, value);
+      return record(
+        'POST',
+        path,
+        await fetch(`${lk.issuer}${path}`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: c.header() },
+          body,
+        }),
+      );
+    },
+  };
+  await session.get('/settings/api');
+  return session;
+}
+
+/** Asks the token endpoint for a client_credentials token with HTTP Basic (RFC 6749 §2.3.1). */
+export async function tokenRequest(
+  lk: Latchkey,
+  clientId: string,
+  clientSecret: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${lk.issuer}/oauth/token`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`,
+    },
+    body: 'grant_type=client_credentials',
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** The secret and client ID from the one response that shows them. */
+export function secretFrom(html: string): { clientId: string; clientSecret: string } {
+  const clientId = /id="lk-created-client-id" class="lk-copy-value">([^<]+)</.exec(html)?.[1];
+  const clientSecret = /id="lk-created-client-secret" class="lk-copy-value">([^<]+)</.exec(html)?.[1];
+  if (!clientId || !clientSecret) throw new Error('no secret in this response');
+  return { clientId, clientSecret };
+}
