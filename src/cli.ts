@@ -50,7 +50,10 @@ program
   .action(async () => {
     const server = await startServer(loadConfig());
     closeOnSignals(server);
-    server.services.log.info({ url: server.url, issuer: server.services.config.issuer }, 'latchkey listening');
+    server.services.log.info(
+      { url: server.url, issuer: server.services.config.issuer },
+      'latchkey listening',
+    );
   });
 
 program
@@ -75,12 +78,23 @@ org
   .action((o) =>
     withServices(async (s) => {
       const created = await s.store.accounts.createOrganization(o.name);
-      await s.store.audit.record({ orgId: created.id, actor: 'cli', clientId: null, action: 'org.created', detail: { name: o.name } });
-      print(o.json, { id: created.id, name: created.name }, `Created organization ${created.name}: ${created.id}\nNext: latchkey user create --org ${created.id} --email … --password-stdin`);
+      await s.store.audit.record({
+        orgId: created.id,
+        actor: 'cli',
+        clientId: null,
+        action: 'org.created',
+        detail: { name: o.name },
+      });
+      print(
+        o.json,
+        { id: created.id, name: created.name },
+        `Created organization ${created.name}: ${created.id}\nNext: latchkey user create --org ${created.id} --email … --password-stdin`,
+      );
     }),
   );
 
-const roleOption = (): Option => new Option('--role <role>', 'role in the organization').choices(['admin', 'member']).default('member');
+const roleOption = (): Option =>
+  new Option('--role <role>', 'role in the organization').choices(['admin', 'member']).default('member');
 
 program
   .command('user')
@@ -94,7 +108,9 @@ program
   .addOption(json())
   .action((o) =>
     withServices(async (s) => {
-      const password: string | undefined = o.passwordStdin ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : o.password;
+      const password: string | undefined = o.passwordStdin
+        ? readFileSync(0, 'utf8').replace(/\r?\n$/, '')
+        : o.password;
       if (!password) throw new AccountError('Give --password or --password-stdin');
       const user = await createUser({ email: o.email, password, orgId: o.org, role: o.role }, s);
       print(o.json, { id: user.id, email: user.email }, `Created user ${user.email}: ${user.id}`);
@@ -112,7 +128,11 @@ program
   .action((o) =>
     withServices(async (s) => {
       const user = await addMember({ email: o.email, orgId: o.org, role: o.role }, s);
-      print(o.json, { user_id: user.id, org_id: o.org, role: o.role }, `${user.email} is now ${o.role} of ${o.org}`);
+      print(
+        o.json,
+        { user_id: user.id, org_id: o.org, role: o.role },
+        `${user.email} is now ${o.role} of ${o.org}`,
+      );
     }),
   );
 
@@ -159,7 +179,11 @@ client
   .action((o) =>
     withServices(async (s) => {
       const clients = (await s.store.clients.list(o.org)).map(describeClient);
-      print(o.json, { clients }, clients.map((c) => `${c.client_id}  ${c.name}  (org ${c.org_id})`).join('\n') || 'No credentials yet');
+      print(
+        o.json,
+        { clients },
+        clients.map((c) => `${c.client_id}  ${c.name}  (org ${c.org_id})`).join('\n') || 'No credentials yet',
+      );
     }),
   );
 
@@ -198,9 +222,14 @@ client
   .action((clientId, o) =>
     withServices(async (s) => {
       const overlap = Number(o.overlap);
-      if (!Number.isInteger(overlap) || overlap < 0) throw new CredentialsError('--overlap takes whole seconds, 0 or more');
+      if (!Number.isInteger(overlap) || overlap < 0)
+        throw new CredentialsError('--overlap takes whole seconds, 0 or more');
       const secret = await rotateSecret(clientId, overlap, 'cli', s);
-      print(o.json, { client_id: clientId, client_secret: secret }, `client_secret  ${secret}\n\nStore it now: it is not shown again.`);
+      print(
+        o.json,
+        { client_id: clientId, client_secret: secret },
+        `client_secret  ${secret}\n\nStore it now: it is not shown again.`,
+      );
     }),
   );
 
@@ -212,7 +241,11 @@ program
   .action((o) =>
     withServices(async (s) => {
       const kid = await s.keys.rotate();
-      print(o.json, { kid }, `New signing key ${kid}; the previous key stays published until its tokens expire`);
+      print(
+        o.json,
+        { kid },
+        `New signing key ${kid}; the previous key stays published until its tokens expire`,
+      );
     }),
   );
 

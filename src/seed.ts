@@ -14,7 +14,8 @@ export interface Seeded {
 
 /** In `development`, an empty store gets a demo organization, admin and client so a newcomer can try it. */
 export async function seedIfEmpty(s: Services): Promise<Seeded | undefined> {
-  if (s.config.environment !== 'development' || (await s.store.accounts.countOrganizations()) > 0) return undefined;
+  if (s.config.environment !== 'development' || (await s.store.accounts.countOrganizations()) > 0)
+    return undefined;
   const org = await s.store.accounts.createOrganization('Demo Organization');
   const email = 'admin@example.com';
   const password = randomBytes(12).toString('base64url');

@@ -28,7 +28,9 @@ export async function startServer(
 
   // `latchkey keys rotate` runs in another process: pick its key up without a restart.
   const reloadKeys = setInterval(() => {
-    services.keys.reload().catch((error) => services.log.warn({ err: error }, 'could not reload signing keys'));
+    services.keys
+      .reload()
+      .catch((error) => services.log.warn({ err: error }, 'could not reload signing keys'));
   }, 30_000);
   reloadKeys.unref();
 

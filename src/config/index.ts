@@ -22,7 +22,10 @@ const windowMs = { second: 1_000, minute: 60_000, hour: 3_600_000 } as const;
 const rateLimit = z.string().transform((value, ctx) => {
   const match = duration.exec(value.trim());
   if (!match || Number(match[1]) < 1) {
-    ctx.addIssue({ code: 'custom', message: `expected COUNT/second|minute|hour, e.g. 60/minute, got "${value}"` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected COUNT/second|minute|hour, e.g. 60/minute, got "${value}"`,
+    });
     return z.NEVER;
   }
   return { limit: Number(match[1]), windowMs: windowMs[match[2] as keyof typeof windowMs] };

@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { credentialsConsole } from '../console/credentials-routes.tsx';
 import type { Services } from '../services.ts';
 import { demoApi } from './api.ts';
+import { authorizePages } from './authorize.tsx';
 import { registerBodyParsers } from './body.ts';
 import { registerErrorHandler } from './errors.ts';
 import { healthEndpoints } from './health.ts';
@@ -36,6 +37,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   await app.register(demoApi, { services: s });
   await app.register(healthEndpoints, { services: s, metrics });
   await app.register(loginPages, { services: s });
+  await app.register(authorizePages, { services: s });
   await app.register(credentialsConsole, { services: s });
   return app;
 }

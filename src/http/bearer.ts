@@ -30,9 +30,13 @@ export function requireBearer(s: Services, ...scopes: string[]) {
     const match = header ? /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header) : null;
     if (!header) {
       // §3.1: a request without any authentication gets the challenge but no error code.
-      throw new OAuthError('invalid_token', 'This API needs an access token: send "Authorization: Bearer <token>"', {
-        headers: { 'www-authenticate': challenge(s) },
-      });
+      throw new OAuthError(
+        'invalid_token',
+        'This API needs an access token: send "Authorization: Bearer <token>"',
+        {
+          headers: { 'www-authenticate': challenge(s) },
+        },
+      );
     }
     let claims: AccessTokenClaims;
     try {

@@ -23,7 +23,8 @@ export async function registerBodyParsers(app: FastifyInstance): Promise<void> {
       return done(new OAuthError('invalid_request', 'The body is not valid JSON'));
     }
     const duplicate = findDuplicateJsonKey(body);
-    if (duplicate !== undefined) return done(new OAuthError('invalid_request', `Parameter "${duplicate}" appears more than once`));
+    if (duplicate !== undefined)
+      return done(new OAuthError('invalid_request', `Parameter "${duplicate}" appears more than once`));
     done(null, parsed);
   });
 }

@@ -15,7 +15,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
     const status = error.statusCode ?? 500;
     if (status >= 500) {
       request.log.error({ err: error }, 'request failed');
-      return reply.status(500).send({ error: 'server_error', error_description: 'Internal error; it was logged' });
+      return reply
+        .status(500)
+        .send({ error: 'server_error', error_description: 'Internal error; it was logged' });
     }
     const description =
       status === 415
@@ -26,6 +28,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
     return reply.status(status).send({ error: 'invalid_request', error_description: description });
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ error: 'not_found', error_description: `No route for ${request.method} ${request.url.split('?')[0]}` }),
+    reply.status(404).send({
+      error: 'not_found',
+      error_description: `No route for ${request.method} ${request.url.split('?')[0]}`,
+    }),
   );
 }

@@ -2,7 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import type { Metrics } from './metrics.ts';
 
-export async function healthEndpoints(app: FastifyInstance, opts: { services: Services; metrics: Metrics }): Promise<void> {
+export async function healthEndpoints(
+  app: FastifyInstance,
+  opts: { services: Services; metrics: Metrics },
+): Promise<void> {
   const s = opts.services;
   app.get('/healthz', async () => ({ status: 'ok' }));
   // Ready means the store answers: a load balancer should not send traffic before that.

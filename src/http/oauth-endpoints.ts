@@ -20,7 +20,10 @@ const postOnly = (app: FastifyInstance, url: string): void => {
 };
 
 /** Token, introspection and revocation endpoints, and the metadata that names them. */
-export async function oauthEndpoints(app: FastifyInstance, opts: { services: Services; metrics: Metrics }): Promise<void> {
+export async function oauthEndpoints(
+  app: FastifyInstance,
+  opts: { services: Services; metrics: Metrics },
+): Promise<void> {
   const s = opts.services;
   const metadata = authorizationServerMetadata(s.config);
 
@@ -31,7 +34,10 @@ export async function oauthEndpoints(app: FastifyInstance, opts: { services: Ser
   app.post('/oauth/token', { bodyLimit }, async (request, reply) => {
     const params = bodyParams(request);
     try {
-      const response = await handleTokenRequest({ params, authorization: request.headers.authorization, ip: request.ip }, s);
+      const response = await handleTokenRequest(
+        { params, authorization: request.headers.authorization, ip: request.ip },
+        s,
+      );
       opts.metrics.tokens.inc({ grant_type: params.grant_type ?? '', outcome: 'issued' });
       return reply.send(response);
     } catch (error) {

@@ -1,4 +1,11 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject, sign } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type JsonWebKey,
+  type KeyObject,
+  sign,
+} from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import { randomToken } from '../crypto.ts';
 import type { KeyRepository, StoredKey } from '../store/keys.ts';
@@ -42,7 +49,11 @@ export function generateKey(clock: Clock): StoredKey {
  * Loads the signing keys, creating the first one on an empty store. A retired key stays published for
  * `publishRetiredMs` (the access-token lifetime plus a margin) so every token it signed still verifies.
  */
-export async function openKeyRing(repo: KeyRepository, clock: Clock, publishRetiredMs: number): Promise<KeyRing> {
+export async function openKeyRing(
+  repo: KeyRepository,
+  clock: Clock,
+  publishRetiredMs: number,
+): Promise<KeyRing> {
   let signer: { kid: string; key: KeyObject; header: string } | undefined;
   let published: PublicKey[] = [];
   let byKid = new Map<string, PublicKey>();

@@ -53,7 +53,8 @@ export function issueAccessToken(input: IssueAccessToken, s: Services): IssuedAc
 }
 
 const invalid = (description: string): OAuthError => new OAuthError('invalid_token', description);
-const b64json = (part: string): Record<string, unknown> => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+const b64json = (part: string): Record<string, unknown> =>
+  JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
 
 /**
  * Verifies one of our own access tokens: signature with a published key, `typ` (RFC 9068 §4), issuer,
@@ -70,7 +71,8 @@ export async function verifyAccessToken(token: string, s: Services): Promise<Acc
   } catch {
     throw invalid('The access token is malformed');
   }
-  if (header.alg !== 'ES256' || header.typ !== 'at+jwt') throw invalid('The token is not a Latchkey access token');
+  if (header.alg !== 'ES256' || header.typ !== 'at+jwt')
+    throw invalid('The token is not a Latchkey access token');
   const key = await s.keys.findPublicKey(String(header.kid));
   if (!key) throw invalid('The token was signed by an unknown key');
   const signatureOk = verify(
@@ -81,7 +83,8 @@ export async function verifyAccessToken(token: string, s: Services): Promise<Acc
   );
   if (!signatureOk) throw invalid('The access token signature is invalid');
   if (claims.iss !== s.config.issuer) throw invalid('The access token was issued by another server');
-  if (typeof claims.exp !== 'number' || claims.exp <= seconds(s.clock)) throw invalid('The access token expired');
+  if (typeof claims.exp !== 'number' || claims.exp <= seconds(s.clock))
+    throw invalid('The access token expired');
   const [revoked, client] = await Promise.all([
     s.store.revocations.isRevoked(claims.jti),
     s.store.clients.find(claims.client_id),

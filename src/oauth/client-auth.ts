@@ -1,6 +1,6 @@
-import type { Client } from '../store/clients.ts';
-import type { Services } from '../services.ts';
 import { constantTimeEqual } from '../crypto.ts';
+import type { Services } from '../services.ts';
+import type { Client } from '../store/clients.ts';
 import { OAuthError } from './errors.ts';
 import type { Params } from './params.ts';
 import { hashSecret, inspectSecret } from './secrets.ts';
@@ -32,7 +32,10 @@ export function readClientCredentials(authorization: string | undefined, params:
     const match = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(authorization.trim());
     if (!match) throw new OAuthError('invalid_request', 'The Authorization header must use the Basic scheme');
     if (inBody) {
-      throw new OAuthError('invalid_request', 'Send client credentials in the Authorization header or the body, not both');
+      throw new OAuthError(
+        'invalid_request',
+        'Send client credentials in the Authorization header or the body, not both',
+      );
     }
     const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
@@ -40,7 +43,10 @@ export function readClientCredentials(authorization: string | undefined, params:
     try {
       const clientId = decode(decoded.slice(0, colon));
       if (params.client_id !== undefined && params.client_id !== clientId) {
-        throw new OAuthError('invalid_request', 'client_id in the body differs from the Authorization header');
+        throw new OAuthError(
+          'invalid_request',
+          'client_id in the body differs from the Authorization header',
+        );
       }
       return { clientId, clientSecret: decode(decoded.slice(colon + 1)), method: 'client_secret_basic' };
     } catch (error) {
@@ -80,7 +86,8 @@ export async function authenticateClient(
       ? invalidBasic(description)
       : new OAuthError('invalid_client', description, { status: 401 });
 
-  if (clientId === undefined) throw fail('Client authentication is required: send client_id and client_secret');
+  if (clientId === undefined)
+    throw fail('Client authentication is required: send client_id and client_secret');
 
   const keys = [`authfail:client:${clientId}`, `authfail:ip:${ip}`];
   const [byClient, byAddress] = await Promise.all([
@@ -88,7 +95,10 @@ export async function authenticateClient(
     s.limiter.peek(keys[1]!, failuresPerAddress, failureWindowMs),
   ]);
   if (!byClient.allowed || !byAddress.allowed) {
-    const retryAfter = Math.max(byClient.allowed ? 0 : byClient.retryAfter, byAddress.allowed ? 0 : byAddress.retryAfter);
+    const retryAfter = Math.max(
+      byClient.allowed ? 0 : byClient.retryAfter,
+      byAddress.allowed ? 0 : byAddress.retryAfter,
+    );
     throw new OAuthError('invalid_client', `Too many failed authentications; try again in ${retryAfter} s`, {
       status: 429,
       headers: { 'Retry-After': String(retryAfter) },
@@ -98,11 +108,19 @@ export async function authenticateClient(
   try {
     return await verify();
   } catch (error) {
-    await Promise.all(keys.map((k, i) => s.limiter.hit(k, i === 0 ? failuresPerClient : failuresPerAddress, failureWindowMs)));
+    await Promise.all(
+      keys.map((k, i) => s.limiter.hit(k, i === 0 ? failuresPerClient : failuresPerAddress, failureWindowMs)),
+    );
     if (error instanceof OAuthError) {
       s.log.info({ client_id: clientId, reason: error.message }, 'client authentication failed');
       void s.store.audit
-        .record({ orgId: null, actor: null, clientId, action: 'client.auth_failed', detail: { reason: error.message } })
+        .record({
+          orgId: null,
+          actor: null,
+          clientId,
+          action: 'client.auth_failed',
+          detail: { reason: error.message },
+        })
         .catch(() => {});
     }
     throw error;
@@ -140,7 +158,9 @@ export async function authenticateClient(
     for (const secret of secrets) if (constantTimeEqual(secret.secretHash, hash)) match = secret;
     if (!match) throw fail('Invalid client credentials');
     if (match.expiresAt !== null && match.expiresAt <= now) {
-      throw fail(`This client_secret expired at ${new Date(match.expiresAt).toISOString()}; use the newer secret`);
+      throw fail(
+        `This client_secret expired at ${new Date(match.expiresAt).toISOString()}; use the newer secret`,
+      );
     }
     touchLastUsed(match.id, s);
     return { client, method, secretId: match.id };
@@ -155,5 +175,7 @@ function touchLastUsed(secretId: string, s: Services): void {
   if (previous !== undefined && now - previous < 60_000 && now >= previous) return;
   if (lastTouched.size > 10_000) lastTouched.clear();
   lastTouched.set(secretId, now);
-  s.store.clients.touchSecret(secretId, now).catch((error) => s.log.warn({ err: error }, 'could not record last use'));
+  s.store.clients
+    .touchSecret(secretId, now)
+    .catch((error) => s.log.warn({ err: error }, 'could not record last use'));
 }

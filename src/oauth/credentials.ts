@@ -1,6 +1,6 @@
-import type { Client, GrantType } from '../store/clients.ts';
-import type { Services } from '../services.ts';
 import { newId } from '../crypto.ts';
+import type { Services } from '../services.ts';
+import type { Client, GrantType } from '../store/clients.ts';
 import { redirectUriProblems } from './redirect-uri.ts';
 import { generateClientId, generateClientSecret } from './secrets.ts';
 
@@ -9,7 +9,11 @@ export class CredentialsError extends Error {
   override name = 'CredentialsError';
 }
 
-export const allGrantTypes: readonly GrantType[] = ['authorization_code', 'refresh_token', 'client_credentials'];
+export const allGrantTypes: readonly GrantType[] = [
+  'authorization_code',
+  'refresh_token',
+  'client_credentials',
+];
 
 export interface NewCredentials {
   orgId: string;
@@ -40,7 +44,8 @@ export async function createCredentials(input: NewCredentials, s: Services): Pro
     ...new Set(input.grantTypes ?? (isPublic ? ['authorization_code', 'refresh_token'] : allGrantTypes)),
   ] as GrantType[];
   const unknownGrant = grantTypes.find((g) => !allGrantTypes.includes(g));
-  if (unknownGrant) throw new CredentialsError(`Unknown grant type "${unknownGrant}"; use ${allGrantTypes.join(', ')}`);
+  if (unknownGrant)
+    throw new CredentialsError(`Unknown grant type "${unknownGrant}"; use ${allGrantTypes.join(', ')}`);
   if (isPublic && grantTypes.includes('client_credentials')) {
     throw new CredentialsError('Public clients cannot use client_credentials: they have no secret');
   }
@@ -53,7 +58,9 @@ export async function createCredentials(input: NewCredentials, s: Services): Pro
   const scopes = input.scopes ?? Object.keys(s.config.scopes);
   const unknownScope = scopes.find((scope) => !Object.hasOwn(s.config.scopes, scope));
   if (unknownScope) {
-    throw new CredentialsError(`Unknown scope "${unknownScope}"; the catalog has ${Object.keys(s.config.scopes).join(', ')}`);
+    throw new CredentialsError(
+      `Unknown scope "${unknownScope}"; the catalog has ${Object.keys(s.config.scopes).join(', ')}`,
+    );
   }
 
   const client = await s.store.clients.create({
@@ -78,7 +85,11 @@ export async function createCredentials(input: NewCredentials, s: Services): Pro
   return { client, clientSecret };
 }
 
-async function addSecret(clientId: string, actor: string, s: Services): Promise<{ id: string; secret: string }> {
+async function addSecret(
+  clientId: string,
+  actor: string,
+  s: Services,
+): Promise<{ id: string; secret: string }> {
   const generated = generateClientSecret(s.config.environment);
   const id = newId();
   await s.store.clients.addSecret({
@@ -97,7 +108,12 @@ async function addSecret(clientId: string, actor: string, s: Services): Promise<
  * Adds a new secret and lets the older ones keep working for `overlapSeconds` (0 = stop now), so a
  * running integration can switch over without downtime.
  */
-export async function rotateSecret(clientId: string, overlapSeconds: number, actor: string, s: Services): Promise<string> {
+export async function rotateSecret(
+  clientId: string,
+  overlapSeconds: number,
+  actor: string,
+  s: Services,
+): Promise<string> {
   const client = await s.store.clients.find(clientId);
   if (!client) throw new CredentialsError(`No credentials with client ID ${clientId}`);
   if (client.isPublic) throw new CredentialsError('Public clients have no secret to rotate');

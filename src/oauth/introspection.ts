@@ -3,8 +3,11 @@ import { verifyAccessToken } from './access-token.ts';
 import { authenticateClient, readClientCredentials } from './client-auth.ts';
 import { OAuthError } from './errors.ts';
 import { type Params, required } from './params.ts';
+import { refreshTokenKind } from './refresh-tokens.ts';
 
-export type IntrospectionResponse = { active: false } | ({ active: true; token_type: string } & Record<string, unknown>);
+export type IntrospectionResponse =
+  | { active: false }
+  | ({ active: true; token_type: string } & Record<string, unknown>);
 
 /** Another kind of token the server can introspect and revoke (the refresh tokens of the code flow). */
 export interface TokenKind {
@@ -15,7 +18,7 @@ export interface TokenKind {
 }
 
 /** Opaque token kinds, tried in order for tokens that are not JWTs. */
-export const tokenKinds: readonly TokenKind[] = [];
+export const tokenKinds: readonly TokenKind[] = [refreshTokenKind];
 
 /**
  * RFC 7662. The caller must authenticate as a confidential client. Any confidential client may
@@ -48,4 +51,3 @@ export async function introspect(
   }
   return { active: false };
 }
-

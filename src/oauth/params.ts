@@ -15,7 +15,8 @@ export function toParams(body: unknown): Params {
   }
   const params: Record<string, string> = {};
   for (const [name, value] of Object.entries(body)) {
-    if (Array.isArray(value)) throw new OAuthError('invalid_request', `Parameter "${name}" appears more than once`);
+    if (Array.isArray(value))
+      throw new OAuthError('invalid_request', `Parameter "${name}" appears more than once`);
     if (typeof value !== 'string') {
       if (typeof value === 'number' || typeof value === 'boolean') {
         params[name] = String(value);

@@ -9,7 +9,12 @@ import { type Params, required } from './params.ts';
  * RFC 7009. The client authenticates and may revoke only tokens issued to it. §2.2: invalid or
  * unknown tokens (and tokens of other clients, so they cannot be probed) still get 200.
  */
-export async function revoke(params: Params, authorization: string | undefined, ip: string, s: Services): Promise<void> {
+export async function revoke(
+  params: Params,
+  authorization: string | undefined,
+  ip: string,
+  s: Services,
+): Promise<void> {
   const auth = await authenticateClient(readClientCredentials(authorization, params), ip, s);
   const token = required(params, 'token');
   const clientId = auth.client.id;

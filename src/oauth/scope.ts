@@ -24,5 +24,7 @@ export function resolveScope(requested: string | undefined, allowed: readonly st
 }
 
 /** The scopes a client may ask for now: its registered ones that the operator's catalog still lists. */
-export const clientScopes = (registered: readonly string[], catalog: Readonly<Record<string, string>>): string[] =>
-  registered.filter((scope) => Object.hasOwn(catalog, scope));
+export const clientScopes = (
+  registered: readonly string[],
+  catalog: Readonly<Record<string, string>>,
+): string[] => registered.filter((scope) => Object.hasOwn(catalog, scope));

@@ -2,12 +2,18 @@ import { recordTokenRequest } from '../console/activity.ts';
 import type { Services } from '../services.ts';
 import { authenticateClient, readClientCredentials } from './client-auth.ts';
 import { OAuthError } from './errors.ts';
+import { authorizationCodeGrant } from './grants/authorization-code.ts';
 import { clientCredentialsGrant } from './grants/client-credentials.ts';
+import { refreshTokenGrant } from './grants/refresh-token.ts';
 import type { GrantHandler, TokenResponse } from './grants/types.ts';
 import { type Params, required } from './params.ts';
 
 /** Grant handlers by `grant_type`. Each later grant registers here. */
-export const grantHandlers = new Map<string, GrantHandler>([[clientCredentialsGrant.type, clientCredentialsGrant]]);
+export const grantHandlers = new Map<string, GrantHandler>([
+  [authorizationCodeGrant.type, authorizationCodeGrant],
+  [refreshTokenGrant.type, refreshTokenGrant],
+  [clientCredentialsGrant.type, clientCredentialsGrant],
+]);
 
 export interface TokenRequest {
   params: Params;
@@ -24,7 +30,10 @@ export async function handleTokenRequest(request: TokenRequest, s: Services): Pr
   const grantType = required(params, 'grant_type');
   const handler = grantHandlers.get(grantType);
   if (!handler) {
-    throw new OAuthError('unsupported_grant_type', `Unsupported grant_type "${grantType}"; supported: ${[...grantHandlers.keys()].join(', ')}`);
+    throw new OAuthError(
+      'unsupported_grant_type',
+      `Unsupported grant_type "${grantType}"; supported: ${[...grantHandlers.keys()].join(', ')}`,
+    );
   }
   const credentials = readClientCredentials(request.authorization, params);
   const auth = await authenticateClient(credentials, request.ip, s);

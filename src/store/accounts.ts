@@ -59,7 +59,12 @@ export function accountRepository(db: Kysely<Database>, clock: Clock): AccountRe
       return Number(r.n);
     },
     async createUser(email, passwordHash) {
-      const row = { id: newId(), email: normalizeEmail(email), password_hash: passwordHash, created_at: clock() };
+      const row = {
+        id: newId(),
+        email: normalizeEmail(email),
+        password_hash: passwordHash,
+        created_at: clock(),
+      };
       await db.insertInto('users').values(row).execute();
       return toUser(row);
     },

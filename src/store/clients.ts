@@ -32,7 +32,9 @@ export interface ClientSecret {
 }
 
 export type NewClient = Omit<Client, 'createdAt' | 'updatedAt'>;
-export type ClientUpdate = Partial<Pick<Client, 'name' | 'redirectUris' | 'grantTypes' | 'scopes' | 'pkceOptional'>>;
+export type ClientUpdate = Partial<
+  Pick<Client, 'name' | 'redirectUris' | 'grantTypes' | 'scopes' | 'pkceOptional'>
+>;
 
 export interface ClientRepository {
   create(client: NewClient): Promise<Client>;

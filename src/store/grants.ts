@@ -1,7 +1,13 @@
 import type { Kysely } from 'kysely';
+import { newId } from '../crypto.ts';
 import type { Database } from './schema.ts';
 
-/** A person's consent for one client in one organization (RFC 6749 §4.1, "connected apps"). */
+/**
+ * A person's consent for one client in one organization (RFC 6749 §4.1, "connected apps"). Each
+ * approved authorization request makes its own grant: its code, refresh-token family and access
+ * tokens (`gid`) hang off it, so revoking it (code replay, refresh reuse, RFC 7009, the connected-apps
+ * page) kills exactly what that authorization produced.
+ */
 export interface Grant {
   id: string;
   clientId: string;
@@ -13,15 +19,167 @@ export interface Grant {
   revokedAt: number | null;
 }
 
+/** One row of the connected-apps page: the active grants of one person for one client in one org. */
+export interface Connection {
+  clientId: string;
+  clientName: string;
+  userId: string;
+  email: string;
+  orgId: string;
+  /** Every scope any of the active grants holds. */
+  scopes: string[];
+  connectedAt: number;
+  lastUsedAt: number | null;
+}
+
 export interface GrantRepository {
   isActive(id: string): Promise<boolean>;
+  create(
+    grant: { clientId: string; userId: string; orgId: string; scope: string },
+    at: number,
+  ): Promise<Grant>;
+  find(id: string): Promise<Grant | undefined>;
+  /** Active grants of a person for a client, in any organization. */
+  activeFor(userId: string, clientId: string): Promise<Grant[]>;
+  touch(id: string, at: number): Promise<void>;
+  /** Revokes the grant and its refresh tokens at once. */
+  revoke(id: string, at: number): Promise<void>;
+  /** Revokes every active grant of one connection; returns how many. */
+  revokeConnection(c: { clientId: string; userId: string; orgId: string }, at: number): Promise<number>;
+  connections(filter: { orgId: string; userId?: string }): Promise<Connection[]>;
 }
+
+const toGrant = (r: Database['grants']): Grant => ({
+  id: r.id,
+  clientId: r.client_id,
+  userId: r.user_id,
+  orgId: r.org_id,
+  scope: r.scope,
+  createdAt: r.created_at,
+  lastUsedAt: r.last_used_at,
+  revokedAt: r.revoked_at,
+});
 
 export function grantRepository(db: Kysely<Database>): GrantRepository {
   return {
     async isActive(id) {
       const r = await db.selectFrom('grants').select('revoked_at').where('id', '=', id).executeTakeFirst();
       return r !== undefined && r.revoked_at === null;
+    },
+    async create(g, at) {
+      const row = {
+        id: newId(),
+        client_id: g.clientId,
+        user_id: g.userId,
+        org_id: g.orgId,
+        scope: g.scope,
+        created_at: at,
+        last_used_at: null,
+        revoked_at: null,
+      };
+      await db.insertInto('grants').values(row).execute();
+      return toGrant(row);
+    },
+    async find(id) {
+      const r = await db.selectFrom('grants').selectAll().where('id', '=', id).executeTakeFirst();
+      return r && toGrant(r);
+    },
+    async activeFor(userId, clientId) {
+      const rows = await db
+        .selectFrom('grants')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('client_id', '=', clientId)
+        .where('revoked_at', 'is', null)
+        .execute();
+      return rows.map(toGrant);
+    },
+    async touch(id, at) {
+      await db.updateTable('grants').set({ last_used_at: at }).where('id', '=', id).execute();
+    },
+    async revoke(id, at) {
+      await db.transaction().execute(async (tx) => {
+        await tx
+          .updateTable('grants')
+          .set({ revoked_at: at })
+          .where('id', '=', id)
+          .where('revoked_at', 'is', null)
+          .execute();
+        await tx
+          .updateTable('refresh_tokens')
+          .set({ revoked_at: at })
+          .where('grant_id', '=', id)
+          .where('revoked_at', 'is', null)
+          .execute();
+      });
+    },
+    async revokeConnection(c, at) {
+      return db.transaction().execute(async (tx) => {
+        const ids = (
+          await tx
+            .selectFrom('grants')
+            .select('id')
+            .where('client_id', '=', c.clientId)
+            .where('user_id', '=', c.userId)
+            .where('org_id', '=', c.orgId)
+            .where('revoked_at', 'is', null)
+            .execute()
+        ).map((r) => r.id);
+        if (ids.length === 0) return 0;
+        await tx.updateTable('grants').set({ revoked_at: at }).where('id', 'in', ids).execute();
+        await tx
+          .updateTable('refresh_tokens')
+          .set({ revoked_at: at })
+          .where('grant_id', 'in', ids)
+          .where('revoked_at', 'is', null)
+          .execute();
+        return ids.length;
+      });
+    },
+    async connections({ orgId, userId }) {
+      let q = db
+        .selectFrom('grants')
+        .innerJoin('clients', 'clients.id', 'grants.client_id')
+        .innerJoin('users', 'users.id', 'grants.user_id')
+        .select([
+          'grants.client_id',
+          'clients.name',
+          'grants.user_id',
+          'users.email',
+          'grants.org_id',
+          'grants.scope',
+          'grants.created_at',
+          'grants.last_used_at',
+        ])
+        .where('grants.org_id', '=', orgId)
+        .where('grants.revoked_at', 'is', null)
+        .orderBy('grants.created_at');
+      if (userId) q = q.where('grants.user_id', '=', userId);
+      const byKey = new Map<string, Connection>();
+      for (const r of await q.execute()) {
+        const key = `${r.client_id} ${r.user_id}`;
+        const c = byKey.get(key);
+        const scopes = r.scope.split(' ').filter(Boolean);
+        if (!c) {
+          byKey.set(key, {
+            clientId: r.client_id,
+            clientName: r.name,
+            userId: r.user_id,
+            email: r.email,
+            orgId: r.org_id,
+            scopes,
+            connectedAt: r.created_at,
+            lastUsedAt: r.last_used_at,
+          });
+          continue;
+        }
+        c.scopes = [...new Set([...c.scopes, ...scopes])];
+        if (r.last_used_at !== null && (c.lastUsedAt === null || r.last_used_at > c.lastUsedAt))
+          c.lastUsedAt = r.last_used_at;
+      }
+      return [...byKey.values()].sort(
+        (a, b) => a.clientName.localeCompare(b.clientName) || a.email.localeCompare(b.email),
+      );
     },
   };
 }

@@ -1,10 +1,16 @@
 import type { Clock } from '../clock.ts';
 import { type AccountRepository, accountRepository } from './accounts.ts';
 import { type AuditRepository, auditRepository } from './audit.ts';
+import {
+  type AuthorizationRequestRepository,
+  authorizationRequestRepository,
+} from './authorization-requests.ts';
 import { type ClientRepository, clientRepository } from './clients.ts';
+import { type CodeRepository, codeRepository } from './codes.ts';
 import { type Db, migrate, openDatabase } from './db.ts';
 import { type GrantRepository, grantRepository } from './grants.ts';
 import { type KeyRepository, keyRepository } from './keys.ts';
+import { type RefreshTokenRepository, refreshTokenRepository } from './refresh-tokens.ts';
 import { type RevocationRepository, revocationRepository } from './revocations.ts';
 import { type SessionRepository, sessionRepository } from './sessions.ts';
 
@@ -17,6 +23,9 @@ export interface Store {
   revocations: RevocationRepository;
   audit: AuditRepository;
   sessions: SessionRepository;
+  codes: CodeRepository;
+  refreshTokens: RefreshTokenRepository;
+  authorizationRequests: AuthorizationRequestRepository;
   /** Readiness: the database answers. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -35,6 +44,9 @@ export async function openStore(location: string, clock: Clock, options = { migr
     revocations: revocationRepository(db),
     audit: auditRepository(db, clock),
     sessions: sessionRepository(db, clock),
+    codes: codeRepository(db),
+    refreshTokens: refreshTokenRepository(db),
+    authorizationRequests: authorizationRequestRepository(db),
     async ping() {
       await db.selectFrom('organizations').select('id').limit(1).execute();
     },

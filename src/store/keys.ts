@@ -34,7 +34,11 @@ export function keyRepository(db: Kysely<Database>): KeyRepository {
     },
     async addAndRetireOthers(key, at) {
       await db.transaction().execute(async (tx) => {
-        await tx.updateTable('signing_keys').set({ retired_at: at }).where('retired_at', 'is', null).execute();
+        await tx
+          .updateTable('signing_keys')
+          .set({ retired_at: at })
+          .where('retired_at', 'is', null)
+          .execute();
         await tx
           .insertInto('signing_keys')
           .values({

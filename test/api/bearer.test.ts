@@ -15,7 +15,11 @@ beforeAll(async () => {
   const res = await fetch(`${lk.issuer}/oauth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret }),
+    body: JSON.stringify({
+      grant_type: 'client_credentials',
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+    }),
   });
   token = (await res.json()).access_token;
 });
@@ -25,7 +29,12 @@ describe('/api/v1/me', () => {
   it('says who the token speaks for', async () => {
     const res = await me(`Bearer ${token}`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ client_id: client.clientId, org_id: client.orgId, sub: client.clientId, scope: 'profile:read' });
+    expect(await res.json()).toMatchObject({
+      client_id: client.clientId,
+      org_id: client.orgId,
+      sub: client.clientId,
+      scope: 'profile:read',
+    });
   });
 
   it('without a token: 401 with a realm and no error code (§3.1)', async () => {
@@ -35,10 +44,17 @@ describe('/api/v1/me', () => {
   });
 
   it('with a malformed or tampered token: 401 invalid_token', async () => {
-    for (const auth of ['Bearer abc.def.ghi', `Bearer ${token.slice(0, -4)}AAAA`, 'Basic Zm9vOmJhcg==', `Bearer ${token}x!`]) {
+    for (const auth of [
+      'Bearer abc.def.ghi',
+      `Bearer ${token.slice(0, -4)}AAAA`,
+      'Basic Zm9vOmJhcg==',
+      `Bearer ${token}x!`,
+    ]) {
       const res = await me(auth);
       expect(res.status, auth).toBe(401);
-      expect(res.headers.get('www-authenticate'), auth).toMatch(/^Bearer realm="[^"]+", error="invalid_token"/);
+      expect(res.headers.get('www-authenticate'), auth).toMatch(
+        /^Bearer realm="[^"]+", error="invalid_token"/,
+      );
       expect((await res.json()).error).toBe('invalid_token');
     }
   });

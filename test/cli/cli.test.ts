@@ -12,9 +12,17 @@ import { type RunningServer, startServer } from '../../src/server.ts';
 const run = promisify(execFile);
 const bin = join(import.meta.dirname, '../../bin/latchkey.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-cli-'));
-const env = { ...process.env, LATCHKEY_DATABASE: join(dir, 'cli.sqlite'), LATCHKEY_ENVIRONMENT: 'stage', LATCHKEY_LOG_LEVEL: 'warn' };
+const env = {
+  ...process.env,
+  LATCHKEY_DATABASE: join(dir, 'cli.sqlite'),
+  LATCHKEY_ENVIRONMENT: 'stage',
+  LATCHKEY_LOG_LEVEL: 'warn',
+};
 
-async function latchkey(args: string[], input?: string): Promise<{ stdout: string; stderr: string; code: number }> {
+async function latchkey(
+  args: string[],
+  input?: string,
+): Promise<{ stdout: string; stderr: string; code: number }> {
   const child = run(process.execPath, [bin, ...args], { env, timeout: 20_000 });
   if (input !== undefined) {
     child.child.stdin!.end(input);
@@ -40,7 +48,9 @@ let issuer: string;
 
 beforeAll(async () => {
   await json(['migrate']);
-  server = await startServer(loadConfig({ ...env, PORT: '0', LATCHKEY_LOG_LEVEL: 'silent' }), { printBanner: () => {} });
+  server = await startServer(loadConfig({ ...env, PORT: '0', LATCHKEY_LOG_LEVEL: 'silent' }), {
+    printBanner: () => {},
+  });
   issuer = server.url;
 }, 60_000);
 afterAll(async () => {
@@ -57,7 +67,10 @@ describe('latchkey CLI', () => {
     const org = await json(['org', 'create', '--name', 'DE GmbH']);
     expect(org).toEqual({ id: expect.any(String), name: 'DE GmbH' });
     orgId = org.id;
-    const user = await json(['user', 'create', '--email', 'ada@example.com', '--password-stdin', '--org', orgId, '--role', 'admin'], 'a long enough password\n');
+    const user = await json(
+      ['user', 'create', '--email', 'ada@example.com', '--password-stdin', '--org', orgId, '--role', 'admin'],
+      'a long enough password\n',
+    );
     expect(user.id).toEqual(expect.any(String));
     const second = await json(['org', 'create', '--name', 'AT GmbH']);
     const member = await json(['member', 'add', '--org', second.id, '--email', 'ada@example.com']);
@@ -65,13 +78,27 @@ describe('latchkey CLI', () => {
   });
 
   it('creates a client whose secret works against the running server at once', async () => {
-    const created = await json(['client', 'create', '--org', orgId, '--name', 'Sage100', '--redirect-uri', 'https://app.example.com/cb', '--scope', 'invoices:read']);
+    const created = await json([
+      'client',
+      'create',
+      '--org',
+      orgId,
+      '--name',
+      'Sage100',
+      '--redirect-uri',
+      'https://app.example.com/cb',
+      '--scope',
+      'invoices:read',
+    ]);
     expect(created.client_id).toMatch(/^lkc_/);
     expect(created.client_secret).toMatch(/^lk_stage_/);
     ({ client_id: clientId, client_secret: clientSecret } = created);
     const res = await fetch(`${issuer}/oauth/token`, {
       method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       body: 'grant_type=client_credentials',
     });
     expect(res.status).toBe(200);
@@ -79,7 +106,17 @@ describe('latchkey CLI', () => {
   });
 
   it('creates a public client without a secret', async () => {
-    const created = await json(['client', 'create', '--org', orgId, '--name', 'SPA', '--public', '--redirect-uri', 'http://localhost:5173/cb']);
+    const created = await json([
+      'client',
+      'create',
+      '--org',
+      orgId,
+      '--name',
+      'SPA',
+      '--public',
+      '--redirect-uri',
+      'http://localhost:5173/cb',
+    ]);
     expect(Object.keys(created)).toEqual(['client_id']);
   });
 
@@ -87,7 +124,11 @@ describe('latchkey CLI', () => {
     const list = await json(['client', 'list', '--org', orgId]);
     expect(list.clients.map((c: { name: string }) => c.name).sort()).toEqual(['SPA', 'Sage100']);
     const shown = await json(['client', 'show', clientId]);
-    expect(shown).toMatchObject({ client_id: clientId, name: 'Sage100', grant_types: ['authorization_code', 'refresh_token', 'client_credentials'] });
+    expect(shown).toMatchObject({
+      client_id: clientId,
+      name: 'Sage100',
+      grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+    });
     expect(shown.secrets).toHaveLength(1);
     expect(JSON.stringify([list, shown])).not.toContain(clientSecret);
   });
@@ -96,18 +137,26 @@ describe('latchkey CLI', () => {
     const { kid } = await json(['keys', 'rotate']);
     expect(kid).toEqual(expect.any(String));
     // A second instance on the same store signs with the new key; the first has not reloaded yet.
-    const second = await startServer(loadConfig({ ...env, PORT: '0', LATCHKEY_LOG_LEVEL: 'silent' }), { printBanner: () => {} });
+    const second = await startServer(loadConfig({ ...env, PORT: '0', LATCHKEY_LOG_LEVEL: 'silent' }), {
+      printBanner: () => {},
+    });
     try {
       const res = await fetch(`${second.url}/oauth/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }),
+        body: JSON.stringify({
+          grant_type: 'client_credentials',
+          client_id: clientId,
+          client_secret: clientSecret,
+        }),
       });
       const { access_token } = await res.json();
       expect(JSON.parse(Buffer.from(access_token.split('.')[0], 'base64url').toString()).kid).toBe(kid);
       const me = await fetch(`${issuer}/api/v1/me`, { headers: { authorization: `Bearer ${access_token}` } });
       expect(me.status).toBe(200);
-      const kids = (await (await fetch(`${issuer}/.well-known/jwks.json`)).json()).keys.map((k: { kid: string }) => k.kid);
+      const kids = (await (await fetch(`${issuer}/.well-known/jwks.json`)).json()).keys.map(
+        (k: { kid: string }) => k.kid,
+      );
       expect(kids).toContain(kid);
       expect(kids).toHaveLength(2);
     } finally {
@@ -122,7 +171,11 @@ describe('latchkey CLI', () => {
       fetch(`${issuer}/oauth/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ grant_type: 'client_credentials', client_id: clientId, client_secret: secret }),
+        body: JSON.stringify({
+          grant_type: 'client_credentials',
+          client_id: clientId,
+          client_secret: secret,
+        }),
       });
     expect((await tokenWith(clientSecret)).status).toBe(401);
     expect((await tokenWith(rotated.client_secret)).status).toBe(200);
@@ -136,11 +189,29 @@ describe('latchkey CLI', () => {
   });
 
   it('fails with one clear line for bad input', async () => {
-    const badUri = await latchkey(['client', 'create', '--org', orgId, '--name', 'x', '--redirect-uri', 'http://example.com/cb']);
+    const badUri = await latchkey([
+      'client',
+      'create',
+      '--org',
+      orgId,
+      '--name',
+      'x',
+      '--redirect-uri',
+      'http://example.com/cb',
+    ]);
     expect(badUri.code).toBe(1);
     expect(badUri.stderr.trim().split('\n')).toHaveLength(1);
     expect(badUri.stderr).toMatch(/https/);
-    const badPassword = await latchkey(['user', 'create', '--email', 'b@example.com', '--password', 'short', '--org', orgId]);
+    const badPassword = await latchkey([
+      'user',
+      'create',
+      '--email',
+      'b@example.com',
+      '--password',
+      'short',
+      '--org',
+      orgId,
+    ]);
     expect(badPassword.code).toBe(1);
     expect(badPassword.stderr).toMatch(/at least 10 characters/);
   });
@@ -148,9 +219,14 @@ describe('latchkey CLI', () => {
 
 describe('configuration errors', () => {
   it('stop the start with one line naming the variable', async () => {
-    const child = run(process.execPath, [bin, 'serve'], { env: { ...env, LATCHKEY_TOKEN_RATE_LIMIT: 'lots' }, timeout: 20_000 });
+    const child = run(process.execPath, [bin, 'serve'], {
+      env: { ...env, LATCHKEY_TOKEN_RATE_LIMIT: 'lots' },
+      timeout: 20_000,
+    });
     const error = await child.catch((e) => e);
     expect(error.code).toBe(1);
-    expect(error.stderr).toBe('latchkey: LATCHKEY_TOKEN_RATE_LIMIT: expected COUNT/second|minute|hour, e.g. 60/minute, got "lots"\n');
+    expect(error.stderr).toBe(
+      'latchkey: LATCHKEY_TOKEN_RATE_LIMIT: expected COUNT/second|minute|hour, e.g. 60/minute, got "lots"\n',
+    );
   });
 });

@@ -18,7 +18,9 @@ describe('configuration', () => {
   });
 
   it('reads scopes from inline JSON', () => {
-    expect(loadConfig({ LATCHKEY_SCOPES: '{"ledger:read":"Read the ledger"}' }).scopes).toEqual({ 'ledger:read': 'Read the ledger' });
+    expect(loadConfig({ LATCHKEY_SCOPES: '{"ledger:read":"Read the ledger"}' }).scopes).toEqual({
+      'ledger:read': 'Read the ledger',
+    });
   });
 
   it.each([

@@ -15,12 +15,24 @@ beforeAll(async () => {
   registered = await lk.createClient({ scopes: ['invoices:read', 'payments:read'] });
   client = { client_id: registered.clientId };
   const issuer = new URL(lk.issuer);
-  as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...insecure }));
+  as = await oauth.processDiscoveryResponse(
+    issuer,
+    await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...insecure }),
+  );
 });
 afterAll(() => lk.close());
 
-async function clientCredentials(auth: oauth.ClientAuth, scope?: string): Promise<oauth.TokenEndpointResponse> {
-  const response = await oauth.clientCredentialsGrantRequest(as, client, auth, scope ? { scope } : {}, insecure);
+async function clientCredentials(
+  auth: oauth.ClientAuth,
+  scope?: string,
+): Promise<oauth.TokenEndpointResponse> {
+  const response = await oauth.clientCredentialsGrantRequest(
+    as,
+    client,
+    auth,
+    scope ? { scope } : {},
+    insecure,
+  );
   return oauth.processClientCredentialsResponse(as, client, response);
 }
 
@@ -41,9 +53,16 @@ describe('oauth4webapi against Latchkey', () => {
     const tokens = await clientCredentials(oauth.ClientSecretBasic(registered.clientSecret), 'invoices:read');
     expect(tokens.token_type).toBe('bearer');
     expect(tokens.scope).toBe('invoices:read');
-    const request = new Request(`${lk.issuer}/api/v1/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    const request = new Request(`${lk.issuer}/api/v1/me`, {
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
     const claims = await oauth.validateJwtAccessToken(as, request, lk.issuer, insecure);
-    expect(claims).toMatchObject({ client_id: registered.clientId, sub: registered.clientId, org_id: registered.orgId, scope: 'invoices:read' });
+    expect(claims).toMatchObject({
+      client_id: registered.clientId,
+      sub: registered.clientId,
+      org_id: registered.orgId,
+      scope: 'invoices:read',
+    });
   });
 
   it('gets a token with client_secret_post', async () => {
@@ -55,11 +74,21 @@ describe('oauth4webapi against Latchkey', () => {
   it('introspects and revokes', async () => {
     const auth = oauth.ClientSecretBasic(registered.clientSecret);
     const { access_token } = await clientCredentials(auth);
-    const active = await oauth.processIntrospectionResponse(as, client, await oauth.introspectionRequest(as, client, auth, access_token, insecure));
+    const active = await oauth.processIntrospectionResponse(
+      as,
+      client,
+      await oauth.introspectionRequest(as, client, auth, access_token, insecure),
+    );
     expect(active).toMatchObject({ active: true, client_id: registered.clientId });
 
-    await oauth.processRevocationResponse(await oauth.revocationRequest(as, client, auth, access_token, insecure));
-    const inactive = await oauth.processIntrospectionResponse(as, client, await oauth.introspectionRequest(as, client, auth, access_token, insecure));
+    await oauth.processRevocationResponse(
+      await oauth.revocationRequest(as, client, auth, access_token, insecure),
+    );
+    const inactive = await oauth.processIntrospectionResponse(
+      as,
+      client,
+      await oauth.introspectionRequest(as, client, auth, access_token, insecure),
+    );
     expect(inactive.active).toBe(false);
   });
 

@@ -1,14 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createUser } from '../../src/accounts/users.ts';
 import type { Clock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createCredentials } from '../../src/oauth/credentials.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import type { Services } from '../../src/services.ts';
-import { createUser } from '../../src/accounts/users.ts';
 import type { Role } from '../../src/store/accounts.ts';
 import type { GrantType } from '../../src/store/clients.ts';
 
@@ -34,7 +34,12 @@ export interface Latchkey {
     orgId?: string;
   }): Promise<TestClient>;
   /** A person who can sign in; member of `orgId` (default: the test organization). */
-  createUser(options?: { email?: string; password?: string; orgId?: string; role?: Role }): Promise<{ userId: string; email: string; password: string }>;
+  createUser(options?: {
+    email?: string;
+    password?: string;
+    orgId?: string;
+    role?: Role;
+  }): Promise<{ userId: string; email: string; password: string }>;
   createOrganization(name: string): Promise<string>;
   rotateKeys(): Promise<string>;
   close(): Promise<void>;
@@ -54,7 +59,9 @@ function freePort(): Promise<number> {
 let userCount = 0;
 
 /** A moveable clock: tests advance time instead of sleeping. */
-export function testClock(start = Date.UTC(2026, 10, 22, 12, 0, 0)): Clock & { advance(ms: number): void; set(ms: number): void } {
+export function testClock(
+  start = Date.UTC(2026, 10, 22, 12, 0, 0),
+): Clock & { advance(ms: number): void; set(ms: number): void } {
   let now = start;
   const clock = (() => now) as Clock & { advance(ms: number): void; set(ms: number): void };
   clock.advance = (ms) => {
@@ -116,7 +123,10 @@ export async function startLatchkey(
     async createUser(o = {}) {
       const email = o.email ?? `person${++userCount}-${Date.now()}@example.com`;
       const password = o.password ?? 'correct horse battery staple';
-      const user = await createUser({ email, password, orgId: o.orgId ?? org.id, role: o.role ?? 'admin' }, s);
+      const user = await createUser(
+        { email, password, orgId: o.orgId ?? org.id, role: o.role ?? 'admin' },
+        s,
+      );
       return { userId: user.id, email, password };
     },
     async createOrganization(name) {

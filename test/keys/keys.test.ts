@@ -11,7 +11,11 @@ const token = async (): Promise<string> => {
   const res = await fetch(`${lk.issuer}/oauth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret }),
+    body: JSON.stringify({
+      grant_type: 'client_credentials',
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+    }),
   });
   return (await res.json()).access_token;
 };
@@ -52,10 +56,14 @@ describe('signing keys', () => {
     const set = await jwks();
     expect(set.keys.map((k: { kid: string }) => k.kid).sort()).toEqual([newKid, oldKid].sort());
     for (const t of [before, after]) {
-      await expect(jwtVerify(t, createLocalJWKSet(set), { issuer: lk.issuer, currentDate: new Date(clock()) })).resolves.toBeTruthy();
+      await expect(
+        jwtVerify(t, createLocalJWKSet(set), { issuer: lk.issuer, currentDate: new Date(clock()) }),
+      ).resolves.toBeTruthy();
     }
     // The old token still works at the API.
-    expect((await fetch(`${lk.issuer}/api/v1/me`, { headers: { authorization: `Bearer ${before}` } })).status).toBe(200);
+    expect(
+      (await fetch(`${lk.issuer}/api/v1/me`, { headers: { authorization: `Bearer ${before}` } })).status,
+    ).toBe(200);
 
     // Once every token the old key signed has expired (TTL + margin), rotation prunes it.
     clock.advance((600 + 300) * 1000 + 1000);

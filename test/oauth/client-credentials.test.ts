@@ -12,7 +12,12 @@ async function token(c: TestClient, extra: Record<string, string> = {}): Promise
   const res = await fetch(`${lk.issuer}/oauth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret, ...extra }),
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: c.clientId,
+      client_secret: c.clientSecret,
+      ...extra,
+    }),
   });
   expect(res.status).toBe(200);
   return res.json();
@@ -65,13 +70,21 @@ describe('client_credentials access token (RFC 9068)', () => {
     const otherOrg = await lk.createOrganization('Other GmbH');
     const other = await lk.createClient({ orgId: otherOrg });
     const body = await token(other);
-    const me = await fetch(`${lk.issuer}/api/v1/me`, { headers: { authorization: `Bearer ${body.access_token}` } });
-    expect(await me.json()).toMatchObject({ org_id: otherOrg, client_id: other.clientId, sub: other.clientId, user_id: null });
+    const me = await fetch(`${lk.issuer}/api/v1/me`, {
+      headers: { authorization: `Bearer ${body.access_token}` },
+    });
+    expect(await me.json()).toMatchObject({
+      org_id: otherOrg,
+      client_id: other.clientId,
+      sub: other.clientId,
+      user_id: null,
+    });
   });
 
   it('expires after LATCHKEY_ACCESS_TOKEN_TTL (moved clock, no sleep)', async () => {
     const body = await token(client);
-    const call = () => fetch(`${lk.issuer}/api/v1/me`, { headers: { authorization: `Bearer ${body.access_token}` } });
+    const call = () =>
+      fetch(`${lk.issuer}/api/v1/me`, { headers: { authorization: `Bearer ${body.access_token}` } });
     expect((await call()).status).toBe(200);
     clock.advance(899_000);
     expect((await call()).status).toBe(200);

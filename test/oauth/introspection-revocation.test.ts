@@ -47,11 +47,15 @@ describe('introspection (RFC 7662)', () => {
   });
 
   it('answers {"active": false} for garbage and tampered tokens', async () => {
-    expect(await (await post('/oauth/introspect', { token: 'nonsense' }, resourceServer)).json()).toEqual({ active: false });
+    expect(await (await post('/oauth/introspect', { token: 'nonsense' }, resourceServer)).json()).toEqual({
+      active: false,
+    });
     const [h, p, sig] = (await newToken(client)).split('.');
     const claims = JSON.parse(Buffer.from(p!, 'base64url').toString());
     const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, scope: 'invoices:write' })).toString('base64url')}.${sig}`;
-    expect(await (await post('/oauth/introspect', { token: forged }, resourceServer)).json()).toEqual({ active: false });
+    expect(await (await post('/oauth/introspect', { token: forged }, resourceServer)).json()).toEqual({
+      active: false,
+    });
   });
 });
 
@@ -60,13 +64,15 @@ describe('revocation (RFC 7009)', () => {
     const token = await newToken(client);
     const res = await post('/oauth/revoke', { token, token_type_hint: 'access_token' }, client);
     expect(res.status).toBe(200);
-    expect(await (await post('/oauth/introspect', { token }, resourceServer)).json()).toEqual({ active: false });
+    expect(await (await post('/oauth/introspect', { token }, resourceServer)).json()).toEqual({
+      active: false,
+    });
     const me = await fetch(`${lk.issuer}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
     expect(me.status).toBe(401);
     expect((await me.json()).error_description).toMatch(/revoked/);
   });
 
-  it('does not let one client revoke another client\'s token, yet answers 200 (§2.2)', async () => {
+  it("does not let one client revoke another client's token, yet answers 200 (§2.2)", async () => {
     const token = await newToken(client);
     const res = await post('/oauth/revoke', { token }, resourceServer);
     expect(res.status).toBe(200);
@@ -82,7 +88,9 @@ describe('revocation (RFC 7009)', () => {
     const doomed = await lk.createClient();
     const token = await newToken(doomed);
     await lk.services.store.clients.delete(doomed.clientId);
-    expect(await (await post('/oauth/introspect', { token }, resourceServer)).json()).toEqual({ active: false });
+    expect(await (await post('/oauth/introspect', { token }, resourceServer)).json()).toEqual({
+      active: false,
+    });
     const again = await post('/oauth/token', { grant_type: 'client_credentials' }, doomed);
     expect(again.status).toBe(401);
     expect((await again.json()).error).toBe('invalid_client');

@@ -11,7 +11,11 @@ const requestToken = (c: { clientId: string; clientSecret: string }) =>
   fetch(`${lk.issuer}/oauth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret }),
+    body: JSON.stringify({
+      grant_type: 'client_credentials',
+      client_id: c.clientId,
+      client_secret: c.clientSecret,
+    }),
   });
 
 beforeAll(async () => {

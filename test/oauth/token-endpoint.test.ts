@@ -23,12 +23,20 @@ describe('token endpoint: request formats', () => {
     const res = await fetch(tokenUrl, {
       method: 'POST',
       headers: formHeaders,
-      body: form({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret }),
+      body: form({
+        grant_type: 'client_credentials',
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+      }),
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     const body = await res.json();
-    expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: 'invoices:read payments:read' });
+    expect(body).toMatchObject({
+      token_type: 'Bearer',
+      expires_in: 3600,
+      scope: 'invoices:read payments:read',
+    });
     expect(body.access_token.split('.')).toHaveLength(3);
     expect(body.refresh_token).toBeUndefined();
   });
@@ -37,7 +45,11 @@ describe('token endpoint: request formats', () => {
     const res = await fetch(tokenUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret }),
+      body: JSON.stringify({
+        grant_type: 'client_credentials',
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+      }),
     });
     expect(res.status).toBe(200);
     expect((await res.json()).token_type).toBe('Bearer');
@@ -55,7 +67,11 @@ describe('token endpoint: request formats', () => {
 
   it('answers 415 to any other content type', async () => {
     for (const type of ['text/plain', 'multipart/form-data; boundary=x', 'application/xml']) {
-      const res = await fetch(tokenUrl, { method: 'POST', headers: { 'content-type': type }, body: 'grant_type=client_credentials' });
+      const res = await fetch(tokenUrl, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body: 'grant_type=client_credentials',
+      });
       expect(res.status, type).toBe(415);
       expect((await res.json()).error).toBe('invalid_request');
       expect(res.headers.get('cache-control')).toBe('no-store');
@@ -84,13 +100,19 @@ describe('token endpoint: request formats', () => {
       body: 'grant_type=client_credentials&scope=invoices:read&scope=payments:read',
     });
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: 'invalid_request', error_description: expect.stringContaining('scope') });
+    expect(await res.json()).toMatchObject({
+      error: 'invalid_request',
+      error_description: expect.stringContaining('scope'),
+    });
   });
 
   it('refuses a repeated JSON key', async () => {
     const res = await fetch(tokenUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: basic(client.clientId, client.clientSecret) },
+      headers: {
+        'content-type': 'application/json',
+        authorization: basic(client.clientId, client.clientSecret),
+      },
       body: '{"grant_type":"client_credentials","scope":"invoices:read","scope":"payments:read"}',
     });
     expect(res.status).toBe(400);
@@ -98,7 +120,11 @@ describe('token endpoint: request formats', () => {
   });
 
   it('refuses malformed JSON with invalid_request', async () => {
-    const res = await fetch(tokenUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"grant_type":' });
+    const res = await fetch(tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"grant_type":',
+    });
     expect(res.status).toBe(400);
     expect((await res.json()).error).toBe('invalid_request');
   });
@@ -107,7 +133,11 @@ describe('token endpoint: request formats', () => {
     const res = await fetch(tokenUrl, {
       method: 'POST',
       headers: { ...formHeaders, authorization: basic(client.clientId, client.clientSecret) },
-      body: form({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret }),
+      body: form({
+        grant_type: 'client_credentials',
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+      }),
     });
     expect(res.status).toBe(400);
     expect((await res.json()).error).toBe('invalid_request');
@@ -120,7 +150,10 @@ describe('token endpoint: request formats', () => {
       body: form({}),
     });
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: 'invalid_request', error_description: expect.stringContaining('grant_type') });
+    expect(await res.json()).toMatchObject({
+      error: 'invalid_request',
+      error_description: expect.stringContaining('grant_type'),
+    });
   });
 });
 
@@ -152,7 +185,11 @@ describe('token endpoint: errors (§5.2)', () => {
     const res = await fetch(tokenUrl, {
       method: 'POST',
       headers: formHeaders,
-      body: form({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: other.clientSecret }),
+      body: form({
+        grant_type: 'client_credentials',
+        client_id: client.clientId,
+        client_secret: other.clientSecret,
+      }),
     });
     expect(res.status).toBe(401);
     expect((await res.json()).error).toBe('invalid_client');
@@ -162,7 +199,11 @@ describe('token endpoint: errors (§5.2)', () => {
     const res = await fetch(tokenUrl, {
       method: 'POST',
       headers: formHeaders,
-      body: form({ grant_type: 'client_credentials', client_id: 'lkc_0000000000000000000000', client_secret: client.clientSecret }),
+      body: form({
+        grant_type: 'client_credentials',
+        client_id: 'lkc_0000000000000000000000',
+        client_secret: client.clientSecret,
+      }),
     });
     expect(res.status).toBe(401);
     expect((await res.json()).error).toBe('invalid_client');
@@ -175,7 +216,10 @@ describe('token endpoint: errors (§5.2)', () => {
       body: form({ grant_type: 'client_credentials', scope: 'invoices:read invoices:write' }),
     });
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: 'invalid_scope', error_description: expect.stringContaining('invoices:write') });
+    expect(await res.json()).toMatchObject({
+      error: 'invalid_scope',
+      error_description: expect.stringContaining('invoices:write'),
+    });
   });
 
   it('a client not registered for client_credentials is unauthorized_client', async () => {

@@ -10,8 +10,15 @@ const bin = join(import.meta.dirname, '../../bin/latchkey.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-ops-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function serve(env: Record<string, string>): { child: ChildProcess; output: () => string; waitFor: (re: RegExp) => Promise<string> } {
-  const child = spawn(process.execPath, [bin, 'serve'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function serve(env: Record<string, string>): {
+  child: ChildProcess;
+  output: () => string;
+  waitFor: (re: RegExp) => Promise<string>;
+} {
+  const child = spawn(process.execPath, [bin, 'serve'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -43,14 +50,19 @@ describe('latchkey serve (what `npm start` runs)', () => {
     expect(url).toBe('http://localhost:38123/oauth/token');
     const res = await fetch('http://127.0.0.1:38123/oauth/token', {
       method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       body: 'grant_type=client_credentials',
     });
     expect(res.status).toBe(200);
     expect((await fetch('http://127.0.0.1:38123/healthz')).status).toBe(200);
     expect(await (await fetch('http://127.0.0.1:38123/readyz')).json()).toEqual({ status: 'ready' });
     const metrics = await (await fetch('http://127.0.0.1:38123/metrics')).text();
-    expect(metrics).toMatch(/latchkey_token_requests_total\{grant_type="client_credentials",outcome="issued"\} 1/);
+    expect(metrics).toMatch(
+      /latchkey_token_requests_total\{grant_type="client_credentials",outcome="issued"\} 1/,
+    );
 
     first.child.kill('SIGTERM');
     const code = await new Promise((r) => first.child.once('exit', r));
@@ -87,13 +99,21 @@ describe('logs', () => {
       await fetch(`${lk.issuer}/oauth/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: wrong }),
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: c.clientId,
+          client_secret: wrong,
+        }),
       });
-      lk.services.log.info({ client_secret: c.clientSecret, body: { refresh_token: 'rt-value' } }, 'a careless log line');
+      lk.services.log.info(
+        { client_secret: c.clientSecret, body: { refresh_token: 'rt-value' } },
+        'a careless log line',
+      );
       await new Promise((r) => setTimeout(r, 50));
       expect(logs).toContain('client authentication failed');
       expect(logs).toContain('a careless log line');
-      for (const secret of [c.clientSecret, wrong, access_token, basic.slice(6), 'rt-value']) expect(logs).not.toContain(secret);
+      for (const secret of [c.clientSecret, wrong, access_token, basic.slice(6), 'rt-value'])
+        expect(logs).not.toContain(secret);
     } finally {
       await lk.close();
     }

@@ -13,11 +13,22 @@ export const clientCredentialsGrant: GrantHandler = {
   async handle({ auth, params }, s) {
     const { client } = auth;
     if (client.isPublic) {
-      throw new OAuthError('unauthorized_client', 'Public clients cannot use client_credentials (RFC 6749 §4.4)');
+      throw new OAuthError(
+        'unauthorized_client',
+        'Public clients cannot use client_credentials (RFC 6749 §4.4)',
+      );
     }
     assertGrantAllowed(client, 'client_credentials');
     const scope = resolveScope(params.scope, clientScopes(client.scopes, s.config.scopes));
-    const token = issueAccessToken({ clientId: client.id, orgId: client.orgId, subject: client.id, scope }, s);
-    return { access_token: token.accessToken, token_type: 'Bearer', expires_in: token.expiresIn, scope: formatScope(scope) };
+    const token = issueAccessToken(
+      { clientId: client.id, orgId: client.orgId, subject: client.id, scope },
+      s,
+    );
+    return {
+      access_token: token.accessToken,
+      token_type: 'Bearer',
+      expires_in: token.expiresIn,
+      scope: formatScope(scope),
+    };
   },
 };

@@ -128,6 +128,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('detail', 'text', (c) => c.notNull().defaultTo(sql`'{}'`))
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('audit_events_org').on('audit_events').columns(['org_id', 'created_at']).execute();
-  await db.schema.createIndex('audit_events_client').on('audit_events').columns(['client_id', 'created_at']).execute();
+  await db.schema
+    .createIndex('audit_events_org')
+    .on('audit_events')
+    .columns(['org_id', 'created_at'])
+    .execute();
+  await db.schema
+    .createIndex('audit_events_client')
+    .on('audit_events')
+    .columns(['client_id', 'created_at'])
+    .execute();
 }

@@ -1,0 +1,73 @@
+import { randomToken, sha256 } from '../crypto.ts';
+import type { Services } from '../services.ts';
+import type { PendingAuthorization } from '../store/authorization-requests.ts';
+import { parseScope } from './scope.ts';
+
+export interface ConsentState {
+  /** Organizations (of the person's) where this client already holds every requested scope. */
+  covering: string[];
+  /** Organizations (of the person's) where this client is connected at all. */
+  connected: string[];
+}
+
+/** What the person has already granted this client, per organization they still belong to. */
+export async function consentState(
+  userId: string,
+  clientId: string,
+  scope: string,
+  memberOrgIds: readonly string[],
+  s: Services,
+): Promise<ConsentState> {
+  const wanted = parseScope(scope);
+  const grants = (await s.store.grants.activeFor(userId, clientId)).filter((g) =>
+    memberOrgIds.includes(g.orgId),
+  );
+  const covering = new Set<string>();
+  const connected = new Set<string>();
+  for (const g of grants) {
+    connected.add(g.orgId);
+    const held = parseScope(g.scope);
+    if (wanted.every((x) => held.includes(x))) covering.add(g.orgId);
+  }
+  return { covering: [...covering], connected: [...connected] };
+}
+
+/**
+ * Approval: a new grant for (person, client, organization) and a code bound to it, the client, the
+ * redirect URI and the PKCE challenge. The code is random (256 bits), stored hashed, lives
+ * `config.codeTtl` seconds (RFC 6749 §4.1.2: short-lived, single use).
+ */
+export async function issueAuthorizationCode(
+  pending: PendingAuthorization,
+  userId: string,
+  orgId: string,
+  s: Services,
+): Promise<string> {
+  const now = s.clock();
+  const grant = await s.store.grants.create(
+    { clientId: pending.clientId, userId, orgId, scope: pending.scope },
+    now,
+  );
+  const code = randomToken(32);
+  await s.store.codes.create({
+    codeHash: sha256(code),
+    clientId: pending.clientId,
+    grantId: grant.id,
+    userId,
+    orgId,
+    redirectUri: pending.redirectUri,
+    redirectUriSent: pending.redirectUriSent,
+    scope: pending.scope,
+    codeChallenge: pending.codeChallenge,
+    expiresAt: now + s.config.codeTtl * 1000,
+    createdAt: now,
+  });
+  await s.store.audit.record({
+    orgId,
+    actor: userId,
+    clientId: pending.clientId,
+    action: 'grant.created',
+    detail: { grantId: grant.id, scope: pending.scope },
+  });
+  return code;
+}

@@ -1,0 +1,83 @@
+import { sha256 } from '../../crypto.ts';
+import { issueAccessToken } from '../access-token.ts';
+import { OAuthError } from '../errors.ts';
+import { required } from '../params.ts';
+import { checkCodeVerifier } from '../pkce.ts';
+import { issueRefreshToken } from '../refresh-tokens.ts';
+import { parseScope } from '../scope.ts';
+import { assertGrantAllowed } from './allowed.ts';
+import type { GrantHandler } from './types.ts';
+
+const invalidGrant = (description: string): OAuthError => new OAuthError('invalid_grant', description);
+
+/**
+ * RFC 6749 §4.1.3 with RFC 7636 §4.6. The client is already authenticated. The code must be bound to
+ * this client, unexpired, unused, with the same redirect URI and the PKCE verifier; it is consumed
+ * with one conditional UPDATE, so of two racing redemptions exactly one wins.
+ */
+export const authorizationCodeGrant: GrantHandler = {
+  type: 'authorization_code',
+  async handle({ auth, params }, s) {
+    const { client } = auth;
+    assertGrantAllowed(client, 'authorization_code');
+    const codeHash = sha256(required(params, 'code'));
+    const code = await s.store.codes.find(codeHash);
+    // §5.2: one error for unknown, expired, used, or issued to another client, so codes cannot be probed.
+    if (!code || code.clientId !== client.id)
+      throw invalidGrant('The authorization code is invalid, expired or used');
+
+    const now = s.clock();
+    if (code.consumedAt !== null) return replayed();
+    if (code.expiresAt <= now) throw invalidGrant('The authorization code expired; codes live 60 seconds');
+
+    // §4.1.3: redirect_uri is required and must be identical when the authorization request had it.
+    const redirectUri = params.redirect_uri;
+    if (code.redirectUriSent && redirectUri === undefined) {
+      throw invalidGrant('Send the same redirect_uri as in the authorization request');
+    }
+    if (redirectUri !== undefined && redirectUri !== code.redirectUri) {
+      throw invalidGrant('redirect_uri does not match the one of the authorization request');
+    }
+    checkCodeVerifier(code.codeChallenge, params.code_verifier);
+
+    if (!(await s.store.codes.consume(codeHash, now))) return replayed();
+
+    const grant = await s.store.grants.find(code.grantId);
+    if (!grant || grant.revokedAt !== null) throw invalidGrant('The authorization was revoked');
+    await s.store.grants.touch(grant.id, now);
+
+    const scope = parseScope(code.scope);
+    const token = issueAccessToken(
+      { clientId: client.id, orgId: grant.orgId, subject: grant.userId, scope, grantId: grant.id },
+      s,
+    );
+    const refreshToken = client.grantTypes.includes('refresh_token')
+      ? await issueRefreshToken({ grant, scope: code.scope }, s)
+      : undefined;
+    s.log.info({ client_id: client.id, grant_id: grant.id }, 'authorization code redeemed');
+    return {
+      access_token: token.accessToken,
+      token_type: 'Bearer',
+      expires_in: token.expiresIn,
+      scope: code.scope,
+      ...(refreshToken && { refresh_token: refreshToken }),
+    };
+
+    /** §4.1.2: a code used twice: refuse, and revoke what the first use issued (§10.5). */
+    async function replayed(): Promise<never> {
+      await s.store.grants.revoke(code!.grantId, s.clock());
+      s.log.warn(
+        { client_id: client.id, grant_id: code!.grantId },
+        'authorization code reused; grant revoked',
+      );
+      await s.store.audit.record({
+        orgId: code!.orgId,
+        actor: 'system',
+        clientId: client.id,
+        action: 'grant.revoked',
+        detail: { grantId: code!.grantId, userId: code!.userId, reason: 'authorization code reused' },
+      });
+      throw invalidGrant('The authorization code was already used; the tokens it issued are now revoked');
+    }
+  },
+};

@@ -1,0 +1,79 @@
+import { issueAccessToken } from '../access-token.ts';
+import { OAuthError } from '../errors.ts';
+import { required } from '../params.ts';
+import {
+  hashRefreshToken,
+  issueRefreshToken,
+  refreshTokenLive,
+  revokeRefreshFamily,
+} from '../refresh-tokens.ts';
+import { formatScope, parseScope } from '../scope.ts';
+import { assertGrantAllowed } from './allowed.ts';
+import type { GrantHandler } from './types.ts';
+
+const invalidGrant = (description: string): OAuthError => new OAuthError('invalid_grant', description);
+
+/**
+ * RFC 6749 §6. Every use rotates the token (RFC 9700 §4.14.2); presenting a rotated one again
+ * revokes the whole family and its grant, since either the client or an attacker holds a stolen copy.
+ */
+export const refreshTokenGrant: GrantHandler = {
+  type: 'refresh_token',
+  async handle({ auth, params }, s) {
+    const { client } = auth;
+    assertGrantAllowed(client, 'refresh_token');
+    const tokenHash = hashRefreshToken(required(params, 'refresh_token'));
+    const stored = await s.store.refreshTokens.find(tokenHash);
+    // §6: bound to the client it was issued to; another client learns nothing about it.
+    if (!stored || stored.clientId !== client.id)
+      throw invalidGrant('The refresh token is invalid, expired or revoked');
+
+    const now = s.clock();
+    if (stored.consumedAt !== null && stored.revokedAt === null) return reused();
+    if (!refreshTokenLive(stored, now))
+      throw invalidGrant('The refresh token is invalid, expired or revoked');
+    const grant = await s.store.grants.find(stored.grantId);
+    if (!grant || grant.revokedAt !== null) throw invalidGrant('The authorization was revoked');
+
+    // §6: the scope may be narrowed, never widened.
+    const original = parseScope(stored.scope);
+    let scope = original;
+    if (params.scope !== undefined) {
+      scope = parseScope(params.scope);
+      const widened = scope.filter((x) => !original.includes(x));
+      if (widened.length > 0) {
+        throw new OAuthError(
+          'invalid_scope',
+          `A refresh cannot add scopes the person did not grant: ${widened.join(', ')}`,
+        );
+      }
+    }
+
+    if (!(await s.store.refreshTokens.consume(tokenHash, now))) return reused();
+    await s.store.grants.touch(grant.id, now);
+
+    const token = issueAccessToken(
+      { clientId: client.id, orgId: grant.orgId, subject: grant.userId, scope, grantId: grant.id },
+      s,
+    );
+    // §6: the new refresh token keeps the scope of the old one, even when this access token is narrower.
+    const refreshToken = await issueRefreshToken(
+      { grant, scope: stored.scope, family: { id: stored.familyId, expiresAt: stored.familyExpiresAt } },
+      s,
+    );
+    return {
+      access_token: token.accessToken,
+      token_type: 'Bearer',
+      expires_in: token.expiresIn,
+      scope: formatScope(scope),
+      refresh_token: refreshToken,
+    };
+
+    async function reused(): Promise<never> {
+      await revokeRefreshFamily(stored!, 'refresh token reused', s);
+      throw invalidGrant(
+        'The refresh token was already used; every token of this authorization is now revoked',
+      );
+    }
+  },
+};

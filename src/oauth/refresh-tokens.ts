@@ -1,0 +1,94 @@
+import { seconds } from '../clock.ts';
+import { newId, randomToken, sha256 } from '../crypto.ts';
+import type { Services } from '../services.ts';
+import type { Grant } from '../store/grants.ts';
+import type { RefreshToken } from '../store/refresh-tokens.ts';
+import type { TokenKind } from './introspection.ts';
+
+/** Refresh tokens are opaque, 256 random bits, stored only as SHA-256 (high entropy: no slow KDF). */
+export const hashRefreshToken = (token: string): string => sha256(token);
+
+/**
+ * Issues a refresh token. A new family starts at code redemption with its absolute lifetime; a
+ * rotation stays in the family and never outlives it (idle lifetime capped by the absolute one).
+ */
+export async function issueRefreshToken(
+  input: { grant: Grant; scope: string; family?: { id: string; expiresAt: number } },
+  s: Services,
+): Promise<string> {
+  const token = randomToken(32);
+  const now = s.clock();
+  const familyExpiresAt = input.family?.expiresAt ?? now + s.config.refreshTokenAbsoluteTtl * 1000;
+  await s.store.refreshTokens.create({
+    tokenHash: hashRefreshToken(token),
+    familyId: input.family?.id ?? newId(),
+    clientId: input.grant.clientId,
+    grantId: input.grant.id,
+    userId: input.grant.userId,
+    orgId: input.grant.orgId,
+    scope: input.scope,
+    createdAt: now,
+    expiresAt: Math.min(now + s.config.refreshTokenIdleTtl * 1000, familyExpiresAt),
+    familyExpiresAt,
+  });
+  return token;
+}
+
+/** Whether a stored refresh token can still be used, ignoring rotation (consumed_at). */
+export const refreshTokenLive = (t: RefreshToken, now: number): boolean =>
+  t.revokedAt === null && t.expiresAt > now && t.familyExpiresAt > now;
+
+/**
+ * Revokes the whole authorization a refresh token belongs to: the family, the grant, and so the
+ * grant's access tokens at introspection (their `gid`). RFC 7009 §2.1: revoking a refresh token
+ * SHOULD also invalidate the access tokens of the same grant.
+ */
+export async function revokeRefreshFamily(t: RefreshToken, reason: string, s: Services): Promise<void> {
+  const now = s.clock();
+  await s.store.refreshTokens.revokeFamily(t.familyId, now);
+  await s.store.grants.revoke(t.grantId, now);
+  s.log.info({ client_id: t.clientId, grant_id: t.grantId, reason }, 'refresh token family revoked');
+  await s.store.audit.record({
+    orgId: t.orgId,
+    actor: reason === 'revoked by client' ? t.clientId : 'system',
+    clientId: t.clientId,
+    action: 'grant.revoked',
+    detail: { grantId: t.grantId, userId: t.userId, reason },
+  });
+}
+
+/** Refresh tokens at the introspection (RFC 7662) and revocation (RFC 7009) endpoints. */
+export const refreshTokenKind: TokenKind = {
+  hint: 'refresh_token',
+  async introspect(token, clientId, s) {
+    const t = await s.store.refreshTokens.find(hashRefreshToken(token));
+    if (!t) return undefined;
+    // Only the client a refresh token was issued to may learn about it.
+    if (t.clientId !== clientId) return { active: false };
+    const now = s.clock();
+    if (t.consumedAt !== null || !refreshTokenLive(t, now) || !(await s.store.grants.isActive(t.grantId))) {
+      return { active: false };
+    }
+    return {
+      active: true,
+      token_type: 'refresh_token',
+      iss: s.config.issuer,
+      client_id: t.clientId,
+      sub: t.userId,
+      org_id: t.orgId,
+      scope: t.scope,
+      iat: Math.floor(t.createdAt / 1000),
+      exp: Math.floor(t.expiresAt / 1000),
+      gid: t.grantId,
+    };
+  },
+  async revoke(token, clientId, s) {
+    const t = await s.store.refreshTokens.find(hashRefreshToken(token));
+    if (!t) return false;
+    // RFC 7009 §2.1: a client may revoke only its own tokens; others still get 200 (§2.2).
+    if (t.clientId === clientId && t.revokedAt === null) await revokeRefreshFamily(t, 'revoked by client', s);
+    return true;
+  },
+};
+
+export const nowSeconds = (s: Services): number => seconds(s.clock);

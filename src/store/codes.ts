@@ -1,0 +1,89 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.ts';
+
+/** An authorization code (RFC 6749 §4.1.2), stored only as its SHA-256. */
+export interface AuthorizationCode {
+  codeHash: string;
+  clientId: string;
+  grantId: string;
+  userId: string;
+  orgId: string;
+  redirectUri: string;
+  /** The authorization request named redirect_uri, so the token request must repeat it (§4.1.3). */
+  redirectUriSent: boolean;
+  scope: string;
+  codeChallenge: string | null;
+  expiresAt: number;
+  consumedAt: number | null;
+  createdAt: number;
+}
+
+export interface CodeRepository {
+  create(code: Omit<AuthorizationCode, 'consumedAt'>): Promise<void>;
+  find(codeHash: string): Promise<AuthorizationCode | undefined>;
+  /**
+   * Marks the code used with one conditional UPDATE; false when it was already used (reuse, or the
+   * loser of two racing redemptions). Atomic on SQLite and PostgreSQL alike.
+   */
+  consume(codeHash: string, at: number): Promise<boolean>;
+  prune(before: number): Promise<void>;
+}
+
+export function codeRepository(db: Kysely<Database>): CodeRepository {
+  return {
+    async create(c) {
+      await db
+        .insertInto('authorization_codes')
+        .values({
+          code_hash: c.codeHash,
+          client_id: c.clientId,
+          grant_id: c.grantId,
+          user_id: c.userId,
+          org_id: c.orgId,
+          redirect_uri: c.redirectUri,
+          redirect_uri_sent: c.redirectUriSent ? 1 : 0,
+          scope: c.scope,
+          code_challenge: c.codeChallenge,
+          expires_at: c.expiresAt,
+          consumed_at: null,
+          created_at: c.createdAt,
+        })
+        .execute();
+    },
+    async find(codeHash) {
+      const r = await db
+        .selectFrom('authorization_codes')
+        .selectAll()
+        .where('code_hash', '=', codeHash)
+        .executeTakeFirst();
+      return (
+        r && {
+          codeHash: r.code_hash,
+          clientId: r.client_id,
+          grantId: r.grant_id,
+          userId: r.user_id,
+          orgId: r.org_id,
+          redirectUri: r.redirect_uri,
+          redirectUriSent: r.redirect_uri_sent === 1,
+          scope: r.scope,
+          codeChallenge: r.code_challenge,
+          expiresAt: r.expires_at,
+          consumedAt: r.consumed_at,
+          createdAt: r.created_at,
+        }
+      );
+    },
+    async consume(codeHash, at) {
+      const r = await db
+        .updateTable('authorization_codes')
+        .set({ consumed_at: at })
+        .where('code_hash', '=', codeHash)
+        .where('consumed_at', 'is', null)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+    async prune(before) {
+      await db.deleteFrom('authorization_codes').where('expires_at', '<', before).execute();
+    },
+  };
+}
