@@ -33,11 +33,14 @@ export const pkcePair = () => {
 /** A browser-less person: signs in, follows the authorization request, answers the consent page. */
 export class Person {
   jar = new Jar();
-  constructor(
-    readonly lk: Latchkey,
-    readonly email: string,
-    readonly password: string,
-  ) {}
+  readonly lk: Latchkey;
+  readonly email: string;
+  readonly password: string;
+  constructor(lk: Latchkey, email: string, password: string) {
+    this.lk = lk;
+    this.email = email;
+    this.password = password;
+  }
 
   async get(path: string): Promise<Response> {
     const url = path.startsWith('http') ? path : `${this.lk.issuer}${path}`;
