@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { connectedAppsPages } from '../console/connected-apps.tsx';
 import { credentialsConsole } from '../console/credentials-routes.tsx';
 import type { Services } from '../services.ts';
 import { demoApi } from './api.ts';
@@ -38,6 +39,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   await app.register(healthEndpoints, { services: s, metrics });
   await app.register(loginPages, { services: s });
   await app.register(authorizePages, { services: s });
+  await app.register(connectedAppsPages, { services: s });
   await app.register(credentialsConsole, { services: s });
   return app;
 }
