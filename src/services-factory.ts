@@ -4,6 +4,7 @@ import type { Config } from './config/index.ts';
 import { openKeyRing } from './keys/keyring.ts';
 import { createLogger } from './logger.ts';
 import { memoryRateLimiter } from './ratelimit/index.ts';
+import { redisRateLimiter } from './ratelimit/redis.ts';
 import type { Services } from './services.ts';
 import { openStore } from './store/index.ts';
 
@@ -19,7 +20,8 @@ export async function createServices(config: Config, options: ServiceOptions = {
   const store = await openStore(config.database, clock);
   // A retired key stays published while tokens it signed may live, plus a margin for clock skew.
   const keys = await openKeyRing(store.keys, clock, (config.accessTokenTtl + 300) * 1000);
-  const limiter = memoryRateLimiter(clock);
+  // One instance counts in memory; several share their counts through Redis.
+  const limiter = config.redisUrl ? redisRateLimiter(config.redisUrl, clock) : memoryRateLimiter(clock);
   return { config, clock, store, keys, limiter, log };
 }
 

@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Latchkey, startLatchkey, testClock } from '../helpers/latchkey.ts';
+
+// Two instances sharing one Redis share one per-client limit (DESIGN.md: LATCHKEY_REDIS_URL).
+// CI starts Redis; without it this fails rather than skips.
+const clock = testClock(Date.UTC(2026, 10, 22, 15, 0, 0));
+const redisUrl = process.env.LATCHKEY_TEST_REDIS ?? 'redis://127.0.0.1:6379';
+let a: Latchkey;
+let b: Latchkey;
+
+beforeAll(async () => {
+  // Distinct namespaces per run come from distinct client ids; both instances share one SQLite file.
+  a = await startLatchkey({
+    clock,
+    env: { LATCHKEY_REDIS_URL: redisUrl, LATCHKEY_TOKEN_RATE_LIMIT: '4/minute' },
+  });
+  b = await startLatchkey({
+    clock,
+    env: {
+      LATCHKEY_REDIS_URL: redisUrl,
+      LATCHKEY_TOKEN_RATE_LIMIT: '4/minute',
+      LATCHKEY_DATABASE: a.services.config.database,
+    },
+  });
+});
+afterAll(async () => {
+  await b?.close();
+  await a?.close();
+});
+
+describe('rate limits shared through Redis', () => {
+  it('counts token requests for one client across instances', async () => {
+    const c = await a.createClient({ name: `shared ${randomUUID()}` });
+    const post = (lk: Latchkey) =>
+      fetch(`${lk.issuer}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          grant_type: 'client_credentials',
+          client_id: c.clientId,
+          client_secret: c.clientSecret,
+        }),
+      });
+    const statuses = [];
+    for (const lk of [a, b, a, b, a, b]) statuses.push((await post(lk)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
+    const limited = await post(b);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    clock.advance(60_000);
+    expect((await post(b)).status).toBe(200);
+  });
+});
