@@ -226,20 +226,23 @@ function sendConsentPage(
     status: v.status,
     title: `Connect ${client.name}`,
     user,
+    focused: true,
     // Chromium applies form-action to the redirect that follows the POST: allow the client's origin.
     formAction: pending.redirectUri,
     body: (
       <div class="narrow">
         <ErrorSummary errors={v.error ? [{ field: `org-${preselected}`, message: v.error }] : []} />
         <div class="card stack">
-          <p class="muted">
-            Environment: <strong>{s.config.environment}</strong>
-          </p>
           <h1>
             <span class="consent-app">{client.name}</span> wants to access your account
           </h1>
-          <p>
-            You are signed in as <strong>{user.email}</strong>.
+          <p class="consent-meta muted">
+            <span>
+              Environment: <strong>{s.config.environment}</strong>
+            </span>
+            <span>
+              Signed in as <strong>{user.email}</strong>
+            </span>
           </p>
           <h2 id="scopes-title">It will be able to</h2>
           {scopes.length > 0 ? (

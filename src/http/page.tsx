@@ -44,6 +44,8 @@ export interface PageOptions {
   status?: number;
   /** Extra origins (or full URLs) forms on this page may submit to or be redirected to. */
   formAction?: string | readonly string[];
+  /** A header without navigation and organization picker (the consent page has its own picker). */
+  focused?: boolean;
 }
 
 export function pageCsp(formAction: readonly string[] = []): string {
@@ -131,9 +133,9 @@ function Layout(props: PageOptions & { path: string; environment: string }): VNo
                 {environmentLabel}
               </span>
             )}
-            {user && <UserControls user={user} path={props.path} />}
+            {user && <UserControls user={user} path={props.path} focused={props.focused} />}
           </div>
-          {user && (
+          {user && !props.focused && (
             <nav class="site-nav" aria-label="Settings">
               <a
                 href="/settings/api"
@@ -158,11 +160,19 @@ function Layout(props: PageOptions & { path: string; environment: string }): VNo
   );
 }
 
-function UserControls({ user, path }: { user: SessionUser; path: string }): VNode {
+function UserControls({
+  user,
+  path,
+  focused,
+}: {
+  user: SessionUser;
+  path: string;
+  focused?: boolean;
+}): VNode {
   const active = user.memberships.find((m) => m.orgId === user.activeOrgId);
   return (
     <div class="user-controls">
-      {user.memberships.length > 1 ? (
+      {focused ? null : user.memberships.length > 1 ? (
         <form method="post" action="/session/org" class="org-picker">
           <CsrfField user={user} />
           <input type="hidden" name="next" value={path} />
