@@ -47,6 +47,21 @@ function When({ at, now }: { at: number; now: number }): VNode {
   );
 }
 
+/** Long URLs and emails break after "/", "." and before "@" instead of at a random character. */
+export function Breakable({ text }: { text: string }): VNode {
+  const parts = text.split(/(?<=[^:/]\/|[.?&])|(?=@)/);
+  return (
+    <>
+      {parts.map((part, i) => (
+        <>
+          {i > 0 && <wbr />}
+          {part}
+        </>
+      ))}
+    </>
+  );
+}
+
 /** A value with a copy button; the button appears only when JavaScript can copy. */
 function Copyable({
   id,
@@ -234,7 +249,9 @@ export function ListPage(props: ListPageProps): VNode {
                       <ul class="lk-urls">
                         {c.redirectUris.map((u) => (
                           <li>
-                            <code>{u}</code>
+                            <code>
+                              <Breakable text={u} />
+                            </code>
                           </li>
                         ))}
                       </ul>
@@ -242,7 +259,9 @@ export function ListPage(props: ListPageProps): VNode {
                   </td>
                   <td data-label="Created">
                     <When at={c.createdAt} now={now} />
-                    <span class="lk-sub">by {c.createdBy}</span>
+                    <span class="lk-sub">
+                      by <Breakable text={c.createdBy} />
+                    </span>
                   </td>
                   <td data-label="Last used">
                     {c.lastUsedAt === null ? (
@@ -263,6 +282,9 @@ export function ListPage(props: ListPageProps): VNode {
       <dialog id="lk-generate-dialog" class="lk-dialog" aria-labelledby="lk-generate-title">
         <div class="lk-dialog-head">
           <h2 id="lk-generate-title">Generate new credentials</h2>
+          <button type="button" class="lk-dialog-x" data-dialog-close aria-label="Close">
+            ×
+          </button>
         </div>
         <GenerateForm csrfToken={props.csrfToken} state={props.form} inDialog />
       </dialog>
@@ -322,8 +344,11 @@ function RedirectRows(props: {
           one per environment or instance, e.g. staging and production.
         </p>
         <p>
-          <strong>The match is exact.</strong> <code>http</code> vs <code>https</code>, a trailing slash (
-          <code>/callback</code> vs <code>/callback/</code>) or another subdomain make the sign-in fail.
+          <strong>The match is exact.</strong> <code>http</code> vs <code>https</code>, a trailing slash{' '}
+          <span class="lk-nowrap">
+            (<code>/callback</code> vs <code>/callback/</code>)
+          </span>{' '}
+          or another subdomain make the sign-in fail.
         </p>
       </div>
       <p
@@ -550,7 +575,12 @@ export interface SecretDialogProps {
 export function SecretDialog(props: SecretDialogProps): VNode {
   return (
     <div class="lk-overlay" data-secret-overlay>
-      <dialog open class="lk-dialog lk-secret-dialog" aria-labelledby="lk-secret-title" data-secret-dialog>
+      <dialog
+        open
+        class="lk-dialog lk-dialog-wide lk-secret-dialog"
+        aria-labelledby="lk-secret-title"
+        data-secret-dialog
+      >
         <div class="lk-dialog-head">
           <h2 id="lk-secret-title">
             {props.kind === 'created' ? 'Your new credentials' : 'Your new Client Secret'}
@@ -627,24 +657,25 @@ export interface CredentialPageProps {
   overlay?: VNode;
 }
 
-const overlapLabel = (iso: unknown, at: number): string => {
+const overlapLabel = (iso: unknown, at: number, now: number): string => {
   if (typeof iso !== 'string') return '';
   const until = Date.parse(iso);
   if (Number.isNaN(until)) return '';
-  return until <= at + 1000
-    ? 'the previous secret stopped working at once'
+  if (until <= at + 1000) return 'the previous secret stopped working at once';
+  return until > now
+    ? `the previous secret works until ${formatDate(until)}`
     : `the previous secret worked until ${formatDate(until)}`;
 };
 
 const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
 
-function describeChange(entry: AuditEntry): ComponentChildren {
+function describeChange(entry: AuditEntry, now: number): ComponentChildren {
   const d = entry.detail;
   switch (entry.action) {
     case 'client.created':
       return `Created “${String(d.name ?? '')}” with ${list(d.redirectUris).length} redirect URL${list(d.redirectUris).length === 1 ? '' : 's'}`;
     case 'client.secret_rotated':
-      return `Rotated the secret; ${overlapLabel(d.oldSecretsExpireAt, entry.at)}`;
+      return `Rotated the secret; ${overlapLabel(d.oldSecretsExpireAt, entry.at, now)}`;
     case 'client.deleted':
       return 'Deleted the credentials';
     case 'client.updated': {
@@ -750,7 +781,7 @@ export function CredentialPage(props: CredentialPageProps): VNode {
       <NoticeBox notice={props.notice} />
 
       <section class="card lk-section" aria-labelledby="lk-keys-title">
-        <h2 id="lk-keys-title">Client ID and secret</h2>
+        <h2 id="lk-keys-title">Client ID and secrets</h2>
         <dl class="lk-keys">
           <dt>Client ID</dt>
           <dd>
@@ -772,6 +803,43 @@ export function CredentialPage(props: CredentialPageProps): VNode {
             {d.lastUsedAt === null ? <span class="muted">Never</span> : <When at={d.lastUsedAt} now={now} />}
           </dd>
         </dl>
+        {!d.isPublic && (
+          <>
+            <h3 id="lk-rotate-title">Client secrets</h3>
+            <p class="muted">Only the last four characters are kept for you to tell secrets apart.</p>
+            <SecretsTable secrets={d.secrets} now={now} />
+            <form method="post" action={`${credentialPath(d.id)}/rotate`} class="lk-rotate" data-rotate-form>
+              <Csrf token={props.csrfToken} />
+              <input type="hidden" name="_once" value={props.rotateOnce} />
+              <fieldset class="lk-fieldset">
+                <legend>Rotate the secret</legend>
+                <p class="hint">
+                  You get a new secret, shown once. Choose how long the current one keeps working, so running
+                  software can switch over without downtime.
+                </p>
+                <div class="lk-overlap">
+                  {overlapChoices.map((choice) => (
+                    <div class="choice">
+                      <input
+                        type="radio"
+                        id={`lk-overlap-${choice.value}`}
+                        name="overlap"
+                        value={choice.value}
+                        checked={choice.value === '1h'}
+                      />
+                      <label for={`lk-overlap-${choice.value}`}>{choice.label}</label>
+                    </div>
+                  ))}
+                </div>
+              </fieldset>
+              <div class="actions">
+                <button type="submit" class="button button-secondary">
+                  Rotate secret
+                </button>
+              </div>
+            </form>
+          </>
+        )}
       </section>
 
       <section class="card lk-section" aria-labelledby="lk-activity-title">
@@ -841,44 +909,6 @@ export function CredentialPage(props: CredentialPageProps): VNode {
         </form>
       </section>
 
-      {!d.isPublic && (
-        <section class="card lk-section" aria-labelledby="lk-rotate-title">
-          <h2 id="lk-rotate-title">Client secrets</h2>
-          <p class="muted">Only the last four characters are kept for you to tell secrets apart.</p>
-          <SecretsTable secrets={d.secrets} now={now} />
-          <form method="post" action={`${credentialPath(d.id)}/rotate`} class="lk-rotate" data-rotate-form>
-            <Csrf token={props.csrfToken} />
-            <input type="hidden" name="_once" value={props.rotateOnce} />
-            <fieldset class="lk-fieldset">
-              <legend>Rotate the secret</legend>
-              <p class="hint">
-                You get a new secret, shown once. Choose how long the current one keeps working, so running
-                software can switch over without downtime.
-              </p>
-              <div class="lk-overlap">
-                {overlapChoices.map((choice) => (
-                  <div class="choice">
-                    <input
-                      type="radio"
-                      id={`lk-overlap-${choice.value}`}
-                      name="overlap"
-                      value={choice.value}
-                      checked={choice.value === '1h'}
-                    />
-                    <label for={`lk-overlap-${choice.value}`}>{choice.label}</label>
-                  </div>
-                ))}
-              </div>
-            </fieldset>
-            <div class="actions">
-              <button type="submit" class="button button-secondary">
-                Rotate secret
-              </button>
-            </div>
-          </form>
-        </section>
-      )}
-
       <section class="card lk-section" aria-labelledby="lk-audit-title">
         <h2 id="lk-audit-title">Audit trail</h2>
         {d.audit.length === 0 ? (
@@ -887,7 +917,7 @@ export function CredentialPage(props: CredentialPageProps): VNode {
           <ol class="lk-audit">
             {d.audit.map((entry) => (
               <li data-audit={entry.action}>
-                <span class="lk-audit-what">{describeChange(entry)}</span>
+                <span class="lk-audit-what">{describeChange(entry, now)}</span>
                 <span class="lk-sub">
                   {entry.actor} · <When at={entry.at} now={now} />
                 </span>

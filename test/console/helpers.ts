@@ -59,7 +59,8 @@ export async function signInHttp(lk: Latchkey, email: string, password: string):
       path,
       status: response.status,
       headers: response.headers,
-      body: await response.text(),
+      // <wbr/> marks where long URLs may break; tests read the text without them.
+      body: (await response.text()).replaceAll('<wbr/>', ''),
     };
     responses.push(r);
     return r;

@@ -267,8 +267,7 @@ function enhanceSecretDialog() {
 
   // Server-rendered open (works without JS); reopen as a modal: focus stays inside, page behind is inert.
   dialog.close();
-  document.body.append(dialog);
-  overlay?.remove();
+  if (overlay) overlay.replaceWith(dialog);
   dialog.showModal();
   dialog.querySelector('.lk-copy')?.focus();
 
