@@ -63,7 +63,7 @@ export function validateClaims(
     exp,
     iat,
     jti: typeof jti === 'string' ? jti : undefined,
-    raw: Object.freeze(payload),
+    raw: payload,
   });
 }
 

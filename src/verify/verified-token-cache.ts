@@ -1,15 +1,21 @@
 import type { AccessTokenClaims } from './claims.ts';
 
 interface Entry {
+  /** The whole token: a hit needs the exact same text, not just the same signature. */
+  token: string;
   claims: AccessTokenClaims;
   /** Epoch ms after which the token would no longer verify. */
   validUntil: number;
 }
 
 /**
- * Verified tokens by their exact text, least recently used evicted first (a Map keeps insertion
- * order, so re-inserting on a hit makes the first key the eviction candidate). An entry lives only
- * as long as its token, so a cache hit never returns claims the full check would reject.
+ * Verified tokens, least recently used evicted first (a Map keeps insertion order, so re-inserting
+ * on a hit makes the first key the eviction candidate). An entry lives only as long as its token, so
+ * a hit never returns claims the full check would reject.
+ *
+ * Keyed by the signature segment: hashing its 86 characters costs a fraction of hashing the whole
+ * token, which matters on the cold path where every lookup misses. The stored token is then compared
+ * in full, so a tampered token that kept the signature still misses.
  */
 export class VerifiedTokenCache {
   readonly #entries = new Map<string, Entry>();
@@ -20,22 +26,24 @@ export class VerifiedTokenCache {
   }
 
   get(token: string, now: number): AccessTokenClaims | undefined {
-    const entry = this.#entries.get(token);
-    if (!entry) return undefined;
-    this.#entries.delete(token);
+    const key = cacheKey(token);
+    const entry = this.#entries.get(key);
+    if (!entry || entry.token !== token) return undefined;
+    this.#entries.delete(key);
     if (now >= entry.validUntil) return undefined;
-    this.#entries.set(token, entry);
+    this.#entries.set(key, entry);
     return entry.claims;
   }
 
   set(token: string, claims: AccessTokenClaims, validUntil: number): void {
     if (this.#maxEntries <= 0) return;
-    this.#entries.delete(token);
+    const key = cacheKey(token);
+    this.#entries.delete(key);
     if (this.#entries.size >= this.#maxEntries) {
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#entries.delete(oldest);
     }
-    this.#entries.set(token, { claims, validUntil });
+    this.#entries.set(key, { token, claims, validUntil });
   }
 
   get size(): number {
@@ -45,4 +53,8 @@ export class VerifiedTokenCache {
   clear(): void {
     this.#entries.clear();
   }
+}
+
+function cacheKey(token: string): string {
+  return token.slice(token.lastIndexOf('.') + 1);
 }

@@ -93,12 +93,17 @@ export function createVerifier(options: VerifierOptions): Verifier {
     maxAgeMs: (options.jwksMaxAgeSeconds ?? 600) * 1000,
   });
 
-  async function verifyJwt(token: string, now: number): Promise<AccessTokenClaims> {
+  /**
+   * Decodes and checks a token. Synchronous whenever the key is ready (the common case), so the hot
+   * path allocates no promises of its own; only a first sight of a key waits for the JWKS.
+   */
+  function verifyJwt(token: string, now: number): AccessTokenClaims | Promise<AccessTokenClaims> {
     const { header, payload, signingInput, signature } = decodeJws(token);
     const { alg, typ, kid } = header;
     // RFC 8725 §3.1: the algorithm comes from our allow-list, never from the token alone.
-    if (!isSupportedAlgorithm(alg) || !algorithms.has(alg))
+    if (!isSupportedAlgorithm(alg) || !algorithms.has(alg)) {
       throw invalidToken(`alg "${String(alg)}" is not accepted`);
+    }
     // RFC 9068 §4: reject anything not typed as an access token (an ID token, say).
     if (typeof typ !== 'string' || !ACCESS_TOKEN_TYPES.has(typ.toLowerCase())) {
       throw invalidToken('token typ is not at+jwt');
@@ -107,32 +112,60 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (header.crit !== undefined) throw invalidToken('token has crit header parameters');
     if (kid !== undefined && typeof kid !== 'string') throw invalidToken('token kid is not a string');
 
-    const check = jwks.readyCheck(kid, alg) ?? (await jwks.check(kid, alg));
-    const result = check(signingInput, signature);
-    if (!(typeof result === 'boolean' ? result : await result))
-      throw invalidToken('token signature is invalid');
-    return validateClaims(payload, expectations, now);
+    const ready = jwks.readyCheck(kid, alg);
+    if (ready) {
+      const result = ready(signingInput, signature);
+      if (result === true) return accept(token, payload, now);
+      if (result === false) throw invalidToken('token signature is invalid');
+      return result.then((valid) => acceptIfValid(valid, token, payload, now));
+    }
+    return jwks
+      .check(kid, alg)
+      .then(async (check) => acceptIfValid(await check(signingInput, signature), token, payload, now));
+  }
+
+  function acceptIfValid(valid: boolean, token: string, payload: Record<string, unknown>, now: number) {
+    if (!valid) throw invalidToken('token signature is invalid');
+    return accept(token, payload, now);
+  }
+
+  /** The signature holds: check the claims and remember the result until the token expires. */
+  function accept(token: string, payload: Record<string, unknown>, now: number): AccessTokenClaims {
+    const claims = validateClaims(payload, expectations, now);
+    cache.set(token, claims, (claims.exp + expectations.clockSkewSeconds) * 1000);
+    return claims;
   }
 
   let cacheHits = 0;
   let cacheMisses = 0;
   const stats = (): VerifierStats => ({ cacheHits, cacheMisses, cachedTokens: cache.size });
 
-  async function verify(token: string): Promise<AccessTokenClaims> {
+  function verifyLocally(token: string): AccessTokenClaims | Promise<AccessTokenClaims> {
     if (typeof token !== 'string' || token === '') throw invalidToken('no token');
     const now = clock();
-    let claims = cache.get(token, now);
-    if (claims) {
+    const cached = cache.get(token, now);
+    if (cached) {
       cacheHits++;
-    } else {
-      cacheMisses++;
-      claims = await verifyJwt(token, now);
-      cache.set(token, claims, (claims.exp + expectations.clockSkewSeconds) * 1000);
+      return cached;
     }
-    const introspection = options.introspection;
-    if (!introspection) return claims;
+    cacheMisses++;
+    return verifyJwt(token, now);
+  }
+
+  async function verifyWithIntrospection(token: string, introspection: IntrospectionOptions) {
+    await verifyLocally(token);
     const url = await endpoint('introspection_endpoint', introspection.endpoint);
-    return introspect(token, url, introspection, fetchImpl, expectations, now);
+    return introspect(token, url, introspection, fetchImpl, expectations, clock());
+  }
+
+  function verify(token: string): Promise<AccessTokenClaims> {
+    if (options.introspection) return verifyWithIntrospection(token, options.introspection);
+    try {
+      const result = verifyLocally(token);
+      return result instanceof Promise ? result : Promise.resolve(result);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   return { verify, stats, issuer, audiences };
