@@ -2,8 +2,9 @@ import type { AuthGuard } from './middleware.ts';
 import { type BearerAuthOptions, bearerAuth } from './middleware.ts';
 import type { Verifier } from './verifier.ts';
 
-/** The two Fastify instance methods the plugin uses (typed structurally: no dependency on fastify). */
+/** The Fastify instance methods the plugin uses (typed structurally: no dependency on fastify). */
 export interface FastifyInstanceLike {
+  hasRequestDecorator(property: string): boolean;
   decorateRequest(property: string, value: null): unknown;
   addHook(name: 'onRequest', hook: AuthGuard): unknown;
 }
@@ -23,8 +24,9 @@ export function fastifyBearerAuth(
   options: FastifyBearerAuthOptions,
   done: (error?: Error) => void,
 ): void {
-  // Declared up front so Fastify keeps one request shape (its guidance for decorations).
-  fastify.decorateRequest('auth', null);
+  // Declared up front so Fastify keeps one request shape (its guidance for decorations); once is
+  // enough when the plugin guards several scopes.
+  if (!fastify.hasRequestDecorator('auth')) fastify.decorateRequest('auth', null);
   fastify.addHook('onRequest', bearerAuth(options.verifier, options));
   done();
 }

@@ -147,6 +147,21 @@ describe('guard placement', () => {
     expect(response.statusCode).toBe(200);
   });
 
+  it('can guard the root and a child scope at once', async () => {
+    const app = Fastify();
+    await app.register(fastifyBearerAuth, { verifier });
+    await app.register(async (child) => {
+      await child.register(fastifyBearerAuth, { verifier, scopes: ['invoices:read'] });
+      child.get('/child', async () => ({}));
+    });
+    const response = await app.inject({
+      method: 'GET',
+      url: '/child',
+      headers: { authorization: `Bearer ${readToken}` },
+    });
+    expect(response.statusCode).toBe(200);
+  });
+
   it('requireScope without bearerAuth before it answers 401', async () => {
     const app = Fastify();
     app.get('/x', { preHandler: requireScope('a') }, async () => ({}));
