@@ -23,7 +23,7 @@ async function latchkey(
   args: string[],
   input?: string,
 ): Promise<{ stdout: string; stderr: string; code: number }> {
-  const child = run(process.execPath, [bin, ...args], { env, timeout: 20_000 });
+  const child = run(process.execPath, [bin, ...args], { env, timeout: 60_000 });
   if (input !== undefined) {
     child.child.stdin!.end(input);
   }
@@ -58,7 +58,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('latchkey CLI', () => {
+// Each command is a fresh process that loads TypeScript through tsx: allow for a loaded CI machine.
+describe('latchkey CLI', { timeout: 120_000 }, () => {
   let orgId: string;
   let clientId: string;
   let clientSecret: string;
@@ -217,11 +218,11 @@ describe('latchkey CLI', () => {
   });
 });
 
-describe('configuration errors', () => {
+describe('configuration errors', { timeout: 60_000 }, () => {
   it('stop the start with one line naming the variable', async () => {
     const child = run(process.execPath, [bin, 'serve'], {
       env: { ...env, LATCHKEY_TOKEN_RATE_LIMIT: 'lots' },
-      timeout: 20_000,
+      timeout: 60_000,
     });
     const error = await child.catch((e) => e);
     expect(error.code).toBe(1);

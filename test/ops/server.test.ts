@@ -75,7 +75,7 @@ describe('latchkey serve (what `npm start` runs)', () => {
     expect(again).not.toContain('admin@example.com');
     second.child.kill('SIGTERM');
     expect(await new Promise((r) => second.child.once('exit', r))).toBe(0);
-  }, 30_000);
+  }, 90_000);
 });
 
 describe('logs', () => {
