@@ -21,7 +21,7 @@ import {
   updateCredentials,
 } from '../oauth/credentials.ts';
 import type { Services } from '../services.ts';
-import { deleteActivity } from './activity.ts';
+import { deleteActivity, stopActivity } from './activity.ts';
 import { serveConsoleAssets } from './assets.ts';
 import { credentialDetail, listCredentials, organizationAdmins } from './credentials-data.ts';
 import {
@@ -124,6 +124,8 @@ export async function credentialsConsole(app: FastifyInstance, opts: { services:
   const s = opts.services;
   const once = onceTokens(s.clock);
   serveConsoleAssets(app);
+  // Shutdown: write the activity counts still in memory while the store is open.
+  app.addHook('onClose', async () => stopActivity(s));
 
   const send = (
     reply: FastifyReply,
@@ -273,7 +275,10 @@ export async function credentialsConsole(app: FastifyInstance, opts: { services:
 
     // Without JavaScript, "Add another" and "Remove" submit the form: show it again, changed.
     const remove = field(body, '_remove');
-    if (field(body, '_action') === 'add-row') return formAgain(200, undefined);
+    if (field(body, '_action') === 'add-row') {
+      values.redirectUris.push('');
+      return formAgain(200, undefined);
+    }
     if (remove !== '') {
       values.redirectUris.splice(Number(remove), 1);
       return formAgain(200, undefined);
@@ -356,7 +361,10 @@ export async function credentialsConsole(app: FastifyInstance, opts: { services:
     if (client.isPublic) values.grants = toGrantChoices(client.grantTypes);
 
     const remove = field(body, '_remove');
-    if (field(body, '_action') === 'add-row') return renderCredential(reply, ctx, id, { edit: { values } });
+    if (field(body, '_action') === 'add-row') {
+      values.redirectUris.push('');
+      return renderCredential(reply, ctx, id, { edit: { values } });
+    }
     if (remove !== '') {
       values.redirectUris.splice(Number(remove), 1);
       return renderCredential(reply, ctx, id, { edit: { values } });

@@ -226,7 +226,6 @@ export function ListPage(props: ListPageProps): VNode {
                 <th scope="col">Client ID</th>
                 <th scope="col">Redirect URLs</th>
                 <th scope="col">Created</th>
-                <th scope="col">Last used</th>
                 <th scope="col">Status</th>
               </tr>
             </thead>
@@ -263,15 +262,17 @@ export function ListPage(props: ListPageProps): VNode {
                       by <Breakable text={c.createdBy} />
                     </span>
                   </td>
-                  <td data-label="Last used">
-                    {c.lastUsedAt === null ? (
-                      <span class="muted">Never</span>
-                    ) : (
-                      <When at={c.lastUsedAt} now={now} />
-                    )}
-                  </td>
                   <td data-label="Status">
                     <StatusBadge status={c.status} now={now} />
+                    <span class="lk-sub lk-last-used" data-last-used>
+                      {c.lastUsedAt === null ? (
+                        'Never used'
+                      ) : (
+                        <>
+                          Used <When at={c.lastUsedAt} now={now} />
+                        </>
+                      )}
+                    </span>
                   </td>
                 </tr>
               ))}

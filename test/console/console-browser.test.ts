@@ -157,8 +157,8 @@ describe('Settings → API in Chromium', { timeout: 60_000 }, () => {
     const { context, page } = await open(1280, 800);
     await page.goto(`${lk.issuer}/settings/api`);
     const row = page.locator(`tr[data-credential="${clientId}"]`);
-    await expect(row.locator('td[data-label="Last used"]').textContent()).resolves.toBe('2 minutes ago');
-    await expect(row.locator('td[data-label="Status"]').textContent()).resolves.toBe('Active');
+    await expect(row.locator('[data-last-used]').textContent()).resolves.toBe('Used 2 minutes ago');
+    await expect(row.locator('td[data-label="Status"] .badge').textContent()).resolves.toBe('Active');
     await screenshot(page, 'console-desktop-list');
 
     await row.getByRole('link', { name: 'Microsoft Business Central' }).click();
@@ -285,6 +285,65 @@ describe('Settings → API in Chromium', { timeout: 60_000 }, () => {
     await screenshot(page, 'console-desktop-member-refused');
     await page.setViewportSize({ width: 390, height: 844 });
     await screenshot(page, 'console-phone-member-refused');
+    await context.close();
+  });
+
+  it('works with JavaScript off: generate page, rows, one-time secret page, Done checked by the browser and the server', async () => {
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      javaScriptEnabled: false,
+    });
+    const page = await context.newPage();
+    await signIn(page, lk.issuer, admin.email, admin.password, '/settings/api');
+    await page.locator('#org-picker-select').selectOption({ label: 'Test Organization' });
+    await Promise.all([
+      page.waitForURL(/\/settings\/api/),
+      page.getByRole('button', { name: 'Switch' }).click(),
+    ]);
+
+    await Promise.all([
+      page.waitForURL(/\/settings\/api\/new$/),
+      page.getByRole('link', { name: 'Generate new credentials' }).click(),
+    ]);
+    await page.getByLabel('Name').fill('Sage100');
+    await page.getByLabel('Client credentials').check();
+    await page.getByLabel('Redirect URL 1', { exact: true }).fill('https://sage.example.com/callback');
+    // "Add another" is a submit button: the server shows the form again with one more row.
+    await Promise.all([
+      page.waitForLoadState('load'),
+      page.getByRole('button', { name: '+ Add another redirect URL' }).click(),
+    ]);
+    await page.getByLabel('Redirect URL 2', { exact: true }).fill('http://sage.example.com/callback');
+    await Promise.all([
+      page.waitForLoadState('load'),
+      page.getByRole('button', { name: 'Generate credentials' }).click(),
+    ]);
+    await expect(page.getByText('Redirect URL 2: Use https').isVisible()).resolves.toBe(true);
+    await screenshot(page, 'console-nojs-generate-errors');
+    await page
+      .getByLabel('Redirect URL 2', { exact: true })
+      .fill('https://staging.sage.example.com/callback');
+    await Promise.all([
+      page.waitForLoadState('load'),
+      page.getByRole('button', { name: 'Generate credentials' }).click(),
+    ]);
+
+    const secret = (await page.locator('#lk-created-client-secret').textContent())!.trim();
+    const id = (await page.locator('#lk-created-client-id').textContent())!.trim();
+    expect(secret).toMatch(/^lk_test_/);
+    await expect(page.getByRole('button', { name: 'Done' }).isDisabled()).resolves.toBe(false);
+    await screenshot(page, 'console-nojs-secret');
+    // Unticked, the browser itself refuses to submit (required) ...
+    await page.getByRole('button', { name: 'Done' }).click();
+    expect(new URL(page.url()).pathname).toBe('/settings/api');
+    // ... and ticked, Done leads to the credentials.
+    await page.getByLabel('I have securely stored the Client Secret').check();
+    await Promise.all([
+      page.waitForURL(/notice=created/),
+      page.getByRole('button', { name: 'Done' }).click(),
+    ]);
+    await expect(page.locator('#lk-created-client-secret').count()).resolves.toBe(0);
+    expect((await tokenRequest(lk, id, secret)).status).toBe(200);
     await context.close();
   });
 

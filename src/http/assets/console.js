@@ -269,7 +269,7 @@ function enhanceSecretDialog() {
   dialog.close();
   if (overlay) overlay.replaceWith(dialog);
   dialog.showModal();
-  dialog.querySelector('.lk-copy')?.focus();
+  dialog.querySelector('.lk-copyable-secret .lk-copy')?.focus();
 
   const sync = () => {
     done.disabled = !stored.checked;
