@@ -4,8 +4,8 @@
  * - cold: every token is new, so each call decodes, checks the ES256 signature and the claims (and
  *   stores the result in the verified-token cache, as in production);
  * - cached: the same tokens again, answered from the cache.
- * The JWKS is served from memory, so no network time is measured. Targets: ≥ 12,000 cold/s and
- * ≥ 200,000 cached/s.
+ * The JWKS is served from memory, so no network time is measured. Rates are per CPU-second of this
+ * process (see perSecond). Targets: ≥ 12,000 cold/s and ≥ 200,000 cached/s.
  */
 import { generateKeyPairSync, randomUUID, sign, verify } from 'node:crypto';
 import { importJWK, jwtVerify } from 'jose';
@@ -47,9 +47,17 @@ const inMemoryIssuer: typeof fetch = async (input) => {
   return new Response(JSON.stringify(body), { headers: { 'content-type': 'application/json' } });
 };
 
+/**
+ * Operations per second of CPU time this process used (user + system, all its threads), not of
+ * wall-clock time: on a shared machine the wall clock also counts the time other processes held
+ * the core, the CPU time does not. That is "per second on one core".
+ */
 function perSecond(count: number, run: () => void | Promise<void>): Promise<number> | number {
-  const start = process.hrtime.bigint();
-  const done = () => Math.round(count / (Number(process.hrtime.bigint() - start) / 1e9));
+  const start = process.cpuUsage();
+  const done = () => {
+    const used = process.cpuUsage(start);
+    return Math.round(count / ((used.user + used.system) / 1e6));
+  };
   const result = run();
   return result instanceof Promise ? result.then(done) : done();
 }
@@ -132,7 +140,7 @@ const rows: [string, number, number | undefined][] = [
   ['jose jwtVerify/s (WebCrypto, same checks)', jose, undefined],
 ];
 console.log(
-  `\nNode ${process.version}, ${process.platform}/${process.arch}, one core, best of ${ROUNDS} rounds\n`,
+  `\nNode ${process.version}, ${process.platform}/${process.arch}, per CPU-second of one process, best of ${ROUNDS} rounds\n`,
 );
 console.log('| measure | per second | target |');
 console.log('| --- | ---: | --- |');

@@ -59,12 +59,19 @@ export function validateClaims(
     client_id,
     org_id,
     scope: scopeText,
-    scopes: Object.freeze(scopeText.split(' ').filter(Boolean)),
+    scopes: Object.freeze(splitScope(scopeText)),
     exp,
     iat,
     jti: typeof jti === 'string' ? jti : undefined,
     raw: payload,
   });
+}
+
+/** RFC 6749 §3.3: space-delimited; tolerate stray spaces without paying for a filter on every token. */
+function splitScope(scope: string): string[] {
+  if (scope === '') return [];
+  const scopes = scope.split(' ');
+  return scopes.includes('') ? scopes.filter(Boolean) : scopes;
 }
 
 /** RFC 7519 §4.1.3: `aud` is a string or an array of strings. */

@@ -105,7 +105,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       throw invalidToken(`alg "${String(alg)}" is not accepted`);
     }
     // RFC 9068 §4: reject anything not typed as an access token (an ID token, say).
-    if (typeof typ !== 'string' || !ACCESS_TOKEN_TYPES.has(typ.toLowerCase())) {
+    if (typ !== 'at+jwt' && (typeof typ !== 'string' || !ACCESS_TOKEN_TYPES.has(typ.toLowerCase()))) {
       throw invalidToken('token typ is not at+jwt');
     }
     // RFC 7515 §4.1.11: extensions we do not understand make the token invalid.
