@@ -1,5 +1,8 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256 } from '../../src/crypto.ts';
+import { cookieOptions, sessionCookieName } from '../../src/http/session.ts';
+import type { Services } from '../../src/services.ts';
 import { launchBrowser, screenshot, signIn } from '../helpers/browser.ts';
 import { type Latchkey, startLatchkey, testClock } from '../helpers/latchkey.ts';
 
@@ -130,6 +133,15 @@ describe('web foundation: sessions, pages, sign-in', () => {
     expect((await login(victim.email, victim.password)).response.status).toBe(303);
   });
 
+  it('slows down repeated wrong passwords per address, across accounts', async () => {
+    clock.advance(15 * 60_000);
+    let last: Response | undefined;
+    for (let i = 0; i < 21; i++) last = (await login(`nobody${i}@example.com`, 'wrong password!')).response;
+    expect(last!.status).toBe(429);
+    expect(await last!.text()).toContain('Too many failed sign-in attempts');
+    clock.advance(15 * 60_000);
+  });
+
   it('protects pages: GET redirects to sign-in, POST without CSRF is 403, sessions expire', async () => {
     const { jar: c } = await login(person.email, person.password);
     // Switch organization: without CSRF → 403; with it → 303 back.
@@ -172,6 +184,26 @@ describe('web foundation: sessions, pages, sign-in', () => {
     expect(out.status).toBe(303);
     const again = await fetch(`${lk.issuer}/`, { redirect: 'manual', headers: { cookie: c.header() } });
     expect(again.headers.get('location')).toBe('/login');
+  });
+
+  it('names the cookie __Host- and marks it Secure when the issuer is https', () => {
+    const https = { config: { ...lk.services.config, issuer: 'https://auth.example.com' } } as Services;
+    expect(sessionCookieName(https)).toBe('__Host-latchkey_session');
+    expect(cookieOptions(https, 60)).toMatchObject({
+      secure: true,
+      httpOnly: true,
+      sameSite: 'lax',
+      path: '/',
+    });
+    expect(sessionCookieName(lk.services)).toBe('latchkey_session');
+  });
+
+  it('stores only the SHA-256 of session ids', async () => {
+    const { jar: c } = await login(person.email, person.password);
+    const id = c.get('latchkey_session')!;
+    const rows = await lk.services.store.raw.db.selectFrom('sessions').select('id_hash').execute();
+    expect(rows.some((r) => r.id_hash === id)).toBe(false);
+    expect(rows.some((r) => r.id_hash === sha256(id))).toBe(true);
   });
 
   describe('in Chromium', () => {
