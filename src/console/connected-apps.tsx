@@ -37,7 +37,9 @@ export async function connectedAppsPages(app: FastifyInstance, opts: { services:
       orgId: membership.orgId,
       userId: isAdmin ? undefined : user.userId,
     });
-    const { revoked } = request.query as { revoked?: string };
+    // The notice names the app from the store, not from the URL, so a crafted link cannot spoof it.
+    const { revoked: revokedId } = request.query as { revoked?: string };
+    const revoked = typeof revokedId === 'string' ? (await s.store.clients.find(revokedId))?.name : undefined;
     return sendPage(reply, {
       title: 'Connected apps',
       user,
@@ -139,7 +141,6 @@ export async function connectedAppsPages(app: FastifyInstance, opts: { services:
         ),
       });
     }
-    const client = await s.store.clients.find(clientId);
     const count = await s.store.grants.revokeConnection(
       { clientId, userId, orgId: membership.orgId },
       s.clock(),
@@ -153,6 +154,6 @@ export async function connectedAppsPages(app: FastifyInstance, opts: { services:
         detail: { userId, reason: 'revoked in connected apps', grants: count },
       });
     }
-    return reply.redirect(`${path}?revoked=${encodeURIComponent(client?.name ?? 'the app')}`, 303);
+    return reply.redirect(`${path}?revoked=${encodeURIComponent(clientId)}`, 303);
   });
 }

@@ -338,15 +338,13 @@ function sendAuthorizeErrorPage(reply: FastifyReply, e: AuthorizationPageError, 
               <>
                 <p>
                   Requested redirect_uri:
-                  <br />
-                  <span class="code">{e.requestedRedirectUri}</span>
+                  <code class="code code-block">{e.requestedRedirectUri}</code>
                 </p>
                 {e.closest && (
                   <>
                     <p>
                       Closest registered redirect URL:
-                      <br />
-                      <span class="code">{e.closest.registered}</span>
+                      <code class="code code-block">{e.closest.registered}</code>
                     </p>
                     <h3>What differs</h3>
                     <ul class="differences">
