@@ -56,6 +56,12 @@ interface AdminContext {
   orgName: string;
 }
 
+/** "Remove" without JavaScript: the row's index comes back in the submit button's value. */
+function removeRow(rows: string[], index: string): void {
+  const i = Number(index);
+  if (Number.isInteger(i) && i >= 0 && i < rows.length) rows.splice(i, 1);
+}
+
 const emptyForm = (): CredentialsFormValues => ({
   name: '',
   redirectUris: [''],
@@ -280,7 +286,7 @@ export async function credentialsConsole(app: FastifyInstance, opts: { services:
       return formAgain(200, undefined);
     }
     if (remove !== '') {
-      values.redirectUris.splice(Number(remove), 1);
+      removeRow(values.redirectUris, remove);
       return formAgain(200, undefined);
     }
 
@@ -366,7 +372,7 @@ export async function credentialsConsole(app: FastifyInstance, opts: { services:
       return renderCredential(reply, ctx, id, { edit: { values } });
     }
     if (remove !== '') {
-      values.redirectUris.splice(Number(remove), 1);
+      removeRow(values.redirectUris, remove);
       return renderCredential(reply, ctx, id, { edit: { values } });
     }
     const errors = validateCredentialsForm(values);

@@ -62,6 +62,9 @@ export function Breakable({ text }: { text: string }): VNode {
   );
 }
 
+/** preact types `translate` as a boolean; HTML wants "no". */
+const noTranslate = { translate: 'no' } as Record<string, string>;
+
 /** A value with a copy button; the button appears only when JavaScript can copy. */
 function Copyable({
   id,
@@ -578,6 +581,8 @@ export function SecretDialog(props: SecretDialogProps): VNode {
     <div class="lk-overlay" data-secret-overlay>
       <dialog
         open
+        // Keep the secret away from in-browser translation services (HTML translate="no").
+        {...noTranslate}
         class="lk-dialog lk-dialog-wide lk-secret-dialog"
         aria-labelledby="lk-secret-title"
         data-secret-dialog
