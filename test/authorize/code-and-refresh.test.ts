@@ -173,6 +173,14 @@ describe('refresh tokens (RFC 6749 §6, RFC 9700 §4.14)', () => {
     expect((await introspect(lk, client, String(tokens.access_token))).active).toBe(false);
   });
 
+  it('two refreshes racing with one token: exactly one gets tokens, and the family is treated as stolen', async () => {
+    const results = await Promise.all([refresh(tokens.refresh_token), refresh(tokens.refresh_token)]);
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    const winner = results.find((r) => r.status === 200)!;
+    // The loser is indistinguishable from a replay (RFC 9700 §4.14.2), so the family is revoked.
+    expect((await refresh(winner.body.refresh_token)).body.error).toBe('invalid_grant');
+  });
+
   it('a refresh may narrow the scope but never widen it', async () => {
     const narrow = await refresh(tokens.refresh_token, { scope: 'profile:read' });
     expect(narrow.status).toBe(200);
