@@ -109,6 +109,15 @@ export async function loginPages(app: FastifyInstance, opts: { services: Service
   const s = opts.services;
   const nextOf = (value: string | undefined) => safeNext(value, s.config.issuer);
 
+  /** On the way to the consent page, say which app is asking, so the sign-in has a context. */
+  async function appNotice(next: string): Promise<string | undefined> {
+    const match = /^\/consent\?request=([A-Za-z0-9_-]+)$/.exec(next);
+    if (!match) return undefined;
+    const pending = await s.store.authorizationRequests.find(match[1]!, s.clock());
+    const client = pending && (await s.store.clients.find(pending.clientId));
+    return client && `${client.name} asks to connect to your account. Sign in to continue.`;
+  }
+
   app.get('/', { preHandler: optionalUser(s) }, async (request, reply) => {
     const user = request.user;
     if (!user) return reply.redirect('/login', 303);
@@ -148,11 +157,16 @@ export async function loginPages(app: FastifyInstance, opts: { services: Service
     const { next } = request.query as { next?: string };
     const target = nextOf(typeof next === 'string' ? next : undefined);
     if (await currentUser(request, s)) return reply.redirect(target, 303);
-    return sendLogin(reply, { csrf: loginCsrf(request, reply, s), next: target });
+    return sendLogin(reply, {
+      csrf: loginCsrf(request, reply, s),
+      next: target,
+      notice: await appNotice(target),
+    });
   });
 
   app.post('/login', async (request, reply) => {
     const next = nextOf(formField(request, 'next'));
+    const notice = await appNotice(next);
     const email = (formField(request, 'email') ?? '').trim();
     const password = formField(request, 'password') ?? '';
     const cookieToken = request.cookies?.[loginCsrfCookieName(s)];
@@ -163,6 +177,7 @@ export async function loginPages(app: FastifyInstance, opts: { services: Service
         status: 403,
         csrf: loginCsrf(request, reply, s),
         next,
+        notice,
         email,
         errors: [{ field: 'email', message: 'The sign-in form expired. Please enter your details again.' }],
       });
@@ -170,7 +185,8 @@ export async function loginPages(app: FastifyInstance, opts: { services: Service
     const errors: FieldError[] = [];
     if (email === '') errors.push({ field: 'email', message: 'Enter your email address' });
     if (password === '') errors.push({ field: 'password', message: 'Enter your password' });
-    if (errors.length > 0) return sendLogin(reply, { status: 400, csrf: cookieToken, next, email, errors });
+    if (errors.length > 0)
+      return sendLogin(reply, { status: 400, csrf: cookieToken, next, notice, email, errors });
 
     const result = await checkPassword(email, password, request.ip, s);
     if (!result.ok) {
@@ -180,6 +196,7 @@ export async function loginPages(app: FastifyInstance, opts: { services: Service
           status: 429,
           csrf: cookieToken,
           next,
+          notice,
           email,
           errors: [
             {
@@ -194,6 +211,7 @@ export async function loginPages(app: FastifyInstance, opts: { services: Service
         status: 401,
         csrf: cookieToken,
         next,
+        notice,
         email,
         errors: [{ field: 'password', message: 'The email address or password is not right' }],
       });
@@ -204,7 +222,7 @@ export async function loginPages(app: FastifyInstance, opts: { services: Service
     const user = await startSession(result.userId, s);
     if (!user) return reply.redirect('/login', 303);
     setSessionCookie(reply, s, user.sessionId);
-    reply.clearCookie(loginCsrfCookieName(s), { path: '/' });
+    reply.clearCookie(loginCsrfCookieName(s), cookieOptions(s, 0));
     s.log.info({ user_id: user.userId }, 'signed in');
     return reply.redirect(next, 303);
   });

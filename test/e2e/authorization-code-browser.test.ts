@@ -143,6 +143,9 @@ describe('authorization code flow in Chromium with an openid-client integrator',
     const page = await context.newPage();
     await page.goto(`${app.url}/start`);
     await page.waitForURL(/\/login\?/);
+    expect(await page.locator('.notice').textContent()).toBe(
+      'Acme Bookkeeping asks to connect to your account. Sign in to continue.',
+    );
     await screenshot(page, 'flow-1-sign-in');
     await page.getByLabel('Email address').fill(person.email);
     await page.getByLabel('Password').fill(person.password);
