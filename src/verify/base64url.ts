@@ -2,7 +2,11 @@ const hasBuffer = typeof globalThis.Buffer === 'function';
 
 /** Decodes base64url (RFC 7515 §2, no padding) with Buffer where it exists, atob elsewhere. */
 export function base64UrlToBytes(input: string): Uint8Array {
-  if (hasBuffer) return Buffer.from(input, 'base64url');
+  return hasBuffer ? Buffer.from(input, 'base64url') : portableBase64UrlToBytes(input);
+}
+
+/** The decoder for runtimes without Buffer (exported for tests). */
+export function portableBase64UrlToBytes(input: string): Uint8Array {
   const base64 = input.replace(/-/g, '+').replace(/_/g, '/');
   const binary = atob(base64.padEnd(base64.length + ((4 - (base64.length % 4)) % 4), '='));
   const bytes = new Uint8Array(binary.length);
