@@ -92,8 +92,9 @@ export function checkCallback(
   const error = params.get('error');
   if (error) throw new LatchkeyError(error, { description: params.get('error_description') ?? undefined });
   const code = params.get('code');
-  if (!code)
+  if (!code) {
     throw new LatchkeyError('invalid_response', { description: 'callback carries neither code nor error' });
+  }
   return { code };
 }
 

@@ -45,8 +45,9 @@ export function validateClaims(
   if (nbf !== undefined && (typeof nbf !== 'number' || now < nbf - expected.clockSkewSeconds)) {
     throw invalidToken('token is not valid yet');
   }
-  if (typeof sub !== 'string' || typeof client_id !== 'string')
+  if (typeof sub !== 'string' || typeof client_id !== 'string') {
     throw invalidToken('token lacks sub or client_id');
+  }
   if (typeof org_id !== 'string') throw invalidToken('token lacks org_id');
   if (scope !== undefined && typeof scope !== 'string') throw invalidToken('token scope is not a string');
   if (iat !== undefined && typeof iat !== 'number') throw invalidToken('token iat is not a number');

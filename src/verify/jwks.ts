@@ -57,8 +57,9 @@ export class JwksCache {
       await this.#refresh();
       entry = this.#find(kid);
     }
-    if (!entry)
+    if (!entry) {
       throw invalidToken(kid === undefined ? 'token has no kid' : `no key "${kid}" in the issuer's JWKS`);
+    }
     let pending = entry.checks.get(alg);
     if (!pending) {
       pending = createSignatureCheck(entry.jwk, alg);
@@ -78,8 +79,9 @@ export class JwksCache {
 
   #refresh(): Promise<void> {
     const failure = this.#lastFailure;
-    if (failure && this.#options.clock() - failure.at < FAILURE_BACKOFF_MS)
+    if (failure && this.#options.clock() - failure.at < FAILURE_BACKOFF_MS) {
       return Promise.reject(failure.error);
+    }
     this.#pending ??= this.#load().finally(() => {
       this.#pending = undefined;
     });
