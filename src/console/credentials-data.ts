@@ -213,6 +213,53 @@ export async function credentialDetail(
   };
 }
 
+export interface OrgAuditEntry extends AuditEntry {
+  clientId: string | null;
+  /** The credentials' name: current, or as it was when they were deleted. */
+  clientName: string;
+  /** False once the credentials are deleted. */
+  exists: boolean;
+}
+
+/** The organization's latest credential changes, deletions included (the list page's feed). */
+export async function recentChanges(s: Services, orgId: string, limit = 10): Promise<OrgAuditEntry[]> {
+  const events = await consoleDb(s)
+    .selectFrom('audit_events')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('action', 'in', [...trailActions])
+    .orderBy('created_at', 'desc')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  const clientIds = [...new Set(events.map((e) => e.client_id).filter((id): id is string => id !== null))];
+  const [names, clients] = await Promise.all([
+    actorNames(
+      s,
+      events.map((e) => e.actor),
+    ),
+    clientIds.length === 0
+      ? Promise.resolve([])
+      : consoleDb(s).selectFrom('clients').select(['id', 'name']).where('id', 'in', clientIds).execute(),
+  ]);
+  const current = new Map(clients.map((c) => [c.id, c.name]));
+  return events.map((e) => {
+    const detail = JSON.parse(e.detail) as Record<string, unknown>;
+    const name =
+      (e.client_id && current.get(e.client_id)) ?? (typeof detail.name === 'string' ? detail.name : '');
+    return {
+      id: e.id,
+      action: e.action,
+      actor: actorName(names, e.actor),
+      at: e.created_at,
+      detail,
+      clientId: e.client_id,
+      clientName: name,
+      exists: e.client_id !== null && current.has(e.client_id),
+    };
+  });
+}
+
 /** The organization's admins, by email: whom a member should ask for access. */
 export async function organizationAdmins(s: Services, orgId: string): Promise<string[]> {
   const rows = await consoleDb(s)

@@ -23,7 +23,7 @@ import {
 import type { Services } from '../services.ts';
 import { deleteActivity, stopActivity } from './activity.ts';
 import { serveConsoleAssets } from './assets.ts';
-import { credentialDetail, listCredentials, organizationAdmins } from './credentials-data.ts';
+import { credentialDetail, listCredentials, organizationAdmins, recentChanges } from './credentials-data.ts';
 import {
   type Body,
   type CredentialsFormValues,
@@ -174,7 +174,10 @@ export async function credentialsConsole(app: FastifyInstance, opts: { services:
     ctx: AdminContext,
     extra: { notice?: Notice; highlightId?: string; overlay?: VNode; status?: number } = {},
   ): Promise<FastifyReply> {
-    const credentials = await listCredentials(s, ctx.orgId);
+    const [credentials, changes] = await Promise.all([
+      listCredentials(s, ctx.orgId),
+      recentChanges(s, ctx.orgId),
+    ]);
     return send(
       reply,
       ctx.user,
@@ -183,6 +186,7 @@ export async function credentialsConsole(app: FastifyInstance, opts: { services:
         csrfToken={ctx.user.csrfToken}
         orgName={ctx.orgName}
         credentials={credentials}
+        changes={changes}
         now={s.clock()}
         form={{ values: emptyForm(), once: once.issue() }}
         {...extra}

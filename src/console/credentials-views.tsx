@@ -10,6 +10,7 @@ import type {
   CredentialDetail,
   CredentialStatus,
   CredentialSummary,
+  OrgAuditEntry,
   SecretView,
 } from './credentials-data.ts';
 import {
@@ -181,6 +182,8 @@ export interface ListPageProps {
   highlightId?: string;
   /** The one-time secret dialog, rendered over the list right after creation. */
   overlay?: VNode;
+  /** The organization's latest changes, deletions included. */
+  changes?: OrgAuditEntry[];
 }
 
 export function ListPage(props: ListPageProps): VNode {
@@ -282,6 +285,28 @@ export function ListPage(props: ListPageProps): VNode {
             </tbody>
           </table>
         </div>
+      )}
+      {props.changes && props.changes.length > 0 && (
+        <section class="lk-changes" aria-labelledby="lk-changes-title">
+          <h2 id="lk-changes-title">Recent changes</h2>
+          <ol class="lk-audit">
+            {props.changes.map((entry) => (
+              <li data-audit={entry.action}>
+                <span class="lk-audit-what">
+                  {entry.exists && entry.clientId ? (
+                    <a href={credentialPath(entry.clientId)}>{entry.clientName}</a>
+                  ) : (
+                    <strong>{entry.clientName}</strong>
+                  )}
+                  : {describeChange(entry, now)}
+                </span>
+                <span class="lk-sub">
+                  {entry.actor} · <When at={entry.at} now={now} />
+                </span>
+              </li>
+            ))}
+          </ol>
+        </section>
       )}
       <dialog id="lk-generate-dialog" class="lk-dialog" aria-labelledby="lk-generate-title">
         <div class="lk-dialog-head">

@@ -365,5 +365,9 @@ describe('Settings → API over HTTP (JavaScript off)', () => {
     expect(me.status).toBe(401);
     const audit = await lk.services.store.audit.list({ clientId: token.clientId });
     expect(audit.map((e) => e.action)).toContain('client.deleted');
+    // The list keeps the deletion in view: who deleted what, when.
+    const list = decode((await admin.get('/settings/api?notice=deleted')).body);
+    expect(list).toContain('The credentials were deleted and every token they held was revoked.');
+    expect(list).toMatch(/<strong>Doomed<\/strong>: Deleted the credentials<\/span><span class="lk-sub">grace@example.com · /);
   });
 });
