@@ -12,8 +12,9 @@ export interface AuthenticatedFetchOptions {
   /** How many times a 429 is retried before it is thrown (default 3). */
   maxRetries?: number;
   /**
-   * Longest `Retry-After` we wait out (default 60 s, one window of Latchkey's per-minute limit). A server asking for longer is not retried
-   * early; the LatchkeyError carries `retryAfterSeconds` so the caller can schedule the work.
+   * Longest `Retry-After` we wait out (default 60 s, one window of Latchkey's per-minute limit).
+   * A server asking for longer is not retried early: the LatchkeyError carries `retryAfterSeconds`
+   * so the caller can schedule the work.
    */
   maxRetryAfterSeconds?: number;
   clock?: Clock;

@@ -102,10 +102,10 @@ export class CachedTokenSource implements TokenSource {
   }
 
   #toCached(response: TokenResponse, issuedAt: number): CachedToken {
+    // Some servers send expires_in as a string; anything unusable falls back to the default.
+    const expiresIn = Number(response.expires_in);
     const lifetimeMs =
-      typeof response.expires_in === 'number' && response.expires_in > 0
-        ? response.expires_in * 1000
-        : this.#defaultLifetimeMs;
+      Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn * 1000 : this.#defaultLifetimeMs;
     const renewBeforeMs = Math.min(this.#renewBeforeMs, lifetimeMs / 5);
     const expiresAt = issuedAt + lifetimeMs;
     return { value: response.access_token, expiresAt, renewAt: expiresAt - renewBeforeMs };

@@ -127,3 +127,19 @@ describe('wire helpers', () => {
     expect(parseBearerChallenge('Basic realm="x"')).toBeUndefined();
   });
 });
+
+describe('expires_in as a string', () => {
+  it('is read as seconds', async () => {
+    let now = 0;
+    const endpoint = scriptedEndpoint(
+      { access_token: 'a', token_type: 'Bearer', expires_in: '120' as unknown as number },
+      token('b'),
+    );
+    const source = new CachedTokenSource(endpoint.fetchToken, { clock: () => now });
+    await source.getToken();
+    now = 95_000; // renewal is due 24 s (a fifth of 120) before expiry
+    expect(await source.getToken()).toBe('a');
+    now = 96_000;
+    expect(await source.getToken()).toBe('b');
+  });
+});
