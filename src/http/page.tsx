@@ -1,11 +1,12 @@
 /**
  * Server-rendered pages (preact + preact-render-to-string). API for other plugins:
  *
- *   sendPage(reply, { title, body, user?, status?, formAction? })
+ *   sendPage(reply, { title, body, user?, status?, formAction?, focused? })
  *       Sends a full HTML document: header with the product name, the environment label and, when
  *       `user` is given, the navigation, organization picker (POST /session/org) and sign-out button.
  *       Sets a strict per-page CSP (no inline script or style; `formAction` adds origins to
- *       `form-action`, e.g. a client's redirect URI origin) and X-Frame-Options: DENY.
+ *       `form-action`, e.g. a client's redirect URI origin) and X-Frame-Options: DENY. `focused` drops
+ *       the navigation and organization picker from the header (the consent page has its own picker).
  *   sendMessagePage(reply, { status, title, message, user?, link? })   a short message or error page.
  *   <CsrfField user={user} />                 the hidden `_csrf` input for forms of signed-in people.
  *   <ErrorSummary errors={[{ field, message }]} />   GOV.UK-style summary linking to fields (`#id`).
