@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   checkCallback,
+  clientCredentials,
   createAuthorizationRequest,
   exchangeCode,
   LatchkeyError,
@@ -57,6 +58,8 @@ function fakeAuthorizationServer() {
       state.current = `rt-${state.generation}`;
       return { body: tokens(state.generation) };
     }
+    if (params.grant_type === 'client_credentials')
+      return { body: { ...tokens(99), refresh_token: undefined } };
     return { status: 400, body: { error: 'unsupported_grant_type' } };
   };
   return { state, handler };
@@ -211,5 +214,31 @@ describe('authorization code helpers', () => {
     const error = await source.getToken().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LatchkeyError);
     expect(error).toMatchObject({ code: 'invalid_grant', status: 400 });
+  });
+});
+
+describe('endpoint discovery', () => {
+  it('posts straight to a configured tokenEndpoint without discovery', async () => {
+    const tokens = clientCredentials({
+      tokenEndpoint: `${server.url}/oauth/token`,
+      clientId: 'app',
+      clientSecret: 's',
+    });
+    expect(await tokens.getToken()).toBe('at-99');
+    expect(server.requests.map((r) => r.path)).toEqual(['/oauth/token']);
+  });
+
+  it('discovers the token endpoint once and refuses metadata naming another issuer (RFC 8414 §3.3)', async () => {
+    const tokens = clientCredentials({ issuer: server.url, clientId: 'app', clientSecret: 's' });
+    await tokens.getToken();
+    tokens.invalidate('at-99');
+    await tokens.getToken();
+    expect(server.requests.map((r) => r.path)).toEqual([
+      '/.well-known/oauth-authorization-server',
+      '/oauth/token',
+      '/oauth/token',
+    ]);
+    const impostor = clientCredentials({ issuer: `${server.url}/`, clientId: 'app', clientSecret: 's' });
+    await expect(impostor.getToken()).rejects.toMatchObject({ code: 'issuer_mismatch' });
   });
 });
