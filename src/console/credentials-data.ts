@@ -243,6 +243,20 @@ export async function recentChanges(s: Services, orgId: string, limit = 10): Pro
       : consoleDb(s).selectFrom('clients').select(['id', 'name']).where('id', 'in', clientIds).execute(),
   ]);
   const current = new Map(clients.map((c) => [c.id, c.name]));
+  // Deleted credentials: their name as recorded when they were deleted.
+  const gone = clientIds.filter((id) => !current.has(id));
+  if (gone.length > 0) {
+    const deletions = await consoleDb(s)
+      .selectFrom('audit_events')
+      .select(['client_id', 'detail'])
+      .where('client_id', 'in', gone)
+      .where('action', '=', 'client.deleted')
+      .execute();
+    for (const d of deletions) {
+      const name = (JSON.parse(d.detail) as { name?: unknown }).name;
+      if (d.client_id && typeof name === 'string') current.set(d.client_id, name);
+    }
+  }
   return events.map((e) => {
     const detail = JSON.parse(e.detail) as Record<string, unknown>;
     const name =
@@ -255,7 +269,7 @@ export async function recentChanges(s: Services, orgId: string, limit = 10): Pro
       detail,
       clientId: e.client_id,
       clientName: name,
-      exists: e.client_id !== null && current.has(e.client_id),
+      exists: e.client_id !== null && !gone.includes(e.client_id),
     };
   });
 }

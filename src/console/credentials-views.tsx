@@ -298,7 +298,7 @@ export function ListPage(props: ListPageProps): VNode {
                   ) : (
                     <strong>{entry.clientName}</strong>
                   )}
-                  : {describeChange(entry, now)}
+                  : {describeChange(entry, now, false)}
                 </span>
                 <span class="lk-sub">
                   {entry.actor} · <When at={entry.at} now={now} />
@@ -700,11 +700,13 @@ const overlapLabel = (iso: unknown, at: number, now: number): string => {
 
 const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
 
-function describeChange(entry: AuditEntry, now: number): ComponentChildren {
+function describeChange(entry: AuditEntry, now: number, named = true): ComponentChildren {
   const d = entry.detail;
   switch (entry.action) {
-    case 'client.created':
-      return `Created “${String(d.name ?? '')}” with ${list(d.redirectUris).length} redirect URL${list(d.redirectUris).length === 1 ? '' : 's'}`;
+    case 'client.created': {
+      const n = list(d.redirectUris).length;
+      return `Created${named ? ` “${String(d.name ?? '')}”` : ''} with ${n} redirect URL${n === 1 ? '' : 's'}`;
+    }
     case 'client.secret_rotated':
       return `Rotated the secret; ${overlapLabel(d.oldSecretsExpireAt, entry.at, now)}`;
     case 'client.deleted':
