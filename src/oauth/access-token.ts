@@ -85,12 +85,15 @@ export async function verifyAccessToken(token: string, s: Services): Promise<Acc
   if (claims.iss !== s.config.issuer) throw invalid('The access token was issued by another server');
   if (typeof claims.exp !== 'number' || claims.exp <= seconds(s.clock))
     throw invalid('The access token expired');
-  const [revoked, client] = await Promise.all([
+  const [revoked, client, grantActive] = await Promise.all([
     s.store.revocations.isRevoked(claims.jti),
     s.store.clients.find(claims.client_id),
+    claims.gid ? s.store.grants.isActive(claims.gid) : true,
   ]);
   if (revoked) throw invalid('The access token was revoked');
   // Deleting credentials revokes every token they hold.
   if (!client) throw invalid('The credentials this token was issued to were deleted');
+  // A user token dies with its grant (connected app revoked, code replayed, refresh token reused).
+  if (!grantActive) throw invalid('The authorization behind this token was revoked');
   return claims;
 }

@@ -36,8 +36,6 @@ export async function introspect(
   if (token.split('.').length === 3) {
     try {
       const claims = await verifyAccessToken(token, s);
-      // A user token dies with its grant (connected app revoked, refresh token reused).
-      if (claims.gid && !(await s.store.grants.isActive(claims.gid))) return { active: false };
       return { active: true, token_type: 'Bearer', ...claims };
     } catch (error) {
       if (error instanceof OAuthError) return { active: false };

@@ -73,3 +73,39 @@ describe('/api/v1/me', () => {
     expect((await res.json()).error).toBe('insufficient_scope');
   });
 });
+
+describe('/api/v1/me with a user token', () => {
+  it('refuses the token once its grant is revoked (connected app removed)', async () => {
+    const { issueAccessToken } = await import('../../src/oauth/access-token.ts');
+    const user = await lk.createUser();
+    const grant = await lk.services.store.grants.create(
+      {
+        clientId: client.clientId,
+        userId: user.userId,
+        orgId: client.orgId,
+        scope: 'profile:read',
+      },
+      Date.now(),
+    );
+    const { accessToken } = issueAccessToken(
+      {
+        clientId: client.clientId,
+        orgId: client.orgId,
+        subject: user.userId,
+        scope: ['profile:read'],
+        grantId: grant.id,
+      },
+      lk.services,
+    );
+    const ok = await me(`Bearer ${accessToken}`);
+    expect(await ok.json()).toMatchObject({
+      sub: user.userId,
+      user_id: user.userId,
+      client_id: client.clientId,
+    });
+    await lk.services.store.grants.revoke(grant.id, Date.now());
+    const refused = await me(`Bearer ${accessToken}`);
+    expect(refused.status).toBe(401);
+    expect((await refused.json()).error_description).toMatch(/authorization behind this token was revoked/);
+  });
+});
