@@ -187,6 +187,9 @@ export async function credentialsConsole(app: FastifyInstance, opts: { services:
         orgName={ctx.orgName}
         credentials={credentials}
         changes={changes}
+        otherOrgs={ctx.user.memberships
+          .filter((m) => m.role === 'admin' && m.orgId !== ctx.orgId)
+          .map((m) => m.orgName)}
         now={s.clock()}
         form={{ values: emptyForm(), once: once.issue() }}
         {...extra}

@@ -184,6 +184,8 @@ export interface ListPageProps {
   overlay?: VNode;
   /** The organization's latest changes, deletions included. */
   changes?: OrgAuditEntry[];
+  /** Other organizations this person administers (the header's picker switches to them). */
+  otherOrgs?: string[];
 }
 
 export function ListPage(props: ListPageProps): VNode {
@@ -206,6 +208,12 @@ export function ListPage(props: ListPageProps): VNode {
           API of <strong>{props.orgName}</strong>. Create one set per piece of software. The same Client ID
           and Client Secret work for every organization you manage.
         </p>
+        {props.otherOrgs && props.otherOrgs.length > 0 && (
+          <p class="lk-other-orgs">
+            You also manage {props.otherOrgs.join(', ')}: switch organization at the top of the page to see
+            the credentials {props.otherOrgs.length === 1 ? 'it owns' : 'they own'}.
+          </p>
+        )}
       </PageHead>
       <NoticeBox notice={props.notice} />
       {credentials.length === 0 ? (

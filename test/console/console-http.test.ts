@@ -332,6 +332,9 @@ describe('Settings → API over HTTP (JavaScript off)', () => {
     expect(list.body).toContain(`data-credential="${foreign.clientId}"`);
     expect(list.body).not.toContain(`data-credential="${clientId}"`);
     expect(list.body).toContain('<strong>AT GmbH</strong>');
+    expect(list.body).toContain(
+      'You also manage Test Organization: switch organization at the top of the page',
+    );
     await admin.post('/session/org', { _csrf: admin.csrf, org_id: lk.orgId, next: '/settings/api' });
   });
 
@@ -368,6 +371,8 @@ describe('Settings → API over HTTP (JavaScript off)', () => {
     // The list keeps the deletion in view: who deleted what, when.
     const list = decode((await admin.get('/settings/api?notice=deleted')).body);
     expect(list).toContain('The credentials were deleted and every token they held was revoked.');
-    expect(list).toMatch(/<strong>Doomed<\/strong>: Deleted the credentials<\/span><span class="lk-sub">grace@example.com · /);
+    expect(list).toMatch(
+      /<strong>Doomed<\/strong>: Deleted the credentials<\/span><span class="lk-sub">grace@example.com · /,
+    );
   });
 });
