@@ -51,8 +51,10 @@ function counterFor(s: Services): Counter {
 }
 
 /**
- * Called once per token request that passed client authentication (the hook in src/oauth/token.ts):
- * `allowed` false means the per-client rate limit answered 429.
+ * Called once per token request that passed client authentication (the one-line hook in
+ * src/oauth/token.ts, right after the per-client rate limit): `allowed` false means the limit
+ * answered 429. An allowed request counts as a token issued; the rare grant error after that point
+ * (invalid_scope, a replayed code) is counted too, which keeps the hook to one line.
  */
 export function recordTokenRequest(s: Services, clientId: string, allowed: boolean): void {
   const counter = counterFor(s);
