@@ -40,13 +40,15 @@ export async function handleTokenRequest(request: TokenRequest, s: Services): Pr
 
   const { limit, windowMs } = s.config.tokenRateLimit;
   const decision = await s.limiter.hit(`token:${auth.client.id}`, limit, windowMs);
-  recordTokenRequest(s, auth.client.id, decision.allowed); // console activity, in memory (src/console/activity.ts)
   if (!decision.allowed) {
+    recordTokenRequest(s, auth.client.id, false); // console activity, counted in memory (src/console/activity.ts)
     throw new OAuthError(
       'slow_down',
       `Too many token requests for this client (limit ${limit} per ${windowMs / 1000} s). Reuse the access token until it expires instead of requesting a new one; retry in ${decision.retryAfter} s.`,
       { status: 429, headers: { 'Retry-After': String(decision.retryAfter) } },
     );
   }
-  return handler.handle({ auth, params }, s);
+  const response = await handler.handle({ auth, params }, s);
+  recordTokenRequest(s, auth.client.id, true);
+  return response;
 }
