@@ -54,7 +54,7 @@ export async function openKeyRing(
   clock: Clock,
   publishRetiredMs: number,
 ): Promise<KeyRing> {
-  let signer: { kid: string; key: KeyObject; header: string } | undefined;
+  let signer: { kid: string; key: KeyObject; headers: Map<string, string> } | undefined;
   let published: PublicKey[] = [];
   let byKid = new Map<string, PublicKey>();
   let lastMissReload = 0;
@@ -70,7 +70,7 @@ export async function openKeyRing(
     signer = {
       kid: active.kid,
       key: createPrivateKey({ key: JSON.parse(active.privateJwk), format: 'jwk' }),
-      header: '',
+      headers: new Map(),
     };
     published = keys
       .filter((k) => k.retiredAt === null || k.retiredAt + publishRetiredMs > now)
@@ -86,7 +86,12 @@ export async function openKeyRing(
   return {
     signJwt(payload, typ) {
       const s = signer!;
-      const signingInput = `${b64url(JSON.stringify({ alg: 'ES256', typ, kid: s.kid }))}.${b64url(JSON.stringify(payload))}`;
+      let header = s.headers.get(typ);
+      if (header === undefined) {
+        header = b64url(JSON.stringify({ alg: 'ES256', typ, kid: s.kid }));
+        s.headers.set(typ, header);
+      }
+      const signingInput = `${header}.${b64url(JSON.stringify(payload))}`;
       // RFC 7518 §3.4: the JWS signature is R || S, which is what ieee-p1363 encoding yields.
       const signature = sign('sha256', Buffer.from(signingInput), { key: s.key, dsaEncoding: 'ieee-p1363' });
       return `${signingInput}.${signature.toString('base64url')}`;

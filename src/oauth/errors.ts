@@ -40,7 +40,12 @@ export class OAuthError extends Error {
     description: string,
     options: { status?: number; headers?: Record<string, string> } = {},
   ) {
+    // Expected protocol outcomes, thrown often (every 429 under a flood): a stack trace would cost
+    // more than the rest of the response and say nothing.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(description);
+    Error.stackTraceLimit = stackTraceLimit;
     this.code = code;
     this.status = options.status ?? defaultStatus[code] ?? 400;
     this.headers = options.headers ?? {};
