@@ -103,10 +103,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`${String(issue.path[0])}: ${issue.message}`);
   }
   const c = parsed.data;
-  const issuer = (c.LATCHKEY_ISSUER ?? `http://localhost:${c.PORT}`).replace(/\/+$/, '');
+  const issuer = c.LATCHKEY_ISSUER ?? `http://localhost:${c.PORT}`;
   const issuerUrl = new URL(issuer);
   if (issuerUrl.search || issuerUrl.hash) {
     throw new ConfigError('LATCHKEY_ISSUER: must have no query or fragment (RFC 8414 §2)');
+  }
+  // The issuer is compared as an exact string by clients (RFC 8414 §3.3, RFC 9207): no silent rewriting.
+  if (issuer.endsWith('/')) {
+    throw new ConfigError(`LATCHKEY_ISSUER: remove the trailing slash ("${issuer.replace(/\/+$/, '')}")`);
   }
   if (c.LATCHKEY_REFRESH_TOKEN_ABSOLUTE_TTL < c.LATCHKEY_REFRESH_TOKEN_IDLE_TTL) {
     throw new ConfigError('LATCHKEY_REFRESH_TOKEN_ABSOLUTE_TTL: must not be shorter than the idle lifetime');

@@ -17,6 +17,12 @@ describe('configuration', () => {
     });
   });
 
+  it('keeps the issuer exactly as configured, path included (RFC 8414 §2)', () => {
+    expect(loadConfig({ LATCHKEY_ISSUER: 'https://example.com/auth' }).issuer).toBe(
+      'https://example.com/auth',
+    );
+  });
+
   it('reads scopes from inline JSON', () => {
     expect(loadConfig({ LATCHKEY_SCOPES: '{"ledger:read":"Read the ledger"}' }).scopes).toEqual({
       'ledger:read': 'Read the ledger',
@@ -26,6 +32,7 @@ describe('configuration', () => {
   it.each([
     ['PORT', 'eighty', /^PORT: /],
     ['LATCHKEY_ISSUER', 'not a url', /^LATCHKEY_ISSUER: /],
+    ['LATCHKEY_ISSUER', 'https://auth.example.com/', /^LATCHKEY_ISSUER: remove the trailing slash/],
     ['LATCHKEY_ACCESS_TOKEN_TTL', '-5', /^LATCHKEY_ACCESS_TOKEN_TTL: /],
     ['LATCHKEY_TOKEN_RATE_LIMIT', '60 per minute', /^LATCHKEY_TOKEN_RATE_LIMIT: expected COUNT/],
     ['LATCHKEY_SCOPES', '{"bad scope":"x"}', /^LATCHKEY_SCOPES: /],
