@@ -16,20 +16,15 @@
  * CSS classes (app.css): .card, .stack, .button, .button-secondary, .button-danger, .link-button,
  * .table, .badge, .notice, .notice-success, .muted, .code (monospace, wraps), .actions.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ComponentChildren, VNode } from 'preact';
 import { render } from 'preact-render-to-string';
 import type { SessionUser } from '../accounts/sessions.ts';
 import type { Services } from '../services.ts';
+import { loadAsset, serveAsset } from './assets.ts';
 
-const asset = (name: string) => {
-  const body = readFileSync(new URL(`./assets/${name}`, import.meta.url));
-  return { body, version: createHash('sha256').update(body).digest('base64url').slice(0, 12) };
-};
-const css = asset('app.css');
-const js = asset('app.js');
+const css = loadAsset('app.css', 'text/css; charset=utf-8');
+const js = loadAsset('app.js', 'text/javascript; charset=utf-8');
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -114,8 +109,8 @@ function Layout(props: PageOptions & { path: string; environment: string }): VNo
         <meta name="referrer" content="no-referrer" />
         <title>{`${props.title} · Latchkey`}</title>
         <link rel="icon" href="data:," />
-        <link rel="stylesheet" href={`/assets/app.css?v=${css.version}`} />
-        <script src={`/assets/app.js?v=${js.version}`} defer />
+        <link rel="stylesheet" href={css.url} />
+        <script src={js.url} defer />
       </head>
       <body>
         <a class="skip-link" href="#main">
@@ -289,20 +284,6 @@ export function Field(props: {
  */
 export function registerPages(app: FastifyInstance, s: Services): void {
   app.decorate('latchkeyEnvironment', s.config.environment);
-  const serve = (name: string, file: { body: Buffer; version: string }, type: string) =>
-    app.get(`/assets/${name}`, async (request, reply) => {
-      const { v } = request.query as { v?: string };
-      const etag = `"${file.version}"`;
-      reply
-        .header(
-          'cache-control',
-          v === file.version ? 'public, max-age=31536000, immutable' : 'public, max-age=300',
-        )
-        .header('etag', etag)
-        .type(type);
-      if (request.headers['if-none-match'] === etag) return reply.status(304).send();
-      return reply.send(file.body);
-    });
-  serve('app.css', css, 'text/css; charset=utf-8');
-  serve('app.js', js, 'text/javascript; charset=utf-8');
+  serveAsset(app, css);
+  serveAsset(app, js);
 }
