@@ -4,6 +4,7 @@
  * enhances (dialogs, rows, live validation, copy buttons, the tick-then-Done guard).
  */
 import type { ComponentChildren, VNode } from 'preact';
+import { ErrorSummary, type FieldError } from '../http/page.tsx';
 import { consoleCssUrl, consoleJsUrl } from './assets.ts';
 import type {
   AuditEntry,
@@ -333,12 +334,11 @@ export function ListPage(props: ListPageProps): VNode {
 // ---------------------------------------------------------------------------------------------
 // The generate / edit form
 
-function errorList(
-  errors: CredentialsFormErrors | undefined,
-  prefix: string,
-): { field: string; message: string }[] {
+const errorSummaryTitle = 'Check these before continuing';
+
+function errorList(errors: CredentialsFormErrors | undefined, prefix: string): FieldError[] {
   if (!errors) return [];
-  const list: { field: string; message: string }[] = [];
+  const list: FieldError[] = [];
   if (errors.name) list.push({ field: `${prefix}-name`, message: errors.name });
   if (errors.redirectList) list.push({ field: `${prefix}-redirect-0`, message: errors.redirectList });
   errors.redirectUris.forEach((message, i) => {
@@ -347,22 +347,6 @@ function errorList(
   });
   if (errors.grants) list.push({ field: `${prefix}-grant-${grantChoices[0]}`, message: errors.grants });
   return list;
-}
-
-function ErrorSummary({ errors }: { errors: { field: string; message: string }[] }): VNode | null {
-  if (errors.length === 0) return null;
-  return (
-    <div class="error-summary" role="alert" aria-labelledby="lk-error-summary-title" tabIndex={-1} data-focus>
-      <h2 id="lk-error-summary-title">Check these before continuing</h2>
-      <ul>
-        {errors.map((e) => (
-          <li>
-            <a href={`#${e.field}`}>{e.message}</a>
-          </li>
-        ))}
-      </ul>
-    </div>
-  );
 }
 
 function RedirectRows(props: {
@@ -535,7 +519,7 @@ export function GenerateForm(props: {
       <DefaultSubmit value="create" />
       <Csrf token={props.csrfToken} />
       <input type="hidden" name="_once" value={props.state.once} />
-      {!props.inDialog && <ErrorSummary errors={errorList(errors, prefix)} />}
+      {!props.inDialog && <ErrorSummary errors={errorList(errors, prefix)} title={errorSummaryTitle} />}
       <div class={errors?.name ? 'field field-error' : 'field'}>
         <label for={`${prefix}-name`}>Name</label>
         <p class="hint" id={`${prefix}-name-hint`}>
@@ -913,7 +897,7 @@ export function CredentialPage(props: CredentialPageProps): VNode {
 
       <section class="card lk-section" aria-labelledby="lk-edit-title">
         <h2 id="lk-edit-title">Settings</h2>
-        <ErrorSummary errors={editErrors} />
+        <ErrorSummary errors={editErrors} title={errorSummaryTitle} />
         <form method="post" action={credentialPath(d.id)} class="lk-form" data-credentials-form novalidate>
           <DefaultSubmit value="save" />
           <Csrf token={props.csrfToken} />
