@@ -40,6 +40,7 @@ import {
   basePath,
   CredentialPage,
   credentialPath,
+  type GenerateFormState,
   GeneratePage,
   ListPage,
   NoOrganizationPage,
@@ -60,6 +61,23 @@ interface AdminContext {
 function removeRow(rows: string[], index: string): void {
   const i = Number(index);
   if (Number.isInteger(i) && i >= 0 && i < rows.length) rows.splice(i, 1);
+}
+
+/**
+ * Without JavaScript, "Add another" and "Remove" submit the form: applies that change to the redirect
+ * rows and says whether the submit was one of them (then the form is shown again, not saved).
+ */
+function changeRows(body: Body, values: CredentialsFormValues): boolean {
+  const remove = field(body, '_remove');
+  if (field(body, '_action') === 'add-row') {
+    values.redirectUris.push('');
+    return true;
+  }
+  if (remove !== '') {
+    removeRow(values.redirectUris, remove);
+    return true;
+  }
+  return false;
 }
 
 const emptyForm = (): CredentialsFormValues => ({
@@ -169,6 +187,20 @@ export async function credentialsConsole(app: FastifyInstance, opts: { services:
     return notice && Object.hasOwn(notices, notice) ? notices[notice] : undefined;
   };
 
+  const renderGenerate = (
+    reply: FastifyReply,
+    ctx: AdminContext,
+    state: GenerateFormState,
+    status?: number,
+  ): FastifyReply =>
+    send(
+      reply,
+      ctx.user,
+      'Generate new credentials',
+      <GeneratePage csrfToken={ctx.user.csrfToken} orgName={ctx.orgName} state={state} />,
+      status,
+    );
+
   async function renderList(
     reply: FastifyReply,
     ctx: AdminContext,
@@ -255,16 +287,7 @@ export async function credentialsConsole(app: FastifyInstance, opts: { services:
   app.get(`${basePath}/new`, userOnly, async (request, reply) => {
     const ctx = await admin(request, reply);
     if (!ctx) return reply;
-    return send(
-      reply,
-      ctx.user,
-      'Generate new credentials',
-      <GeneratePage
-        csrfToken={ctx.user.csrfToken}
-        orgName={ctx.orgName}
-        state={{ values: emptyForm(), once: once.issue() }}
-      />,
-    );
+    return renderGenerate(reply, ctx, { values: emptyForm(), once: once.issue() });
   });
 
   app.post(basePath, form, async (request, reply) => {
@@ -274,28 +297,14 @@ export async function credentialsConsole(app: FastifyInstance, opts: { services:
     const values = parseCredentialsForm(body);
     const token = field(body, '_once');
     const formAgain = (status: number, errors = validateCredentialsForm(values)) =>
-      send(
+      renderGenerate(
         reply,
-        ctx.user,
-        'Generate new credentials',
-        <GeneratePage
-          csrfToken={ctx.user.csrfToken}
-          orgName={ctx.orgName}
-          state={{ values, errors: status === 200 ? undefined : errors, once: token || once.issue() }}
-        />,
+        ctx,
+        { values, errors: status === 200 ? undefined : errors, once: token || once.issue() },
         status,
       );
 
-    // Without JavaScript, "Add another" and "Remove" submit the form: show it again, changed.
-    const remove = field(body, '_remove');
-    if (field(body, '_action') === 'add-row') {
-      values.redirectUris.push('');
-      return formAgain(200, undefined);
-    }
-    if (remove !== '') {
-      removeRow(values.redirectUris, remove);
-      return formAgain(200, undefined);
-    }
+    if (changeRows(body, values)) return formAgain(200, undefined);
 
     const errors = validateCredentialsForm(values);
     if (hasErrors(errors)) return formAgain(422, errors);
@@ -323,15 +332,10 @@ export async function credentialsConsole(app: FastifyInstance, opts: { services:
       );
     } catch (error) {
       if (!(error instanceof CredentialsError)) throw error;
-      return send(
+      return renderGenerate(
         reply,
-        ctx.user,
-        'Generate new credentials',
-        <GeneratePage
-          csrfToken={ctx.user.csrfToken}
-          orgName={ctx.orgName}
-          state={{ values, errors: { redirectUris: [], name: error.message }, once: once.issue() }}
-        />,
+        ctx,
+        { values, errors: { redirectUris: [], name: error.message }, once: once.issue() },
         422,
       );
     }
@@ -373,15 +377,7 @@ export async function credentialsConsole(app: FastifyInstance, opts: { services:
     if (!client || client.orgId !== ctx.orgId) return renderCredential(reply, ctx, id);
     if (client.isPublic) values.grants = toGrantChoices(client.grantTypes);
 
-    const remove = field(body, '_remove');
-    if (field(body, '_action') === 'add-row') {
-      values.redirectUris.push('');
-      return renderCredential(reply, ctx, id, { edit: { values } });
-    }
-    if (remove !== '') {
-      removeRow(values.redirectUris, remove);
-      return renderCredential(reply, ctx, id, { edit: { values } });
-    }
+    if (changeRows(body, values)) return renderCredential(reply, ctx, id, { edit: { values } });
     const errors = validateCredentialsForm(values);
     if (hasErrors(errors)) return renderCredential(reply, ctx, id, { edit: { values, errors }, status: 422 });
     try {

@@ -49,6 +49,11 @@ function When({ at, now }: { at: number; now: number }): VNode {
   );
 }
 
+/** A time, or a muted "Never" when there is none (never used, never expires). */
+function WhenOrNever({ at, now }: { at: number | null; now: number }): VNode {
+  return at === null ? <span class="muted">Never</span> : <When at={at} now={now} />;
+}
+
 /** Long URLs and emails break after "/", "." and before "@" instead of at a random character. */
 export function Breakable({ text }: { text: string }): VNode {
   const parts = text.split(/(?<=[^:/]\/|[.?&])|(?=@)/);
@@ -639,28 +644,47 @@ export function SecretDialog(props: SecretDialogProps): VNode {
               )}
             </p>
           )}
-          <form
-            method="post"
-            action={`${credentialPath(props.clientId)}/done`}
+          <DoneForm
+            clientId={props.clientId}
+            csrfToken={props.csrfToken}
+            kind={props.kind}
             class="lk-done-form"
-            data-done-form
           >
-            <Csrf token={props.csrfToken} />
-            <input type="hidden" name="kind" value={props.kind} />
-            <div class="choice lk-stored">
-              <input type="checkbox" id="lk-stored" name="stored" value="yes" required data-stored />
-              <label for="lk-stored">I have securely stored the Client Secret</label>
-            </div>
-            <div class="actions">
-              <button type="submit" class="button" data-done>
-                Done
-              </button>
-            </div>
             <p class="lk-sub">Lost it later? Rotate the secret on the credentials page to get a new one.</p>
-          </form>
+          </DoneForm>
         </div>
       </dialog>
     </div>
+  );
+}
+
+/** "I have securely stored the Client Secret" + Done: closes the one-time secret (POST …/done). */
+function DoneForm(props: {
+  clientId: string;
+  csrfToken: string;
+  kind: string;
+  class?: string;
+  /** After the Done button. */
+  actions?: ComponentChildren;
+  /** After the buttons. */
+  children?: ComponentChildren;
+}): VNode {
+  return (
+    <form method="post" action={`${credentialPath(props.clientId)}/done`} class={props.class} data-done-form>
+      <Csrf token={props.csrfToken} />
+      <input type="hidden" name="kind" value={props.kind} />
+      <div class="choice lk-stored">
+        <input type="checkbox" id="lk-stored" name="stored" value="yes" required data-stored />
+        <label for="lk-stored">I have securely stored the Client Secret</label>
+      </div>
+      <div class="actions">
+        <button type="submit" class="button" data-done>
+          Done
+        </button>
+        {props.actions}
+      </div>
+      {props.children}
+    </form>
   );
 }
 
@@ -751,18 +775,10 @@ function SecretsTable({ secrets, now }: { secrets: SecretView[]; now: number }):
               <span class="lk-sub">by {secret.createdBy}</span>
             </td>
             <td data-label="Expires">
-              {secret.expiresAt === null ? (
-                <span class="muted">Never</span>
-              ) : (
-                <When at={secret.expiresAt} now={now} />
-              )}
+              <WhenOrNever at={secret.expiresAt} now={now} />
             </td>
             <td data-label="Last used">
-              {secret.lastUsedAt === null ? (
-                <span class="muted">Never</span>
-              ) : (
-                <When at={secret.lastUsedAt} now={now} />
-              )}
+              <WhenOrNever at={secret.lastUsedAt} now={now} />
             </td>
             <td data-label="Status">
               {secret.active ? (
@@ -825,7 +841,7 @@ export function CredentialPage(props: CredentialPageProps): VNode {
           </dd>
           <dt>Last used</dt>
           <dd>
-            {d.lastUsedAt === null ? <span class="muted">Never</span> : <When at={d.lastUsedAt} now={now} />}
+            <WhenOrNever at={d.lastUsedAt} now={now} />
           </dd>
         </dl>
         {!d.isPublic && (
@@ -1066,22 +1082,16 @@ export function NotConfirmedPage(props: { clientId: string; csrfToken: string; k
           You closed the secret without ticking “I have securely stored the Client Secret”. The secret cannot
           be shown again. If you stored it, confirm below. If not, rotate the secret to get a new one.
         </p>
-        <form method="post" action={`${credentialPath(props.clientId)}/done`} data-done-form>
-          <Csrf token={props.csrfToken} />
-          <input type="hidden" name="kind" value={props.kind} />
-          <div class="choice lk-stored">
-            <input type="checkbox" id="lk-stored" name="stored" value="yes" required data-stored />
-            <label for="lk-stored">I have securely stored the Client Secret</label>
-          </div>
-          <div class="actions">
-            <button type="submit" class="button" data-done>
-              Done
-            </button>
+        <DoneForm
+          clientId={props.clientId}
+          csrfToken={props.csrfToken}
+          kind={props.kind}
+          actions={
             <a class="button button-secondary" href={`${credentialPath(props.clientId)}#lk-rotate-title`}>
               I did not: rotate the secret
             </a>
-          </div>
-        </form>
+          }
+        />
       </div>
     </div>
   );
