@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Latchkey, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
+import { type Latchkey, requestToken, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
 
 // RFC 6750 §2.1 (header), §3 (WWW-Authenticate), §3.1 (error codes) on the demo API.
 let lk: Latchkey;
@@ -12,15 +12,7 @@ const me = (authorization?: string, path = '/api/v1/me') =>
 beforeAll(async () => {
   lk = await startLatchkey();
   client = await lk.createClient({ scopes: ['profile:read'] });
-  const res = await fetch(`${lk.issuer}/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      grant_type: 'client_credentials',
-      client_id: client.clientId,
-      client_secret: client.clientSecret,
-    }),
-  });
+  const res = await requestToken(lk.issuer, client);
   token = (await res.json()).access_token;
 });
 afterAll(() => lk.close());

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
+import { requestToken } from '../helpers/latchkey.ts';
 
 // DESIGN.md "Commands": every creating command takes --json and prints exactly one JSON object;
 // exit 0 on success, non-zero with one clear line on stderr otherwise.
@@ -94,14 +95,7 @@ describe('latchkey CLI', { timeout: 120_000 }, () => {
     expect(created.client_id).toMatch(/^lkc_/);
     expect(created.client_secret).toMatch(/^lk_stage_/);
     ({ client_id: clientId, client_secret: clientSecret } = created);
-    const res = await fetch(`${issuer}/oauth/token`, {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: 'grant_type=client_credentials',
-    });
+    const res = await requestToken(issuer, { clientId, clientSecret }, { auth: 'basic' });
     expect(res.status).toBe(200);
     expect((await res.json()).scope).toBe('invoices:read');
   });
@@ -142,15 +136,7 @@ describe('latchkey CLI', { timeout: 120_000 }, () => {
       printBanner: () => {},
     });
     try {
-      const res = await fetch(`${second.url}/oauth/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          grant_type: 'client_credentials',
-          client_id: clientId,
-          client_secret: clientSecret,
-        }),
-      });
+      const res = await requestToken(second.url, { clientId, clientSecret });
       const { access_token } = await res.json();
       expect(JSON.parse(Buffer.from(access_token.split('.')[0], 'base64url').toString()).kid).toBe(kid);
       const me = await fetch(`${issuer}/api/v1/me`, { headers: { authorization: `Bearer ${access_token}` } });
@@ -168,16 +154,7 @@ describe('latchkey CLI', { timeout: 120_000 }, () => {
   it('rotates a secret: the old stops at once without --overlap', async () => {
     const rotated = await json(['client', 'rotate-secret', clientId]);
     expect(rotated.client_secret).not.toBe(clientSecret);
-    const tokenWith = (secret: string) =>
-      fetch(`${issuer}/oauth/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          grant_type: 'client_credentials',
-          client_id: clientId,
-          client_secret: secret,
-        }),
-      });
+    const tokenWith = (secret: string) => requestToken(issuer, { clientId, clientSecret: secret });
     expect((await tokenWith(clientSecret)).status).toBe(401);
     expect((await tokenWith(rotated.client_secret)).status).toBe(200);
   });

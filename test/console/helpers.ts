@@ -1,4 +1,4 @@
-import type { Latchkey } from '../helpers/latchkey.ts';
+import { type Latchkey, requestToken } from '../helpers/latchkey.ts';
 
 /** A tiny cookie jar for fetch: enough to drive the console's forms without a browser. */
 export function jar() {
@@ -115,14 +115,7 @@ export async function tokenRequest(
   clientId: string,
   clientSecret: string,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${lk.issuer}/oauth/token`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`,
-    },
-    body: 'grant_type=client_credentials',
-  });
+  const response = await requestToken(lk.issuer, { clientId, clientSecret }, { auth: 'basic' });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 

@@ -139,3 +139,39 @@ export async function startLatchkey(
     },
   };
 }
+
+/**
+ * A client_credentials request to `${issuer}/oauth/token`. `auth`: 'json' (default) sends the
+ * credentials in a JSON body, 'post' in a form body (client_secret_post), 'basic' in HTTP Basic
+ * (form-encoded id and secret, RFC 6749 §2.3.1) with a form body. `body` adds or overrides parameters.
+ */
+export function requestToken(
+  issuer: string,
+  client: { clientId: string; clientSecret: string },
+  options: { auth?: 'basic' | 'post' | 'json'; body?: Record<string, string> } = {},
+): Promise<Response> {
+  const { auth = 'json', body = {} } = options;
+  const url = `${issuer}/oauth/token`;
+  const credentials = { client_id: client.clientId, client_secret: client.clientSecret };
+  if (auth === 'json') {
+    return fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ grant_type: 'client_credentials', ...credentials, ...body }),
+    });
+  }
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (auth === 'basic') {
+    const pair = `${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`;
+    headers.authorization = `Basic ${Buffer.from(pair).toString('base64')}`;
+  }
+  return fetch(url, {
+    method: 'POST',
+    headers,
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      ...(auth === 'post' ? credentials : {}),
+      ...body,
+    }),
+  });
+}

@@ -1,22 +1,20 @@
 import { createPublicKey } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Latchkey, startLatchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
+import {
+  type Latchkey,
+  requestToken,
+  startLatchkey,
+  type TestClient,
+  testClock,
+} from '../helpers/latchkey.ts';
 
 const clock = testClock();
 let lk: Latchkey;
 let client: TestClient;
 
 const token = async (): Promise<string> => {
-  const res = await fetch(`${lk.issuer}/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      grant_type: 'client_credentials',
-      client_id: client.clientId,
-      client_secret: client.clientSecret,
-    }),
-  });
+  const res = await requestToken(lk.issuer, client);
   return (await res.json()).access_token;
 };
 const jwks = async () => (await fetch(`${lk.issuer}/.well-known/jwks.json`)).json();

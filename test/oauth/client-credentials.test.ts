@@ -1,6 +1,12 @@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Latchkey, startLatchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
+import {
+  type Latchkey,
+  requestToken,
+  startLatchkey,
+  type TestClient,
+  testClock,
+} from '../helpers/latchkey.ts';
 
 // RFC 6749 §4.4 client_credentials; RFC 9068 JWT access tokens, verified with jose (an independent
 // implementation) against the published JWKS.
@@ -9,16 +15,7 @@ let lk: Latchkey;
 let client: TestClient;
 
 async function token(c: TestClient, extra: Record<string, string> = {}): Promise<Record<string, unknown>> {
-  const res = await fetch(`${lk.issuer}/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: c.clientId,
-      client_secret: c.clientSecret,
-      ...extra,
-    }),
-  });
+  const res = await requestToken(lk.issuer, c, { auth: 'post', body: extra });
   expect(res.status).toBe(200);
   return res.json();
 }

@@ -1,17 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Latchkey, startLatchkey, testClock } from '../helpers/latchkey.ts';
+import { type Latchkey, requestToken, startLatchkey, testClock } from '../helpers/latchkey.ts';
 
 // DESIGN.md: 429 with Retry-After past LATCHKEY_TOKEN_RATE_LIMIT per client; failed authentications
 // are limited per client id and per address so the endpoint cannot be used to guess secrets.
 const clock = testClock(Date.UTC(2026, 10, 22, 12, 0, 0));
 let lk: Latchkey;
 
-const post = (body: Record<string, string>) =>
-  fetch(`${lk.issuer}/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', ...body }),
-  });
+const post = (c: { clientId: string; clientSecret: string }) => requestToken(lk.issuer, c, { auth: 'post' });
 
 beforeAll(async () => {
   lk = await startLatchkey({ clock, env: { LATCHKEY_TOKEN_RATE_LIMIT: '5/minute' } });
@@ -22,11 +17,10 @@ describe('per-client token rate limit', () => {
   it('answers 429 with Retry-After and advice past the limit, per client, until the window passes', async () => {
     const a = await lk.createClient();
     const b = await lk.createClient();
-    const creds = (c: typeof a) => ({ client_id: c.clientId, client_secret: c.clientSecret });
-    for (let i = 0; i < 5; i++) expect((await post(creds(a))).status).toBe(200);
+    for (let i = 0; i < 5; i++) expect((await post(a)).status).toBe(200);
 
     clock.advance(20_000);
-    const limited = await post(creds(a));
+    const limited = await post(a);
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe('40');
     expect(limited.headers.get('cache-control')).toBe('no-store');
@@ -35,10 +29,10 @@ describe('per-client token rate limit', () => {
     expect(body.error_description).toMatch(/Reuse the access token until it expires/);
 
     // Another client is not affected.
-    expect((await post(creds(b))).status).toBe(200);
+    expect((await post(b)).status).toBe(200);
 
     clock.advance(40_000);
-    expect((await post(creds(a))).status).toBe(200);
+    expect((await post(a)).status).toBe(200);
   });
 });
 
@@ -48,15 +42,15 @@ describe('failed authentication limit', () => {
     const victim = await lk.createClient();
     const wrong = (await lk.createClient()).clientSecret;
     for (let i = 0; i < 10; i++) {
-      expect((await post({ client_id: victim.clientId, client_secret: wrong })).status).toBe(401);
+      expect((await post({ clientId: victim.clientId, clientSecret: wrong })).status).toBe(401);
     }
-    const locked = await post({ client_id: victim.clientId, client_secret: victim.clientSecret });
+    const locked = await post(victim);
     expect(locked.status).toBe(429);
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await locked.json()).error_description).toMatch(/Too many failed authentications/);
 
     clock.advance(60_000);
-    expect((await post({ client_id: victim.clientId, client_secret: victim.clientSecret })).status).toBe(200);
+    expect((await post(victim)).status).toBe(200);
   });
 
   it('limits one address guessing across many client ids', async () => {
@@ -65,7 +59,7 @@ describe('failed authentication limit', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 31; i++) {
       const id = `lkc_${String(i).padStart(22, '0')}`;
-      statuses.push((await post({ client_id: id, client_secret: wrong })).status);
+      statuses.push((await post({ clientId: id, clientSecret: wrong })).status);
     }
     expect(statuses.slice(0, 30).every((s) => s === 401)).toBe(true);
     expect(statuses[30]).toBe(429);

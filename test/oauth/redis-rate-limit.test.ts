@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Latchkey, startLatchkey, testClock } from '../helpers/latchkey.ts';
+import { type Latchkey, requestToken, startLatchkey, testClock } from '../helpers/latchkey.ts';
 
 // Two instances sharing one Redis share one per-client limit (DESIGN.md: LATCHKEY_REDIS_URL).
 // CI starts Redis; without it this fails rather than skips.
@@ -32,16 +32,7 @@ afterAll(async () => {
 describe('rate limits shared through Redis', () => {
   it('counts token requests for one client across instances', async () => {
     const c = await a.createClient({ name: `shared ${randomUUID()}` });
-    const post = (lk: Latchkey) =>
-      fetch(`${lk.issuer}/oauth/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          grant_type: 'client_credentials',
-          client_id: c.clientId,
-          client_secret: c.clientSecret,
-        }),
-      });
+    const post = (lk: Latchkey) => requestToken(lk.issuer, c);
     const statuses = [];
     for (const lk of [a, b, a, b, a, b]) statuses.push((await post(lk)).status);
     expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);

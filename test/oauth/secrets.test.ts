@@ -2,21 +2,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/crypto.ts';
 import { rotateSecret } from '../../src/oauth/credentials.ts';
 import { generateClientSecret, inspectSecret } from '../../src/oauth/secrets.ts';
-import { type Latchkey, startLatchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
+import {
+  type Latchkey,
+  requestToken,
+  startLatchkey,
+  type TestClient,
+  testClock,
+} from '../helpers/latchkey.ts';
 
 const clock = testClock();
 let lk: Latchkey;
 
-const requestToken = (c: { clientId: string; clientSecret: string }) =>
-  fetch(`${lk.issuer}/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      grant_type: 'client_credentials',
-      client_id: c.clientId,
-      client_secret: c.clientSecret,
-    }),
-  });
+const token = (c: { clientId: string; clientSecret: string }) => requestToken(lk.issuer, c);
 
 beforeAll(async () => {
   lk = await startLatchkey({ clock });
@@ -63,7 +60,7 @@ describe('client secret storage and checks', () => {
 
   it('refuses a secret from another environment, saying so', async () => {
     const foreign = generateClientSecret('production').secret;
-    const res = await requestToken({ clientId: client.clientId, clientSecret: foreign });
+    const res = await token({ clientId: client.clientId, clientSecret: foreign });
     expect(res.status).toBe(401);
     const body = await res.json();
     expect(body.error).toBe('invalid_client');
@@ -73,7 +70,7 @@ describe('client secret storage and checks', () => {
 
   it('refuses a mistyped secret with a description that says so', async () => {
     const typo = `${client.clientSecret.slice(0, -1)}${client.clientSecret.endsWith('a') ? 'b' : 'a'}`;
-    const res = await requestToken({ clientId: client.clientId, clientSecret: typo });
+    const res = await token({ clientId: client.clientId, clientSecret: typo });
     expect(res.status).toBe(401);
     expect((await res.json()).error_description).toMatch(/checksum/);
   });
@@ -81,19 +78,19 @@ describe('client secret storage and checks', () => {
   it('refuses an expired secret and accepts the new one', async () => {
     const c = await lk.createClient();
     const fresh = await rotateSecret(c.clientId, 3600, 'test', lk.services);
-    expect((await requestToken(c)).status).toBe(200);
-    expect((await requestToken({ clientId: c.clientId, clientSecret: fresh })).status).toBe(200);
+    expect((await token(c)).status).toBe(200);
+    expect((await token({ clientId: c.clientId, clientSecret: fresh })).status).toBe(200);
     clock.advance(3600_000);
-    const old = await requestToken(c);
+    const old = await token(c);
     expect(old.status).toBe(401);
     expect((await old.json()).error_description).toMatch(/expired/);
-    expect((await requestToken({ clientId: c.clientId, clientSecret: fresh })).status).toBe(200);
+    expect((await token({ clientId: c.clientId, clientSecret: fresh })).status).toBe(200);
   });
 
   it('records when a secret was last used', async () => {
     const c = await lk.createClient();
     expect((await lk.services.store.clients.secrets(c.clientId))[0]!.lastUsedAt).toBeNull();
-    expect((await requestToken(c)).status).toBe(200);
+    expect((await token(c)).status).toBe(200);
     await new Promise((r) => setImmediate(r));
     expect((await lk.services.store.clients.secrets(c.clientId))[0]!.lastUsedAt).toBe(clock());
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Latchkey, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
+import { type Latchkey, requestToken, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
 
 // RFC 6749 §3.2 (token endpoint), §2.3.1 (client password), §5.1/§5.2 (responses), DESIGN.md extras.
 let lk: Latchkey;
@@ -159,10 +159,9 @@ describe('token endpoint: request formats', () => {
 
 describe('token endpoint: errors (§5.2)', () => {
   it('unknown grant type is unsupported_grant_type', async () => {
-    const res = await fetch(tokenUrl, {
-      method: 'POST',
-      headers: { ...formHeaders, authorization: basic(client.clientId, client.clientSecret) },
-      body: form({ grant_type: 'password', username: 'a', password: 'b' }),
+    const res = await requestToken(lk.issuer, client, {
+      auth: 'basic',
+      body: { grant_type: 'password', username: 'a', password: 'b' },
     });
     expect(res.status).toBe(400);
     expect((await res.json()).error).toBe('unsupported_grant_type');
@@ -170,11 +169,11 @@ describe('token endpoint: errors (§5.2)', () => {
 
   it('wrong secret via Basic is 401 invalid_client with WWW-Authenticate', async () => {
     const other = await lk.createClient();
-    const res = await fetch(tokenUrl, {
-      method: 'POST',
-      headers: { ...formHeaders, authorization: basic(client.clientId, other.clientSecret) },
-      body: form({ grant_type: 'client_credentials' }),
-    });
+    const res = await requestToken(
+      lk.issuer,
+      { clientId: client.clientId, clientSecret: other.clientSecret },
+      { auth: 'basic' },
+    );
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
     expect((await res.json()).error).toBe('invalid_client');
@@ -182,38 +181,29 @@ describe('token endpoint: errors (§5.2)', () => {
 
   it('wrong secret in the body is 401 invalid_client', async () => {
     const other = await lk.createClient();
-    const res = await fetch(tokenUrl, {
-      method: 'POST',
-      headers: formHeaders,
-      body: form({
-        grant_type: 'client_credentials',
-        client_id: client.clientId,
-        client_secret: other.clientSecret,
-      }),
-    });
+    const res = await requestToken(
+      lk.issuer,
+      { clientId: client.clientId, clientSecret: other.clientSecret },
+      { auth: 'post' },
+    );
     expect(res.status).toBe(401);
     expect((await res.json()).error).toBe('invalid_client');
   });
 
   it('unknown client is invalid_client', async () => {
-    const res = await fetch(tokenUrl, {
-      method: 'POST',
-      headers: formHeaders,
-      body: form({
-        grant_type: 'client_credentials',
-        client_id: 'lkc_0000000000000000000000',
-        client_secret: client.clientSecret,
-      }),
-    });
+    const res = await requestToken(
+      lk.issuer,
+      { clientId: 'lkc_0000000000000000000000', clientSecret: client.clientSecret },
+      { auth: 'post' },
+    );
     expect(res.status).toBe(401);
     expect((await res.json()).error).toBe('invalid_client');
   });
 
   it('a scope the client may not have is invalid_scope', async () => {
-    const res = await fetch(tokenUrl, {
-      method: 'POST',
-      headers: { ...formHeaders, authorization: basic(client.clientId, client.clientSecret) },
-      body: form({ grant_type: 'client_credentials', scope: 'invoices:read invoices:write' }),
+    const res = await requestToken(lk.issuer, client, {
+      auth: 'basic',
+      body: { scope: 'invoices:read invoices:write' },
     });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({
@@ -224,11 +214,7 @@ describe('token endpoint: errors (§5.2)', () => {
 
   it('a client not registered for client_credentials is unauthorized_client', async () => {
     const codeOnly = await lk.createClient({ grants: ['authorization_code', 'refresh_token'] });
-    const res = await fetch(tokenUrl, {
-      method: 'POST',
-      headers: { ...formHeaders, authorization: basic(codeOnly.clientId, codeOnly.clientSecret) },
-      body: form({ grant_type: 'client_credentials' }),
-    });
+    const res = await requestToken(lk.issuer, codeOnly, { auth: 'basic' });
     expect(res.status).toBe(400);
     expect((await res.json()).error).toBe('unauthorized_client');
   });

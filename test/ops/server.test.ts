@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startLatchkey } from '../helpers/latchkey.ts';
+import { requestToken, startLatchkey } from '../helpers/latchkey.ts';
 
 const bin = join(import.meta.dirname, '../../bin/latchkey.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-ops-'));
@@ -96,15 +96,7 @@ describe('logs', () => {
       await fetch(`${lk.issuer}/api/v1/me`, { headers: { authorization: `Bearer ${access_token}` } });
       // A failed attempt with the secret in the body is logged as a failure, without the secret.
       const wrong = `${c.clientSecret.slice(0, -1)}x`;
-      await fetch(`${lk.issuer}/oauth/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'client_credentials',
-          client_id: c.clientId,
-          client_secret: wrong,
-        }),
-      });
+      await requestToken(lk.issuer, { clientId: c.clientId, clientSecret: wrong }, { auth: 'post' });
       lk.services.log.info(
         { client_secret: c.clientSecret, body: { refresh_token: 'rt-value' } },
         'a careless log line',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/crypto.ts';
-import { type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
+import { type Latchkey, requestToken, startLatchkey } from '../helpers/latchkey.ts';
 import { freshPostgres } from '../helpers/postgres.ts';
 
 // The same store code on PostgreSQL: a dialect switch, not a rewrite. CI starts PostgreSQL; the test
@@ -22,15 +22,7 @@ describe('PostgreSQL store', () => {
   it('migrates, issues client_credentials tokens and stores only hashes', async () => {
     expect(lk.services.store.raw.dialect).toBe('postgres');
     const c = await lk.createClient({ scopes: ['invoices:read'] });
-    const res = await fetch(`${lk.issuer}/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        grant_type: 'client_credentials',
-        client_id: c.clientId,
-        client_secret: c.clientSecret,
-      }),
-    });
+    const res = await requestToken(lk.issuer, c);
     expect(res.status).toBe(200);
     const { access_token } = await res.json();
     const me = await fetch(`${lk.issuer}/api/v1/me`, {
