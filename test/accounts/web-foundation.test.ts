@@ -5,31 +5,7 @@ import { cookieOptions, sessionCookieName } from '../../src/http/session.ts';
 import type { Services } from '../../src/services.ts';
 import { launchBrowser, screenshot, signIn } from '../helpers/browser.ts';
 import { type Latchkey, startLatchkey, testClock } from '../helpers/latchkey.ts';
-
-/** A tiny cookie jar for fetch: enough to drive the forms without a browser. */
-function jar() {
-  const cookies = new Map<string, string>();
-  return {
-    header: () => [...cookies].map(([k, v]) => `${k}=${v}`).join('; '),
-    take(response: Response) {
-      for (const line of response.headers.getSetCookie()) {
-        const [pair] = line.split(';');
-        const eq = pair!.indexOf('=');
-        const name = pair!.slice(0, eq);
-        const value = pair!.slice(eq + 1);
-        if (value === '' || /max-age=0|expires=thu, 01 jan 1970/i.test(line)) cookies.delete(name);
-        else cookies.set(name, value);
-      }
-    },
-    get: (name: string) => cookies.get(name),
-  };
-}
-
-const hidden = (html: string, name: string): string => {
-  const match = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
-  if (!match) throw new Error(`no hidden field ${name}`);
-  return match[1]!.replace(/&amp;/g, '&');
-};
+import { hiddenField, submitLogin } from '../helpers/web.ts';
 
 describe('web foundation: sessions, pages, sign-in', () => {
   const clock = testClock();
@@ -44,20 +20,8 @@ describe('web foundation: sessions, pages, sign-in', () => {
   });
   afterAll(() => lk.close());
 
-  async function login(email: string, password: string, next = '/') {
-    const c = jar();
-    const form = await fetch(`${lk.issuer}/login?next=${encodeURIComponent(next)}`);
-    c.take(form);
-    const csrf = hidden(await form.text(), '_csrf');
-    const response = await fetch(`${lk.issuer}/login`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: c.header() },
-      body: new URLSearchParams({ _csrf: csrf, email, password, next }),
-    });
-    c.take(response);
-    return { jar: c, response };
-  }
+  const login = (email: string, password: string, next = '/') =>
+    submitLogin(lk.issuer, email, password, next);
 
   it('serves the sign-in page with a strict CSP and no framing', async () => {
     const response = await fetch(`${lk.issuer}/login`);
@@ -160,7 +124,7 @@ describe('web foundation: sessions, pages, sign-in', () => {
       method: 'POST',
       redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: c.header() },
-      body: new URLSearchParams({ org_id: second, _csrf: hidden(html, '_csrf'), next: '/' }),
+      body: new URLSearchParams({ org_id: second, _csrf: hiddenField(html, '_csrf'), next: '/' }),
     });
     expect(switched.status).toBe(303);
     const after = await (await fetch(`${lk.issuer}/`, { headers: { cookie: c.header() } })).text();
@@ -179,7 +143,7 @@ describe('web foundation: sessions, pages, sign-in', () => {
       method: 'POST',
       redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: c.header() },
-      body: new URLSearchParams({ _csrf: hidden(html, '_csrf') }),
+      body: new URLSearchParams({ _csrf: hiddenField(html, '_csrf') }),
     });
     expect(out.status).toBe(303);
     const again = await fetch(`${lk.issuer}/`, { redirect: 'manual', headers: { cookie: c.header() } });

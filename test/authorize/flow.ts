@@ -1,29 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Latchkey, TestClient } from '../helpers/latchkey.ts';
-
-/** A cookie jar for fetch: enough to drive the pages without a browser. */
-export class Jar {
-  private cookies = new Map<string, string>();
-  header(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-  take(response: Response): void {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const eq = pair!.indexOf('=');
-      const name = pair!.slice(0, eq);
-      const value = pair!.slice(eq + 1);
-      if (value === '' || /max-age=0|expires=thu, 01 jan 1970/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-}
-
-export const hiddenField = (html: string, name: string): string => {
-  const match = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
-  if (!match) throw new Error(`no field ${name} in page`);
-  return match[1]!.replace(/&amp;/g, '&');
-};
+import { cookieJar, hiddenField } from '../helpers/web.ts';
 
 export const pkcePair = () => {
   const verifier = randomBytes(32).toString('base64url');
@@ -32,7 +9,7 @@ export const pkcePair = () => {
 
 /** A browser-less person: signs in, follows the authorization request, answers the consent page. */
 export class Person {
-  jar = new Jar();
+  jar = cookieJar();
   readonly lk: Latchkey;
   readonly email: string;
   readonly password: string;

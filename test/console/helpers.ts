@@ -1,36 +1,5 @@
 import { type Latchkey, requestToken } from '../helpers/latchkey.ts';
-
-/** A tiny cookie jar for fetch: enough to drive the console's forms without a browser. */
-export function jar() {
-  const cookies = new Map<string, string>();
-  return {
-    header: () => [...cookies].map(([k, v]) => `${k}=${v}`).join('; '),
-    take(response: Response) {
-      for (const line of response.headers.getSetCookie()) {
-        const [pair] = line.split(';');
-        const eq = pair!.indexOf('=');
-        const name = pair!.slice(0, eq);
-        const value = pair!.slice(eq + 1);
-        if (value === '' || /max-age=0|expires=thu, 01 jan 1970/i.test(line)) cookies.delete(name);
-        else cookies.set(name, value);
-      }
-    },
-  };
-}
-
-export const decode = (s: string): string =>
-  s
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-
-export const hidden = (html: string, name: string): string => {
-  const match = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
-  if (!match) throw new Error(`no hidden field ${name}`);
-  return decode(match[1]!);
-};
+import { decode, submitLogin } from '../helpers/web.ts';
 
 export interface Recorded {
   method: string;
@@ -50,7 +19,6 @@ export interface Session {
 }
 
 export async function signInHttp(lk: Latchkey, email: string, password: string): Promise<Session> {
-  const c = jar();
   const responses: Recorded[] = [];
   const record = async (method: string, path: string, response: Response): Promise<Recorded> => {
     c.take(response);
@@ -65,16 +33,7 @@ export async function signInHttp(lk: Latchkey, email: string, password: string):
     responses.push(r);
     return r;
   };
-  const loginPage = await fetch(`${lk.issuer}/login`);
-  c.take(loginPage);
-  const loginCsrf = hidden(await loginPage.text(), '_csrf');
-  const signedIn = await fetch(`${lk.issuer}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: c.header() },
-    body: new URLSearchParams({ _csrf: loginCsrf, email, password, next: '/settings/api' }),
-  });
-  c.take(signedIn);
+  const { jar: c, response: signedIn } = await submitLogin(lk.issuer, email, password, '/settings/api');
   if (signedIn.status !== 303) throw new Error(`sign-in failed: ${signedIn.status}`);
 
   const session: Session = {
