@@ -1,22 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
-import { freshPostgres } from '../helpers/postgres.ts';
+import type { Latchkey } from '../helpers/latchkey.ts';
+import { startLatchkeyOnPostgres } from '../helpers/postgres.ts';
 import { introspect, obtainCode, Person, tokenRequest } from './flow.ts';
 
 // The authorization code flow's queries are portable: the same run on PostgreSQL.
 const cb = 'http://127.0.0.1:9999/callback';
-let db: Awaited<ReturnType<typeof freshPostgres>>;
 let lk: Latchkey;
 
 beforeAll(async () => {
-  db = await freshPostgres();
-  if (!db) throw new Error('PostgreSQL is not reachable on 127.0.0.1:5432 (see .ci/run)');
-  lk = await startLatchkey({ env: { LATCHKEY_DATABASE: db.url } });
+  lk = await startLatchkeyOnPostgres();
 });
-afterAll(async () => {
-  await lk?.close();
-  await db?.drop();
-});
+afterAll(() => lk?.close());
 
 describe('authorization code flow on PostgreSQL', () => {
   it('signs in, consents, redeems once (races included), rotates, detects reuse, lists and revokes', async () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { type Latchkey, startLatchkey } from './latchkey.ts';
 
 const admin = process.env.LATCHKEY_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -24,4 +25,26 @@ export async function freshPostgres(): Promise<{ url: string; drop(): Promise<vo
       await c.end();
     },
   };
+}
+
+/**
+ * A Latchkey on a fresh PostgreSQL database; `close()` also drops the database. Throws (so the test
+ * fails, not skips) when PostgreSQL is not there: a missing service cannot pass silently.
+ */
+export async function startLatchkeyOnPostgres(): Promise<Latchkey> {
+  const db = await freshPostgres();
+  if (!db) throw new Error('PostgreSQL is not reachable on 127.0.0.1:5432 (see .ci/run)');
+  let lk: Latchkey;
+  try {
+    lk = await startLatchkey({ env: { LATCHKEY_DATABASE: db.url } });
+  } catch (error) {
+    await db.drop();
+    throw error;
+  }
+  const close = lk.close;
+  lk.close = async () => {
+    await close();
+    await db.drop();
+  };
+  return lk;
 }

@@ -1,22 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/crypto.ts';
-import { type Latchkey, requestToken, startLatchkey } from '../helpers/latchkey.ts';
-import { freshPostgres } from '../helpers/postgres.ts';
+import { type Latchkey, requestToken } from '../helpers/latchkey.ts';
+import { startLatchkeyOnPostgres } from '../helpers/postgres.ts';
 
 // The same store code on PostgreSQL: a dialect switch, not a rewrite. CI starts PostgreSQL; the test
 // fails (not skips) when it is not there, so a missing service cannot pass silently.
-let db: Awaited<ReturnType<typeof freshPostgres>>;
 let lk: Latchkey;
 
 beforeAll(async () => {
-  db = await freshPostgres();
-  if (!db) throw new Error('PostgreSQL is not reachable on 127.0.0.1:5432 (see .ci/run)');
-  lk = await startLatchkey({ env: { LATCHKEY_DATABASE: db.url } });
+  lk = await startLatchkeyOnPostgres();
 });
-afterAll(async () => {
-  await lk?.close();
-  await db?.drop();
-});
+afterAll(() => lk?.close());
 
 describe('PostgreSQL store', () => {
   it('migrates, issues client_credentials tokens and stores only hashes', async () => {
