@@ -305,19 +305,14 @@ export function ListPage(props: ListPageProps): VNode {
           <h2 id="lk-changes-title">Recent changes</h2>
           <ol class="lk-audit">
             {props.changes.map((entry) => (
-              <li data-audit={entry.action}>
-                <span class="lk-audit-what">
-                  {entry.exists && entry.clientId ? (
-                    <a href={credentialPath(entry.clientId)}>{entry.clientName}</a>
-                  ) : (
-                    <strong>{entry.clientName}</strong>
-                  )}
-                  : {describeChange(entry, now, false)}
-                </span>
-                <span class="lk-sub">
-                  {entry.actor} · <When at={entry.at} now={now} />
-                </span>
-              </li>
+              <AuditItem entry={entry} now={now}>
+                {entry.exists && entry.clientId ? (
+                  <a href={credentialPath(entry.clientId)}>{entry.clientName}</a>
+                ) : (
+                  <strong>{entry.clientName}</strong>
+                )}
+                : {describeChange(entry, now, false)}
+              </AuditItem>
             ))}
           </ol>
         </section>
@@ -716,6 +711,18 @@ const overlapLabel = (iso: unknown, at: number, now: number): string => {
 
 const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
 
+/** One line of a change history: what changed (children), then who and when. */
+function AuditItem(props: { entry: AuditEntry; now: number; children: ComponentChildren }): VNode {
+  return (
+    <li data-audit={props.entry.action}>
+      <span class="lk-audit-what">{props.children}</span>
+      <span class="lk-sub">
+        {props.entry.actor} · <When at={props.entry.at} now={props.now} />
+      </span>
+    </li>
+  );
+}
+
 function describeChange(entry: AuditEntry, now: number, named = true): ComponentChildren {
   const d = entry.detail;
   switch (entry.action) {
@@ -957,12 +964,9 @@ export function CredentialPage(props: CredentialPageProps): VNode {
         ) : (
           <ol class="lk-audit">
             {d.audit.map((entry) => (
-              <li data-audit={entry.action}>
-                <span class="lk-audit-what">{describeChange(entry, now)}</span>
-                <span class="lk-sub">
-                  {entry.actor} · <When at={entry.at} now={now} />
-                </span>
-              </li>
+              <AuditItem entry={entry} now={now}>
+                {describeChange(entry, now)}
+              </AuditItem>
             ))}
           </ol>
         )}
