@@ -9,9 +9,11 @@
  *       the navigation and organization picker from the header (the consent page has its own picker).
  *   sendMessagePage(reply, { status, title, message, user?, link? })   a short message or error page.
  *   <CsrfField user={user} />                 the hidden `_csrf` input for forms of signed-in people.
- *   <ErrorSummary errors={[{ field, message }]} />   GOV.UK-style summary linking to fields (`#id`).
+ *   <ErrorSummary errors={[{ field, message }]} title? />   GOV.UK-style summary linking to fields (`#id`);
+ *       one a page (its heading has a fixed id).
  *   <Field id name label type? value? hint? error? autocomplete? required? />   label + input + error.
- *   registerPages(app, s)                     once, in app.ts: the environment label and /assets/*.
+ *   registerPages(app, s)                     once, in app.ts: the environment label and /assets/app.*
+ *                                             (content-hashed URLs, see ./assets.ts).
  *
  * CSS classes (app.css): .card, .stack, .button, .button-secondary, .button-danger, .link-button,
  * .table, .badge, .notice, .notice-success, .muted, .code (monospace, wraps), .actions.
