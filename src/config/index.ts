@@ -70,6 +70,13 @@ const schema = z.object({
   LATCHKEY_SCOPES: scopes.optional(),
   LATCHKEY_REQUIRE_PKCE: bool.default(true),
   LATCHKEY_AUDIENCE: z.string().min(1).optional(),
+  LATCHKEY_TRUST_PROXY: z
+    .string()
+    .regex(
+      /^(true|false|\d+|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/,
+      'use true, false, a hop count, or proxy addresses/CIDRs separated by commas',
+    )
+    .default('false'),
   LATCHKEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -93,6 +100,8 @@ export interface Config {
   scopes: ScopeCatalog;
   requirePkce: boolean;
   logLevel: string;
+  /** Fastify's trustProxy: whose X-Forwarded-For to believe for the client address (rate limits). */
+  trustProxy: boolean | string[];
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -132,5 +141,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     scopes: c.LATCHKEY_SCOPES ?? demoScopes,
     requirePkce: c.LATCHKEY_REQUIRE_PKCE,
     logLevel: c.LATCHKEY_LOG_LEVEL,
+    trustProxy: parseTrustProxy(c.LATCHKEY_TRUST_PROXY),
   };
+}
+
+function parseTrustProxy(value: string): boolean | string[] {
+  if (value === 'true' || value === 'false') return value === 'true';
+  return value.split(',').map((address) => address.trim());
 }

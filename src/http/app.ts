@@ -22,7 +22,8 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
     logController: new LogController({
       disableRequestLogging: s.config.logLevel !== 'debug' && s.config.logLevel !== 'trace',
     }),
-    trustProxy: false,
+    // Behind a proxy, per-address limits must see the client, not the proxy (LATCHKEY_TRUST_PROXY).
+    trustProxy: s.config.trustProxy,
     return503OnClosing: true,
   });
   const metrics = createMetrics();

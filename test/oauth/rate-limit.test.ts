@@ -65,3 +65,29 @@ describe('failed authentication limit', () => {
     expect(statuses[30]).toBe(429);
   });
 });
+
+describe('behind a reverse proxy (LATCHKEY_TRUST_PROXY)', () => {
+  it('limits failed authentications per forwarded client address, not per proxy', async () => {
+    const proxied = await startLatchkey({ clock, env: { LATCHKEY_TRUST_PROXY: '127.0.0.1' } });
+    try {
+      clock.set(Date.UTC(2026, 10, 22, 16, 0, 0));
+      const wrong = (await proxied.createClient()).clientSecret;
+      const attempt = (i: number, from: string) =>
+        fetch(`${proxied.issuer}/oauth/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': from },
+          body: new URLSearchParams({
+            grant_type: 'client_credentials',
+            client_id: `lkc_${String(i).padStart(22, '0')}`,
+            client_secret: wrong,
+          }),
+        });
+      for (let i = 0; i < 30; i++) expect((await attempt(i, '203.0.113.7')).status).toBe(401);
+      expect((await attempt(30, '203.0.113.7')).status).toBe(429);
+      // Another client behind the same proxy is not locked out.
+      expect((await attempt(31, '198.51.100.20')).status).toBe(401);
+    } finally {
+      await proxied.close();
+    }
+  });
+});
