@@ -17,7 +17,8 @@ import {
 
 /**
  * `next` may only be a path on this server (no open redirect, RFC 9700 §4.11): it must start with a
- * single "/", and resolving it against the issuer must keep the origin.
+ * single "/", and resolving it against the issuer must keep the origin and give a path that does
+ * not start with "//".
  */
 const unsafeChar = (ch: string): boolean =>
   ch === '\\' || ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f;
@@ -27,7 +28,9 @@ export function safeNext(next: string | undefined, issuer: string, fallback = '/
   try {
     const base = new URL(issuer);
     const url = new URL(next, base);
-    if (url.origin !== base.origin) return fallback;
+    // Dot segments can resolve to "//host" (e.g. "/.//evil.example"), which a browser reads as
+    // another host: check the path that is actually sent, not only the input.
+    if (url.origin !== base.origin || url.pathname.startsWith('//')) return fallback;
     return `${url.pathname}${url.search}`;
   } catch {
     return fallback;
