@@ -24,6 +24,7 @@ import type { Services } from '../services.ts';
 import { deleteActivity, stopActivity } from './activity.ts';
 import { serveConsoleAssets } from './assets.ts';
 import { credentialDetail, listCredentials, organizationAdmins, recentChanges } from './credentials-data.ts';
+import { CredentialPage } from './credentials-detail-page.tsx';
 import {
   type Body,
   type CredentialsFormValues,
@@ -36,20 +37,11 @@ import {
   toGrantTypes,
   validateCredentialsForm,
 } from './credentials-form.ts';
-import {
-  basePath,
-  CredentialPage,
-  credentialPath,
-  type GenerateFormState,
-  GeneratePage,
-  ListPage,
-  NoOrganizationPage,
-  NotAdminPage,
-  NotConfirmedPage,
-  NotFoundPage,
-  type Notice,
-  SecretDialog,
-} from './credentials-views.tsx';
+import { type GenerateFormState, GeneratePage } from './credentials-generate.tsx';
+import { ListPage } from './credentials-list-page.tsx';
+import { NoOrganizationPage, NotAdminPage, NotFoundPage } from './credentials-refusal-pages.tsx';
+import { NotConfirmedPage, SecretDialog } from './credentials-secret-dialog.tsx';
+import { basePath, credentialPath, type Notice } from './credentials-shared.tsx';
 
 interface AdminContext {
   user: SessionUser;

@@ -1,0 +1,177 @@
+/**
+ * One credential's page, /settings/api/:id: its secrets, the last day's activity, its settings (the
+ * edit form), its audit trail, and the delete confirmation.
+ */
+import type { VNode } from 'preact';
+import { ErrorSummary } from '../http/page.tsx';
+import { AuditItem, describeChange } from './credentials-audit.tsx';
+import type { AuditEntry, CredentialDetail } from './credentials-data.ts';
+import { DeleteSection } from './credentials-delete-section.tsx';
+import type { CredentialsFormErrors, CredentialsFormValues } from './credentials-form.ts';
+import {
+  DefaultSubmit,
+  errorList,
+  errorSummaryTitle,
+  GrantChoices,
+  RedirectRows,
+} from './credentials-form-fields.tsx';
+import { SecretsSection } from './credentials-secrets-section.tsx';
+import {
+  basePath,
+  ConsoleAssets,
+  Csrf,
+  credentialPath,
+  type Notice,
+  NoticeBox,
+  PageHead,
+  StatusBadge,
+  When,
+} from './credentials-shared.tsx';
+
+export interface CredentialPageProps {
+  csrfToken: string;
+  detail: CredentialDetail;
+  now: number;
+  edit: { values: CredentialsFormValues; errors?: CredentialsFormErrors };
+  rotateOnce: string;
+  /** "60 per minute": the token rate limit, to explain rate-limited requests. */
+  rateLimit: string;
+  notice?: Notice;
+  deleteError?: string;
+  overlay?: VNode;
+}
+
+export function CredentialPage(props: CredentialPageProps): VNode {
+  const { detail: d, now } = props;
+  return (
+    <div class="lk-console" data-console>
+      <ConsoleAssets />
+      <PageHead
+        crumbs={[{ href: basePath, text: 'API credentials' }]}
+        title={
+          <>
+            {d.name} <StatusBadge status={d.status} now={now} />
+          </>
+        }
+      >
+        <p class="lk-lede">
+          Owned by <strong>{d.orgName}</strong>. Created <When at={d.createdAt} now={now} /> by {d.createdBy}.
+          Software that signs people in with these credentials can connect any organization they choose at
+          sign-in; client credentials tokens act for {d.orgName}.
+        </p>
+      </PageHead>
+      <NoticeBox notice={props.notice} />
+      <SecretsSection detail={d} now={now} csrfToken={props.csrfToken} rotateOnce={props.rotateOnce} />
+      <ActivitySection activity={d.activity} rateLimit={props.rateLimit} />
+      <SettingsSection
+        clientId={d.id}
+        isPublic={d.isPublic}
+        csrfToken={props.csrfToken}
+        values={props.edit.values}
+        errors={props.edit.errors}
+      />
+      <AuditTrail audit={d.audit} now={now} />
+      <DeleteSection clientId={d.id} name={d.name} csrfToken={props.csrfToken} error={props.deleteError} />
+      {props.overlay}
+    </div>
+  );
+}
+
+function ActivitySection(props: { activity: CredentialDetail['activity']; rateLimit: string }): VNode {
+  const { activity } = props;
+  return (
+    <section class="card lk-section" aria-labelledby="lk-activity-title">
+      <h2 id="lk-activity-title">Activity in the last 24 hours</h2>
+      <div class="lk-stats">
+        <div class="lk-stat" data-stat="tokens">
+          <span class="lk-stat-value">{activity.tokensIssued}</span>
+          <span class="lk-stat-label">Tokens issued</span>
+        </div>
+        <div class={activity.rateLimited > 0 ? 'lk-stat lk-stat-warn' : 'lk-stat'} data-stat="rate-limited">
+          <span class="lk-stat-value">{activity.rateLimited}</span>
+          <span class="lk-stat-label">Rate-limited requests</span>
+          <span class="lk-sub">
+            Limit: {props.rateLimit}. Software should reuse a token until it expires.
+          </span>
+        </div>
+        <div
+          class={activity.failedAuthentications > 0 ? 'lk-stat lk-stat-danger' : 'lk-stat'}
+          data-stat="failed"
+        >
+          <span class="lk-stat-value">{activity.failedAuthentications}</span>
+          <span class="lk-stat-label">Failed authentications</span>
+          <span class="lk-sub">Wrong, expired or mistyped secrets.</span>
+        </div>
+      </div>
+    </section>
+  );
+}
+
+/** The edit form; a public client's grants cannot change, so it shows none. */
+function SettingsSection(props: {
+  clientId: string;
+  isPublic: boolean;
+  csrfToken: string;
+  values: CredentialsFormValues;
+  errors?: CredentialsFormErrors;
+}): VNode {
+  const prefix = 'lk-edit';
+  return (
+    <section class="card lk-section" aria-labelledby="lk-edit-title">
+      <h2 id="lk-edit-title">Settings</h2>
+      <ErrorSummary errors={errorList(props.errors, prefix)} title={errorSummaryTitle} />
+      <form
+        method="post"
+        action={credentialPath(props.clientId)}
+        class="lk-form"
+        data-credentials-form
+        novalidate
+      >
+        <DefaultSubmit value="save" />
+        <Csrf token={props.csrfToken} />
+        <div class={props.errors?.name ? 'field field-error' : 'field'}>
+          <label for={`${prefix}-name`}>Name</label>
+          <p class="error-message" id={`${prefix}-name-error`} data-name-error hidden={!props.errors?.name}>
+            {props.errors?.name}
+          </p>
+          <input
+            id={`${prefix}-name`}
+            name="name"
+            type="text"
+            value={props.values.name}
+            maxLength={100}
+            autocomplete="off"
+            aria-describedby={`${prefix}-name-error`}
+            data-name-input
+          />
+        </div>
+        <RedirectRows prefix={prefix} values={props.values} errors={props.errors} />
+        {!props.isPublic && <GrantChoices prefix={prefix} values={props.values} errors={props.errors} />}
+        <div class="actions">
+          <button type="submit" name="_action" value="save" class="button">
+            Save changes
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+function AuditTrail({ audit, now }: { audit: AuditEntry[]; now: number }): VNode {
+  return (
+    <section class="card lk-section" aria-labelledby="lk-audit-title">
+      <h2 id="lk-audit-title">Audit trail</h2>
+      {audit.length === 0 ? (
+        <p class="muted">No changes recorded.</p>
+      ) : (
+        <ol class="lk-audit">
+          {audit.map((entry) => (
+            <AuditItem entry={entry} now={now}>
+              {describeChange(entry, now)}
+            </AuditItem>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,71 @@
+/**
+ * Pages that say why the console cannot be shown: not an administrator, no organization, or no
+ * such credentials in the active organization.
+ */
+import type { VNode } from 'preact';
+import { basePath, ConsoleAssets } from './credentials-shared.tsx';
+
+export function NotAdminPage(props: { orgName: string; admins: string[]; adminElsewhere: string[] }): VNode {
+  return (
+    <div class="lk-console lk-narrow">
+      <ConsoleAssets />
+      <div class="card">
+        <h1>API credentials are managed by administrators</h1>
+        <p>
+          You are a member of <strong>{props.orgName}</strong>, but only its administrators can see and manage
+          API credentials.
+        </p>
+        {props.admins.length > 0 ? (
+          <>
+            <p>Ask one of them to help you, or to make you an administrator:</p>
+            <ul class="lk-admins">
+              {props.admins.map((email) => (
+                <li>
+                  <a href={`mailto:${email}`}>{email}</a>
+                </li>
+              ))}
+            </ul>
+          </>
+        ) : (
+          <p>This organization has no administrator yet; ask the platform operator to add one.</p>
+        )}
+        {props.adminElsewhere.length > 0 && (
+          <p class="notice">
+            You are an administrator of {props.adminElsewhere.join(', ')}: switch organization at the top of
+            the page to manage its credentials.
+          </p>
+        )}
+      </div>
+    </div>
+  );
+}
+
+export function NoOrganizationPage(): VNode {
+  return (
+    <div class="lk-console lk-narrow">
+      <div class="card">
+        <h1>No organization yet</h1>
+        <p>You are not a member of any organization. Ask an administrator of your organization to add you.</p>
+      </div>
+    </div>
+  );
+}
+
+export function NotFoundPage(props: { orgName: string }): VNode {
+  return (
+    <div class="lk-console lk-narrow">
+      <div class="card">
+        <h1>Credentials not found</h1>
+        <p>
+          There are no such credentials in <strong>{props.orgName}</strong>. They may have been deleted, or
+          belong to another organization: switch organization at the top of the page.
+        </p>
+        <p>
+          <a class="button" href={basePath}>
+            Back to API credentials
+          </a>
+        </p>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,138 @@
+/**
+ * A credential's "Client ID and secrets" section: the Client ID, each secret by its hint and dates,
+ * and the rotate form (a new secret, shown once; the current one keeps working for a chosen time).
+ */
+import type { VNode } from 'preact';
+import type { CredentialDetail, SecretView } from './credentials-data.ts';
+import { overlapChoices } from './credentials-form.ts';
+import { Copyable, Csrf, credentialPath, When, WhenOrNever } from './credentials-shared.tsx';
+
+export function SecretsSection(props: {
+  detail: CredentialDetail;
+  now: number;
+  csrfToken: string;
+  rotateOnce: string;
+}): VNode {
+  const { detail: d, now } = props;
+  return (
+    <section class="card lk-section" aria-labelledby="lk-keys-title">
+      <h2 id="lk-keys-title">Client ID and secrets</h2>
+      <dl class="lk-keys">
+        <dt>Client ID</dt>
+        <dd>
+          <Copyable id="lk-client-id" value={d.id} label="Client ID" />
+        </dd>
+        <dt>Client Secret</dt>
+        <dd>
+          {d.isPublic ? (
+            <span class="muted">None: a public client proves itself with PKCE instead.</span>
+          ) : (
+            <span class="muted">
+              Shown only once, when it was generated. Lost it?{' '}
+              <a href="#lk-rotate-title">Rotate the secret</a>.
+            </span>
+          )}
+        </dd>
+        <dt>Last used</dt>
+        <dd>
+          <WhenOrNever at={d.lastUsedAt} now={now} />
+        </dd>
+      </dl>
+      {!d.isPublic && (
+        <>
+          <h3 id="lk-rotate-title">Client secrets</h3>
+          <p class="muted">Only the last four characters are kept for you to tell secrets apart.</p>
+          <SecretsTable secrets={d.secrets} now={now} />
+          <RotateForm clientId={d.id} csrfToken={props.csrfToken} rotateOnce={props.rotateOnce} />
+        </>
+      )}
+    </section>
+  );
+}
+
+function RotateForm(props: { clientId: string; csrfToken: string; rotateOnce: string }): VNode {
+  return (
+    <form
+      method="post"
+      action={`${credentialPath(props.clientId)}/rotate`}
+      class="lk-rotate"
+      data-rotate-form
+    >
+      <Csrf token={props.csrfToken} />
+      <input type="hidden" name="_once" value={props.rotateOnce} />
+      <fieldset class="lk-fieldset">
+        <legend>Rotate the secret</legend>
+        <p class="hint">
+          You get a new secret, shown once. Choose how long the current one keeps working, so running software
+          can switch over without downtime.
+        </p>
+        <div class="lk-overlap">
+          {overlapChoices.map((choice) => (
+            <div class="choice">
+              <input
+                type="radio"
+                id={`lk-overlap-${choice.value}`}
+                name="overlap"
+                value={choice.value}
+                checked={choice.value === '1h'}
+              />
+              <label for={`lk-overlap-${choice.value}`}>{choice.label}</label>
+            </div>
+          ))}
+        </div>
+      </fieldset>
+      <div class="actions">
+        <button type="submit" class="button button-secondary">
+          Rotate secret
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function SecretsTable({ secrets, now }: { secrets: SecretView[]; now: number }): VNode {
+  return (
+    <table class="table lk-table lk-secrets">
+      <caption class="visually-hidden">Client secrets</caption>
+      <thead>
+        <tr>
+          <th scope="col">Secret</th>
+          <th scope="col">Created</th>
+          <th scope="col">Expires</th>
+          <th scope="col">Last used</th>
+          <th scope="col">Status</th>
+        </tr>
+      </thead>
+      <tbody>
+        {secrets.map((secret) => (
+          <tr class={secret.active ? undefined : 'lk-inactive'}>
+            <td data-label="Secret">
+              <code class="lk-hint">••••{secret.hint}</code>
+            </td>
+            <td data-label="Created">
+              <When at={secret.createdAt} now={now} />
+              <span class="lk-sub">by {secret.createdBy}</span>
+            </td>
+            <td data-label="Expires">
+              <WhenOrNever at={secret.expiresAt} now={now} />
+            </td>
+            <td data-label="Last used">
+              <WhenOrNever at={secret.lastUsedAt} now={now} />
+            </td>
+            <td data-label="Status">
+              {secret.active ? (
+                secret.expiresAt === null ? (
+                  <span class="badge badge-ok">Active</span>
+                ) : (
+                  <span class="badge lk-badge-warn">Expiring</span>
+                )
+              ) : (
+                <span class="badge lk-badge-muted">Expired</span>
+              )}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
