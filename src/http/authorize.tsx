@@ -103,6 +103,22 @@ export async function authorizePages(app: FastifyInstance, opts: { services: Ser
       });
       return undefined;
     }
+    // The registration may have changed while the person signed in (RFC 9700 §4.1): a removed
+    // redirect URL or a withdrawn code grant ends the request here, without a redirect.
+    if (
+      !client.redirectUris.includes(pending.redirectUri) ||
+      !client.grantTypes.includes('authorization_code')
+    ) {
+      await s.store.authorizationRequests.take(pending.id);
+      sendMessagePage(reply, {
+        status: 400,
+        user,
+        title: 'This request is no longer valid',
+        message:
+          'The app’s registration changed since it sent you here, so you were not sent back to it. Go back to the app and start connecting again.',
+      });
+      return undefined;
+    }
     return { pending, client };
   }
 
