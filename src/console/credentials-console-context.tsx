@@ -1,0 +1,240 @@
+/**
+ * What every credentials console route shares: who may use it (the active organization's admin),
+ * how a page is sent, and the three pages a route answers with (list, generate, one credential),
+ * plus the one-time form tokens, the notices a redirect can name, and the redirect-row buttons
+ * that submit the generate and edit forms without JavaScript.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { VNode } from 'preact';
+import type { SessionUser } from '../accounts/sessions.ts';
+import { sendPage } from '../http/page.tsx';
+import { requireCsrf, requireUser } from '../http/session.ts';
+import type { Services } from '../services.ts';
+import { credentialDetail, listCredentials, organizationAdmins, recentChanges } from './credentials-data.ts';
+import { CredentialPage } from './credentials-detail-page.tsx';
+import {
+  type Body,
+  type CredentialsFormErrors,
+  type CredentialsFormValues,
+  field,
+  toGrantChoices,
+} from './credentials-form.ts';
+import { type GenerateFormState, GeneratePage } from './credentials-generate.tsx';
+import { ListPage } from './credentials-list-page.tsx';
+import { onceTokens } from './credentials-once-tokens.ts';
+import { NoOrganizationPage, NotAdminPage, NotFoundPage } from './credentials-refusal-pages.tsx';
+import type { Notice } from './credentials-shared.tsx';
+
+/** The signed-in administrator of the active organization, for one request. */
+export interface AdminContext {
+  user: SessionUser;
+  orgId: string;
+  orgName: string;
+}
+
+/** "Remove" without JavaScript: the row's index comes back in the submit button's value. */
+function removeRow(rows: string[], index: string): void {
+  const i = Number(index);
+  if (Number.isInteger(i) && i >= 0 && i < rows.length) rows.splice(i, 1);
+}
+
+/**
+ * Without JavaScript, "Add another" and "Remove" submit the form: applies that change to the redirect
+ * rows and says whether the submit was one of them (then the form is shown again, not saved).
+ */
+export function changeRows(body: Body, values: CredentialsFormValues): boolean {
+  const remove = field(body, '_remove');
+  if (field(body, '_action') === 'add-row') {
+    values.redirectUris.push('');
+    return true;
+  }
+  if (remove !== '') {
+    removeRow(values.redirectUris, remove);
+    return true;
+  }
+  return false;
+}
+
+export const emptyForm = (): CredentialsFormValues => ({
+  name: '',
+  redirectUris: [''],
+  grants: ['authorization_code'],
+});
+
+const notices: Record<string, Notice> = {
+  created: {
+    kind: 'success',
+    text: 'The credentials are ready. Enter the Client ID and Client Secret in the software you connect.',
+  },
+  rotated: { kind: 'success', text: 'The new Client Secret is active.' },
+  updated: { kind: 'success', text: 'Your changes are saved.' },
+  unchanged: { kind: 'info', text: 'Nothing changed.' },
+  deleted: { kind: 'success', text: 'The credentials were deleted and every token they held was revoked.' },
+  resubmitted: {
+    kind: 'info',
+    text: 'That form was already submitted, so nothing was done again. A Client Secret is shown only once: if you did not store it, rotate the secret.',
+  },
+};
+
+const rateLimitLabel = (s: Services): string => {
+  const { limit, windowMs } = s.config.tokenRateLimit;
+  const unit =
+    windowMs === 1000
+      ? 'second'
+      : windowMs === 60_000
+        ? 'minute'
+        : windowMs === 3_600_000
+          ? 'hour'
+          : `${windowMs / 1000} s`;
+  return `${limit} per ${unit}`;
+};
+
+/** The shared helpers of the credentials routes; `credentialsConsole` makes one per app. */
+export type ConsoleContext = ReturnType<typeof consoleContext>;
+
+export function consoleContext(s: Services) {
+  const once = onceTokens(s.clock);
+
+  const send = (
+    reply: FastifyReply,
+    user: SessionUser,
+    title: string,
+    body: VNode,
+    status = 200,
+  ): FastifyReply => sendPage(reply, { title, body, user, status });
+
+  /** The signed-in admin of the active organization, or a page that says why not. */
+  async function admin(request: FastifyRequest, reply: FastifyReply): Promise<AdminContext | undefined> {
+    const user = request.user!;
+    const active = user.memberships.find((m) => m.orgId === user.activeOrgId);
+    if (!active) {
+      send(reply, user, 'API credentials', <NoOrganizationPage />, 403);
+      return undefined;
+    }
+    if (active.role !== 'admin') {
+      const admins = await organizationAdmins(s, active.orgId);
+      const adminElsewhere = user.memberships.filter((m) => m.role === 'admin').map((m) => m.orgName);
+      send(
+        reply,
+        user,
+        'API credentials',
+        <NotAdminPage orgName={active.orgName} admins={admins} adminElsewhere={adminElsewhere} />,
+        403,
+      );
+      return undefined;
+    }
+    return { user, orgId: active.orgId, orgName: active.orgName };
+  }
+
+  const noticeFrom = (request: FastifyRequest): Notice | undefined => {
+    const { notice } = request.query as { notice?: string };
+    return notice && Object.hasOwn(notices, notice) ? notices[notice] : undefined;
+  };
+
+  const renderGenerate = (
+    reply: FastifyReply,
+    ctx: AdminContext,
+    state: GenerateFormState,
+    status?: number,
+  ): FastifyReply =>
+    send(
+      reply,
+      ctx.user,
+      'Generate new credentials',
+      <GeneratePage csrfToken={ctx.user.csrfToken} orgName={ctx.orgName} state={state} />,
+      status,
+    );
+
+  async function renderList(
+    reply: FastifyReply,
+    ctx: AdminContext,
+    extra: { notice?: Notice; highlightId?: string; overlay?: VNode; status?: number } = {},
+  ): Promise<FastifyReply> {
+    const [credentials, changes] = await Promise.all([
+      listCredentials(s, ctx.orgId),
+      recentChanges(s, ctx.orgId),
+    ]);
+    return send(
+      reply,
+      ctx.user,
+      'API credentials',
+      <ListPage
+        csrfToken={ctx.user.csrfToken}
+        orgName={ctx.orgName}
+        credentials={credentials}
+        changes={changes}
+        otherOrgs={ctx.user.memberships
+          .filter((m) => m.role === 'admin' && m.orgId !== ctx.orgId)
+          .map((m) => m.orgName)}
+        now={s.clock()}
+        form={{ values: emptyForm(), once: once.issue() }}
+        {...extra}
+      />,
+      extra.status,
+    );
+  }
+
+  async function renderCredential(
+    reply: FastifyReply,
+    ctx: AdminContext,
+    clientId: string,
+    extra: {
+      notice?: Notice;
+      edit?: CredentialPageEdit;
+      deleteError?: string;
+      overlay?: VNode;
+      status?: number;
+    } = {},
+  ): Promise<FastifyReply> {
+    const detail = await credentialDetail(s, ctx.orgId, clientId);
+    if (!detail)
+      return send(reply, ctx.user, 'Credentials not found', <NotFoundPage orgName={ctx.orgName} />, 404);
+    const edit = extra.edit ?? {
+      values: {
+        name: detail.name,
+        redirectUris: [...detail.redirectUris, ''],
+        grants: toGrantChoices(detail.grantTypes),
+      },
+    };
+    return send(
+      reply,
+      ctx.user,
+      detail.name,
+      <CredentialPage
+        csrfToken={ctx.user.csrfToken}
+        detail={detail}
+        now={s.clock()}
+        edit={edit}
+        rotateOnce={once.issue()}
+        rateLimit={rateLimitLabel(s)}
+        notice={extra.notice}
+        deleteError={extra.deleteError}
+        overlay={extra.overlay}
+      />,
+      extra.status,
+    );
+  }
+
+  /** The secret response: never cached, never stored by the browser (RFC 9111 §5.2.2.5). */
+  const noStore = (reply: FastifyReply): FastifyReply =>
+    reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+
+  const userOnly = { preHandler: [requireUser(s)] };
+  const form = { preHandler: [requireUser(s), requireCsrf] };
+
+  return {
+    s,
+    once,
+    send,
+    admin,
+    noticeFrom,
+    renderGenerate,
+    renderList,
+    renderCredential,
+    noStore,
+    userOnly,
+    form,
+  };
+}
+
+type CredentialPageEdit = { values: CredentialsFormValues; errors?: CredentialsFormErrors };

@@ -1,0 +1,64 @@
+/**
+ * One credential: GET /settings/api/:id (its page) and POST /settings/api/:id (save the edit form).
+ */
+import type { FastifyInstance } from 'fastify';
+import { CredentialsError, updateCredentials } from '../oauth/credentials.ts';
+import { type ConsoleContext, changeRows } from './credentials-console-context.tsx';
+import {
+  type Body,
+  filledRows,
+  hasErrors,
+  parseCredentialsForm,
+  toGrantChoices,
+  toGrantTypes,
+  validateCredentialsForm,
+} from './credentials-form.ts';
+import { basePath, credentialPath } from './credentials-shared.tsx';
+
+export function detailAndEditRoutes(app: FastifyInstance, c: ConsoleContext): void {
+  const { s, admin, noticeFrom, renderCredential, userOnly, form } = c;
+
+  app.get<{ Params: { id: string } }>(`${basePath}/:id`, userOnly, async (request, reply) => {
+    const ctx = await admin(request, reply);
+    if (!ctx) return reply;
+    return renderCredential(reply, ctx, request.params.id, { notice: noticeFrom(request) });
+  });
+
+  app.post<{ Params: { id: string } }>(`${basePath}/:id`, form, async (request, reply) => {
+    const ctx = await admin(request, reply);
+    if (!ctx) return reply;
+    const { id } = request.params;
+    const body = (request.body ?? {}) as Body;
+    const values = parseCredentialsForm(body);
+    const client = await s.store.clients.find(id);
+    if (!client || client.orgId !== ctx.orgId) return renderCredential(reply, ctx, id);
+    if (client.isPublic) values.grants = toGrantChoices(client.grantTypes);
+
+    if (changeRows(body, values)) return renderCredential(reply, ctx, id, { edit: { values } });
+    const errors = validateCredentialsForm(values);
+    if (hasErrors(errors)) return renderCredential(reply, ctx, id, { edit: { values, errors }, status: 422 });
+    try {
+      const before = client.updatedAt;
+      const updated = await updateCredentials(
+        id,
+        {
+          name: values.name,
+          redirectUris: filledRows(values.redirectUris),
+          grantTypes: toGrantTypes(values.grants),
+        },
+        ctx.user.userId,
+        s,
+      );
+      return reply.redirect(
+        `${credentialPath(id)}?notice=${updated.updatedAt === before ? 'unchanged' : 'updated'}`,
+        303,
+      );
+    } catch (error) {
+      if (!(error instanceof CredentialsError)) throw error;
+      return renderCredential(reply, ctx, id, {
+        edit: { values, errors: { redirectUris: [], name: error.message } },
+        status: 422,
+      });
+    }
+  });
+}

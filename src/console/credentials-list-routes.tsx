@@ -1,0 +1,105 @@
+/**
+ * The list and generating credentials: GET /settings/api, GET /settings/api/new (the generate form
+ * as a page) and POST /settings/api (create; the new Client Secret is shown once, over the list).
+ */
+import type { FastifyInstance } from 'fastify';
+import { CredentialsError, createCredentials } from '../oauth/credentials.ts';
+import { type ConsoleContext, changeRows, emptyForm } from './credentials-console-context.tsx';
+import {
+  type Body,
+  field,
+  filledRows,
+  hasErrors,
+  parseCredentialsForm,
+  toGrantTypes,
+  validateCredentialsForm,
+} from './credentials-form.ts';
+import { SecretDialog } from './credentials-secret-dialog.tsx';
+import { basePath, credentialPath } from './credentials-shared.tsx';
+
+export function listAndGenerateRoutes(app: FastifyInstance, c: ConsoleContext): void {
+  const { s, once, admin, noticeFrom, renderGenerate, renderList, noStore, userOnly, form } = c;
+
+  app.get(basePath, userOnly, async (request, reply) => {
+    const ctx = await admin(request, reply);
+    if (!ctx) return reply;
+    return renderList(reply, ctx, { notice: noticeFrom(request) });
+  });
+
+  app.get(`${basePath}/new`, userOnly, async (request, reply) => {
+    const ctx = await admin(request, reply);
+    if (!ctx) return reply;
+    return renderGenerate(reply, ctx, { values: emptyForm(), once: once.issue() });
+  });
+
+  app.post(basePath, form, async (request, reply) => {
+    const ctx = await admin(request, reply);
+    if (!ctx) return reply;
+    const body = (request.body ?? {}) as Body;
+    const values = parseCredentialsForm(body);
+    const token = field(body, '_once');
+    const formAgain = (status: number, errors = validateCredentialsForm(values)) =>
+      renderGenerate(
+        reply,
+        ctx,
+        { values, errors: status === 200 ? undefined : errors, once: token || once.issue() },
+        status,
+      );
+
+    if (changeRows(body, values)) return formAgain(200, undefined);
+
+    const errors = validateCredentialsForm(values);
+    if (hasErrors(errors)) return formAgain(422, errors);
+
+    const earlier = token ? once.claim(token) : undefined;
+    if (earlier) {
+      return reply.redirect(
+        earlier.clientId
+          ? `${credentialPath(earlier.clientId)}?notice=resubmitted`
+          : `${basePath}?notice=resubmitted`,
+        303,
+      );
+    }
+    let created: Awaited<ReturnType<typeof createCredentials>>;
+    try {
+      created = await createCredentials(
+        {
+          orgId: ctx.orgId,
+          name: values.name,
+          redirectUris: filledRows(values.redirectUris),
+          grantTypes: toGrantTypes(values.grants),
+          actor: ctx.user.userId,
+        },
+        s,
+      );
+    } catch (error) {
+      if (!(error instanceof CredentialsError)) throw error;
+      return renderGenerate(
+        reply,
+        ctx,
+        { values, errors: { redirectUris: [], name: error.message }, once: once.issue() },
+        422,
+      );
+    }
+    if (token) once.settle(token, created.client.id);
+    request.log.info(
+      { client_id: created.client.id, org_id: ctx.orgId },
+      'credentials created in the console',
+    );
+    noStore(reply);
+    return renderList(reply, ctx, {
+      highlightId: created.client.id,
+      status: 201,
+      overlay: (
+        <SecretDialog
+          kind="created"
+          name={created.client.name}
+          clientId={created.client.id}
+          secret={created.clientSecret!}
+          csrfToken={ctx.user.csrfToken}
+          now={s.clock()}
+        />
+      ),
+    });
+  });
+}
