@@ -89,7 +89,9 @@ export async function authenticateClient(
   if (clientId === undefined)
     throw fail('Client authentication is required: send client_id and client_secret');
 
-  const keys = [`authfail:client:${clientId}`, `authfail:ip:${ip}`];
+  // The per-client count is kept per address too: client IDs are public, so a count per client ID
+  // alone would let anyone lock an integrator out by sending wrong secrets for its ID.
+  const keys = [`authfail:client:${clientId}:${ip}`, `authfail:ip:${ip}`];
   const [byClient, byAddress] = await Promise.all([
     s.limiter.peek(keys[0]!, failuresPerClient, failureWindowMs),
     s.limiter.peek(keys[1]!, failuresPerAddress, failureWindowMs),

@@ -90,4 +90,30 @@ describe('behind a reverse proxy (LATCHKEY_TRUST_PROXY)', () => {
       await proxied.close();
     }
   });
+
+  it('wrong secrets sent for a public client ID from one address do not lock the integrator out elsewhere', async () => {
+    const proxied = await startLatchkey({ clock, env: { LATCHKEY_TRUST_PROXY: '127.0.0.1' } });
+    try {
+      clock.set(Date.UTC(2026, 10, 22, 17, 0, 0));
+      const victim = await proxied.createClient();
+      const wrong = (await proxied.createClient()).clientSecret;
+      const post = (secret: string, from: string) =>
+        fetch(`${proxied.issuer}/oauth/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': from },
+          body: new URLSearchParams({
+            grant_type: 'client_credentials',
+            client_id: victim.clientId,
+            client_secret: secret,
+          }),
+        });
+      for (let i = 0; i < 10; i++) expect((await post(wrong, '203.0.113.9')).status).toBe(401);
+      // The attacker's address is limited for this client, even with the right secret…
+      expect((await post(victim.clientSecret, '203.0.113.9')).status).toBe(429);
+      // …while the integrator, at its own address, keeps getting tokens.
+      expect((await post(victim.clientSecret, '198.51.100.77')).status).toBe(200);
+    } finally {
+      await proxied.close();
+    }
+  });
 });
