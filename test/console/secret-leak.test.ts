@@ -55,7 +55,7 @@ describe('a generated secret is shown once and nowhere else', () => {
     const token = await tokenRequest(lk, clientId, clientSecret);
     expect(token.status).toBe(200);
     apiResponses.push(JSON.stringify(token.body));
-    await tokenRequest(lk, clientId, `${clientSecret.slice(0, -1)}x`);
+    await tokenRequest(lk, clientId, `${clientSecret.slice(0, -1)}${clientSecret.endsWith('x') ? 'y' : 'x'}`);
     const introspection = await fetch(`${lk.issuer}/oauth/introspect`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },

@@ -95,7 +95,7 @@ describe('logs', () => {
       const { access_token } = await token.json();
       await fetch(`${lk.issuer}/api/v1/me`, { headers: { authorization: `Bearer ${access_token}` } });
       // A failed attempt with the secret in the body is logged as a failure, without the secret.
-      const wrong = `${c.clientSecret.slice(0, -1)}x`;
+      const wrong = `${c.clientSecret.slice(0, -1)}${c.clientSecret.endsWith('x') ? 'y' : 'x'}`;
       await requestToken(lk.issuer, { clientId: c.clientId, clientSecret: wrong }, { auth: 'post' });
       lk.services.log.info(
         { client_secret: c.clientSecret, body: { refresh_token: 'rt-value' } },
