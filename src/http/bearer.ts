@@ -12,12 +12,21 @@ declare module 'fastify' {
 
 const quote = (value: string): string => value.replace(/["\\]/g, '');
 
-/** RFC 6750 §3: the challenge names the realm and, when a token was sent, why it was refused. */
-function challenge(s: Services, error?: OAuthError, scope?: string): string {
-  let value = `Bearer realm="${quote(s.config.issuer)}"`;
-  if (error) value += `, error="${error.code}", error_description="${quote(error.message)}"`;
-  if (scope) value += `, scope="${quote(scope)}"`;
-  return value;
+type BearerError = 'invalid_token' | 'insufficient_scope';
+
+/**
+ * RFC 6750 §3: the challenge names the realm and, when a token was sent, why it was refused
+ * (401 invalid_token, 403 insufficient_scope with the scope needed). Without any token, §3.1 wants
+ * the challenge but no error code.
+ */
+function refuse(s: Services, code: BearerError | undefined, description: string, scope?: string): OAuthError {
+  let challenge = `Bearer realm="${quote(s.config.issuer)}"`;
+  if (code) challenge += `, error="${code}", error_description="${quote(description)}"`;
+  if (scope) challenge += `, scope="${quote(scope)}"`;
+  return new OAuthError(code ?? 'invalid_token', description, {
+    status: code === 'insufficient_scope' ? 403 : 401,
+    headers: { 'www-authenticate': challenge },
+  });
 }
 
 /**
@@ -27,38 +36,27 @@ function challenge(s: Services, error?: OAuthError, scope?: string): string {
 export function requireBearer(s: Services, ...scopes: string[]) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const header = request.headers.authorization;
-    const match = header ? /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header) : null;
     if (!header) {
-      // §3.1: a request without any authentication gets the challenge but no error code.
-      throw new OAuthError(
-        'invalid_token',
-        'This API needs an access token: send "Authorization: Bearer <token>"',
-        {
-          headers: { 'www-authenticate': challenge(s) },
-        },
-      );
+      throw refuse(s, undefined, 'This API needs an access token: send "Authorization: Bearer <token>"');
     }
+    const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
+    if (!match) throw refuse(s, 'invalid_token', 'The Authorization header must be "Bearer <token>"');
     let claims: AccessTokenClaims;
     try {
-      if (!match) throw new OAuthError('invalid_token', 'The Authorization header must be "Bearer <token>"');
       claims = await verifyAccessToken(match[1]!, s);
     } catch (error) {
-      if (error instanceof OAuthError) {
-        throw new OAuthError(error.code, error.message, {
-          status: 401,
-          headers: { 'www-authenticate': challenge(s, error) },
-        });
-      }
+      if (error instanceof OAuthError) throw refuse(s, 'invalid_token', error.message);
       throw error;
     }
     const granted = parseScope(claims.scope);
     const missing = scopes.filter((scope) => !granted.includes(scope));
     if (missing.length > 0) {
-      const error = new OAuthError('insufficient_scope', `This route needs the scope: ${missing.join(' ')}`);
-      throw new OAuthError(error.code, error.message, {
-        status: 403,
-        headers: { 'www-authenticate': challenge(s, error, scopes.join(' ')) },
-      });
+      throw refuse(
+        s,
+        'insufficient_scope',
+        `This route needs the scope: ${missing.join(' ')}`,
+        scopes.join(' '),
+      );
     }
     request.token = claims;
   };
