@@ -101,7 +101,7 @@ export interface Config {
   requirePkce: boolean;
   logLevel: string;
   /** Fastify's trustProxy: whose X-Forwarded-For to believe for the client address (rate limits). */
-  trustProxy: boolean | string[];
+  trustProxy: boolean | number | string[];
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -145,7 +145,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
 }
 
-function parseTrustProxy(value: string): boolean | string[] {
+function parseTrustProxy(value: string): boolean | number | string[] {
   if (value === 'true' || value === 'false') return value === 'true';
+  // A bare number is a hop count (Fastify trustProxy), not an address.
+  if (/^\d+$/.test(value)) return Number(value);
   return value.split(',').map((address) => address.trim());
 }

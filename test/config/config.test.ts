@@ -29,6 +29,15 @@ describe('configuration', () => {
     });
   });
 
+  it('reads LATCHKEY_TRUST_PROXY as a flag, a hop count or a list of proxy addresses', () => {
+    expect(loadConfig({ LATCHKEY_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ LATCHKEY_TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ LATCHKEY_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+    ]);
+  });
+
   it.each([
     ['PORT', 'eighty', /^PORT: /],
     ['LATCHKEY_ISSUER', 'not a url', /^LATCHKEY_ISSUER: /],
