@@ -37,7 +37,7 @@ import {
 import { consentState, issueAuthorizationCode } from './consent.ts';
 import { OAuthError, type OAuthErrorCode } from './errors.ts';
 import type { AuthorizationFlowStorage } from './ports.ts';
-import { formatScope, parseScope } from './scope.ts';
+import { formatScope } from './scope.ts';
 
 /** How long a person has to sign in and decide before the request must start again. */
 export const pendingTtlMs = 10 * 60_000;
@@ -125,7 +125,7 @@ export async function resumeAuthorization(
   const loaded = await load(pendingId, deps);
   if (loaded.kind === 'page') return loaded;
   const { pending, client } = loaded;
-  const prompt = parseScope(pending.prompt ?? undefined);
+  const prompt = pending.prompt?.split(' ') ?? [];
   if (person.memberships.length === 0) {
     return refuse(pending, 'access_denied', 'The person belongs to no organization', deps);
   }

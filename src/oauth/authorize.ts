@@ -62,6 +62,7 @@ const single = (query: RawQuery, name: string): { value: string | undefined; rep
 
 const supportedPrompts = new Set(['none', 'consent']);
 
+/** Checks an authorization request (RFC 6749 §4.1.1); the first step of ./authorization-flow.ts. */
 export async function validateAuthorizationRequest(
   query: RawQuery,
   deps: {
