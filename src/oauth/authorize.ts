@@ -1,7 +1,8 @@
-import type { Services } from '../services.ts';
+import type { Config } from '../config/index.ts';
 import type { Client } from '../store/clients.ts';
-import { OAuthError } from './errors.ts';
+import { OAuthError, type OAuthErrorCode } from './errors.ts';
 import { readCodeChallenge } from './pkce.ts';
+import type { AuthorizationFlowStorage } from './ports.ts';
 import { type ClosestRedirectUri, closestRedirectUri } from './redirect-uri.ts';
 import { clientScopes, resolveScope } from './scope.ts';
 
@@ -19,29 +20,35 @@ export interface AuthorizationRequest {
 
 /**
  * Problems that must not be sent to the redirect URI (RFC 6749 §4.1.2.1, RFC 9700 §4.11.1): the
- * person sees a page instead. `closest` names the registered URI nearest to the requested one.
+ * person sees a page instead, worded by the page from `reason`. `closest` names the registered URI
+ * nearest to the requested one.
  */
-export interface AuthorizationPageError {
-  kind: 'page';
-  title: string;
-  message: string;
-  client?: Client;
-  requestedRedirectUri?: string;
-  closest?: ClosestRedirectUri;
-}
+export type AuthorizationRequestPage =
+  | { kind: 'page'; reason: 'client_id_missing' | 'client_id_repeated' }
+  | { kind: 'page'; reason: 'unknown_client'; clientId: string }
+  | {
+      kind: 'page';
+      reason: 'redirect_uri_repeated' | 'no_redirect_uri_registered' | 'redirect_uri_ambiguous';
+      client: Client;
+    }
+  | {
+      kind: 'page';
+      reason: 'redirect_uri_not_registered';
+      client: Client;
+      requestedRedirectUri: string;
+      closest: ClosestRedirectUri | undefined;
+    };
 
-/** Everything else goes back to the client (RFC 6749 §4.1.2.1) with `state` and `iss`. */
-export interface AuthorizationRedirectError {
+/** Everything else goes back to the client: the full URL, with `error`, `state` and `iss`. */
+export interface AuthorizationRedirect {
   kind: 'redirect';
-  redirectUri: string;
-  state: string | undefined;
-  error: OAuthError;
+  url: string;
 }
 
 export type AuthorizationValidation =
   | { kind: 'ok'; request: AuthorizationRequest }
-  | AuthorizationPageError
-  | AuthorizationRedirectError;
+  | AuthorizationRequestPage
+  | AuthorizationRedirect;
 
 /** Query parameters as parsed by the HTTP layer: a repeated one arrives as an array. */
 export type RawQuery = Readonly<Record<string, string | string[] | undefined>>;
@@ -55,62 +62,37 @@ const single = (query: RawQuery, name: string): { value: string | undefined; rep
 
 const supportedPrompts = new Set(['none', 'consent']);
 
+/** Checks an authorization request (RFC 6749 §4.1.1); the first step of ./authorization-flow.ts. */
 export async function validateAuthorizationRequest(
   query: RawQuery,
-  s: Services,
+  deps: {
+    store: Pick<AuthorizationFlowStorage, 'clients'>;
+    config: Pick<Config, 'issuer' | 'scopes' | 'requirePkce'>;
+  },
 ): Promise<AuthorizationValidation> {
+  const { config } = deps;
   // 1. Client and redirect URI first: until both are known to be right, nothing is redirected.
   const clientId = single(query, 'client_id');
-  if (clientId.repeated || clientId.value === undefined) {
-    return {
-      kind: 'page',
-      title: 'The app’s sign-in link is incomplete',
-      message: clientId.repeated
-        ? 'The request names client_id more than once.'
-        : 'The request does not say which app is asking (client_id is missing).',
-    };
-  }
-  const client = await s.store.clients.find(clientId.value);
-  if (!client) {
-    return {
-      kind: 'page',
-      title: 'Unknown app',
-      message: `No app is registered with the client ID “${clientId.value}”. The credentials may have been deleted, or the link points to another environment than “${s.config.environment}”.`,
-    };
-  }
+  if (clientId.repeated) return { kind: 'page', reason: 'client_id_repeated' };
+  if (clientId.value === undefined) return { kind: 'page', reason: 'client_id_missing' };
+  const client = await deps.store.clients.find(clientId.value);
+  if (!client) return { kind: 'page', reason: 'unknown_client', clientId: clientId.value };
   const redirect = single(query, 'redirect_uri');
-  if (redirect.repeated) {
-    return {
-      kind: 'page',
-      client,
-      title: 'The app’s sign-in link is not valid',
-      message: 'The request names redirect_uri more than once.',
-    };
-  }
+  if (redirect.repeated) return { kind: 'page', reason: 'redirect_uri_repeated', client };
   let redirectUri: string;
   if (redirect.value === undefined) {
     // RFC 6749 §3.1.2.3: with exactly one registered URI it may be omitted.
-    if (client.redirectUris.length !== 1) {
-      return {
-        kind: 'page',
-        client,
-        title: 'The app’s sign-in link is not valid',
-        message:
-          client.redirectUris.length === 0
-            ? 'This app has no redirect URL registered, so it cannot receive an authorization.'
-            : 'This app has several redirect URLs registered, so the request must say which one to use (redirect_uri).',
-      };
-    }
+    if (client.redirectUris.length === 0)
+      return { kind: 'page', reason: 'no_redirect_uri_registered', client };
+    if (client.redirectUris.length > 1) return { kind: 'page', reason: 'redirect_uri_ambiguous', client };
     redirectUri = client.redirectUris[0]!;
   } else {
     // Exact string comparison, character for character (RFC 9700 §4.1.3; DESIGN.md).
     if (!client.redirectUris.includes(redirect.value)) {
       return {
         kind: 'page',
+        reason: 'redirect_uri_not_registered',
         client,
-        title: 'This redirect URL is not registered',
-        message:
-          'For your security, we only send you back to addresses the app has registered, exactly as registered. This one does not match, so you were not redirected.',
         requestedRedirectUri: redirect.value,
         closest: closestRedirectUri(redirect.value, client.redirectUris),
       };
@@ -121,12 +103,8 @@ export async function validateAuthorizationRequest(
   // 2. From here on, errors are redirected to the (now trusted) redirect URI.
   const stateParam = single(query, 'state');
   const state = stateParam.value;
-  const fail = (code: OAuthError['code'], description: string): AuthorizationRedirectError => ({
-    kind: 'redirect',
-    redirectUri,
-    state,
-    error: new OAuthError(code, description),
-  });
+  const fail = (code: OAuthErrorCode, description: string): AuthorizationRedirect =>
+    errorRedirect({ redirectUri, state }, new OAuthError(code, description), config.issuer);
   // RFC 6749 §3.1: no parameter more than once.
   const repeated = Object.entries(query).find(([, v]) => Array.isArray(v));
   if (repeated) return fail('invalid_request', `Parameter "${repeated[0]}" appears more than once`);
@@ -153,7 +131,7 @@ export async function validateAuthorizationRequest(
 
   let scope: string[];
   try {
-    scope = resolveScope(single(query, 'scope').value, clientScopes(client.scopes, s.config.scopes));
+    scope = resolveScope(single(query, 'scope').value, clientScopes(client.scopes, config.scopes));
   } catch (error) {
     if (error instanceof OAuthError) return fail(error.code, error.message);
     throw error;
@@ -173,7 +151,7 @@ export async function validateAuthorizationRequest(
     // RFC 9700 §2.1.1: PKCE for public clients always; for confidential ones unless registered as legacy.
     if (client.isPublic)
       return fail('invalid_request', 'PKCE is required: send code_challenge and code_challenge_method=S256');
-    if (s.config.requirePkce && !client.pkceOptional) {
+    if (config.requirePkce && !client.pkceOptional) {
       return fail(
         'invalid_request',
         'PKCE is required on this server: send code_challenge and code_challenge_method=S256',
@@ -218,13 +196,12 @@ export function authorizationResponseUrl(
   return `${redirectUri}${separator}${pairs.join('&')}`;
 }
 
-export function errorResponseUrl(
-  e: { redirectUri: string; state: string | undefined; error: OAuthError },
+/** An error response (RFC 6749 §4.1.2.1) to a redirect URI already known to be registered. */
+export function errorRedirect(
+  to: { redirectUri: string; state: string | undefined },
+  error: OAuthError,
   issuer: string,
-): string {
-  return authorizationResponseUrl(
-    e.redirectUri,
-    { error: e.error.code, error_description: e.error.message, state: e.state },
-    issuer,
-  );
+): AuthorizationRedirect {
+  const params = { error: error.code, error_description: error.message, state: to.state };
+  return { kind: 'redirect', url: authorizationResponseUrl(to.redirectUri, params, issuer) };
 }

@@ -1,6 +1,8 @@
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config/index.ts';
 import { randomToken, sha256 } from '../crypto.ts';
-import type { Services } from '../services.ts';
 import type { PendingAuthorization } from '../store/authorization-requests.ts';
+import type { AuthorizationFlowStorage } from './ports.ts';
 import { parseScope } from './scope.ts';
 
 export interface ConsentState {
@@ -16,10 +18,10 @@ export async function consentState(
   clientId: string,
   scope: string,
   memberOrgIds: readonly string[],
-  s: Services,
+  store: Pick<AuthorizationFlowStorage, 'grants'>,
 ): Promise<ConsentState> {
   const wanted = parseScope(scope);
-  const grants = (await s.store.grants.activeFor(userId, clientId)).filter((g) =>
+  const grants = (await store.grants.activeFor(userId, clientId)).filter((g) =>
     memberOrgIds.includes(g.orgId),
   );
   const covering = new Set<string>();
@@ -41,15 +43,20 @@ export async function issueAuthorizationCode(
   pending: PendingAuthorization,
   userId: string,
   orgId: string,
-  s: Services,
+  deps: {
+    store: Pick<AuthorizationFlowStorage, 'grants' | 'codes' | 'audit'>;
+    config: Pick<Config, 'codeTtl'>;
+    clock: Clock;
+  },
 ): Promise<string> {
-  const now = s.clock();
-  const grant = await s.store.grants.create(
+  const { store } = deps;
+  const now = deps.clock();
+  const grant = await store.grants.create(
     { clientId: pending.clientId, userId, orgId, scope: pending.scope },
     now,
   );
   const code = randomToken(32);
-  await s.store.codes.create({
+  await store.codes.create({
     codeHash: sha256(code),
     clientId: pending.clientId,
     grantId: grant.id,
@@ -59,10 +66,10 @@ export async function issueAuthorizationCode(
     redirectUriSent: pending.redirectUriSent,
     scope: pending.scope,
     codeChallenge: pending.codeChallenge,
-    expiresAt: now + s.config.codeTtl * 1000,
+    expiresAt: now + deps.config.codeTtl * 1000,
     createdAt: now,
   });
-  await s.store.audit.record({
+  await store.audit.record({
     orgId,
     actor: userId,
     clientId: pending.clientId,

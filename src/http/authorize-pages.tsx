@@ -1,0 +1,231 @@
+import type { FastifyReply } from 'fastify';
+import type { SessionUser } from '../accounts/sessions.ts';
+import type { Config } from '../config/index.ts';
+import { type ConsentNeeded, type PendingRequestPage, pendingTtlMs } from '../oauth/authorization-flow.ts';
+import type { AuthorizationRequestPage } from '../oauth/authorize.ts';
+import { parseScope } from '../oauth/scope.ts';
+import { CsrfField, ErrorSummary, sendMessagePage, sendPage } from './page.tsx';
+
+/** The words for each reason the authorization flow stops at a page (src/oauth/authorization-flow.ts). */
+function requestPageCopy(
+  e: AuthorizationRequestPage,
+  environment: string,
+): { title: string; message: string } {
+  const notValid = 'The app’s sign-in link is not valid';
+  switch (e.reason) {
+    case 'client_id_missing':
+      return {
+        title: 'The app’s sign-in link is incomplete',
+        message: 'The request does not say which app is asking (client_id is missing).',
+      };
+    case 'client_id_repeated':
+      return {
+        title: 'The app’s sign-in link is incomplete',
+        message: 'The request names client_id more than once.',
+      };
+    case 'unknown_client':
+      return {
+        title: 'Unknown app',
+        message: `No app is registered with the client ID “${e.clientId}”. The credentials may have been deleted, or the link points to another environment than “${environment}”.`,
+      };
+    case 'redirect_uri_repeated':
+      return { title: notValid, message: 'The request names redirect_uri more than once.' };
+    case 'no_redirect_uri_registered':
+      return {
+        title: notValid,
+        message: 'This app has no redirect URL registered, so it cannot receive an authorization.',
+      };
+    case 'redirect_uri_ambiguous':
+      return {
+        title: notValid,
+        message:
+          'This app has several redirect URLs registered, so the request must say which one to use (redirect_uri).',
+      };
+    case 'redirect_uri_not_registered':
+      return {
+        title: 'This redirect URL is not registered',
+        message:
+          'For your security, we only send you back to addresses the app has registered, exactly as registered. This one does not match, so you were not redirected.',
+      };
+  }
+}
+
+const pendingPageCopy: Record<PendingRequestPage['reason'], { title: string; message: string }> = {
+  request_expired: {
+    title: 'This request has expired',
+    message: `Connecting an app has to be finished within ${pendingTtlMs / 60_000} minutes, and each request works once. Go back to the app and start connecting again.`,
+  },
+  registration_changed: {
+    title: 'This request is no longer valid',
+    message:
+      'The app’s registration changed since it sent you here, so you were not sent back to it. Go back to the app and start connecting again.',
+  },
+  already_answered: {
+    title: 'This request was already answered',
+    message: 'Go back to the app; if it is not connected, start connecting again.',
+  },
+};
+
+/** A parked request that cannot go on (expired, registration changed, already answered). */
+export function sendPendingRequestPage(
+  reply: FastifyReply,
+  e: PendingRequestPage,
+  user: SessionUser,
+): FastifyReply {
+  return sendMessagePage(reply, { status: 400, user, ...pendingPageCopy[e.reason] });
+}
+
+export function sendConsentPage(
+  reply: FastifyReply,
+  c: ConsentNeeded,
+  user: SessionUser,
+  config: Pick<Config, 'environment' | 'scopes'>,
+): FastifyReply {
+  const { pending, client } = c;
+  const error = c.reason === 'organization_not_chosen' ? 'Choose the organization to connect the app to' : '';
+  const scopes = parseScope(pending.scope);
+  // Preselect: the active organization, unless another is the only one already connected.
+  const preselected =
+    c.covering[0] ??
+    (user.memberships.some((m) => m.orgId === user.activeOrgId)
+      ? user.activeOrgId
+      : user.memberships[0]?.orgId);
+  const returnHost = new URL(pending.redirectUri).host;
+  return sendPage(reply, {
+    status: error ? 400 : undefined,
+    title: `Connect ${client.name}`,
+    user,
+    focused: true,
+    // Chromium applies form-action to the redirect that follows the POST: allow the client's origin.
+    formAction: pending.redirectUri,
+    body: (
+      <div class="narrow">
+        <ErrorSummary errors={error ? [{ field: `org-${preselected}`, message: error }] : []} />
+        <div class="card stack">
+          <h1>
+            <span class="consent-app">{client.name}</span> wants to access your account
+          </h1>
+          <p class="consent-meta muted">
+            <span>
+              Environment: <strong>{config.environment}</strong>
+            </span>
+            <span>
+              Signed in as <strong>{user.email}</strong>
+            </span>
+          </p>
+          <h2 id="scopes-title">It will be able to</h2>
+          {scopes.length > 0 ? (
+            <ul class="scope-list" aria-labelledby="scopes-title">
+              {scopes.map((scope) => (
+                <li>
+                  {config.scopes[scope] ?? scope}
+                  <span class="scope-name">{scope}</span>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p>Confirm who you are. It asks for no access to your data.</p>
+          )}
+          <form method="post" action="/consent">
+            <CsrfField user={user} />
+            <input type="hidden" name="request" value={pending.id} />
+            <fieldset>
+              <legend>Connect it to which organization?</legend>
+              {user.memberships.map((m) => (
+                <div class="choice">
+                  <input
+                    type="radio"
+                    name="org_id"
+                    id={`org-${m.orgId}`}
+                    value={m.orgId}
+                    checked={m.orgId === preselected}
+                  />
+                  <label for={`org-${m.orgId}`}>
+                    {m.orgName} <span class="muted">({m.role})</span>{' '}
+                    {c.connected.includes(m.orgId) && <span class="badge badge-ok">Already connected</span>}
+                  </label>
+                </div>
+              ))}
+            </fieldset>
+            <p class="muted">
+              After you choose, you go back to <strong>{returnHost}</strong>. You can disconnect the app at
+              any time under Connected apps.
+            </p>
+            <div class="actions">
+              <button type="submit" name="decision" value="approve">
+                Allow access
+              </button>
+              <button type="submit" name="decision" value="deny" class="button-secondary">
+                Deny
+              </button>
+            </div>
+          </form>
+        </div>
+      </div>
+    ),
+  });
+}
+
+/** A problem with the client or the redirect URI: explained here, never redirected. */
+export function sendAuthorizationRequestPage(
+  reply: FastifyReply,
+  e: AuthorizationRequestPage,
+  environment: string,
+): FastifyReply {
+  const { title, message } = requestPageCopy(e, environment);
+  const client = 'client' in e ? e.client : undefined;
+  const mismatch = e.reason === 'redirect_uri_not_registered' ? e : undefined;
+  return sendPage(reply, {
+    status: 400,
+    title,
+    body: (
+      <div class="narrow stack">
+        <div class="card stack">
+          <h1>{title}</h1>
+          <p>{message}</p>
+          <p>
+            You can close this page and go back to the app. If this keeps happening, tell the app’s support
+            team.
+          </p>
+        </div>
+        {client && (
+          <div class="card stack">
+            <h2>For the app’s developer</h2>
+            <p>
+              App: <strong>{client.name}</strong> (client ID <span class="code">{client.id}</span>),
+              environment <strong>{environment}</strong>.
+            </p>
+            {mismatch && (
+              <>
+                <p>
+                  Requested redirect_uri:
+                  <code class="code code-block">{mismatch.requestedRedirectUri}</code>
+                </p>
+                {mismatch.closest && (
+                  <>
+                    <p>
+                      Closest registered redirect URL:
+                      <code class="code code-block">{mismatch.closest.registered}</code>
+                    </p>
+                    <h3>What differs</h3>
+                    <ul class="differences">
+                      {mismatch.closest.differences.map((d) => (
+                        <li>
+                          <strong>{d.part}</strong>: {d.detail}
+                        </li>
+                      ))}
+                    </ul>
+                  </>
+                )}
+                <p class="muted">
+                  Redirect URLs must match a registered one exactly, character for character (RFC 9700
+                  §4.1.3). Fix the request, or register this URL in the app’s API credentials.
+                </p>
+              </>
+            )}
+          </div>
+        )}
+      </div>
+    ),
+  });
+}
