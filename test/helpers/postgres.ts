@@ -13,7 +13,11 @@ export async function freshPostgres(): Promise<{ url: string; drop(): Promise<vo
     return undefined;
   }
   const name = `latchkey_test_${randomBytes(6).toString('hex')}`;
-  await client.query(`CREATE DATABASE ${name}`);
+  // An ICU collation, as production databases commonly have (not the byte order of C or SQLite), so
+  // a repository that leaves text ordering to the database shows it here.
+  await client.query(
+    `CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US'`,
+  );
   await client.end();
   const url = admin.replace(/\/[^/]*$/, `/${name}`);
   return {
