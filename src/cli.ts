@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import pino from 'pino';
 import { AccountError, addMember, createUser } from './accounts/users.ts';
+import { systemClock } from './clock.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
 import { createLogger } from './logger.ts';
 import { CredentialsError, createCredentials, deleteCredentials, rotateSecret } from './oauth/credentials.ts';
@@ -9,7 +10,7 @@ import { closeOnSignals, startServer } from './server.ts';
 import type { Services } from './services.ts';
 import { closeServices, createServices } from './services-factory.ts';
 import type { Client, GrantType } from './store/clients.ts';
-import { migrate, openDatabase } from './store/db.ts';
+import { openStore } from './store/index.ts';
 
 const program = new Command('latchkey')
   .description('Latchkey: a self-hosted OAuth 2.0 authorization server with an API-credentials console')
@@ -61,12 +62,12 @@ program
   .description('apply database migrations and exit')
   .addOption(json())
   .action(async (o) => {
-    const db = openDatabase(loadConfig().database);
+    const store = await openStore(loadConfig().database, systemClock, { migrate: false });
     try {
-      const applied = await migrate(db.db);
+      const applied = await store.migrate();
       print(o.json, { applied }, applied.length ? `Applied: ${applied.join(', ')}` : 'Already up to date');
     } finally {
-      await db.close();
+      await store.close();
     }
   });
 

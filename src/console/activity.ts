@@ -1,6 +1,5 @@
-import type { Kysely } from 'kysely';
 import type { Services } from '../services.ts';
-import type { Database } from '../store/schema.ts';
+import type { ActivityCounts } from '../store/activity.ts';
 
 /**
  * Per-client activity for the credentials console: tokens issued and rate-limited token requests.
@@ -10,28 +9,8 @@ import type { Database } from '../store/schema.ts';
  * buckets about once a minute, and before the console reads them. Several instances each add their
  * own counts (an upsert that sums), so the totals stay right behind a load balancer.
  */
-export interface ClientActivityTable {
-  client_id: string;
-  minute: number;
-  tokens_issued: number;
-  rate_limited: number;
-}
-
-/** The database as this module sees it: the shared schema plus its own table (migration 003). */
-export type ConsoleDatabase = Database & { client_activity: ClientActivityTable };
-
-export const consoleDb = (s: Services): Kysely<ConsoleDatabase> =>
-  s.store.raw.db as unknown as Kysely<ConsoleDatabase>;
-
-interface Counts {
-  clientId: string;
-  minute: number;
-  issued: number;
-  rateLimited: number;
-}
-
 interface Counter {
-  pending: Map<string, Counts>;
+  pending: Map<string, ActivityCounts>;
   timer: NodeJS.Timeout | undefined;
   flushing: Promise<void>;
 }
@@ -86,30 +65,9 @@ export function flushActivity(s: Services): Promise<void> {
       if (counter.pending.size === 0) return;
       const batch = [...counter.pending.values()];
       counter.pending = new Map();
-      const db = consoleDb(s);
-      for (let i = 0; i < batch.length; i += 200) {
-        const rows = batch.slice(i, i + 200).map((c) => ({
-          client_id: c.clientId,
-          minute: c.minute,
-          tokens_issued: c.issued,
-          rate_limited: c.rateLimited,
-        }));
-        await db
-          .insertInto('client_activity')
-          .values(rows)
-          .onConflict((oc) =>
-            oc.columns(['client_id', 'minute']).doUpdateSet((eb) => ({
-              tokens_issued: eb('client_activity.tokens_issued', '+', eb.ref('excluded.tokens_issued')),
-              rate_limited: eb('client_activity.rate_limited', '+', eb.ref('excluded.rate_limited')),
-            })),
-          )
-          .execute();
-      }
+      await s.store.activity.add(batch);
       // Keep a week of buckets: the console shows the last 24 hours.
-      await db
-        .deleteFrom('client_activity')
-        .where('minute', '<', s.clock() - 7 * 86_400_000)
-        .execute();
+      await s.store.activity.prune(s.clock() - 7 * 86_400_000);
     });
   return counter.flushing;
 }
@@ -142,36 +100,15 @@ export async function activitySummary(
 ): Promise<ActivitySummary> {
   await flushActivity(s);
   const since = s.clock() - windowMs;
-  const db = consoleDb(s);
-  const [counts, failures] = await Promise.all([
-    db
-      .selectFrom('client_activity')
-      .select((eb) => [
-        eb.fn.coalesce(eb.fn.sum<number>('tokens_issued'), eb.lit(0)).as('issued'),
-        eb.fn.coalesce(eb.fn.sum<number>('rate_limited'), eb.lit(0)).as('limited'),
-      ])
-      .where('client_id', '=', clientId)
-      // A bucket counts when its minute overlaps the window.
-      .where('minute', '>', since - 60_000)
-      .executeTakeFirst(),
-    db
-      .selectFrom('audit_events')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('client_id', '=', clientId)
-      .where('action', '=', 'client.auth_failed')
-      .where('created_at', '>=', since)
-      .executeTakeFirst(),
+  const [totals, failedAuthentications] = await Promise.all([
+    s.store.activity.totals(clientId, since),
+    s.store.audit.count({ clientId, actions: ['client.auth_failed'], since }),
   ]);
-  return {
-    tokensIssued: Number(counts?.issued ?? 0),
-    rateLimited: Number(counts?.limited ?? 0),
-    failedAuthentications: Number(failures?.n ?? 0),
-    since,
-  };
+  return { tokensIssued: totals.issued, rateLimited: totals.rateLimited, failedAuthentications, since };
 }
 
 /** Forgets a deleted client's counts. */
 export async function deleteActivity(s: Services, clientId: string): Promise<void> {
   await flushActivity(s);
-  await consoleDb(s).deleteFrom('client_activity').where('client_id', '=', clientId).execute();
+  await s.store.activity.deleteForClient(clientId);
 }

@@ -1,6 +1,6 @@
 import type { Services } from '../services.ts';
 import type { Client, ClientSecret, GrantType } from '../store/clients.ts';
-import { type ActivitySummary, activitySummary, consoleDb } from './activity.ts';
+import { type ActivitySummary, activitySummary } from './activity.ts';
 
 /**
  * What the credentials console shows, as plain data for the views. Nothing here ever carries a
@@ -76,14 +76,7 @@ async function actorNames(s: Services, ids: Iterable<string | null>): Promise<Ma
     ['system', 'Latchkey (demo seed)'],
   ]);
   const userIds = [...new Set([...ids].filter((id): id is string => id !== null && !names.has(id)))];
-  if (userIds.length > 0) {
-    const rows = await consoleDb(s)
-      .selectFrom('users')
-      .select(['id', 'email'])
-      .where('id', 'in', userIds)
-      .execute();
-    for (const r of rows) names.set(r.id, r.email);
-  }
+  for (const user of await s.store.accounts.findUsers(userIds)) names.set(user.id, user.email);
   return names;
 }
 
@@ -107,18 +100,6 @@ export function credentialStatus(
   return { kind: 'active' };
 }
 
-type SecretRow = Pick<ClientSecret, 'clientId' | 'expiresAt' | 'lastUsedAt'>;
-
-async function secretRows(s: Services, clientIds: string[]): Promise<SecretRow[]> {
-  if (clientIds.length === 0) return [];
-  const rows = await consoleDb(s)
-    .selectFrom('client_secrets')
-    .select(['client_id', 'expires_at', 'last_used_at'])
-    .where('client_id', 'in', clientIds)
-    .execute();
-  return rows.map((r) => ({ clientId: r.client_id, expiresAt: r.expires_at, lastUsedAt: r.last_used_at }));
-}
-
 const latest = (values: (number | null)[]): number | null =>
   values.reduce<number | null>((max, v) => (v !== null && (max === null || v > max) ? v : max), null);
 
@@ -126,10 +107,7 @@ const latest = (values: (number | null)[]): number | null =>
 export async function listCredentials(s: Services, orgId: string): Promise<CredentialSummary[]> {
   const clients = await s.store.clients.list(orgId);
   const [secrets, names] = await Promise.all([
-    secretRows(
-      s,
-      clients.map((c) => c.id),
-    ),
+    s.store.clients.secretsOf(clients.map((c) => c.id)),
     actorNames(
       s,
       clients.map((c) => c.createdBy),
@@ -163,15 +141,7 @@ export async function credentialDetail(
     s.store.clients.secrets(client.id),
     s.store.accounts.findOrganization(client.orgId),
     activitySummary(s, client.id),
-    consoleDb(s)
-      .selectFrom('audit_events')
-      .selectAll()
-      .where('client_id', '=', client.id)
-      .where('action', 'in', [...trailActions])
-      .orderBy('created_at', 'desc')
-      .orderBy('id')
-      .limit(50)
-      .execute(),
+    s.store.audit.list({ clientId: client.id, actions: trailActions, limit: 50 }),
   ]);
   const names = await actorNames(s, [
     client.createdBy,
@@ -207,8 +177,8 @@ export async function credentialDetail(
       id: e.id,
       action: e.action,
       actor: actorName(names, e.actor),
-      at: e.created_at,
-      detail: JSON.parse(e.detail) as Record<string, unknown>,
+      at: e.createdAt,
+      detail: e.detail,
     })),
   };
 }
@@ -223,66 +193,41 @@ export interface OrgAuditEntry extends AuditEntry {
 
 /** The organization's latest credential changes, deletions included (the list page's feed). */
 export async function recentChanges(s: Services, orgId: string, limit = 10): Promise<OrgAuditEntry[]> {
-  const events = await consoleDb(s)
-    .selectFrom('audit_events')
-    .selectAll()
-    .where('org_id', '=', orgId)
-    .where('action', 'in', [...trailActions])
-    .orderBy('created_at', 'desc')
-    .orderBy('id')
-    .limit(limit)
-    .execute();
-  const clientIds = [...new Set(events.map((e) => e.client_id).filter((id): id is string => id !== null))];
+  const events = await s.store.audit.list({ orgId, actions: trailActions, limit });
+  const clientIds = [...new Set(events.map((e) => e.clientId).filter((id): id is string => id !== null))];
   const [names, clients] = await Promise.all([
     actorNames(
       s,
       events.map((e) => e.actor),
     ),
-    clientIds.length === 0
-      ? Promise.resolve([])
-      : consoleDb(s).selectFrom('clients').select(['id', 'name']).where('id', 'in', clientIds).execute(),
+    s.store.clients.findMany(clientIds),
   ]);
   const current = new Map(clients.map((c) => [c.id, c.name]));
   // Deleted credentials: their name as recorded when they were deleted.
   const gone = clientIds.filter((id) => !current.has(id));
   if (gone.length > 0) {
-    const deletions = await consoleDb(s)
-      .selectFrom('audit_events')
-      .select(['client_id', 'detail'])
-      .where('client_id', 'in', gone)
-      .where('action', '=', 'client.deleted')
-      .execute();
+    const deletions = await s.store.audit.list({ orgId, clientId: gone, actions: ['client.deleted'] });
     for (const d of deletions) {
-      const name = (JSON.parse(d.detail) as { name?: unknown }).name;
-      if (d.client_id && typeof name === 'string') current.set(d.client_id, name);
+      const name = d.detail.name;
+      if (d.clientId && typeof name === 'string') current.set(d.clientId, name);
     }
   }
   return events.map((e) => {
-    const detail = JSON.parse(e.detail) as Record<string, unknown>;
     const name =
-      (e.client_id && current.get(e.client_id)) ?? (typeof detail.name === 'string' ? detail.name : '');
+      (e.clientId && current.get(e.clientId)) ?? (typeof e.detail.name === 'string' ? e.detail.name : '');
     return {
       id: e.id,
       action: e.action,
       actor: actorName(names, e.actor),
-      at: e.created_at,
-      detail,
-      clientId: e.client_id,
+      at: e.createdAt,
+      detail: e.detail,
+      clientId: e.clientId,
       clientName: name,
-      exists: e.client_id !== null && !gone.includes(e.client_id),
+      exists: e.clientId !== null && !gone.includes(e.clientId),
     };
   });
 }
 
 /** The organization's admins, by email: whom a member should ask for access. */
-export async function organizationAdmins(s: Services, orgId: string): Promise<string[]> {
-  const rows = await consoleDb(s)
-    .selectFrom('memberships')
-    .innerJoin('users', 'users.id', 'memberships.user_id')
-    .select('users.email')
-    .where('memberships.org_id', '=', orgId)
-    .where('memberships.role', '=', 'admin')
-    .orderBy('users.email')
-    .execute();
-  return rows.map((r) => r.email);
-}
+export const organizationAdmins = (s: Services, orgId: string): Promise<string[]> =>
+  s.store.accounts.adminEmails(orgId);

@@ -28,9 +28,19 @@ export interface AccountRepository {
   createUser(email: string, passwordHash: string): Promise<User>;
   findUserByEmail(email: string): Promise<User | undefined>;
   findUser(id: string): Promise<User | undefined>;
+  findUsers(ids: readonly string[]): Promise<User[]>;
   addMembership(orgId: string, userId: string, role: Role): Promise<void>;
+  /** The person's organizations, by name. */
   memberships(userId: string): Promise<Membership[]>;
+  /** Emails of the organization's admins, sorted: whom a member asks for access. */
+  adminEmails(orgId: string): Promise<string[]>;
 }
+
+/**
+ * Text is sorted here, not by ORDER BY: PostgreSQL sorts by the database's collation (often
+ * case-insensitive), SQLite by bytes, and a person must see the same order on either.
+ */
+const byText = (a: string, b: string): number => a.localeCompare(b, 'en') || (a < b ? -1 : a > b ? 1 : 0);
 
 export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
 
@@ -80,6 +90,15 @@ export function accountRepository(db: Kysely<Database>, clock: Clock): AccountRe
       const r = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
       return r && toUser(r);
     },
+    async findUsers(ids) {
+      if (ids.length === 0) return [];
+      const rows = await db
+        .selectFrom('users')
+        .selectAll()
+        .where('id', 'in', [...ids])
+        .execute();
+      return rows.map(toUser);
+    },
     async addMembership(orgId, userId, role) {
       await db
         .insertInto('memberships')
@@ -93,9 +112,20 @@ export function accountRepository(db: Kysely<Database>, clock: Clock): AccountRe
         .innerJoin('organizations', 'organizations.id', 'memberships.org_id')
         .select(['memberships.org_id', 'organizations.name', 'memberships.role'])
         .where('memberships.user_id', '=', userId)
-        .orderBy('organizations.name')
         .execute();
-      return rows.map((r) => ({ orgId: r.org_id, orgName: r.name, role: r.role }));
+      return rows
+        .map((r) => ({ orgId: r.org_id, orgName: r.name, role: r.role }))
+        .sort((a, b) => byText(a.orgName, b.orgName) || byText(a.orgId, b.orgId));
+    },
+    async adminEmails(orgId) {
+      const rows = await db
+        .selectFrom('memberships')
+        .innerJoin('users', 'users.id', 'memberships.user_id')
+        .select('users.email')
+        .where('memberships.org_id', '=', orgId)
+        .where('memberships.role', '=', 'admin')
+        .execute();
+      return rows.map((r) => r.email).sort(byText);
     },
   };
 }

@@ -14,12 +14,32 @@ export interface AuditEvent {
   createdAt: number;
 }
 
+export interface AuditFilter {
+  orgId?: string;
+  /** One client, or any of several. */
+  clientId?: string | readonly string[];
+  actions?: readonly string[];
+  since?: number;
+}
+
 export interface AuditRepository {
   record(event: Omit<AuditEvent, 'id' | 'createdAt'>): Promise<void>;
-  list(filter: { orgId?: string; clientId?: string; since?: number; limit?: number }): Promise<AuditEvent[]>;
+  /** Newest first (ties in a stable order); at most `limit` (100). */
+  list(filter: AuditFilter & { limit?: number }): Promise<AuditEvent[]>;
+  count(filter: AuditFilter): Promise<number>;
 }
 
 export function auditRepository(db: Kysely<Database>, clock: Clock): AuditRepository {
+  const select = ({ orgId, clientId, actions, since }: AuditFilter) => {
+    let q = db.selectFrom('audit_events');
+    if (orgId !== undefined) q = q.where('org_id', '=', orgId);
+    if (typeof clientId === 'string') q = q.where('client_id', '=', clientId);
+    // An empty list matches nothing; `in ()` is a syntax error on PostgreSQL.
+    else if (clientId) q = q.where('client_id', 'in', clientId.length ? [...clientId] : ['']);
+    if (actions) q = q.where('action', 'in', actions.length ? [...actions] : ['']);
+    if (since !== undefined) q = q.where('created_at', '>=', since);
+    return q;
+  };
   return {
     async record(e) {
       await db
@@ -35,12 +55,14 @@ export function auditRepository(db: Kysely<Database>, clock: Clock): AuditReposi
         })
         .execute();
     },
-    async list({ orgId, clientId, since, limit = 100 }) {
-      let q = db.selectFrom('audit_events').selectAll().orderBy('created_at', 'desc').limit(limit);
-      if (orgId) q = q.where('org_id', '=', orgId);
-      if (clientId) q = q.where('client_id', '=', clientId);
-      if (since !== undefined) q = q.where('created_at', '>=', since);
-      return (await q.execute()).map((r) => ({
+    async list({ limit = 100, ...filter }) {
+      const rows = await select(filter)
+        .selectAll()
+        .orderBy('created_at', 'desc')
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({
         id: r.id,
         orgId: r.org_id,
         actor: r.actor,
@@ -49,6 +71,12 @@ export function auditRepository(db: Kysely<Database>, clock: Clock): AuditReposi
         detail: JSON.parse(r.detail),
         createdAt: r.created_at,
       }));
+    },
+    async count(filter) {
+      const r = await select(filter)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      return Number(r.n);
     },
   };
 }

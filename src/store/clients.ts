@@ -39,12 +39,17 @@ export type ClientUpdate = Partial<
 export interface ClientRepository {
   create(client: NewClient): Promise<Client>;
   find(id: string): Promise<Client | undefined>;
+  /** The clients among `ids` that exist, in no particular order. */
+  findMany(ids: readonly string[]): Promise<Client[]>;
   list(orgId?: string): Promise<Client[]>;
   update(id: string, update: ClientUpdate): Promise<void>;
   /** Deletes the client and, by cascade, its secrets, grants, codes and refresh tokens. */
   delete(id: string): Promise<boolean>;
   addSecret(secret: Omit<ClientSecret, 'lastUsedAt'>): Promise<void>;
+  /** Newest first. */
   secrets(clientId: string): Promise<ClientSecret[]>;
+  /** The secrets of several clients at once (a list page), newest first. */
+  secretsOf(clientIds: readonly string[]): Promise<ClientSecret[]>;
   /** Sets an expiry on every secret of the client except `keepId` that has none or a later one. */
   expireSecrets(clientId: string, at: number, keepId: string): Promise<void>;
   touchSecret(id: string, at: number): Promise<void>;
@@ -78,6 +83,14 @@ const toSecret = (r: Database['client_secrets']): ClientSecret => ({
 });
 
 export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepository {
+  const secretsWhere = (op: '=' | 'in', value: string | string[]) =>
+    db
+      .selectFrom('client_secrets')
+      .selectAll()
+      .where('client_id', op, value)
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .execute();
   return {
     async create(client) {
       const now = clock();
@@ -102,6 +115,15 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
     async find(id) {
       const r = await db.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirst();
       return r && toClient(r);
+    },
+    async findMany(ids) {
+      if (ids.length === 0) return [];
+      const rows = await db
+        .selectFrom('clients')
+        .selectAll()
+        .where('id', 'in', [...ids])
+        .execute();
+      return rows.map(toClient);
     },
     async list(orgId) {
       let q = db.selectFrom('clients').selectAll().orderBy('created_at', 'desc').orderBy('id');
@@ -142,13 +164,11 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
         .execute();
     },
     async secrets(clientId) {
-      const rows = await db
-        .selectFrom('client_secrets')
-        .selectAll()
-        .where('client_id', '=', clientId)
-        .orderBy('created_at', 'desc')
-        .execute();
-      return rows.map(toSecret);
+      return (await secretsWhere('=', clientId)).map(toSecret);
+    },
+    async secretsOf(clientIds) {
+      if (clientIds.length === 0) return [];
+      return (await secretsWhere('in', [...clientIds])).map(toSecret);
     },
     async expireSecrets(clientId, at, keepId) {
       await db

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts';
 import { type AccountRepository, accountRepository } from './accounts.ts';
+import { type ActivityRepository, activityRepository } from './activity.ts';
 import { type AuditRepository, auditRepository } from './audit.ts';
 import {
   type AuthorizationRequestRepository,
@@ -7,11 +8,12 @@ import {
 } from './authorization-requests.ts';
 import { type ClientRepository, clientRepository } from './clients.ts';
 import { type CodeRepository, codeRepository } from './codes.ts';
-import { type Db, migrate, openDatabase } from './db.ts';
+import { type Dialect, migrate, openDatabase } from './db.ts';
 import { type GrantRepository, grantRepository } from './grants.ts';
 import { type KeyRepository, keyRepository } from './keys.ts';
 import { type RefreshTokenRepository, refreshTokenRepository } from './refresh-tokens.ts';
 import { type RevocationRepository, revocationRepository } from './revocations.ts';
+import type { Database } from './schema.ts';
 import { type SessionRepository, sessionRepository } from './sessions.ts';
 
 /** Per-concern repositories over one database. The protocol core sees only these interfaces. */
@@ -26,16 +28,21 @@ export interface Store {
   codes: CodeRepository;
   refreshTokens: RefreshTokenRepository;
   authorizationRequests: AuthorizationRequestRepository;
+  /** The console's per-client token counts. */
+  activity: ActivityRepository;
+  dialect: Dialect;
+  /** Applies pending migrations; returns their names. */
+  migrate(): Promise<string[]>;
+  /** Every row of one table as stored: for checking what is at rest (tests) and for export. */
+  rows(table: keyof Database): Promise<Record<string, unknown>[]>;
   /** Readiness: the database answers. */
   ping(): Promise<void>;
   close(): Promise<void>;
-  raw: Db;
 }
 
 export async function openStore(location: string, clock: Clock, options = { migrate: true }): Promise<Store> {
-  const raw = openDatabase(location);
-  if (options.migrate) await migrate(raw.db);
-  const { db } = raw;
+  const { db, dialect, close } = openDatabase(location);
+  if (options.migrate) await migrate(db);
   return {
     accounts: accountRepository(db, clock),
     clients: clientRepository(db, clock),
@@ -47,10 +54,13 @@ export async function openStore(location: string, clock: Clock, options = { migr
     codes: codeRepository(db),
     refreshTokens: refreshTokenRepository(db),
     authorizationRequests: authorizationRequestRepository(db),
+    activity: activityRepository(db),
+    dialect,
+    migrate: () => migrate(db),
+    rows: (table) => db.selectFrom(table).selectAll().execute(),
     async ping() {
       await db.selectFrom('organizations').select('id').limit(1).execute();
     },
-    close: () => raw.close(),
-    raw,
+    close,
   };
 }

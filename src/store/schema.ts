@@ -145,6 +145,15 @@ export interface AuditEventsTable {
   created_at: number;
 }
 
+/** Console activity per client and minute (003): counted in memory, flushed as sums. */
+export interface ClientActivityTable {
+  client_id: string;
+  /** Start of the minute, epoch milliseconds. */
+  minute: number;
+  tokens_issued: number;
+  rate_limited: number;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -159,4 +168,5 @@ export interface Database {
   audit_events: AuditEventsTable;
   sessions: SessionsTable;
   authorization_requests: AuthorizationRequestsTable;
+  client_activity: ClientActivityTable;
 }

@@ -165,7 +165,7 @@ describe('web foundation: sessions, pages, sign-in', () => {
   it('stores only the SHA-256 of session ids', async () => {
     const { jar: c } = await login(person.email, person.password);
     const id = c.get('latchkey_session')!;
-    const rows = await lk.services.store.raw.db.selectFrom('sessions').select('id_hash').execute();
+    const rows = await lk.services.store.rows('sessions');
     expect(rows.some((r) => r.id_hash === id)).toBe(false);
     expect(rows.some((r) => r.id_hash === sha256(id))).toBe(true);
   });

@@ -133,10 +133,7 @@ describe('authorization codes (RFC 6749 §4.1.2, §4.1.3, §10.5)', () => {
 
   it('codes are stored hashed', async () => {
     const c = await code();
-    const rows = await lk.services.store.raw.db
-      .selectFrom('authorization_codes')
-      .select('code_hash')
-      .execute();
+    const rows = await lk.services.store.rows('authorization_codes');
     expect(rows.some((r) => r.code_hash === c.code)).toBe(false);
   });
 
@@ -247,7 +244,7 @@ describe('refresh tokens (RFC 6749 §6, RFC 9700 §4.14)', () => {
   });
 
   it('refresh tokens are stored hashed', async () => {
-    const rows = await lk.services.store.raw.db.selectFrom('refresh_tokens').select('token_hash').execute();
+    const rows = await lk.services.store.rows('refresh_tokens');
     expect(rows.some((r) => r.token_hash === tokens.refresh_token)).toBe(false);
   });
 });

@@ -71,11 +71,9 @@ describe('consent page', () => {
       org_id: lk.orgId,
     });
     expect(wrong.status).toBe(403);
-    const codes = await lk.services.store.raw.db
-      .selectFrom('authorization_codes')
-      .select('code_hash')
-      .where('client_id', '=', client.clientId)
-      .execute();
+    const codes = (await lk.services.store.rows('authorization_codes')).filter(
+      (r) => r.client_id === client.clientId,
+    );
     expect(codes).toHaveLength(0);
   });
 

@@ -14,7 +14,7 @@ afterAll(() => lk?.close());
 
 describe('authorization code flow on PostgreSQL', () => {
   it('signs in, consents, redeems once (races included), rotates, detects reuse, lists and revokes', async () => {
-    expect(lk.services.store.raw.dialect).toBe('postgres');
+    expect(lk.services.store.dialect).toBe('postgres');
     const client = await lk.createClient({ name: 'PG App', redirectUris: [cb] });
     const u = await lk.createUser();
     const person = new Person(lk, u.email, u.password);

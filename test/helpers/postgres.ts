@@ -13,7 +13,11 @@ export async function freshPostgres(): Promise<{ url: string; drop(): Promise<vo
     return undefined;
   }
   const name = `latchkey_test_${randomBytes(6).toString('hex')}`;
-  await client.query(`CREATE DATABASE ${name}`);
+  // An ICU collation, as production databases commonly have (not the byte order of C or SQLite), so
+  // a repository that leaves text ordering to the database shows it here.
+  await client.query(
+    `CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US'`,
+  );
   await client.end();
   const url = admin.replace(/\/[^/]*$/, `/${name}`);
   return {
@@ -31,12 +35,14 @@ export async function freshPostgres(): Promise<{ url: string; drop(): Promise<vo
  * A Latchkey on a fresh PostgreSQL database; `close()` also drops the database. Throws (so the test
  * fails, not skips) when PostgreSQL is not there: a missing service cannot pass silently.
  */
-export async function startLatchkeyOnPostgres(): Promise<Latchkey> {
+export async function startLatchkeyOnPostgres(
+  options: Parameters<typeof startLatchkey>[0] = {},
+): Promise<Latchkey> {
   const db = await freshPostgres();
   if (!db) throw new Error('PostgreSQL is not reachable on 127.0.0.1:5432 (see .ci/run)');
   let lk: Latchkey;
   try {
-    lk = await startLatchkey({ env: { LATCHKEY_DATABASE: db.url } });
+    lk = await startLatchkey({ ...options, env: { ...options.env, LATCHKEY_DATABASE: db.url } });
   } catch (error) {
     await db.drop();
     throw error;

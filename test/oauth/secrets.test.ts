@@ -54,7 +54,7 @@ describe('client secret storage and checks', () => {
     const stored = await lk.services.store.clients.secrets(client.clientId);
     expect(stored).toHaveLength(1);
     expect(stored[0]!.secretHash).toBe(sha256(client.clientSecret));
-    const rows = await lk.services.store.raw.db.selectFrom('client_secrets').selectAll().execute();
+    const rows = await lk.services.store.rows('client_secrets');
     expect(JSON.stringify(rows)).not.toContain(client.clientSecret);
   });
 

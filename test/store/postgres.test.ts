@@ -14,7 +14,7 @@ afterAll(() => lk?.close());
 
 describe('PostgreSQL store', () => {
   it('migrates, issues client_credentials tokens and stores only hashes', async () => {
-    expect(lk.services.store.raw.dialect).toBe('postgres');
+    expect(lk.services.store.dialect).toBe('postgres');
     const c = await lk.createClient({ scopes: ['invoices:read'] });
     const res = await requestToken(lk.issuer, c);
     expect(res.status).toBe(200);
