@@ -15,6 +15,11 @@ import { registerPages } from './page.tsx';
 import { registerSecurityHeaders } from './security-headers.ts';
 import { registerSessions } from './session.ts';
 
+const trustHops =
+  (hops: number) =>
+  (_address: string, hop: number): boolean =>
+    hop < hops;
+
 export async function buildApp(s: Services): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: s.log as FastifyBaseLogger,
@@ -23,7 +28,9 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
       disableRequestLogging: s.config.logLevel !== 'debug' && s.config.logLevel !== 'trace',
     }),
     // Behind a proxy, per-address limits must see the client, not the proxy (LATCHKEY_TRUST_PROXY).
-    trustProxy: s.config.trustProxy,
+    // A hop count N believes the N nearest hops (Fastify's types omit the number form it supports).
+    trustProxy:
+      typeof s.config.trustProxy === 'number' ? trustHops(s.config.trustProxy) : s.config.trustProxy,
     return503OnClosing: true,
   });
   const metrics = createMetrics();
