@@ -17,7 +17,9 @@ export interface ServiceOptions {
 export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(config.logLevel);
-  const store = await openStore(config.database, clock);
+  const store = await openStore(config.database, clock, {
+    onLost: (error) => log.warn({ err: error }, 'database connection lost; answering 503 until it is back'),
+  });
   // A retired key stays published while tokens it signed may live, plus a margin for clock skew.
   const keys = await openKeyRing(store.keys, clock, (config.accessTokenTtl + 300) * 1000);
   // One instance counts in memory; several share their counts through Redis.

@@ -7,7 +7,7 @@ import {
 } from './authorization-requests.ts';
 import { type ClientRepository, clientRepository } from './clients.ts';
 import { type CodeRepository, codeRepository } from './codes.ts';
-import { type Db, migrate, openDatabase } from './db.ts';
+import { type DatabaseOptions, type Db, migrate, openDatabase } from './db.ts';
 import { type GrantRepository, grantRepository } from './grants.ts';
 import { type KeyRepository, keyRepository } from './keys.ts';
 import { type RefreshTokenRepository, refreshTokenRepository } from './refresh-tokens.ts';
@@ -32,9 +32,13 @@ export interface Store {
   raw: Db;
 }
 
-export async function openStore(location: string, clock: Clock, options = { migrate: true }): Promise<Store> {
-  const raw = openDatabase(location);
-  if (options.migrate) await migrate(raw.db);
+export async function openStore(
+  location: string,
+  clock: Clock,
+  options: DatabaseOptions & { migrate?: boolean } = {},
+): Promise<Store> {
+  const raw = openDatabase(location, options);
+  if (options.migrate !== false) await migrate(raw.db);
   const { db } = raw;
   return {
     accounts: accountRepository(db, clock),
