@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
 import { AccountError, addMember, createUser } from './accounts/users.ts';
+import { serve } from './cluster.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
 import { createLogger } from './logger.ts';
 import { CredentialsError, createCredentials, deleteCredentials, rotateSecret } from './oauth/credentials.ts';
-import { closeOnSignals, startServer } from './server.ts';
 import type { Services } from './services.ts';
 import { closeServices, createServices } from './services-factory.ts';
 import type { Client, GrantType } from './store/clients.ts';
@@ -16,6 +16,12 @@ const program = new Command('latchkey')
   .showHelpAfterError();
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+const workerCount = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256)
+    throw new InvalidArgumentError('a whole number from 1 to 256');
+  return n;
+};
 const json = (): Option => new Option('--json', 'print exactly one JSON object on stdout');
 
 /** Runs `fn` with services whose logs go to stderr, so stdout carries only the command's answer. */
@@ -47,14 +53,8 @@ const describeClient = (c: Client) => ({
 program
   .command('serve')
   .description('serve HTTP (PORT, HOST, LATCHKEY_* from the environment)')
-  .action(async () => {
-    const server = await startServer(loadConfig());
-    closeOnSignals(server);
-    server.services.log.info(
-      { url: server.url, issuer: server.services.config.issuer },
-      'latchkey listening',
-    );
-  });
+  .option('--workers <n>', 'processes sharing the port (node:cluster)', workerCount, 1)
+  .action((o) => serve(loadConfig(), o.workers));
 
 program
   .command('migrate')

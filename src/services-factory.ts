@@ -11,6 +11,8 @@ import { openStore } from './store/index.ts';
 export interface ServiceOptions {
   clock?: Clock;
   log?: Logger;
+  /** false: the store is known to be migrated already (cluster workers after their primary). */
+  migrate?: boolean;
 }
 
 /** Opens the store (migrating it), loads the signing keys and builds the rest. */
@@ -18,6 +20,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(config.logLevel);
   const store = await openStore(config.database, clock, {
+    migrate: options.migrate,
     onLost: (error) => log.warn({ err: error }, 'database connection lost; answering 503 until it is back'),
   });
   // A retired key stays published while tokens it signed may live, plus a margin for clock skew.
