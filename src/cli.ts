@@ -8,6 +8,7 @@ import { createLogger } from './logger.ts';
 import { CredentialsError, createCredentials, deleteCredentials, rotateSecret } from './oauth/credentials.ts';
 import type { Services } from './services.ts';
 import { closeServices, createServices } from './services-factory.ts';
+import { BackupError, backupSqlite, isPostgres, pgDumpCommands } from './store/backup.ts';
 import type { Client, GrantType } from './store/clients.ts';
 import { migrate, openDatabase } from './store/db.ts';
 
@@ -249,7 +250,34 @@ program
     }),
   );
 
-const known = [ConfigError, AccountError, CredentialsError];
+program
+  .command('backup <file>')
+  .description('SQLite: an online backup a server can start from; PostgreSQL: the pg_dump command to use')
+  .option('--force', 'overwrite FILE if it exists')
+  .addOption(json())
+  .action(async (file, o) => {
+    const { database } = loadConfig();
+    if (isPostgres(database)) {
+      const commands = pgDumpCommands(database, file);
+      print(
+        o.json,
+        commands,
+        `The database is PostgreSQL: back it up with pg_dump (password masked; give it in PGPASSWORD or ~/.pgpass):\n\n` +
+          `  ${commands.command}\n\nRestore into a stopped deployment with:\n\n  ${commands.restore}`,
+      );
+      return;
+    }
+    const backup = await backupSqlite(database, file, { force: o.force });
+    print(
+      o.json,
+      backup,
+      `Backed up ${database} to ${backup.file} (${backup.pages} pages, consistent as of now).\n` +
+        `To restore: stop the server, replace ${database} with it (delete ${database}-wal and -shm), start again.\n` +
+        `Or serve from it directly: LATCHKEY_DATABASE=${backup.file} latchkey serve`,
+    );
+  });
+
+const known = [ConfigError, AccountError, CredentialsError, BackupError];
 program.parseAsync().catch((error: Error) => {
   const expected = known.some((type) => error instanceof type);
   process.stderr.write(`latchkey: ${expected ? error.message : (error.stack ?? error.message)}\n`);
