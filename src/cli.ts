@@ -8,9 +8,9 @@ import { createLogger } from './logger.ts';
 import { CredentialsError, createCredentials, deleteCredentials, rotateSecret } from './oauth/credentials.ts';
 import type { Services } from './services.ts';
 import { closeServices, createServices } from './services-factory.ts';
-import { BackupError, backupSqlite, isPostgres, pgDumpCommands } from './store/backup.ts';
+import { BackupError, backupSqlite, pgDumpCommands } from './store/backup.ts';
 import type { Client, GrantType } from './store/clients.ts';
-import { migrate, openDatabase } from './store/db.ts';
+import { isPostgres, migrate, openDatabase } from './store/db.ts';
 
 const program = new Command('latchkey')
   .description('Latchkey: a self-hosted OAuth 2.0 authorization server with an API-credentials console')

@@ -7,8 +7,6 @@ export class BackupError extends Error {
   override name = 'BackupError';
 }
 
-export const isPostgres = (location: string): boolean => /^postgres(ql)?:\/\//.test(location);
-
 /**
  * An online backup of a SQLite store (SQLite's backup API through better-sqlite3): consistent while a
  * server keeps reading and writing it, and a file a server can start from as it is.

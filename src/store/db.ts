@@ -32,9 +32,11 @@ const warnLost = (error: Error): void =>
     `The database connection was lost (${error.message}); requests get 503 until it is back`,
   );
 
+export const isPostgres = (location: string): boolean => /^postgres(ql)?:\/\//.test(location);
+
 /** A file path (or `:memory:`) opens SQLite; a `postgres://` URL opens PostgreSQL. */
 export function openDatabase(location: string, options: DatabaseOptions = {}): Db {
-  if (/^postgres(ql)?:\/\//.test(location)) {
+  if (isPostgres(location)) {
     // bigint columns hold epoch milliseconds, well inside Number's exact range.
     pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
     // A short connect timeout: while the database is away, requests fail fast with 503, not hang.
