@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { OAuthError } from '../oauth/errors.ts';
-import { isUnavailable } from '../store/errors.ts';
+import { StoreUnavailableError } from '../store/errors.ts';
 import { sendMessagePage } from './page.tsx';
 
 // Paths whose callers are programs, answered in JSON; every other path is a page a person sees.
@@ -21,11 +21,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
       reply.headers(error.headers);
       return reply.status(error.status).send(error.toJSON());
     }
-    if (isUnavailable(error)) {
-      request.log.info(
-        { reason: (error.cause as Error | undefined)?.message ?? error.message },
-        'database unavailable',
-      );
+    if (error instanceof StoreUnavailableError) {
+      request.log.info({ reason: (error.cause as Error).message }, 'database unavailable');
       reply.header('retry-after', retryAfterSeconds);
       if (isPage(request))
         return sendMessagePage(reply, {
