@@ -1,15 +1,17 @@
 import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
 import { AccountError, addMember, createUser } from './accounts/users.ts';
 import { systemClock } from './clock.ts';
+import { serve } from './cluster.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
 import { createLogger } from './logger.ts';
 import { CredentialsError, createCredentials, deleteCredentials, rotateSecret } from './oauth/credentials.ts';
-import { closeOnSignals, startServer } from './server.ts';
 import type { Services } from './services.ts';
 import { closeServices, createServices } from './services-factory.ts';
+import { BackupError, backupSqlite, pgDumpCommands } from './store/backup.ts';
 import type { Client, GrantType } from './store/clients.ts';
+import { isPostgres } from './store/db.ts';
 import { openStore } from './store/index.ts';
 
 const program = new Command('latchkey')
@@ -17,6 +19,12 @@ const program = new Command('latchkey')
   .showHelpAfterError();
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+const workerCount = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256)
+    throw new InvalidArgumentError('a whole number from 1 to 256');
+  return n;
+};
 const json = (): Option => new Option('--json', 'print exactly one JSON object on stdout');
 
 /** Runs `fn` with services whose logs go to stderr, so stdout carries only the command's answer. */
@@ -48,14 +56,8 @@ const describeClient = (c: Client) => ({
 program
   .command('serve')
   .description('serve HTTP (PORT, HOST, LATCHKEY_* from the environment)')
-  .action(async () => {
-    const server = await startServer(loadConfig());
-    closeOnSignals(server);
-    server.services.log.info(
-      { url: server.url, issuer: server.services.config.issuer },
-      'latchkey listening',
-    );
-  });
+  .option('--workers <n>', 'processes sharing the port (node:cluster)', workerCount, 1)
+  .action((o) => serve(loadConfig(), o.workers));
 
 program
   .command('migrate')
@@ -250,7 +252,34 @@ program
     }),
   );
 
-const known = [ConfigError, AccountError, CredentialsError];
+program
+  .command('backup <file>')
+  .description('SQLite: an online backup a server can start from; PostgreSQL: the pg_dump command to use')
+  .option('--force', 'overwrite FILE if it exists')
+  .addOption(json())
+  .action(async (file, o) => {
+    const { database } = loadConfig();
+    if (isPostgres(database)) {
+      const commands = pgDumpCommands(database, file);
+      print(
+        o.json,
+        commands,
+        `The database is PostgreSQL: back it up with pg_dump (password masked; give it in PGPASSWORD or ~/.pgpass):\n\n` +
+          `  ${commands.command}\n\nRestore into a stopped deployment with:\n\n  ${commands.restore}`,
+      );
+      return;
+    }
+    const backup = await backupSqlite(database, file, { force: o.force });
+    print(
+      o.json,
+      backup,
+      `Backed up ${database} to ${backup.file} (${backup.pages} pages, consistent as of now).\n` +
+        `To restore: stop the server, replace ${database} with it (delete ${database}-wal and -shm), start again.\n` +
+        `Or serve from it directly: LATCHKEY_DATABASE=${backup.file} latchkey serve`,
+    );
+  });
+
+const known = [ConfigError, AccountError, CredentialsError, BackupError];
 program.parseAsync().catch((error: Error) => {
   const expected = known.some((type) => error instanceof type);
   process.stderr.write(`latchkey: ${expected ? error.message : (error.stack ?? error.message)}\n`);

@@ -11,13 +11,18 @@ import { openStore } from './store/index.ts';
 export interface ServiceOptions {
   clock?: Clock;
   log?: Logger;
+  /** false: the store is known to be migrated already (cluster workers after their primary). */
+  migrate?: boolean;
 }
 
 /** Opens the store (migrating it), loads the signing keys and builds the rest. */
 export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(config.logLevel);
-  const store = await openStore(config.database, clock);
+  const store = await openStore(config.database, clock, {
+    migrate: options.migrate,
+    onLost: (error) => log.warn({ err: error }, 'database connection lost; answering 503 until it is back'),
+  });
   // A retired key stays published while tokens it signed may live, plus a margin for clock skew.
   const keys = await openKeyRing(store.keys, clock, (config.accessTokenTtl + 300) * 1000);
   // One instance counts in memory; several share their counts through Redis.

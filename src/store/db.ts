@@ -10,6 +10,7 @@ import {
   SqliteDialect,
 } from 'kysely';
 import pg from 'pg';
+import { reportUnavailable } from './errors.ts';
 import { migrations } from './migrations/index.ts';
 import type { Database } from './schema.ts';
 
@@ -21,13 +22,36 @@ export interface Db {
   close(): Promise<void>;
 }
 
+export interface DatabaseOptions {
+  /** Called once when the database goes away (again after it has come back); default: a process warning. */
+  onLost?: (error: Error) => void;
+}
+
+const warnLost = (error: Error): void =>
+  process.emitWarning(
+    `The database connection was lost (${error.message}); requests get 503 until it is back`,
+  );
+
+export const isPostgres = (location: string): boolean => /^postgres(ql)?:\/\//.test(location);
+
 /** A file path (or `:memory:`) opens SQLite; a `postgres://` URL opens PostgreSQL. */
-export function openDatabase(location: string): Db {
-  if (/^postgres(ql)?:\/\//.test(location)) {
+export function openDatabase(location: string, options: DatabaseOptions = {}): Db {
+  if (isPostgres(location)) {
     // bigint columns hold epoch milliseconds, well inside Number's exact range.
     pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
-    const pool = new pg.Pool({ connectionString: location, max: 10 });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    // A short connect timeout: while the database is away, requests fail fast with 503, not hang.
+    const pool = new pg.Pool({ connectionString: location, max: 10, connectionTimeoutMillis: 2000 });
+    // An idle client whose server went away emits 'error' on the pool; unhandled, it would end the
+    // process. The pool drops that client and connects anew once the database is back.
+    let lost = false;
+    pool.on('error', (error) => {
+      if (!lost) (options.onLost ?? warnLost)(error);
+      lost = true;
+    });
+    pool.on('connect', () => {
+      lost = false;
+    });
+    const db = new Kysely<Database>({ dialect: reportUnavailable(new PostgresDialect({ pool })) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
   if (location !== ':memory:') mkdirSync(dirname(location), { recursive: true });
@@ -38,7 +62,7 @@ export function openDatabase(location: string): Db {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('synchronous = NORMAL');
   cachePreparedStatements(sqlite);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: reportUnavailable(new SqliteDialect({ database: sqlite })) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
 }
 

@@ -8,7 +8,7 @@ import {
 } from './authorization-requests.ts';
 import { type ClientRepository, clientRepository } from './clients.ts';
 import { type CodeRepository, codeRepository } from './codes.ts';
-import { type Dialect, migrate, openDatabase } from './db.ts';
+import { type DatabaseOptions, type Dialect, migrate, openDatabase } from './db.ts';
 import { type GrantRepository, grantRepository } from './grants.ts';
 import { type KeyRepository, keyRepository } from './keys.ts';
 import { type RefreshTokenRepository, refreshTokenRepository } from './refresh-tokens.ts';
@@ -40,9 +40,13 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export async function openStore(location: string, clock: Clock, options = { migrate: true }): Promise<Store> {
-  const { db, dialect, close } = openDatabase(location);
-  if (options.migrate) await migrate(db);
+export async function openStore(
+  location: string,
+  clock: Clock,
+  options: DatabaseOptions & { migrate?: boolean } = {},
+): Promise<Store> {
+  const { db, dialect, close } = openDatabase(location, options);
+  if (options.migrate !== false) await migrate(db);
   return {
     accounts: accountRepository(db, clock),
     clients: clientRepository(db, clock),
