@@ -43,7 +43,7 @@ export async function introspect(
       if (!mayRead) return { active: false };
       return { active: true, token_type: 'Bearer', ...claims };
     } catch (error) {
-      if (error instanceof OAuthError) return { active: false };
+      if (error instanceof OAuthError && error.code === 'invalid_token') return { active: false };
       throw error;
     }
   }
