@@ -146,7 +146,11 @@ client
   .requiredOption('--name <name>', 'name it after the software you connect')
   .option('--redirect-uri <uri>', 'exact redirect URL (repeatable)', collect)
   .option('--grant <type>', 'authorization_code, refresh_token, client_credentials (repeatable)', collect)
-  .option('--scope <scope>', 'a scope it may request (repeatable; default: the whole catalog)', collect)
+  .option(
+    '--scope <scope>',
+    "a scope it may request (repeatable; default: the whole catalog); latchkey:introspect lets it introspect any client's tokens",
+    collect,
+  )
   .option('--public', 'a public client (no secret, PKCE required)')
   .option('--no-pkce', 'legacy confidential client that may skip PKCE')
   .addOption(json())
@@ -161,6 +165,7 @@ client
           scopes: o.scope,
           isPublic: Boolean(o.public),
           pkceOptional: o.pkce === false,
+          allowCliOnlyScopes: true,
           actor: 'cli',
         },
         s,

@@ -26,7 +26,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
   // A retired key stays published while tokens it signed may live, plus a margin for clock skew.
   const keys = await openKeyRing(store.keys, clock, (config.accessTokenTtl + 300) * 1000);
   // One instance counts in memory; several share their counts through Redis.
-  const limiter = config.redisUrl ? redisRateLimiter(config.redisUrl, clock) : memoryRateLimiter(clock);
+  const limiter = config.redisUrl ? redisRateLimiter(config.redisUrl, clock, log) : memoryRateLimiter(clock);
   return { config, clock, store, keys, limiter, log };
 }
 

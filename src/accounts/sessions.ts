@@ -55,11 +55,19 @@ export async function loadSessionUser(sessionId: string, s: Services): Promise<S
   };
 }
 
-/** Failed sign-ins allowed per window before the next attempt must wait (OWASP ASVS 2.2.1). */
+/**
+ * Failed sign-ins allowed per window before the next attempt must wait (OWASP ASVS 2.2.1). Counted
+ * per (account, address) and per address, as client authentication is: a count per account alone
+ * would let anyone lock a person out by typing wrong passwords for their email. Against guessing
+ * spread over many addresses, an account with many failures is only slowed to one attempt per `paceMs`.
+ */
 export const loginLimits = {
   windowMs: 15 * 60_000,
-  perAccount: 5,
+  perAccountAndAddress: 5,
   perAddress: 20,
+  /** Failures per account, from any address, after which its attempts are paced. */
+  pacedAfter: 10,
+  paceMs: 5_000,
 };
 
 export type PasswordCheck =
@@ -71,8 +79,8 @@ export type PasswordCheck =
 let dummyHash: Promise<string> | undefined;
 
 /**
- * Checks an email and password, slowing repeated failures per account and per address. Failures are
- * counted; a success does not reset the count (an attacker could interleave a known password).
+ * Checks an email and password, slowing repeated failures. Failures are counted; a success does not
+ * reset the count (an attacker could interleave a known password).
  */
 export async function checkPassword(
   email: string,
@@ -80,19 +88,24 @@ export async function checkPassword(
   ip: string,
   s: Services,
 ): Promise<PasswordCheck> {
-  const { windowMs, perAccount, perAddress } = loginLimits;
-  const accountKey = `login:account:${email.trim().toLowerCase()}`;
-  const addressKey = `login:address:${ip}`;
-  const [byAccount, byAddress] = await Promise.all([
-    s.limiter.peek(accountKey, perAccount, windowMs),
-    s.limiter.peek(addressKey, perAddress, windowMs),
-  ]);
-  if (!byAccount.allowed || !byAddress.allowed) {
-    const retryAfter = Math.max(
-      byAccount.allowed ? 0 : byAccount.retryAfter,
-      byAddress.allowed ? 0 : byAddress.retryAfter,
-    );
-    return { ok: false, reason: 'throttled', retryAfter };
+  const { windowMs, perAccountAndAddress, perAddress, pacedAfter, paceMs } = loginLimits;
+  const account = email.trim().toLowerCase();
+  const counted = [
+    { key: `login:account-address:${account}:${ip}`, limit: perAccountAndAddress },
+    { key: `login:address:${ip}`, limit: perAddress },
+    { key: `login:account:${account}`, limit: pacedAfter },
+  ];
+  const [byAccountAndAddress, byAddress, byAccount] = await Promise.all(
+    counted.map(({ key, limit }) => s.limiter.peek(key, limit, windowMs)),
+  );
+  const refusals = [byAccountAndAddress!, byAddress!].filter((d) => !d.allowed);
+  // Past `pacedAfter` failures, one attempt per pace window, whoever makes it.
+  if (!byAccount!.allowed) {
+    const pace = await s.limiter.hit(`login:pace:${account}`, 1, paceMs);
+    if (!pace.allowed) refusals.push(pace);
+  }
+  if (refusals.length > 0) {
+    return { ok: false, reason: 'throttled', retryAfter: Math.max(...refusals.map((d) => d.retryAfter)) };
   }
   const user = await s.store.accounts.findUserByEmail(email);
   dummyHash ??= hashPassword('not a real password, only for timing');
@@ -100,9 +113,6 @@ export async function checkPassword(
     ? await verifyPassword(user.passwordHash, password)
     : (await verifyPassword(await dummyHash, password)) && false;
   if (ok && user) return { ok: true, userId: user.id };
-  await Promise.all([
-    s.limiter.hit(accountKey, perAccount, windowMs),
-    s.limiter.hit(addressKey, perAddress, windowMs),
-  ]);
+  await Promise.all(counted.map(({ key, limit }) => s.limiter.hit(key, limit, windowMs)));
   return { ok: false, reason: 'invalid' };
 }

@@ -3,6 +3,7 @@ import { type AccessTokenClaims, verifyAccessToken } from '../oauth/access-token
 import { OAuthError } from '../oauth/errors.ts';
 import { parseScope } from '../oauth/scope.ts';
 import type { Services } from '../services.ts';
+import { bearerTokenFromHeader } from '../verify/bearer-header.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -39,13 +40,20 @@ export function requireBearer(s: Services, ...scopes: string[]) {
     if (!header) {
       throw refuse(s, undefined, 'This API needs an access token: send "Authorization: Bearer <token>"');
     }
-    const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
-    if (!match) throw refuse(s, 'invalid_token', 'The Authorization header must be "Bearer <token>"');
+    let token: string | undefined;
+    try {
+      token = bearerTokenFromHeader(header);
+    } catch {
+      // A malformed Bearer header: handled below like another scheme.
+    }
+    if (!token) throw refuse(s, 'invalid_token', 'The Authorization header must be "Bearer <token>"');
     let claims: AccessTokenClaims;
     try {
-      claims = await verifyAccessToken(match[1]!, s);
+      claims = await verifyAccessToken(token, s);
     } catch (error) {
-      if (error instanceof OAuthError) throw refuse(s, 'invalid_token', error.message);
+      if (error instanceof OAuthError && error.code === 'invalid_token') {
+        throw refuse(s, 'invalid_token', error.message);
+      }
       throw error;
     }
     const granted = parseScope(claims.scope);

@@ -12,7 +12,9 @@ export async function healthEndpoints(
   app.get('/readyz', async (request, reply) => {
     try {
       await s.store.ping();
-      return { status: 'ready' };
+      // Without Redis the instance still serves (limits counted locally), so it stays ready.
+      const redis = s.limiter.sharedState?.();
+      return redis ? { status: 'ready', redis } : { status: 'ready' };
     } catch (error) {
       request.log.warn({ err: error }, 'store not reachable');
       return reply.status(503).send({ status: 'unavailable', reason: 'the store does not answer' });

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
+import { OAuthError } from '../oauth/errors.ts';
 import { introspect } from '../oauth/introspection.ts';
 import { authorizationServerMetadata } from '../oauth/metadata.ts';
 import { revoke } from '../oauth/revocation.ts';
-import { handleTokenRequest } from '../oauth/token.ts';
+import { grantTypeLabel, handleTokenRequest } from '../oauth/token.ts';
 import type { Services } from '../services.ts';
 import { bodyLimit, bodyParams } from './body.ts';
 import type { Metrics } from './metrics.ts';
@@ -38,11 +39,12 @@ export async function oauthEndpoints(
         { params, authorization: request.headers.authorization, ip: request.ip },
         s,
       );
-      opts.metrics.tokens.inc({ grant_type: params.grant_type ?? '', outcome: 'issued' });
+      opts.metrics.tokens.inc({ grant_type: grantTypeLabel(params), outcome: 'issued' });
       return reply.send(response);
     } catch (error) {
-      const code = (error as { code?: string }).code ?? 'server_error';
-      opts.metrics.tokens.inc({ grant_type: params.grant_type ?? '', outcome: code });
+      // Labels never take the caller's text: each distinct value would be a new time series.
+      const code = error instanceof OAuthError ? error.code : 'server_error';
+      opts.metrics.tokens.inc({ grant_type: grantTypeLabel(params), outcome: code });
       throw error;
     }
   });

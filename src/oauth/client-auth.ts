@@ -128,17 +128,8 @@ export async function authenticateClient(
     throw error;
   }
 
-  async function verify(): Promise<AuthenticatedClient> {
-    const client = await s.store.clients.find(clientId!);
-    if (!client) throw fail('Unknown client_id, or the credentials were deleted');
-
-    if (client.isPublic) {
-      if (clientSecret !== undefined) throw fail('This is a public client: it has no secret to send');
-      return { client, method: 'none', secretId: undefined };
-    }
-    if (clientSecret === undefined) throw fail('This client must authenticate with its client_secret');
-
-    const shape = inspectSecret(clientSecret);
+  function checkShape(secret: string): void {
+    const shape = inspectSecret(secret);
     if (!shape.ok) {
       throw fail(
         shape.reason === 'checksum'
@@ -151,6 +142,20 @@ export async function authenticateClient(
         `This client_secret belongs to the "${shape.environment}" environment; this server is "${s.config.environment}"`,
       );
     }
+  }
+
+  async function verify(): Promise<AuthenticatedClient> {
+    // The secret's shape is checked before the lookup: a stage secret sent to production names its
+    // client in another deployment's database, so "unknown client" would hide the real mistake.
+    if (clientSecret !== undefined) checkShape(clientSecret);
+    const client = await s.store.clients.find(clientId!);
+    if (!client) throw fail('Unknown client_id, or the credentials were deleted');
+
+    if (client.isPublic) {
+      if (clientSecret !== undefined) throw fail('This is a public client: it has no secret to send');
+      return { client, method: 'none', secretId: undefined };
+    }
+    if (clientSecret === undefined) throw fail('This client must authenticate with its client_secret');
 
     const hash = hashSecret(clientSecret);
     const now = s.clock();

@@ -2,6 +2,7 @@ import { newId } from '../crypto.ts';
 import type { Services } from '../services.ts';
 import type { Client, GrantType } from '../store/clients.ts';
 import { redirectUriProblems } from './redirect-uri.ts';
+import { cliOnlyScopes, isReservedScope } from './scope.ts';
 import { generateClientId, generateClientSecret } from './secrets.ts';
 
 /** Creating, rotating and deleting API credentials: used by the CLI, the console and the seed. */
@@ -23,6 +24,8 @@ export interface NewCredentials {
   scopes?: string[];
   isPublic?: boolean;
   pkceOptional?: boolean;
+  /** Lets `scopes` hold scopes only the operator may grant (`latchkey:introspect`): the CLI sets it. */
+  allowCliOnlyScopes?: boolean;
   /** A user id, or `cli`. */
   actor: string;
 }
@@ -55,8 +58,20 @@ export async function createCredentials(input: NewCredentials, s: Services): Pro
   if (grantTypes.includes('authorization_code') && redirectUris.length === 0) {
     throw new CredentialsError('The authorization_code grant needs at least one redirect URL');
   }
-  const scopes = input.scopes ?? Object.keys(s.config.scopes);
-  const unknownScope = scopes.find((scope) => !Object.hasOwn(s.config.scopes, scope));
+  const scopes = input.scopes ?? Object.keys(s.config.scopes).filter((scope) => !isReservedScope(scope));
+  const reserved = scopes.find(
+    (scope) => isReservedScope(scope) && !(input.allowCliOnlyScopes && cliOnlyScopes.includes(scope)),
+  );
+  if (reserved) {
+    throw new CredentialsError(
+      cliOnlyScopes.includes(reserved)
+        ? `The scope "${reserved}" can be granted only from the command line`
+        : `Unknown scope "${reserved}"`,
+    );
+  }
+  const unknownScope = scopes.find(
+    (scope) => !isReservedScope(scope) && !Object.hasOwn(s.config.scopes, scope),
+  );
   if (unknownScope) {
     throw new CredentialsError(
       `Unknown scope "${unknownScope}"; the catalog has ${Object.keys(s.config.scopes).join(', ')}`,

@@ -4,6 +4,7 @@ import { authenticateClient, readClientCredentials } from './client-auth.ts';
 import { OAuthError } from './errors.ts';
 import { type Params, required } from './params.ts';
 import { refreshTokenKind } from './refresh-tokens.ts';
+import { introspectScope } from './scope.ts';
 
 export type IntrospectionResponse =
   | { active: false }
@@ -21,8 +22,10 @@ export interface TokenKind {
 export const tokenKinds: readonly TokenKind[] = [refreshTokenKind];
 
 /**
- * RFC 7662. The caller must authenticate as a confidential client. Any confidential client may
- * introspect, since the platform's own API uses its own credentials for this (RFC 7662 §2.1).
+ * RFC 7662. The caller must authenticate as a confidential client. An access token is described to
+ * the client it was issued to and to resource servers holding `latchkey:introspect` (granted from
+ * the CLI); anyone else learns only `{"active": false}`, so one integrator cannot read another's
+ * tokens (RFC 7662 §2.1 leaves who may ask to the server; §4 warns against token scanning).
  */
 export async function introspect(
   params: Params,
@@ -36,9 +39,11 @@ export async function introspect(
   if (token.split('.').length === 3) {
     try {
       const claims = await verifyAccessToken(token, s);
+      const mayRead = claims.client_id === auth.client.id || auth.client.scopes.includes(introspectScope);
+      if (!mayRead) return { active: false };
       return { active: true, token_type: 'Bearer', ...claims };
     } catch (error) {
-      if (error instanceof OAuthError) return { active: false };
+      if (error instanceof OAuthError && error.code === 'invalid_token') return { active: false };
       throw error;
     }
   }

@@ -23,8 +23,16 @@ export function resolveScope(requested: string | undefined, allowed: readonly st
   return asked;
 }
 
+/**
+ * Scopes that give a client powers at Latchkey itself rather than at the platform's API. They are
+ * granted only from the CLI: never at consent, never by the console, never from the catalog.
+ */
+export const introspectScope = 'latchkey:introspect';
+export const cliOnlyScopes: readonly string[] = [introspectScope];
+export const isReservedScope = (scope: string): boolean => scope.startsWith('latchkey:');
+
 /** The scopes a client may ask for now: its registered ones that the operator's catalog still lists. */
 export const clientScopes = (
   registered: readonly string[],
   catalog: Readonly<Record<string, string>>,
-): string[] => registered.filter((scope) => Object.hasOwn(catalog, scope));
+): string[] => registered.filter((scope) => Object.hasOwn(catalog, scope) && !isReservedScope(scope));

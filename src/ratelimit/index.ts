@@ -13,6 +13,8 @@ export interface RateLimiter {
   hit(key: string, limit: number, windowMs: number): Promise<RateDecision>;
   /** Whether `key` is already over `limit`, without counting. */
   peek(key: string, limit: number, windowMs: number): Promise<RateDecision>;
+  /** Limiters shared through Redis say whether it answers ('degraded': counting in memory meanwhile). */
+  sharedState?(): 'ok' | 'degraded';
   close(): Promise<void>;
 }
 

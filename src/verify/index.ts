@@ -15,6 +15,7 @@ export {
   sendAuthError,
 } from './http-response.ts';
 export type { IntrospectionOptions } from './introspection.ts';
+export type { JwkSetSource } from './jwks.ts';
 export {
   type AuthGuard,
   type BearerAuthOptions,

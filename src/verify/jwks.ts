@@ -1,13 +1,16 @@
 import type { SupportedAlgorithm } from './algorithms.ts';
 import { invalidToken, TokenVerificationError } from './errors.ts';
 import { isSignatureVerificationKey, type PublicJwk } from './jwk.ts';
-import { type FetchFunction, fetchJson } from './metadata.ts';
 import { createSignatureCheck, type SignatureCheck } from './signature.ts';
 
+/**
+ * Where a JWK set comes from: the issuer's `jwks_uri` for an API, the key ring itself for the issuer.
+ * `kid` is the unknown key that caused this load, if any (a source may look harder for it).
+ */
+export type JwkSetSource = (kid: string | undefined) => Promise<unknown>;
+
 export interface JwksCacheOptions {
-  /** Resolves the JWKS URL (from discovery, or configured). */
-  jwksUri: () => Promise<string>;
-  fetch: FetchFunction;
+  load: JwkSetSource;
   clock: () => number;
   /** Minimum time between two fetches caused by unknown `kid`s, so forged kids cannot flood the issuer. */
   cooldownMs: number;
@@ -54,7 +57,7 @@ export class JwksCache {
     let entry = this.#find(kid);
     if (!entry && this.#options.clock() - this.#fetchedAt >= this.#options.cooldownMs) {
       // An unknown kid usually means the issuer rotated its keys since we last looked.
-      await this.#refresh();
+      await this.#refresh(kid);
       entry = this.#find(kid);
     }
     if (!entry) {
@@ -77,23 +80,22 @@ export class JwksCache {
     return undefined;
   }
 
-  #refresh(): Promise<void> {
+  #refresh(kid?: string): Promise<void> {
     const failure = this.#lastFailure;
     if (failure && this.#options.clock() - failure.at < FAILURE_BACKOFF_MS) {
       return Promise.reject(failure.error);
     }
-    this.#pending ??= this.#load().finally(() => {
+    this.#pending ??= this.#load(kid).finally(() => {
       this.#pending = undefined;
     });
     return this.#pending;
   }
 
-  async #load(): Promise<void> {
+  async #load(kid: string | undefined): Promise<void> {
     try {
-      const url = await this.#options.jwksUri();
-      const body = (await fetchJson(url, this.#options.fetch)) as { keys?: unknown };
-      if (!Array.isArray(body.keys)) {
-        throw new TokenVerificationError('temporarily_unavailable', `${url} is not a JWK set`);
+      const body = (await this.#options.load(kid)) as { keys?: unknown } | null;
+      if (!Array.isArray(body?.keys)) {
+        throw new TokenVerificationError('temporarily_unavailable', 'the key source gave no JWK set');
       }
       const keys = new Map<string, KeyEntry>();
       for (const jwk of body.keys as PublicJwk[]) {

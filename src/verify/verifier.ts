@@ -3,9 +3,9 @@ import type { AccessTokenClaims, ClaimExpectations } from './claims.ts';
 import { validateClaims } from './claims.ts';
 import { invalidToken, TokenVerificationError } from './errors.ts';
 import { type IntrospectionOptions, introspect } from './introspection.ts';
-import { JwksCache } from './jwks.ts';
+import { type JwkSetSource, JwksCache } from './jwks.ts';
 import { decodeJws } from './jwt.ts';
-import { type FetchFunction, fetchVerifierMetadata, type VerifierMetadata } from './metadata.ts';
+import { type FetchFunction, fetchJson, fetchVerifierMetadata, type VerifierMetadata } from './metadata.ts';
 import { VerifiedTokenCache } from './verified-token-cache.ts';
 
 export interface VerifierOptions {
@@ -19,6 +19,11 @@ export interface VerifierOptions {
   clockSkewSeconds?: number;
   /** Skip discovery for the keys. */
   jwksUri?: string;
+  /**
+   * The keys from somewhere other than HTTP: a function returning a JWK set (`{ keys: [...] }`).
+   * The issuer uses it to verify its own tokens from its key ring; an API normally leaves it unset.
+   */
+  keySource?: JwkSetSource;
   /** Minimum seconds between JWKS refetches caused by an unknown `kid` (default 10). */
   jwksCooldownSeconds?: number;
   /** Refetch the JWKS in the background once it is this old, to drop removed keys (default 600). */
@@ -85,9 +90,16 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return url;
   };
 
+  const jwksFromIssuer: JwkSetSource = async () => {
+    const url = await endpoint('jwks_uri', options.jwksUri);
+    const body = (await fetchJson(url, fetchImpl)) as { keys?: unknown };
+    if (!Array.isArray(body.keys)) {
+      throw new TokenVerificationError('temporarily_unavailable', `${url} is not a JWK set`);
+    }
+    return body;
+  };
   const jwks = new JwksCache({
-    jwksUri: () => endpoint('jwks_uri', options.jwksUri),
-    fetch: fetchImpl,
+    load: options.keySource ?? jwksFromIssuer,
     clock,
     cooldownMs: (options.jwksCooldownSeconds ?? 10) * 1000,
     maxAgeMs: (options.jwksMaxAgeSeconds ?? 600) * 1000,

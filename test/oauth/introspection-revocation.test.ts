@@ -19,7 +19,7 @@ const newToken = async (c: TestClient): Promise<string> =>
 beforeAll(async () => {
   lk = await startLatchkey();
   client = await lk.createClient({ scopes: ['invoices:read'] });
-  resourceServer = await lk.createClient({ name: 'Platform API' });
+  resourceServer = await lk.createClient({ name: 'Platform API', scopes: ['latchkey:introspect'] });
 });
 afterAll(() => lk.close());
 

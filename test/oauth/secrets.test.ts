@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/crypto.ts';
 import { rotateSecret } from '../../src/oauth/credentials.ts';
-import { generateClientSecret, inspectSecret } from '../../src/oauth/secrets.ts';
+import { generateClientId, generateClientSecret, inspectSecret } from '../../src/oauth/secrets.ts';
 import {
   type Latchkey,
   requestToken,
@@ -93,5 +93,24 @@ describe('client secret storage and checks', () => {
     expect((await token(c)).status).toBe(200);
     await new Promise((r) => setImmediate(r));
     expect((await lk.services.store.clients.secrets(c.clientId))[0]!.lastUsedAt).toBe(clock());
+  });
+});
+
+describe('a secret from another deployment', () => {
+  it('a stage secret at a production server that never heard of its client names both environments', async () => {
+    const production = await startLatchkey({ env: { LATCHKEY_ENVIRONMENT: 'production' } });
+    try {
+      const stranger = { clientId: generateClientId(), clientSecret: generateClientSecret('stage').secret };
+      for (const auth of ['json', 'basic'] as const) {
+        const res = await requestToken(production.issuer, stranger, { auth });
+        expect(res.status).toBe(401);
+        const body = await res.json();
+        expect(body.error).toBe('invalid_client');
+        expect(body.error_description).toContain('"stage" environment');
+        expect(body.error_description).toContain('"production"');
+      }
+    } finally {
+      await production.close();
+    }
   });
 });

@@ -157,6 +157,41 @@ describe('token endpoint: request formats', () => {
   });
 });
 
+describe('token endpoint: the request of reference 003 (no grant_type)', () => {
+  it('a JSON body with only client_id and client_secret gets a client_credentials token', async () => {
+    const res = await fetch(tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `{"client_id": "${client.clientId}", "client_secret": "${client.clientSecret}"}`,
+    });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body).toMatchObject({ token_type: 'Bearer', scope: 'invoices:read payments:read' });
+    const claims = JSON.parse(Buffer.from(body.access_token.split('.')[1], 'base64url').toString());
+    expect(claims.sub).toBe(client.clientId);
+  });
+
+  it('so does the same form body', async () => {
+    const res = await fetch(tokenUrl, {
+      method: 'POST',
+      headers: formHeaders,
+      body: form({ client_id: client.clientId, client_secret: client.clientSecret }),
+    });
+    expect(res.status).toBe(200);
+    expect((await res.json()).token_type).toBe('Bearer');
+  });
+
+  it('still needs grant_type when the secret is not in the body', async () => {
+    const res = await fetch(tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_id: client.clientId }),
+    });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error_description).toContain('grant_type');
+  });
+});
+
 describe('token endpoint: errors (§5.2)', () => {
   it('unknown grant type is unsupported_grant_type', async () => {
     const res = await requestToken(lk.issuer, client, {

@@ -10,7 +10,7 @@ let integrator: TestClient;
 
 beforeAll(async () => {
   lk = await startLatchkey();
-  api = await lk.createClient({ name: 'Invoices API' });
+  api = await lk.createClient({ name: 'Invoices API', scopes: ['latchkey:introspect'] });
   integrator = await lk.createClient({ name: 'Accounting suite' });
 });
 afterAll(() => lk.close());
