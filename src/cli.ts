@@ -6,9 +6,13 @@ import { systemClock } from './clock.ts';
 import { serve } from './cluster.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
 import { createLogger } from './logger.ts';
-import { CredentialsError, createCredentials, deleteCredentials, rotateSecret } from './oauth/credentials.ts';
-import type { Services } from './services.ts';
-import { closeServices, createServices } from './services-factory.ts';
+import {
+  CredentialsError,
+  createCredentials,
+  deleteCredentials,
+  rotateSecret,
+} from './oauth/client-registration.ts';
+import { closeServices, createServices, type Services } from './services.ts';
 import { BackupError, backupSqlite, pgDumpCommands } from './store/backup.ts';
 import type { Client, GrantType } from './store/clients.ts';
 import { isPostgres } from './store/db.ts';

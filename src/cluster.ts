@@ -3,7 +3,7 @@ import type { Config } from './config/index.ts';
 import { createLogger } from './logger.ts';
 import { seedBanner, seedIfEmpty } from './seed.ts';
 import { closeOnSignals, startServer } from './server.ts';
-import { closeServices, createServices } from './services-factory.ts';
+import { closeServices, createServices } from './services.ts';
 
 /**
  * `latchkey serve [--workers N]`. With several workers (node:cluster) they share one port; the

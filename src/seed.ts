@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createUser } from './accounts/users.ts';
-import { createCredentials } from './oauth/credentials.ts';
+import { createCredentials } from './oauth/client-registration.ts';
 import type { Services } from './services.ts';
 
 export interface Seeded {

@@ -2,8 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.ts';
 import { buildApp } from './http/app.ts';
 import { seedBanner, seedIfEmpty } from './seed.ts';
-import type { Services } from './services.ts';
-import { closeServices, createServices, type ServiceOptions } from './services-factory.ts';
+import { closeServices, createServices, type ServiceOptions, type Services } from './services.ts';
 
 export interface RunningServer {
   app: FastifyInstance;

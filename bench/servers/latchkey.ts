@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/index.ts';
-import { createCredentials } from '../../src/oauth/credentials.ts';
+import { createCredentials } from '../../src/oauth/client-registration.ts';
 import { startServer } from '../../src/server.ts';
 
 const port = process.env.PORT ?? '0';

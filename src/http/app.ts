@@ -1,6 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { connectedAppsPages } from '../console/connected-apps.tsx';
-import { credentialsConsole } from '../console/credentials-routes.tsx';
+import { credentialsConsole } from '../console/credentials/routes.tsx';
 import type { Services } from '../services.ts';
 import { demoApi } from './api.ts';
 import { authorizePages } from './authorize.tsx';

@@ -6,7 +6,7 @@ export type Params = Readonly<Record<string, string>>;
 /**
  * Turns a parsed form or JSON body into Params. RFC 6749 §3.1: "Request and response parameters MUST
  * NOT be included more than once" — a repeated form field arrives as an array and is refused; JSON
- * bodies are checked for repeated keys by `assertNoDuplicateJsonKeys` when they are parsed.
+ * bodies are checked for repeated keys by `findDuplicateJsonKey` (src/http/body.ts) when they are parsed.
  */
 export function toParams(body: unknown): Params {
   if (body === undefined || body === null) return {};

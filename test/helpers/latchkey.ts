@@ -6,7 +6,7 @@ import { createUser } from '../../src/accounts/users.ts';
 import type { Clock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { createLogger } from '../../src/logger.ts';
-import { createCredentials } from '../../src/oauth/credentials.ts';
+import { createCredentials } from '../../src/oauth/client-registration.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import type { Services } from '../../src/services.ts';
 import type { Role } from '../../src/store/accounts.ts';

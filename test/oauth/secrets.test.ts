@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/crypto.ts';
-import { rotateSecret } from '../../src/oauth/credentials.ts';
+import { rotateSecret } from '../../src/oauth/client-registration.ts';
 import { generateClientId, generateClientSecret, inspectSecret } from '../../src/oauth/secrets.ts';
 import {
   type Latchkey,

@@ -3,7 +3,7 @@
  * typed to confirm; console.js keeps the button disabled until it matches.
  */
 import type { VNode } from 'preact';
-import { Csrf, credentialPath } from './credentials-shared.tsx';
+import { Csrf, credentialPath } from './shared.tsx';
 
 export function DeleteSection(props: {
   clientId: string;

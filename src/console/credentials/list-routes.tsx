@@ -3,8 +3,8 @@
  * as a page) and POST /settings/api (create; the new Client Secret is shown once, over the list).
  */
 import type { FastifyInstance } from 'fastify';
-import { CredentialsError, createCredentials } from '../oauth/credentials.ts';
-import { type ConsoleContext, changeRows, emptyForm } from './credentials-console-context.tsx';
+import { CredentialsError, createCredentials } from '../../oauth/client-registration.ts';
+import { type ConsoleContext, changeRows, emptyForm } from './console-context.tsx';
 import {
   type Body,
   field,
@@ -13,9 +13,9 @@ import {
   parseCredentialsForm,
   toGrantTypes,
   validateCredentialsForm,
-} from './credentials-form.ts';
-import { SecretDialog } from './credentials-secret-dialog.tsx';
-import { basePath, credentialPath } from './credentials-shared.tsx';
+} from './form.ts';
+import { SecretDialog } from './secret-dialog.tsx';
+import { basePath, credentialPath } from './shared.tsx';
 
 export function listAndGenerateRoutes(app: FastifyInstance, c: ConsoleContext): void {
   const { s, once, admin, noticeFrom, renderGenerate, renderList, noStore, userOnly, form } = c;

@@ -2,8 +2,8 @@
  * One credential: GET /settings/api/:id (its page) and POST /settings/api/:id (save the edit form).
  */
 import type { FastifyInstance } from 'fastify';
-import { CredentialsError, updateCredentials } from '../oauth/credentials.ts';
-import { type ConsoleContext, changeRows } from './credentials-console-context.tsx';
+import { CredentialsError, updateCredentials } from '../../oauth/client-registration.ts';
+import { type ConsoleContext, changeRows } from './console-context.tsx';
 import {
   type Body,
   filledRows,
@@ -12,8 +12,8 @@ import {
   toGrantChoices,
   toGrantTypes,
   validateCredentialsForm,
-} from './credentials-form.ts';
-import { basePath, credentialPath } from './credentials-shared.tsx';
+} from './form.ts';
+import { basePath, credentialPath } from './shared.tsx';
 
 export function detailAndEditRoutes(app: FastifyInstance, c: ConsoleContext): void {
   const { s, admin, noticeFrom, renderCredential, userOnly, form } = c;

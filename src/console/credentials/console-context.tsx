@@ -6,24 +6,24 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { VNode } from 'preact';
-import type { SessionUser } from '../accounts/sessions.ts';
-import { sendPage } from '../http/page.tsx';
-import { requireCsrf, requireUser } from '../http/session.ts';
-import type { Services } from '../services.ts';
-import { credentialDetail, listCredentials, organizationAdmins, recentChanges } from './credentials-data.ts';
-import { CredentialPage } from './credentials-detail-page.tsx';
+import type { SessionUser } from '../../accounts/sessions.ts';
+import { sendPage } from '../../http/page.tsx';
+import { requireCsrf, requireUser } from '../../http/session.ts';
+import type { Services } from '../../services.ts';
+import { credentialDetail, listCredentials, organizationAdmins, recentChanges } from './data.ts';
+import { CredentialPage } from './detail-page.tsx';
 import {
   type Body,
   type CredentialsFormErrors,
   type CredentialsFormValues,
   field,
   toGrantChoices,
-} from './credentials-form.ts';
-import { type GenerateFormState, GeneratePage } from './credentials-generate.tsx';
-import { ListPage } from './credentials-list-page.tsx';
-import { onceTokens } from './credentials-once-tokens.ts';
-import { NoOrganizationPage, NotAdminPage, NotFoundPage } from './credentials-refusal-pages.tsx';
-import type { Notice } from './credentials-shared.tsx';
+} from './form.ts';
+import { type GenerateFormState, GeneratePage } from './generate.tsx';
+import { ListPage } from './list-page.tsx';
+import { onceTokens } from './once-tokens.ts';
+import { NoOrganizationPage, NotAdminPage, NotFoundPage } from './refusal-pages.tsx';
+import type { Notice } from './shared.tsx';
 
 /** The signed-in administrator of the active organization, for one request. */
 export interface AdminContext {

@@ -6,10 +6,10 @@
  * validation, copy buttons, the tick-then-Done guard).
  */
 import type { ComponentChildren, VNode } from 'preact';
-import { consoleCssUrl, consoleJsUrl } from './assets.ts';
-import type { CredentialStatus } from './credentials-data.ts';
-import { grantChoices, grantLabels } from './credentials-form.ts';
-import { formatDate, formatRelative, isoDate } from './format.ts';
+import { consoleCssUrl, consoleJsUrl } from '../assets.ts';
+import { formatDate, formatRelative, isoDate } from '../format.ts';
+import type { CredentialStatus } from './data.ts';
+import { grantChoices, grantLabels } from './form.ts';
 
 export const basePath = '/settings/api';
 export const credentialPath = (id: string): string => `${basePath}/${encodeURIComponent(id)}`;

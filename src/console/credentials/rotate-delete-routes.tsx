@@ -4,12 +4,12 @@
  * name must match).
  */
 import type { FastifyInstance } from 'fastify';
-import { deleteCredentials, rotateSecret } from '../oauth/credentials.ts';
-import { deleteActivity } from './activity.ts';
-import type { ConsoleContext } from './credentials-console-context.tsx';
-import { type Body, field, overlapChoices } from './credentials-form.ts';
-import { NotConfirmedPage, SecretDialog } from './credentials-secret-dialog.tsx';
-import { basePath, credentialPath } from './credentials-shared.tsx';
+import { deleteCredentials, rotateSecret } from '../../oauth/client-registration.ts';
+import { deleteActivity } from '../activity.ts';
+import type { ConsoleContext } from './console-context.tsx';
+import { type Body, field, overlapChoices } from './form.ts';
+import { NotConfirmedPage, SecretDialog } from './secret-dialog.tsx';
+import { basePath, credentialPath } from './shared.tsx';
 
 export function rotateAndDeleteRoutes(app: FastifyInstance, c: ConsoleContext): void {
   const { s, once, send, admin, renderCredential, noStore, form } = c;

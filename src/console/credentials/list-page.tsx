@@ -3,9 +3,9 @@
  * generate dialog.
  */
 import type { VNode } from 'preact';
-import { AuditItem, describeChange } from './credentials-audit.tsx';
-import type { CredentialSummary, OrgAuditEntry } from './credentials-data.ts';
-import { GenerateForm, type GenerateFormState } from './credentials-generate.tsx';
+import { AuditItem, describeChange } from './audit.tsx';
+import type { CredentialSummary, OrgAuditEntry } from './data.ts';
+import { GenerateForm, type GenerateFormState } from './generate.tsx';
 import {
   Breakable,
   basePath,
@@ -18,7 +18,7 @@ import {
   PageHead,
   StatusBadge,
   When,
-} from './credentials-shared.tsx';
+} from './shared.tsx';
 
 export interface ListPageProps {
   csrfToken: string;

@@ -3,8 +3,8 @@
  * "I have securely stored it" + Done form that closes it, and the page for Done without the tick.
  */
 import type { ComponentChildren, VNode } from 'preact';
-import { ConsoleAssets, Copyable, Csrf, credentialPath, noTranslate } from './credentials-shared.tsx';
-import { formatDate, formatRelative } from './format.ts';
+import { formatDate, formatRelative } from '../format.ts';
+import { ConsoleAssets, Copyable, Csrf, credentialPath, noTranslate } from './shared.tsx';
 
 export interface SecretDialogProps {
   kind: 'created' | 'rotated';

@@ -3,9 +3,9 @@
  * describe audit entries with `describeChange`, one `AuditItem` per entry.
  */
 import type { ComponentChildren, VNode } from 'preact';
-import type { AuditEntry } from './credentials-data.ts';
-import { grantNames, When } from './credentials-shared.tsx';
-import { formatDate } from './format.ts';
+import { formatDate } from '../format.ts';
+import type { AuditEntry } from './data.ts';
+import { grantNames, When } from './shared.tsx';
 
 const overlapLabel = (iso: unknown, at: number, now: number): string => {
   if (typeof iso !== 'string') return '';

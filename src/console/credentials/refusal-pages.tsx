@@ -3,7 +3,7 @@
  * such credentials in the active organization.
  */
 import type { VNode } from 'preact';
-import { basePath, ConsoleAssets } from './credentials-shared.tsx';
+import { basePath, ConsoleAssets } from './shared.tsx';
 
 export function NotAdminPage(props: { orgName: string; admins: string[]; adminElsewhere: string[] }): VNode {
   return (

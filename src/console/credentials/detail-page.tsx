@@ -3,19 +3,13 @@
  * edit form), its audit trail, and the delete confirmation.
  */
 import type { VNode } from 'preact';
-import { ErrorSummary } from '../http/page.tsx';
-import { AuditItem, describeChange } from './credentials-audit.tsx';
-import type { AuditEntry, CredentialDetail } from './credentials-data.ts';
-import { DeleteSection } from './credentials-delete-section.tsx';
-import type { CredentialsFormErrors, CredentialsFormValues } from './credentials-form.ts';
-import {
-  DefaultSubmit,
-  errorList,
-  errorSummaryTitle,
-  GrantChoices,
-  RedirectRows,
-} from './credentials-form-fields.tsx';
-import { SecretsSection } from './credentials-secrets-section.tsx';
+import { ErrorSummary } from '../../http/page.tsx';
+import { AuditItem, describeChange } from './audit.tsx';
+import type { AuditEntry, CredentialDetail } from './data.ts';
+import { DeleteSection } from './delete-section.tsx';
+import type { CredentialsFormErrors, CredentialsFormValues } from './form.ts';
+import { DefaultSubmit, errorList, errorSummaryTitle, GrantChoices, RedirectRows } from './form-fields.tsx';
+import { SecretsSection } from './secrets-section.tsx';
 import {
   basePath,
   ConsoleAssets,
@@ -26,7 +20,7 @@ import {
   PageHead,
   StatusBadge,
   When,
-} from './credentials-shared.tsx';
+} from './shared.tsx';
 
 export interface CredentialPageProps {
   csrfToken: string;

@@ -4,14 +4,14 @@
  * "Remove" submit the form; console.js does the same in place.
  */
 import type { VNode } from 'preact';
-import type { FieldError } from '../http/page.tsx';
+import type { FieldError } from '../../http/page.tsx';
 import {
   type CredentialsFormErrors,
   type CredentialsFormValues,
   type GrantChoice,
   grantChoices,
   grantLabels,
-} from './credentials-form.ts';
+} from './form.ts';
 
 export const errorSummaryTitle = 'Check these before continuing';
 

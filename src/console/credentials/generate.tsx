@@ -3,16 +3,10 @@
  * without JavaScript or after a refused submit).
  */
 import type { VNode } from 'preact';
-import { ErrorSummary } from '../http/page.tsx';
-import type { CredentialsFormErrors, CredentialsFormValues } from './credentials-form.ts';
-import {
-  DefaultSubmit,
-  errorList,
-  errorSummaryTitle,
-  GrantChoices,
-  RedirectRows,
-} from './credentials-form-fields.tsx';
-import { basePath, ConsoleAssets, Csrf, PageHead } from './credentials-shared.tsx';
+import { ErrorSummary } from '../../http/page.tsx';
+import type { CredentialsFormErrors, CredentialsFormValues } from './form.ts';
+import { DefaultSubmit, errorList, errorSummaryTitle, GrantChoices, RedirectRows } from './form-fields.tsx';
+import { basePath, ConsoleAssets, Csrf, PageHead } from './shared.tsx';
 
 export interface GenerateFormState {
   values: CredentialsFormValues;

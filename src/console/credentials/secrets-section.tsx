@@ -3,9 +3,9 @@
  * and the rotate form (a new secret, shown once; the current one keeps working for a chosen time).
  */
 import type { VNode } from 'preact';
-import type { CredentialDetail, SecretView } from './credentials-data.ts';
-import { overlapChoices } from './credentials-form.ts';
-import { Copyable, Csrf, credentialPath, When, WhenOrNever } from './credentials-shared.tsx';
+import type { CredentialDetail, SecretView } from './data.ts';
+import { overlapChoices } from './form.ts';
+import { Copyable, Csrf, credentialPath, When, WhenOrNever } from './shared.tsx';
 
 export function SecretsSection(props: {
   detail: CredentialDetail;

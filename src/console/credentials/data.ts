@@ -1,6 +1,6 @@
-import type { Services } from '../services.ts';
-import type { Client, ClientSecret, GrantType } from '../store/clients.ts';
-import { type ActivitySummary, activitySummary } from './activity.ts';
+import type { Services } from '../../services.ts';
+import type { Client, ClientSecret, GrantType } from '../../store/clients.ts';
+import { type ActivitySummary, activitySummary } from '../activity.ts';
 
 /**
  * What the credentials console shows, as plain data for the views. Nothing here ever carries a
