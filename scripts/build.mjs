@@ -53,7 +53,7 @@ for (const entry of readdirSync(src, { recursive: true, withFileTypes: true })) 
 }
 
 const { bundleConsoleScript } = await import(join(dist, 'console/browser/bundle.js'));
-writeFileSync(join(dist, 'console/browser/console.js'), bundleConsoleScript());
+writeFileSync(join(dist, 'console/browser/console.js'), bundleConsoleScript().code);
 
 writeFileSync(stamp, `${new Date().toISOString()}\n`);
 console.log(`latchkey build: ${relative(process.cwd(), dist) || '.'} ready`);

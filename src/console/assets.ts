@@ -14,7 +14,7 @@ const type = 'text/javascript; charset=utf-8';
 
 const css = loadAsset('console.css', 'text/css; charset=utf-8', folder);
 const js = fromSource
-  ? asset('console.js', type, bundleConsoleScript())
+  ? asset('console.js', type, bundleConsoleScript().code)
   : loadAsset('console.js', type, folder);
 
 export const consoleCssUrl = css.url;

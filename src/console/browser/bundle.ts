@@ -10,16 +10,19 @@ import type * as Esbuild from 'esbuild';
 
 // The entry is always the TypeScript source: src/console/browser/ and dist/console/browser/ are both
 // three levels below the package root, so this path holds whether this module runs from src or dist.
+const root = fileURLToPath(new URL('../../../', import.meta.url));
 export const entry = fileURLToPath(new URL('../../../src/console/browser/console.ts', import.meta.url));
 
 /**
- * Bundles the entry for browsers. `platform: 'browser'` makes any Node-only import in the shared
- * rules (node:*, a server package) fail the build instead of shipping.
+ * Bundles `from` (the console's entry) for browsers, returning the script and the source files it
+ * took in. `platform: 'browser'` makes any Node-only import in the shared rules (node:*) fail the
+ * build instead of shipping.
  */
-export function bundleConsoleScript(): Buffer {
+export function bundleConsoleScript(from = entry): { code: Buffer; inputs: string[] } {
   const esbuild = createRequire(import.meta.url)('esbuild') as typeof Esbuild;
   const result = esbuild.buildSync({
-    entryPoints: [entry],
+    entryPoints: [from],
+    absWorkingDir: root, // metafile inputs relative to the package root, e.g. src/oauth/redirect-uri.ts
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -27,10 +30,11 @@ export function bundleConsoleScript(): Buffer {
     charset: 'utf8',
     legalComments: 'none',
     write: false,
+    metafile: true,
     outfile: 'console.js',
     logLevel: 'silent',
   });
   const file = result.outputFiles[0];
   if (!file) throw new Error('esbuild produced no output for the console script');
-  return Buffer.from(file.contents);
+  return { code: Buffer.from(file.contents), inputs: Object.keys(result.metafile.inputs) };
 }
