@@ -209,3 +209,16 @@ describe('configuration errors', { timeout: 60_000 }, () => {
     );
   });
 });
+
+describe('the compiled bin', { timeout: 60_000 }, () => {
+  it('maps the stack of an unexpected error to the TypeScript sources (source maps on)', async () => {
+    // A directory where the database file should be: SQLite cannot open it.
+    const r = await run(process.execPath, [bin, 'migrate'], {
+      env: { ...env, LATCHKEY_DATABASE: dir },
+      timeout: 60_000,
+    }).catch((e: { code: number; stderr: string }) => e);
+    expect((r as { code: number }).code).toBe(1);
+    expect(r.stderr).toMatch(/at openDatabase \(.*src\/store\/db\.ts:\d+:\d+\)/);
+    expect(r.stderr).not.toMatch(/dist\//);
+  });
+});
