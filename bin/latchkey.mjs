@@ -1,6 +1,12 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx's loader: no build step between `npm ci` and `npm start`.
-import { register } from 'tsx/esm/api';
+// Runs the compiled JavaScript in dist/ (built by `npm ci` / `npm run build`), with stack traces
+// mapped back to the TypeScript sources. TypeScript is never loaded at run time.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli.ts');
+const built = new URL('../dist/.built', import.meta.url);
+if (!existsSync(built)) {
+  process.stderr.write('latchkey: dist/ is not built: run `npm run build` (npm ci does it too)\n');
+  process.exit(1);
+}
+process.setSourceMapsEnabled(true);
+await import('../dist/cli.js');

@@ -1,7 +1,9 @@
 /**
- * Static files from src/http/assets/, served at /assets/<name> with a content-hashed URL:
+ * Static files served at /assets/<name> with a content-hashed URL:
  *
- *   const css = loadAsset('app.css', 'text/css; charset=utf-8');
+ *   const css = loadAsset('app.css', 'text/css; charset=utf-8');   from ./assets/ next to this module
+ *   loadAsset('console.css', type, new URL('./browser/', import.meta.url))   from another folder
+ *   asset('console.js', type, body)   from bytes already in hand
  *   css.url                 '/assets/app.css?v=<hash>' — for <link>/<script> in pages.
  *   serveAsset(app, css)    the route; the versioned URL may be cached for a year, an unversioned
  *                           (or stale) one for five minutes; ETag / If-None-Match answer 304.
@@ -18,8 +20,15 @@ export interface Asset {
   url: string;
 }
 
-export function loadAsset(name: string, type: string): Asset {
-  const body = readFileSync(new URL(`./assets/${name}`, import.meta.url));
+/**
+ * Reads `name` from `folder` (a file: URL ending in '/'). The build copies every file of src/ that is
+ * not TypeScript to the same place in dist/, so a URL relative to the calling module works in both.
+ */
+export function loadAsset(name: string, type: string, folder = new URL('./assets/', import.meta.url)): Asset {
+  return asset(name, type, readFileSync(new URL(name, folder)));
+}
+
+export function asset(name: string, type: string, body: Buffer): Asset {
   const version = createHash('sha256').update(body).digest('base64url').slice(0, 12);
   return { name, type, body, version, url: `/assets/${name}?v=${version}` };
 }

@@ -6,12 +6,12 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
+import { assertBuilt, bin } from '../helpers/dist.ts';
 import { requestToken } from '../helpers/latchkey.ts';
 
 // DESIGN.md "Commands": every creating command takes --json and prints exactly one JSON object;
 // exit 0 on success, non-zero with one clear line on stderr otherwise.
 const run = promisify(execFile);
-const bin = join(import.meta.dirname, '../../bin/latchkey.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-cli-'));
 const env = {
   ...process.env,
@@ -48,6 +48,7 @@ let server: RunningServer;
 let issuer: string;
 
 beforeAll(async () => {
+  assertBuilt();
   await json(['migrate']);
   server = await startServer(loadConfig({ ...env, PORT: '0', LATCHKEY_LOG_LEVEL: 'silent' }), {
     printBanner: () => {},
@@ -59,7 +60,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-// Each command is a fresh process that loads TypeScript through tsx: allow for a loaded CI machine.
+// Each command is a fresh Node process: allow for a loaded CI machine.
 describe('latchkey CLI', { timeout: 120_000 }, () => {
   let orgId: string;
   let clientId: string;
@@ -206,5 +207,18 @@ describe('configuration errors', { timeout: 60_000 }, () => {
     expect(error.stderr).toBe(
       'latchkey: LATCHKEY_TOKEN_RATE_LIMIT: expected COUNT/second|minute|hour, e.g. 60/minute, got "lots"\n',
     );
+  });
+});
+
+describe('the compiled bin', { timeout: 60_000 }, () => {
+  it('maps the stack of an unexpected error to the TypeScript sources (source maps on)', async () => {
+    // A directory where the database file should be: SQLite cannot open it.
+    const r = await run(process.execPath, [bin, 'migrate'], {
+      env: { ...env, LATCHKEY_DATABASE: dir },
+      timeout: 60_000,
+    }).catch((e: { code: number; stderr: string }) => e);
+    expect((r as { code: number }).code).toBe(1);
+    expect(r.stderr).toMatch(/at openDatabase \(.*src\/store\/db\.ts:\d+:\d+\)/);
+    expect(r.stderr).not.toMatch(/dist\//);
   });
 });

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { assertBuilt, bin } from '../helpers/dist.ts';
 import { requestToken, startLatchkey } from '../helpers/latchkey.ts';
 
-const bin = join(import.meta.dirname, '../../bin/latchkey.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-ops-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -15,6 +15,7 @@ function serve(env: Record<string, string>): {
   output: () => string;
   waitFor: (re: RegExp) => Promise<string>;
 } {
+  assertBuilt();
   const child = spawn(process.execPath, [bin, 'serve'], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

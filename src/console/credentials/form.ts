@@ -3,8 +3,9 @@ import type { GrantType } from '../../store/clients.ts';
 
 /**
  * The console's forms: parsing urlencoded bodies into typed values, and validation with messages
- * that say how to fix each problem. The same rules run in the browser (src/http/assets/console.js
- * mirrors `redirectUrlProblem`); the server always checks again.
+ * that say how to fix each problem. The same rules run in the browser: the build bundles this
+ * module into the console's script (./browser/console.ts), so it must not import Node-only code;
+ * the server always checks again.
  */
 
 /** What a person chooses; authorization code brings refresh tokens with it (RFC 6749 §1.5, §6). */

@@ -1,91 +1,37 @@
-// Settings → API: progressive enhancement only. Every form works without this file; the server
-// checks everything again. Loaded as a module (deferred, strict); exports the validation rules so
-// test/console/validation-mirror.test.ts can prove they match the server's.
-
-// ---------------------------------------------------------------------------------------------
-// Validation: mirrors redirectUriProblem (src/oauth/redirect-uri.ts) and validateCredentialsForm
-// (src/console/credentials-form.ts) word for word. RFC 9700 §2.1, RFC 8252 §7.3, RFC 6749 §3.1.2.
-
-const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-/** @param {string} uri @returns {string | undefined} */
-export function redirectUriProblem(uri) {
-  if (uri.trim() !== uri || uri === '') return 'Remove the spaces around the URL';
-  let url;
-  try {
-    url = new URL(uri);
-  } catch {
-    return 'Enter an absolute URL, such as https://app.example.com/oauth/callback';
-  }
-  if (uri.includes('*')) return 'Wildcards are not allowed: register each redirect URL exactly';
-  if (uri.includes('#')) return 'Remove the fragment (#…): redirect URLs cannot have one';
-  if (url.username || url.password) return 'Remove the user name or password from the URL';
-  if (url.protocol === 'http:') {
-    if (!loopbackHosts.has(url.hostname)) {
-      return 'Use https; http is allowed only for localhost, 127.0.0.1 and [::1]';
-    }
-  } else if (url.protocol !== 'https:') {
-    return 'Use an https URL (or http for localhost)';
-  }
-  return undefined;
-}
-
-/** @param {string} uri @param {readonly string[]} earlier @returns {string | undefined} */
-export function redirectUrlProblem(uri, earlier = []) {
-  const problem = redirectUriProblem(uri);
-  if (problem) return problem;
-  if (earlier.includes(uri)) return 'This URL is already listed above: remove this row';
-  return undefined;
-}
-
-/**
- * @param {{ name: string, redirectUris: string[], grants: string[] }} v
- * @returns {{ name?: string, grants?: string, redirectUris: (string | undefined)[], redirectList?: string }}
- */
-export function validateCredentialsForm(v) {
-  /** @type {{ name?: string, grants?: string, redirectUris: (string | undefined)[], redirectList?: string }} */
-  const errors = { redirectUris: [] };
-  if (v.name === '') {
-    errors.name = 'Enter a name, e.g. the software you connect: "Microsoft Business Central"';
-  } else if (v.name.length > 100) {
-    errors.name = `Shorten the name to 100 characters (it has ${v.name.length})`;
-  }
-  if (v.grants.length === 0) errors.grants = 'Choose at least one way the software gets tokens';
-  /** @type {string[]} */
-  const seen = [];
-  v.redirectUris.forEach((uri, i) => {
-    if (uri.trim() === '') return;
-    errors.redirectUris[i] = redirectUrlProblem(uri, seen);
-    seen.push(uri);
-  });
-  if (v.grants.includes('authorization_code') && seen.length === 0) {
-    errors.redirectList =
-      'Add at least one redirect URL: after sign-in and consent, the browser returns to it with the authorization code';
-  }
-  return errors;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The page
+// Settings → API in the browser: progressive enhancement only. Every form works without this
+// script; the server checks everything again. The validation rules are the server's own modules
+// (redirect URLs: RFC 9700 §2.1, RFC 8252 §7.3, RFC 6749 §3.1.2), bundled in by the build: they
+// must stay free of Node-only imports (test/console/browser-bundle.test.ts).
+import { type GrantChoice, grantChoices, validateCredentialsForm } from '../credentials-form.ts';
 
 /** A value still being typed toward a scheme ("h", "http", "https:/") is not an error yet. */
-const typingScheme = (value) => value !== '' && ('https://'.startsWith(value) || 'http://'.startsWith(value));
+const typingScheme = (value: string): boolean =>
+  value !== '' && ('https://'.startsWith(value) || 'http://'.startsWith(value));
 
-function enhanceCredentialsForm(form) {
-  const rowsList = form.querySelector('[data-rows]');
-  if (!rowsList) return;
+/** The one element `selector` names inside `root`: the server renders it, so its absence is a bug. */
+function one<E extends Element = HTMLElement>(root: ParentNode, selector: string): E {
+  const element = root.querySelector<E>(selector);
+  if (!element) throw new Error(`console: no ${selector}`);
+  return element;
+}
+
+function enhanceCredentialsForm(form: HTMLFormElement): void {
+  const found = form.querySelector('[data-rows]');
+  if (!found) return;
+  const rowsList: Element = found;
   const prefix = rowsList.getAttribute('data-prefix') ?? 'lk';
-  const nameInput = form.querySelector('[data-name-input]');
-  const touched = new WeakSet();
+  const nameInput = form.querySelector<HTMLInputElement>('[data-name-input]');
+  const touched = new WeakSet<HTMLInputElement>();
 
-  const rows = () => [...rowsList.querySelectorAll('[data-row]')];
+  const rows = (): HTMLElement[] => [...rowsList.querySelectorAll<HTMLElement>('[data-row]')];
+  const rowInput = (row: Element): HTMLInputElement => one<HTMLInputElement>(row, '[data-redirect-input]');
 
   function renumber() {
     rows().forEach((row, i) => {
-      const input = row.querySelector('[data-redirect-input]');
-      const label = row.querySelector('[data-row-label]');
-      const error = row.querySelector('[data-row-error]');
-      const remove = row.querySelector('[data-remove-row]');
+      const input = rowInput(row);
+      const label = one(row, '[data-row-label]');
+      const error = one(row, '[data-row-error]');
+      const remove = one<HTMLButtonElement>(row, '[data-remove-row]');
       input.id = `${prefix}-redirect-${i}`;
       error.id = `${prefix}-redirect-${i}-error`;
       input.setAttribute('aria-describedby', error.id);
@@ -99,43 +45,45 @@ function enhanceCredentialsForm(form) {
   function values() {
     return {
       name: nameInput ? nameInput.value.trim() : 'unchanged',
-      redirectUris: rows().map((row) => row.querySelector('[data-redirect-input]').value),
-      grants: [...form.querySelectorAll('[data-grant]:checked')].map((box) => box.value),
+      redirectUris: rows().map((row) => rowInput(row).value),
+      grants: [...form.querySelectorAll<HTMLInputElement>('[data-grant]:checked')].map((box) => box.value),
       hasGrantChoice: form.querySelector('[data-grant]') !== null,
     };
   }
 
-  function show(element, message) {
+  function show(element: HTMLElement | null, message: string | undefined): void {
     if (!element) return;
     element.textContent = message ?? '';
     element.hidden = !message;
   }
 
   /** Shows the problems; `all` on submit, else only rows the person has typed in or left. */
-  function validate(all) {
+  function validate(all: boolean) {
     const v = values();
+    const chosen = grantChoices.filter((c) => v.grants.includes(c));
     const errors = validateCredentialsForm({
-      ...v,
-      grants: v.hasGrantChoice ? v.grants : ['client_credentials'],
+      name: v.name,
+      redirectUris: v.redirectUris,
+      grants: v.hasGrantChoice ? chosen : (['client_credentials'] satisfies GrantChoice[]),
     });
     rows().forEach((row, i) => {
-      const input = row.querySelector('[data-redirect-input]');
+      const input = rowInput(row);
       let message = errors.redirectUris[i];
       if (!all && (!touched.has(input) || typingScheme(input.value))) message = undefined;
-      show(row.querySelector('[data-row-error]'), message);
+      show(row.querySelector<HTMLElement>('[data-row-error]'), message);
       row.classList.toggle('field-error', Boolean(message));
       if (message) input.setAttribute('aria-invalid', 'true');
       else input.removeAttribute('aria-invalid');
     });
     if (all || form.querySelector('[data-list-error]:not([hidden])')) {
-      show(form.querySelector('[data-list-error]'), errors.redirectList);
-    } else if (!errors.redirectList) show(form.querySelector('[data-list-error]'), undefined);
+      show(form.querySelector<HTMLElement>('[data-list-error]'), errors.redirectList);
+    } else if (!errors.redirectList) show(form.querySelector<HTMLElement>('[data-list-error]'), undefined);
     if (all || (nameInput && touched.has(nameInput))) {
-      show(form.querySelector('[data-name-error]'), errors.name);
+      show(form.querySelector<HTMLElement>('[data-name-error]'), errors.name);
       nameInput?.closest('.field')?.classList.toggle('field-error', Boolean(errors.name));
     }
     if (all || !errors.grants) {
-      show(form.querySelector('[data-grant-error]'), errors.grants);
+      show(form.querySelector<HTMLElement>('[data-grant-error]'), errors.grants);
       form.querySelector('[data-grants]')?.classList.toggle('field-error', Boolean(errors.grants));
     }
     return errors;
@@ -143,29 +91,30 @@ function enhanceCredentialsForm(form) {
 
   function addRow() {
     const last = rows().at(-1);
-    const row = last.cloneNode(true);
-    const input = row.querySelector('[data-redirect-input]');
+    if (!last) return;
+    const row = last.cloneNode(true) as HTMLElement;
+    const input = rowInput(row);
     input.value = '';
     input.removeAttribute('aria-invalid');
     row.classList.remove('field-error');
-    show(row.querySelector('[data-row-error]'), undefined);
+    show(row.querySelector<HTMLElement>('[data-row-error]'), undefined);
     rowsList.append(row);
     renumber();
     input.focus();
   }
 
-  function removeRow(row) {
+  function removeRow(row: HTMLElement): void {
     const all = rows();
     const index = all.indexOf(row);
     if (all.length === 1) {
-      const input = row.querySelector('[data-redirect-input]');
+      const input = rowInput(row);
       input.value = '';
       input.focus();
     } else {
       row.remove();
       renumber();
       const next = rows()[Math.min(index, rows().length - 1)];
-      next?.querySelector('[data-redirect-input]')?.focus();
+      next?.querySelector<HTMLInputElement>('[data-redirect-input]')?.focus();
     }
     validate(false);
   }
@@ -177,9 +126,10 @@ function enhanceCredentialsForm(form) {
       addRow();
     }
     const remove = target?.closest('[data-remove-row]');
-    if (remove) {
+    const row = remove?.closest<HTMLElement>('[data-row]');
+    if (row) {
       event.preventDefault();
-      removeRow(remove.closest('[data-row]'));
+      removeRow(row);
     }
   });
 
@@ -197,7 +147,7 @@ function enhanceCredentialsForm(form) {
   });
 
   form.addEventListener('submit', (event) => {
-    const submitter = event.submitter;
+    const submitter = (event as SubmitEvent).submitter;
     if (submitter?.matches('[data-add-row], [data-remove-row]')) return;
     const errors = validate(true);
     const bad = errors.name || errors.grants || errors.redirectList || errors.redirectUris.some(Boolean);
@@ -205,12 +155,12 @@ function enhanceCredentialsForm(form) {
     event.preventDefault();
     const first = form.querySelector('.field-error input, [aria-invalid="true"], .field-error [data-grant]');
     if (first instanceof HTMLElement) first.focus();
-    else form.querySelector('[data-redirect-input]')?.focus();
+    else form.querySelector<HTMLInputElement>('[data-redirect-input]')?.focus();
   });
 }
 
-function enhanceCopyButtons(root) {
-  for (const button of root.querySelectorAll('button[data-copy-target]')) {
+function enhanceCopyButtons(root: ParentNode): void {
+  for (const button of root.querySelectorAll<HTMLButtonElement>('button[data-copy-target]')) {
     button.hidden = false;
     button.addEventListener('click', async () => {
       const target = document.getElementById(button.getAttribute('data-copy-target') ?? '');
@@ -238,7 +188,7 @@ function enhanceCopyButtons(root) {
   }
 }
 
-function enhanceDialogs() {
+function enhanceDialogs(): void {
   document.addEventListener('click', (event) => {
     const target = event.target instanceof Element ? event.target : null;
     const opener = target?.closest('[data-dialog-open]');
@@ -247,7 +197,7 @@ function enhanceDialogs() {
       if (dialog instanceof HTMLDialogElement) {
         event.preventDefault();
         dialog.showModal();
-        dialog.querySelector('input:not([type=hidden])')?.focus();
+        dialog.querySelector<HTMLInputElement>('input:not([type=hidden])')?.focus();
       }
     }
     const closer = target?.closest('[data-dialog-close]');
@@ -256,20 +206,20 @@ function enhanceDialogs() {
 }
 
 /** The one-time secret: a real modal, Done only once ticked, and no way out without a second thought. */
-function enhanceSecretDialog() {
+function enhanceSecretDialog(): void {
   const dialog = document.querySelector('[data-secret-dialog]');
   if (!(dialog instanceof HTMLDialogElement)) return;
   const overlay = dialog.closest('[data-secret-overlay]');
-  const form = dialog.querySelector('[data-done-form]');
-  const stored = dialog.querySelector('[data-stored]');
-  const done = dialog.querySelector('[data-done]');
+  const form = one<HTMLFormElement>(dialog, '[data-done-form]');
+  const stored = one<HTMLInputElement>(dialog, '[data-stored]');
+  const done = one<HTMLButtonElement>(dialog, '[data-done]');
   let finished = false;
 
   // Server-rendered open (works without JS); reopen as a modal: focus stays inside, page behind is inert.
   dialog.close();
   if (overlay) overlay.replaceWith(dialog);
   dialog.showModal();
-  dialog.querySelector('.lk-copyable-secret .lk-copy')?.focus();
+  dialog.querySelector<HTMLElement>('.lk-copyable-secret .lk-copy')?.focus();
 
   const sync = () => {
     done.disabled = !stored.checked;
@@ -328,10 +278,10 @@ function enhanceSecretDialog() {
   });
 }
 
-function enhanceDeleteForm() {
+function enhanceDeleteForm(): void {
   for (const form of document.querySelectorAll('[data-delete-form]')) {
-    const input = form.querySelector('[data-confirm-input]');
-    const button = form.querySelector('[data-delete-button]');
+    const input = one<HTMLInputElement>(form, '[data-confirm-input]');
+    const button = one<HTMLButtonElement>(form, '[data-delete-button]');
     const name = form.getAttribute('data-name') ?? '';
     const sync = () => {
       button.disabled = input.value.trim() !== name;
@@ -341,14 +291,14 @@ function enhanceDeleteForm() {
   }
 }
 
-function enhanceRotateForm() {
+function enhanceRotateForm(): void {
   for (const form of document.querySelectorAll('[data-rotate-form]')) {
     const note = document.createElement('p');
     note.className = 'lk-overlap-warning';
     note.setAttribute('role', 'status');
     form.querySelector('.lk-overlap')?.after(note);
     const sync = () => {
-      const choice = form.querySelector('input[name=overlap]:checked');
+      const choice = form.querySelector<HTMLInputElement>('input[name=overlap]:checked');
       note.textContent =
         choice?.value === 'immediately'
           ? 'The current secret stops working the moment you rotate: software still using it fails until you enter the new one.'
@@ -363,7 +313,9 @@ function enhanceRotateForm() {
 if (typeof document !== 'undefined') {
   const start = () => {
     document.documentElement.classList.add('lk-js');
-    for (const form of document.querySelectorAll('[data-credentials-form]')) enhanceCredentialsForm(form);
+    for (const form of document.querySelectorAll<HTMLFormElement>('[data-credentials-form]')) {
+      enhanceCredentialsForm(form);
+    }
     enhanceCopyButtons(document);
     enhanceDialogs();
     enhanceDeleteForm();

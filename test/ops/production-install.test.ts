@@ -1,0 +1,106 @@
+import { execFile, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, root } from '../helpers/dist.ts';
+
+// The production image copies a built dist/ in and runs `npm ci --omit=dev`: no TypeScript, tsx or
+// esbuild. A real `npm ci` here rebuilds better-sqlite3 from source (over a minute), so this test
+// builds the same tree from what is installed: the package's files, plus node_modules holding only
+// the packages package-lock.json does not mark as dev. Then it runs the install's `prepare` step
+// and the server exactly as the image would.
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'latchkey-production-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Top-level packages `npm ci --omit=dev` installs, per package-lock.json. */
+function productionPackages(): string[] {
+  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { dev?: boolean }>;
+  };
+  return Object.entries(lock.packages)
+    .filter(([path, p]) => /^node_modules\/(@[^/]+\/)?[^/]+$/.test(path) && p.dev !== true)
+    .map(([path]) => path.slice('node_modules/'.length));
+}
+
+const prepare = () =>
+  run('npm', ['run', 'prepare'], {
+    cwd: dir,
+    env: { ...process.env, npm_config_update_notifier: 'false' },
+  }).then(
+    (r) => ({ ...r, code: 0 }),
+    (e: { stdout: string; stderr: string; code: number }) => e,
+  );
+
+beforeAll(() => {
+  assertBuilt();
+  for (const path of ['package.json', 'package-lock.json', 'bin', 'scripts', 'dist']) {
+    cpSync(join(root, path), join(dir, path), { recursive: true });
+  }
+  for (const name of productionPackages()) {
+    const installed = join(root, 'node_modules', name);
+    if (!existsSync(installed)) continue; // an optional package for another platform
+    mkdirSync(dirname(join(dir, 'node_modules', name)), { recursive: true });
+    symlinkSync(installed, join(dir, 'node_modules', name));
+  }
+});
+
+describe('a production install (npm ci --omit=dev on a built dist/)', { timeout: 60_000 }, () => {
+  it('has none of the build tools', () => {
+    for (const tool of ['typescript', 'tsx', 'esbuild']) {
+      expect(existsSync(join(dir, 'node_modules', tool)), tool).toBe(false);
+    }
+  });
+
+  it("keeps the built dist/ in the install's prepare step", async () => {
+    const r = await prepare();
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('using the dist/ already built');
+  });
+
+  it('serves from dist/: ready, and the console script is the prebuilt bundle', async () => {
+    const child = spawn(process.execPath, ['bin/latchkey.mjs', 'serve'], {
+      cwd: dir,
+      env: {
+        ...process.env,
+        PORT: '0',
+        LATCHKEY_DATABASE: join(dir, 'prod.sqlite'),
+        LATCHKEY_LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', () => {
+          const m = /"url":"([^"]+)".*"msg":"latchkey listening"/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        exited.then((code) => reject(new Error(`exited ${code}: ${out}`)));
+      });
+      const ready = await fetch(`${url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'ready' });
+      const script = await fetch(`${url}/assets/console.js`);
+      expect(script.status).toBe(200);
+      const served = Buffer.from(await script.arrayBuffer());
+      expect(served.equals(readFileSync(join(dir, 'dist/console/browser/console.js')))).toBe(true);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    expect(out).not.toMatch(/Cannot find (module|package)/);
+  });
+
+  it('fails the prepare step with one clear line when there is no dist/ to keep', async () => {
+    rmSync(join(dir, 'dist'), { recursive: true });
+    const r = await prepare();
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('dist/ is not built and TypeScript is not installed to build it');
+  });
+});
