@@ -12,7 +12,7 @@ describe("the console's browser bundle", () => {
     const { code, inputs } = bundleConsoleScript();
     expect(inputs.sort()).toEqual([
       'src/console/browser/console.ts',
-      'src/console/credentials-form.ts',
+      'src/console/credentials/form.ts',
       'src/oauth/redirect-uri.ts',
     ]);
     const text = code.toString('utf8');

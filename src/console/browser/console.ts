@@ -2,7 +2,7 @@
 // script; the server checks everything again. The validation rules are the server's own modules
 // (redirect URLs: RFC 9700 §2.1, RFC 8252 §7.3, RFC 6749 §3.1.2), bundled in by the build: they
 // must stay free of Node-only imports (test/console/browser-bundle.test.ts).
-import { type GrantChoice, grantChoices, validateCredentialsForm } from '../credentials-form.ts';
+import { type GrantChoice, grantChoices, validateCredentialsForm } from '../credentials/form.ts';
 
 /** A value still being typed toward a scheme ("h", "http", "https:/") is not an error yet. */
 const typingScheme = (value: string): boolean =>

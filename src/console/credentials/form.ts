@@ -4,7 +4,7 @@ import type { GrantType } from '../../store/clients.ts';
 /**
  * The console's forms: parsing urlencoded bodies into typed values, and validation with messages
  * that say how to fix each problem. The same rules run in the browser: the build bundles this
- * module into the console's script (./browser/console.ts), so it must not import Node-only code;
+ * module into the console's script (../browser/console.ts), so it must not import Node-only code;
  * the server always checks again.
  */
 
