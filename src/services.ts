@@ -4,6 +4,7 @@ import type { Config } from './config/index.ts';
 import type { KeyRing } from './keys/keyring.ts';
 import { openKeyRing } from './keys/keyring.ts';
 import { createLogger } from './logger.ts';
+import { createOAuthEvents, type OAuthEventHub } from './oauth/events.ts';
 import type { RateLimiter } from './ratelimit/index.ts';
 import { memoryRateLimiter } from './ratelimit/index.ts';
 import { redisRateLimiter } from './ratelimit/redis.ts';
@@ -18,6 +19,8 @@ export interface Services {
   readonly keys: KeyRing;
   readonly limiter: RateLimiter;
   readonly log: Logger;
+  /** The core's outward events; the console and others subscribe when the app is wired (http/app.ts). */
+  readonly events: OAuthEventHub;
 }
 
 export interface ServiceOptions {
@@ -39,7 +42,8 @@ export async function createServices(config: Config, options: ServiceOptions = {
   const keys = await openKeyRing(store.keys, clock, (config.accessTokenTtl + 300) * 1000);
   // One instance counts in memory; several share their counts through Redis.
   const limiter = config.redisUrl ? redisRateLimiter(config.redisUrl, clock, log) : memoryRateLimiter(clock);
-  return { config, clock, store, keys, limiter, log };
+  const events = createOAuthEvents((error) => log.warn({ err: error }, 'an OAuth event listener failed'));
+  return { config, clock, store, keys, limiter, log, events };
 }
 
 export async function closeServices(s: Services): Promise<void> {

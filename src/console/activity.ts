@@ -30,12 +30,20 @@ function counterFor(s: Services): Counter {
 }
 
 /**
- * Called once per token request that passed client authentication (the one-line hook in
- * src/oauth/token.ts, right after the per-client rate limit): `allowed` false means the limit
- * answered 429. An allowed request counts as a token issued; the rare grant error after that point
- * (invalid_scope, a replayed code) is counted too, which keeps the hook to one line.
+ * Subscribes the counts to the core's token events (src/oauth/events.ts); called once when the app
+ * is wired. Returns the function that unsubscribes.
  */
-export function recordTokenRequest(s: Services, clientId: string, allowed: boolean): void {
+export function countTokenActivity(s: Services): () => void {
+  return s.events.subscribe({
+    onTokenRequest: ({ clientId, outcome }) => recordTokenRequest(s, clientId, outcome === 'issued'),
+  });
+}
+
+/**
+ * Once per token request that passed client authentication, right after the per-client rate limit:
+ * `allowed` false means the limit answered 429, true that the grant handler issued tokens.
+ */
+function recordTokenRequest(s: Services, clientId: string, allowed: boolean): void {
   const counter = counterFor(s);
   const now = s.clock();
   const minute = now - (now % 60_000);

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { countTokenActivity } from '../console/activity.ts';
 import { connectedAppsPages } from '../console/connected-apps.tsx';
 import { credentialsConsole } from '../console/credentials/routes.tsx';
 import type { Services } from '../services.ts';
@@ -40,6 +41,9 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   await registerBodyParsers(app);
   await registerSessions(app, s);
   registerPages(app, s);
+  // The console counts token requests from the core's events: the core never imports the console.
+  const stopCounting = countTokenActivity(s);
+  app.addHook('onClose', async () => stopCounting());
 
   await app.register(oauthEndpoints, { services: s, metrics });
   await app.register(keyEndpoints, { services: s });

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { seconds } from '../clock.ts';
-import type { Services } from '../services.ts';
+import { type Clock, seconds } from '../clock.ts';
+import type { Config } from '../config/index.ts';
+import type { KeyRing } from '../keys/keyring.ts';
 import { createVerifier, TokenVerificationError, type Verifier } from '../verify/index.ts';
 import { OAuthError } from './errors.ts';
+import type { AccessTokenStorage } from './ports.ts';
 import { formatScope } from './scope.ts';
 
 /** RFC 9068 §2.2 claims, plus `org_id` (the organization the token acts for). */
@@ -35,7 +37,22 @@ export interface IssuedAccessToken {
   claims: AccessTokenClaims;
 }
 
-export function issueAccessToken(input: IssueAccessToken, s: Services): IssuedAccessToken {
+/** What signing an access token takes. */
+export interface AccessTokenIssuerDeps {
+  readonly config: Pick<Config, 'issuer' | 'audience' | 'accessTokenTtl'>;
+  readonly clock: Clock;
+  readonly keys: Pick<KeyRing, 'signJwt'>;
+}
+
+/** What checking one of our own access tokens takes. */
+export interface AccessTokenVerifierDeps {
+  readonly config: Pick<Config, 'issuer' | 'audience'>;
+  readonly clock: Clock;
+  readonly keys: Pick<KeyRing, 'findPublicKey' | 'publicKeys'>;
+  readonly store: AccessTokenStorage;
+}
+
+export function issueAccessToken(input: IssueAccessToken, s: AccessTokenIssuerDeps): IssuedAccessToken {
   const iat = seconds(s.clock);
   const expiresIn = s.config.accessTokenTtl;
   const claims: AccessTokenClaims = {
@@ -59,9 +76,10 @@ const invalid = (description: string): OAuthError => new OAuthError('invalid_tok
  * The server checks its own tokens with the same verifier APIs use (src/verify: alg allow-list,
  * RFC 9068 `typ`, issuer, audience, expiry), fed from the key ring instead of JWKS over HTTP.
  */
-const verifiers = new WeakMap<Services, Verifier>();
-function ownVerifier(s: Services): Verifier {
-  let verifier = verifiers.get(s);
+const verifiers = new WeakMap<AccessTokenVerifierDeps['keys'], Verifier>();
+function ownVerifier(s: AccessTokenVerifierDeps): Verifier {
+  // One verifier (and its key cache) per key ring, however the deps object around it is built.
+  let verifier = verifiers.get(s.keys);
   if (!verifier) {
     verifier = createVerifier({
       issuer: s.config.issuer,
@@ -80,7 +98,7 @@ function ownVerifier(s: Services): Verifier {
       // Keys dropped from the ring (retired past their publication) stop counting within this time.
       jwksMaxAgeSeconds: 30,
     });
-    verifiers.set(s, verifier);
+    verifiers.set(s.keys, verifier);
   }
   return verifier;
 }
@@ -89,7 +107,10 @@ function ownVerifier(s: Services): Verifier {
  * Verifies one of our own access tokens (signature, `typ`, issuer, audience, expiry) and that it was
  * not revoked since. Throws `invalid_token` (RFC 6750 §3.1) otherwise.
  */
-export async function verifyAccessToken(token: string, s: Services): Promise<AccessTokenClaims> {
+export async function verifyAccessToken(
+  token: string,
+  s: AccessTokenVerifierDeps,
+): Promise<AccessTokenClaims> {
   let claims: AccessTokenClaims;
   try {
     claims = (await ownVerifier(s).verify(token)).raw as unknown as AccessTokenClaims;

@@ -1,8 +1,13 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config/index.ts';
 import { constantTimeEqual } from '../crypto.ts';
-import type { Services } from '../services.ts';
+import type { RateLimiter } from '../ratelimit/index.ts';
 import type { Client } from '../store/clients.ts';
 import { OAuthError } from './errors.ts';
+import type { OAuthEvents } from './events.ts';
 import type { Params } from './params.ts';
+import type { ClientAuthenticationStorage } from './ports.ts';
 import { hashSecret, inspectSecret } from './secrets.ts';
 
 export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
@@ -69,6 +74,16 @@ function invalidBasic(description: string): OAuthError {
   });
 }
 
+export interface ClientAuthenticationDeps {
+  readonly store: ClientAuthenticationStorage;
+  readonly config: Pick<Config, 'environment'>;
+  readonly clock: Clock;
+  /** Counts failures, so the endpoint cannot be used to guess secrets. */
+  readonly limiter: Pick<RateLimiter, 'hit' | 'peek'>;
+  readonly log: Pick<Logger, 'info' | 'warn'>;
+  readonly events: Pick<OAuthEvents, 'onClientAuthFailed'>;
+}
+
 /** The failure limits that keep the token endpoint from being used to guess secrets. */
 const failureWindowMs = 60_000;
 const failuresPerClient = 10;
@@ -78,7 +93,7 @@ const failuresPerAddress = 30;
 export async function authenticateClient(
   credentials: ClientCredentials,
   ip: string,
-  s: Services,
+  s: ClientAuthenticationDeps,
 ): Promise<AuthenticatedClient> {
   const { clientId, clientSecret, method } = credentials;
   const fail = (description: string): OAuthError =>
@@ -124,6 +139,7 @@ export async function authenticateClient(
           detail: { reason: error.message },
         })
         .catch(() => {});
+      s.events.onClientAuthFailed({ clientId, reason: error.message });
     }
     throw error;
   }
@@ -176,7 +192,7 @@ export async function authenticateClient(
 
 /** "Last used" is shown per minute; writing it on every request would put a write on the hot path. */
 const lastTouched = new Map<string, number>();
-function touchLastUsed(secretId: string, s: Services): void {
+function touchLastUsed(secretId: string, s: ClientAuthenticationDeps): void {
   const now = s.clock();
   const previous = lastTouched.get(secretId);
   if (previous !== undefined && now - previous < 60_000 && now >= previous) return;

@@ -1,21 +1,25 @@
-import type { Services } from '../services.ts';
-import { verifyAccessToken } from './access-token.ts';
-import { authenticateClient, readClientCredentials } from './client-auth.ts';
+import { type AccessTokenVerifierDeps, verifyAccessToken } from './access-token.ts';
+import { authenticateClient, type ClientAuthenticationDeps, readClientCredentials } from './client-auth.ts';
 import { OAuthError } from './errors.ts';
 import { type Params, required } from './params.ts';
+import type { IntrospectionStorage } from './ports.ts';
 import { refreshTokenKind } from './refresh-tokens.ts';
+import type { RevocationDeps } from './revocation.ts';
 import { introspectScope } from './scope.ts';
 
 export type IntrospectionResponse =
   | { active: false }
   | ({ active: true; token_type: string } & Record<string, unknown>);
 
+export type IntrospectionDeps = ClientAuthenticationDeps &
+  AccessTokenVerifierDeps & { readonly store: IntrospectionStorage };
+
 /** Another kind of token the server can introspect and revoke (the refresh tokens of the code flow). */
 export interface TokenKind {
   hint: string;
-  introspect(token: string, clientId: string, s: Services): Promise<IntrospectionResponse | undefined>;
+  introspect(token: string, clientId: string, deps: IntrospectionDeps): Promise<IntrospectionResponse | undefined>;
   /** Revokes the token if it is one of this kind issued to `clientId`; true when it was this kind. */
-  revoke(token: string, clientId: string, s: Services): Promise<boolean>;
+  revoke(token: string, clientId: string, deps: RevocationDeps): Promise<boolean>;
 }
 
 /** Opaque token kinds, tried in order for tokens that are not JWTs. */
@@ -31,7 +35,7 @@ export async function introspect(
   params: Params,
   authorization: string | undefined,
   ip: string,
-  s: Services,
+  s: IntrospectionDeps,
 ): Promise<IntrospectionResponse> {
   const auth = await authenticateClient(readClientCredentials(authorization, params), ip, s);
   if (auth.client.isPublic) throw new OAuthError('invalid_client', 'Public clients cannot introspect tokens');

@@ -2,12 +2,17 @@
  * The storage each part of the protocol core needs, and nothing more (fosite's per-handler storage
  * interfaces). `src/store` implements every one of them for SQLite and PostgreSQL; the core depends on
  * these narrow views, so a reader sees at a glance what a flow may read or write.
+ *
+ * The client_credentials grant has none: its access tokens are self-contained JWTs (RFC 9068), so it
+ * only signs (see ./grants/client-credentials.ts).
  */
 import type { AuditRepository } from '../store/audit.ts';
 import type { AuthorizationRequestRepository } from '../store/authorization-requests.ts';
 import type { ClientRepository } from '../store/clients.ts';
 import type { CodeRepository } from '../store/codes.ts';
 import type { GrantRepository } from '../store/grants.ts';
+import type { RefreshTokenRepository } from '../store/refresh-tokens.ts';
+import type { RevocationRepository } from '../store/revocations.ts';
 
 /**
  * The authorization endpoint and consent (RFC 6749 §4.1.1–4.1.2): read the registration, park the
@@ -21,3 +26,62 @@ export interface AuthorizationFlowStorage {
   readonly codes: Pick<CodeRepository, 'create'>;
   readonly audit: Pick<AuditRepository, 'record'>;
 }
+
+/** Client authentication (RFC 6749 §2.3): the registration, its secrets, "last used", failed attempts. */
+export interface ClientAuthenticationStorage {
+  readonly clients: Pick<ClientRepository, 'find' | 'secrets' | 'touchSecret'>;
+  readonly audit: Pick<AuditRepository, 'record'>;
+}
+
+/** Checking one of our access tokens is still good: not revoked, its client and grant still there. */
+export interface AccessTokenStorage {
+  readonly revocations: Pick<RevocationRepository, 'isRevoked'>;
+  readonly clients: Pick<ClientRepository, 'find'>;
+  readonly grants: Pick<GrantRepository, 'isActive'>;
+}
+
+/** Issuing a refresh token: a new family at code redemption, or the next token of a family. */
+export interface RefreshTokenIssuingStorage {
+  readonly refreshTokens: Pick<RefreshTokenRepository, 'create'>;
+}
+
+/**
+ * Revoking a refresh token's whole family and its grant, when a rotated token comes back (RFC 9700
+ * §4.14.2) or the client revokes it (RFC 7009 §2.1).
+ */
+export interface RefreshFamilyRevocationStorage {
+  readonly refreshTokens: Pick<RefreshTokenRepository, 'revokeFamily'>;
+  readonly grants: Pick<GrantRepository, 'revoke'>;
+  readonly audit: Pick<AuditRepository, 'record'>;
+}
+
+/**
+ * The authorization_code grant (RFC 6749 §4.1.3): find and consume the code once, check its grant,
+ * revoke the grant on a replay, start a refresh token family.
+ */
+export type AuthorizationCodeGrantStorage = RefreshTokenIssuingStorage & {
+  readonly codes: Pick<CodeRepository, 'find' | 'consume'>;
+  readonly grants: Pick<GrantRepository, 'find' | 'touch' | 'revoke'>;
+  readonly audit: Pick<AuditRepository, 'record'>;
+};
+
+/** The refresh_token grant (RFC 6749 §6): find and rotate the token, revoke the family on reuse. */
+export type RefreshTokenGrantStorage = RefreshTokenIssuingStorage &
+  RefreshFamilyRevocationStorage & {
+    readonly refreshTokens: Pick<RefreshTokenRepository, 'find' | 'consume'>;
+    readonly grants: Pick<GrantRepository, 'find' | 'touch'>;
+  };
+
+/** Introspection (RFC 7662): authenticate the caller, check access tokens and refresh tokens. */
+export type IntrospectionStorage = ClientAuthenticationStorage &
+  AccessTokenStorage & {
+    readonly refreshTokens: Pick<RefreshTokenRepository, 'find'>;
+  };
+
+/** Revocation (RFC 7009): authenticate the caller, revoke an access token or a refresh token family. */
+export type RevocationStorage = ClientAuthenticationStorage &
+  AccessTokenStorage &
+  RefreshFamilyRevocationStorage & {
+    readonly revocations: Pick<RevocationRepository, 'revoke'>;
+    readonly refreshTokens: Pick<RefreshTokenRepository, 'find'>;
+  };

@@ -1,12 +1,26 @@
-import { seconds } from '../clock.ts';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config/index.ts';
 import { newId, randomToken, sha256 } from '../crypto.ts';
-import type { Services } from '../services.ts';
 import type { Grant } from '../store/grants.ts';
 import type { RefreshToken } from '../store/refresh-tokens.ts';
 import type { TokenKind } from './introspection.ts';
+import type { RefreshFamilyRevocationStorage, RefreshTokenIssuingStorage } from './ports.ts';
 
 /** Refresh tokens are opaque, 256 random bits, stored only as SHA-256 (high entropy: no slow KDF). */
 export const hashRefreshToken = (token: string): string => sha256(token);
+
+export interface RefreshTokenIssuerDeps {
+  readonly store: RefreshTokenIssuingStorage;
+  readonly config: Pick<Config, 'refreshTokenAbsoluteTtl' | 'refreshTokenIdleTtl'>;
+  readonly clock: Clock;
+}
+
+export interface RefreshFamilyRevocationDeps {
+  readonly store: RefreshFamilyRevocationStorage;
+  readonly clock: Clock;
+  readonly log: Pick<Logger, 'info'>;
+}
 
 /**
  * Issues a refresh token. A new family starts at code redemption with its absolute lifetime; a
@@ -14,7 +28,7 @@ export const hashRefreshToken = (token: string): string => sha256(token);
  */
 export async function issueRefreshToken(
   input: { grant: Grant; scope: string; family?: { id: string; expiresAt: number } },
-  s: Services,
+  s: RefreshTokenIssuerDeps,
 ): Promise<string> {
   const token = randomToken(32);
   const now = s.clock();
@@ -43,7 +57,11 @@ export const refreshTokenLive = (t: RefreshToken, now: number): boolean =>
  * grant's access tokens at introspection (their `gid`). RFC 7009 §2.1: revoking a refresh token
  * SHOULD also invalidate the access tokens of the same grant.
  */
-export async function revokeRefreshFamily(t: RefreshToken, reason: string, s: Services): Promise<void> {
+export async function revokeRefreshFamily(
+  t: RefreshToken,
+  reason: string,
+  s: RefreshFamilyRevocationDeps,
+): Promise<void> {
   const now = s.clock();
   await s.store.refreshTokens.revokeFamily(t.familyId, now);
   await s.store.grants.revoke(t.grantId, now);
@@ -90,5 +108,3 @@ export const refreshTokenKind: TokenKind = {
     return true;
   },
 };
-
-export const nowSeconds = (s: Services): number => seconds(s.clock);

@@ -1,9 +1,14 @@
-import type { Services } from '../services.ts';
-import { type AccessTokenClaims, verifyAccessToken } from './access-token.ts';
-import { authenticateClient, readClientCredentials } from './client-auth.ts';
+import { type AccessTokenClaims, type AccessTokenVerifierDeps, verifyAccessToken } from './access-token.ts';
+import { authenticateClient, type ClientAuthenticationDeps, readClientCredentials } from './client-auth.ts';
 import { OAuthError } from './errors.ts';
 import { tokenKinds } from './introspection.ts';
 import { type Params, required } from './params.ts';
+import type { RevocationStorage } from './ports.ts';
+import type { RefreshFamilyRevocationDeps } from './refresh-tokens.ts';
+
+export type RevocationDeps = ClientAuthenticationDeps &
+  AccessTokenVerifierDeps &
+  RefreshFamilyRevocationDeps & { readonly store: RevocationStorage };
 
 /**
  * RFC 7009. The client authenticates and may revoke only tokens issued to it. §2.2: invalid or
@@ -13,7 +18,7 @@ export async function revoke(
   params: Params,
   authorization: string | undefined,
   ip: string,
-  s: Services,
+  s: RevocationDeps,
 ): Promise<void> {
   const auth = await authenticateClient(readClientCredentials(authorization, params), ip, s);
   const token = required(params, 'token');

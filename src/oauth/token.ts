@@ -1,15 +1,26 @@
-import { recordTokenRequest } from '../console/activity.ts';
-import type { Services } from '../services.ts';
-import { authenticateClient, readClientCredentials } from './client-auth.ts';
+import type { Config } from '../config/index.ts';
+import type { RateLimiter } from '../ratelimit/index.ts';
+import { authenticateClient, type ClientAuthenticationDeps, readClientCredentials } from './client-auth.ts';
 import { OAuthError } from './errors.ts';
-import { authorizationCodeGrant } from './grants/authorization-code.ts';
-import { clientCredentialsGrant } from './grants/client-credentials.ts';
-import { refreshTokenGrant } from './grants/refresh-token.ts';
+import type { OAuthEvents } from './events.ts';
+import { type AuthorizationCodeGrantDeps, authorizationCodeGrant } from './grants/authorization-code.ts';
+import { type ClientCredentialsGrantDeps, clientCredentialsGrant } from './grants/client-credentials.ts';
+import { type RefreshTokenGrantDeps, refreshTokenGrant } from './grants/refresh-token.ts';
 import type { GrantHandler, TokenResponse } from './grants/types.ts';
 import { type Params, required } from './params.ts';
 
+/** What the token endpoint uses: client authentication, every grant handler's needs, the rate limit. */
+export type TokenEndpointDeps = ClientAuthenticationDeps &
+  AuthorizationCodeGrantDeps &
+  RefreshTokenGrantDeps &
+  ClientCredentialsGrantDeps & {
+    readonly config: Pick<Config, 'tokenRateLimit'>;
+    readonly limiter: Pick<RateLimiter, 'hit'>;
+    readonly events: Pick<OAuthEvents, 'onTokenRequest'>;
+  };
+
 /** Grant handlers by `grant_type`. Each later grant registers here. */
-export const grantHandlers = new Map<string, GrantHandler>([
+export const grantHandlers = new Map<string, GrantHandler<TokenEndpointDeps>>([
   [authorizationCodeGrant.type, authorizationCodeGrant],
   [refreshTokenGrant.type, refreshTokenGrant],
   [clientCredentialsGrant.type, clientCredentialsGrant],
@@ -44,7 +55,10 @@ export interface TokenRequest {
  * The token endpoint (RFC 6749 §3.2) after HTTP parsing: find the grant handler, authenticate the
  * client once, apply the per-client rate limit, then let the handler validate and issue.
  */
-export async function handleTokenRequest(request: TokenRequest, s: Services): Promise<TokenResponse> {
+export async function handleTokenRequest(
+  request: TokenRequest,
+  s: TokenEndpointDeps,
+): Promise<TokenResponse> {
   const { params } = request;
   const grantType = requestedGrantType(params);
   const handler = grantHandlers.get(grantType);
@@ -60,7 +74,7 @@ export async function handleTokenRequest(request: TokenRequest, s: Services): Pr
   const { limit, windowMs } = s.config.tokenRateLimit;
   const decision = await s.limiter.hit(`token:${auth.client.id}`, limit, windowMs);
   if (!decision.allowed) {
-    recordTokenRequest(s, auth.client.id, false); // console activity, counted in memory (src/console/activity.ts)
+    s.events.onTokenRequest({ clientId: auth.client.id, outcome: 'rate_limited' });
     throw new OAuthError(
       'slow_down',
       `Too many token requests for this client (limit ${limit} per ${windowMs / 1000} s). Reuse the access token until it expires instead of requesting a new one; retry in ${decision.retryAfter} s.`,
@@ -68,6 +82,6 @@ export async function handleTokenRequest(request: TokenRequest, s: Services): Pr
     );
   }
   const response = await handler.handle({ auth, params }, s);
-  recordTokenRequest(s, auth.client.id, true);
+  s.events.onTokenRequest({ clientId: auth.client.id, outcome: 'issued' });
   return response;
 }

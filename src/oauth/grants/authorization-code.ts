@@ -1,21 +1,29 @@
+import type { Logger } from 'pino';
 import { sha256 } from '../../crypto.ts';
-import { issueAccessToken } from '../access-token.ts';
+import { type AccessTokenIssuerDeps, issueAccessToken } from '../access-token.ts';
 import { OAuthError } from '../errors.ts';
 import { required } from '../params.ts';
 import { checkCodeVerifier } from '../pkce.ts';
-import { issueRefreshToken } from '../refresh-tokens.ts';
+import type { AuthorizationCodeGrantStorage } from '../ports.ts';
+import { issueRefreshToken, type RefreshTokenIssuerDeps } from '../refresh-tokens.ts';
 import { parseScope } from '../scope.ts';
 import { assertGrantAllowed } from './allowed.ts';
 import type { GrantHandler } from './types.ts';
 
 const invalidGrant = (description: string): OAuthError => new OAuthError('invalid_grant', description);
 
+export type AuthorizationCodeGrantDeps = AccessTokenIssuerDeps &
+  RefreshTokenIssuerDeps & {
+    readonly store: AuthorizationCodeGrantStorage;
+    readonly log: Pick<Logger, 'info' | 'warn'>;
+  };
+
 /**
  * RFC 6749 §4.1.3 with RFC 7636 §4.6. The client is already authenticated. The code must be bound to
  * this client, unexpired, unused, with the same redirect URI and the PKCE verifier; it is consumed
  * with one conditional UPDATE, so of two racing redemptions exactly one wins.
  */
-export const authorizationCodeGrant: GrantHandler = {
+export const authorizationCodeGrant: GrantHandler<AuthorizationCodeGrantDeps> = {
   type: 'authorization_code',
   async handle({ auth, params }, s) {
     const { client } = auth;

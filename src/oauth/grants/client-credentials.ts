@@ -1,14 +1,20 @@
-import { issueAccessToken } from '../access-token.ts';
+import type { Config } from '../../config/index.ts';
+import { type AccessTokenIssuerDeps, issueAccessToken } from '../access-token.ts';
 import { OAuthError } from '../errors.ts';
 import { clientScopes, formatScope, resolveScope } from '../scope.ts';
 import { assertGrantAllowed } from './allowed.ts';
 import type { GrantHandler } from './types.ts';
 
+/** No storage: the token is a self-contained JWT (RFC 9068); the registration came with `auth`. */
+export type ClientCredentialsGrantDeps = AccessTokenIssuerDeps & {
+  readonly config: Pick<Config, 'scopes'>;
+};
+
 /**
  * RFC 6749 §4.4. The token speaks for the organization that owns the credentials, with the client as
  * `sub` (RFC 9068 §2.2). §4.4.3: no refresh token — the client can simply ask again.
  */
-export const clientCredentialsGrant: GrantHandler = {
+export const clientCredentialsGrant: GrantHandler<ClientCredentialsGrantDeps> = {
   type: 'client_credentials',
   async handle({ auth, params }, s) {
     const { client } = auth;

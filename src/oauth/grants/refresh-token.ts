@@ -1,9 +1,12 @@
-import { issueAccessToken } from '../access-token.ts';
+import { type AccessTokenIssuerDeps, issueAccessToken } from '../access-token.ts';
 import { OAuthError } from '../errors.ts';
 import { required } from '../params.ts';
+import type { RefreshTokenGrantStorage } from '../ports.ts';
 import {
   hashRefreshToken,
   issueRefreshToken,
+  type RefreshFamilyRevocationDeps,
+  type RefreshTokenIssuerDeps,
   refreshTokenLive,
   revokeRefreshFamily,
 } from '../refresh-tokens.ts';
@@ -13,11 +16,15 @@ import type { GrantHandler } from './types.ts';
 
 const invalidGrant = (description: string): OAuthError => new OAuthError('invalid_grant', description);
 
+export type RefreshTokenGrantDeps = AccessTokenIssuerDeps &
+  RefreshTokenIssuerDeps &
+  RefreshFamilyRevocationDeps & { readonly store: RefreshTokenGrantStorage };
+
 /**
  * RFC 6749 §6. Every use rotates the token (RFC 9700 §4.14.2); presenting a rotated one again
  * revokes the whole family and its grant, since either the client or an attacker holds a stolen copy.
  */
-export const refreshTokenGrant: GrantHandler = {
+export const refreshTokenGrant: GrantHandler<RefreshTokenGrantDeps> = {
   type: 'refresh_token',
   async handle({ auth, params }, s) {
     const { client } = auth;

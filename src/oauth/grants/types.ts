@@ -1,4 +1,3 @@
-import type { Services } from '../../services.ts';
 import type { AuthenticatedClient } from '../client-auth.ts';
 import type { Params } from '../params.ts';
 
@@ -16,8 +15,12 @@ export interface GrantRequest {
   params: Params;
 }
 
-/** One handler per grant type (fosite's model): it checks its own parameters and issues tokens. */
-export interface GrantHandler {
+/**
+ * One handler per grant type (fosite's model): it checks its own parameters and issues tokens. `Deps`
+ * is what the handler uses — its storage port (../ports.ts), config values, clock, keys — and nothing
+ * more; the token endpoint passes one object that serves them all.
+ */
+export interface GrantHandler<Deps> {
   readonly type: string;
-  handle(request: GrantRequest, s: Services): Promise<TokenResponse>;
+  readonly handle: (request: GrantRequest, deps: Deps) => Promise<TokenResponse>;
 }
