@@ -32,6 +32,12 @@ export async function startServer(
       .catch((error) => services.log.warn({ err: error }, 'could not reload signing keys'));
   }, 30_000);
   reloadKeys.unref();
+  const prune = setInterval(() => {
+    housekeeping(services).catch((error) =>
+      services.log.warn({ err: error }, 'could not prune expired sessions and codes'),
+    );
+  }, 10 * 60_000);
+  prune.unref();
 
   return {
     app,
@@ -39,10 +45,22 @@ export async function startServer(
     url,
     async close() {
       clearInterval(reloadKeys);
+      clearInterval(prune);
       await app.close();
       await closeServices(services);
     },
   };
+}
+
+/**
+ * Expired sessions, parked authorization requests and codes go (every 10 minutes). A used code is
+ * kept a day past its expiry so a late replay still revokes what it issued (RFC 6749 §4.1.2).
+ */
+export async function housekeeping(s: Services): Promise<void> {
+  const now = s.clock();
+  await s.store.sessions.prune();
+  await s.store.authorizationRequests.prune(now);
+  await s.store.codes.prune(now - 86_400_000);
 }
 
 /** SIGTERM/SIGINT: stop accepting, finish in-flight requests, close the store, exit. */

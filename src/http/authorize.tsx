@@ -22,20 +22,6 @@ export async function authorizePages(app: FastifyInstance, opts: { services: Ser
   const s = opts.services;
   const flow: AuthorizationFlowDeps = { store: s.store, config: s.config, clock: s.clock };
 
-  // Housekeeping: expired sessions, parked requests and codes go. A used code is kept a day past its
-  // expiry so a late replay still revokes what it issued (RFC 6749 §4.1.2).
-  const prune = async (): Promise<void> => {
-    const now = s.clock();
-    await s.store.sessions.prune();
-    await s.store.authorizationRequests.prune(now);
-    await s.store.codes.prune(now - 86_400_000);
-  };
-  const timer = setInterval(() => {
-    prune().catch((error) => s.log.warn({ err: error }, 'could not prune expired sessions and codes'));
-  }, 10 * 60_000);
-  timer.unref();
-  app.addHook('onClose', async () => clearInterval(timer));
-
   app.get('/oauth/authorize', async (request, reply) => {
     const user = await currentUser(request, s);
     const outcome = await startAuthorization(request.query as RawQuery, user, flow);

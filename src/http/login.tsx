@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { checkPassword, startSession } from '../accounts/sessions.ts';
 import { constantTimeEqual, randomToken } from '../crypto.ts';
+import { requestingClient } from '../oauth/authorization-flow.ts';
 import type { Services } from '../services.ts';
 import { ErrorSummary, Field, type FieldError, sendPage } from './page.tsx';
 import {
@@ -116,8 +117,7 @@ export async function loginPages(app: FastifyInstance, opts: { services: Service
   async function appNotice(next: string): Promise<string | undefined> {
     const match = /^\/consent\?request=([A-Za-z0-9_-]+)$/.exec(next);
     if (!match) return undefined;
-    const pending = await s.store.authorizationRequests.find(match[1]!, s.clock());
-    const client = pending && (await s.store.clients.find(pending.clientId));
+    const client = await requestingClient(match[1]!, s);
     return client && `${client.name} asks to connect to your account. Sign in to continue.`;
   }
 

@@ -166,6 +166,18 @@ export async function decide(
   return approve(pending, person, orgId, deps);
 }
 
+/**
+ * The client a parked request is for, so the sign-in page on the way to consent can name who is
+ * asking; undefined once the request expired or the client is gone.
+ */
+export async function requestingClient(
+  pendingId: string,
+  deps: Pick<AuthorizationFlowDeps, 'store' | 'clock'>,
+): Promise<Client | undefined> {
+  const pending = await deps.store.authorizationRequests.find(pendingId, deps.clock());
+  return pending && (await deps.store.clients.find(pending.clientId));
+}
+
 /** The parked request and its client, checked again against the current registration. */
 async function load(
   pendingId: string | undefined,

@@ -1,11 +1,20 @@
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config/index.ts';
 import { newId } from '../crypto.ts';
-import type { Services } from '../services.ts';
 import type { Client, GrantType } from '../store/clients.ts';
+import type { ClientRegistrationStorage } from './ports.ts';
 import { redirectUriProblems } from './redirect-uri.ts';
 import { cliOnlyScopes, isReservedScope } from './scope.ts';
 import { generateClientId, generateClientSecret } from './secrets.ts';
 
 /** Creating, rotating and deleting API credentials: used by the CLI, the console and the seed. */
+export interface ClientRegistrationDeps {
+  readonly store: ClientRegistrationStorage;
+  /** The scope catalog new credentials may hold; the environment their secrets are marked with. */
+  readonly config: Pick<Config, 'scopes' | 'environment'>;
+  readonly clock: Clock;
+}
+
 export class CredentialsError extends Error {
   override name = 'CredentialsError';
 }
@@ -36,7 +45,10 @@ export interface CreatedCredentials {
   clientSecret: string | undefined;
 }
 
-export async function createCredentials(input: NewCredentials, s: Services): Promise<CreatedCredentials> {
+export async function createCredentials(
+  input: NewCredentials,
+  s: ClientRegistrationDeps,
+): Promise<CreatedCredentials> {
   const name = input.name.trim();
   if (name === '' || name.length > 100) throw new CredentialsError('The name must be 1 to 100 characters');
   if (!(await s.store.accounts.findOrganization(input.orgId))) {
@@ -103,7 +115,7 @@ export async function createCredentials(input: NewCredentials, s: Services): Pro
 async function addSecret(
   clientId: string,
   actor: string,
-  s: Services,
+  s: ClientRegistrationDeps,
 ): Promise<{ id: string; secret: string }> {
   const generated = generateClientSecret(s.config.environment);
   const id = newId();
@@ -127,7 +139,7 @@ export async function rotateSecret(
   clientId: string,
   overlapSeconds: number,
   actor: string,
-  s: Services,
+  s: ClientRegistrationDeps,
 ): Promise<string> {
   const client = await s.store.clients.find(clientId);
   if (!client) throw new CredentialsError(`No credentials with client ID ${clientId}`);
@@ -146,7 +158,11 @@ export async function rotateSecret(
 }
 
 /** Deletes the credentials; grants, codes, refresh tokens and secrets go with them (cascade). */
-export async function deleteCredentials(clientId: string, actor: string, s: Services): Promise<Client> {
+export async function deleteCredentials(
+  clientId: string,
+  actor: string,
+  s: ClientRegistrationDeps,
+): Promise<Client> {
   const client = await s.store.clients.find(clientId);
   if (!client) throw new CredentialsError(`No credentials with client ID ${clientId}`);
   await s.store.clients.delete(clientId);
@@ -174,7 +190,7 @@ export async function updateCredentials(
   clientId: string,
   update: CredentialsUpdate,
   actor: string,
-  s: Services,
+  s: ClientRegistrationDeps,
 ): Promise<Client> {
   const client = await s.store.clients.find(clientId);
   if (!client) throw new CredentialsError(`No credentials with client ID ${clientId}`);

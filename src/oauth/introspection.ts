@@ -17,7 +17,11 @@ export type IntrospectionDeps = ClientAuthenticationDeps &
 /** Another kind of token the server can introspect and revoke (the refresh tokens of the code flow). */
 export interface TokenKind {
   hint: string;
-  introspect(token: string, clientId: string, deps: IntrospectionDeps): Promise<IntrospectionResponse | undefined>;
+  introspect(
+    token: string,
+    clientId: string,
+    deps: IntrospectionDeps,
+  ): Promise<IntrospectionResponse | undefined>;
   /** Revokes the token if it is one of this kind issued to `clientId`; true when it was this kind. */
   revoke(token: string, clientId: string, deps: RevocationDeps): Promise<boolean>;
 }

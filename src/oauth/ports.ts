@@ -6,6 +6,7 @@
  * The client_credentials grant has none: its access tokens are self-contained JWTs (RFC 9068), so it
  * only signs (see ./grants/client-credentials.ts).
  */
+import type { AccountRepository } from '../store/accounts.ts';
 import type { AuditRepository } from '../store/audit.ts';
 import type { AuthorizationRequestRepository } from '../store/authorization-requests.ts';
 import type { ClientRepository } from '../store/clients.ts';
@@ -30,6 +31,16 @@ export interface AuthorizationFlowStorage {
 /** Client authentication (RFC 6749 §2.3): the registration, its secrets, "last used", failed attempts. */
 export interface ClientAuthenticationStorage {
   readonly clients: Pick<ClientRepository, 'find' | 'secrets' | 'touchSecret'>;
+  readonly audit: Pick<AuditRepository, 'record'>;
+}
+
+/** Client registration management (console, CLI, seed): credentials, their secrets, the audit log. */
+export interface ClientRegistrationStorage {
+  readonly accounts: Pick<AccountRepository, 'findOrganization'>;
+  readonly clients: Pick<
+    ClientRepository,
+    'create' | 'find' | 'update' | 'delete' | 'addSecret' | 'expireSecrets'
+  >;
   readonly audit: Pick<AuditRepository, 'record'>;
 }
 
