@@ -8,6 +8,7 @@ import {
   decide,
   pendingTtlMs,
   type ResourceOwner,
+  requestingClient,
   resumeAuthorization,
   startAuthorization,
 } from '../../src/oauth/authorization-flow.ts';
@@ -260,5 +261,16 @@ describe('resumeAuthorization and decide', () => {
       kind: 'page',
       reason: 'request_expired',
     });
+  });
+});
+
+describe('requestingClient', () => {
+  it('names the client of a parked request for the sign-in page, until the request expires', async () => {
+    const c = await client();
+    const id = await parked(c.id, undefined);
+    expect(await requestingClient(id, deps)).toMatchObject({ id: c.id, name: 'Flow app' });
+    expect(await requestingClient('no-such-request', deps)).toBeUndefined();
+    clock.advance(pendingTtlMs);
+    expect(await requestingClient(id, deps)).toBeUndefined();
   });
 });
