@@ -6,6 +6,8 @@ import {
   type AuthorizationRequestRepository,
   authorizationRequestRepository,
 } from './authorization-requests.ts';
+import { cachedClients } from './cached-clients.ts';
+import type { ChangeNotices } from './change-notices.ts';
 import { type ClientRepository, clientRepository } from './clients.ts';
 import { type CodeRepository, codeRepository } from './codes.ts';
 import { type DatabaseOptions, type Dialect, migrate, openDatabase } from './db.ts';
@@ -43,13 +45,16 @@ export interface Store {
 export async function openStore(
   location: string,
   clock: Clock,
-  options: DatabaseOptions & { migrate?: boolean } = {},
+  options: DatabaseOptions & { migrate?: boolean; notices?: ChangeNotices } = {},
 ): Promise<Store> {
   const { db, dialect, close } = openDatabase(location, options);
   if (options.migrate !== false) await migrate(db);
+  let clients = clientRepository(db, clock);
+  const cacheMs = options.notices && clientCacheMs(dialect, options.notices);
+  if (cacheMs) clients = cachedClients(clients, options.notices!, clock, cacheMs);
   return {
     accounts: accountRepository(db, clock),
-    clients: clientRepository(db, clock),
+    clients,
     keys: keyRepository(db),
     grants: grantRepository(db),
     revocations: revocationRepository(db),
@@ -67,4 +72,17 @@ export async function openStore(
     },
     close,
   };
+}
+
+/**
+ * How long clients stay cached. With notices through Redis, changes anywhere drop entries at once,
+ * so the lifetime is only a backstop (1 s while Redis is away). On PostgreSQL without Redis, other
+ * processes (instances, the CLI) cannot tell this one, so entries live 1 s: the staleness the
+ * contract allows. On SQLite without Redis, nothing: a read is an in-process call of microseconds,
+ * and the CLI writes the same file without a way to tell the server.
+ */
+function clientCacheMs(dialect: Dialect, notices: ChangeNotices) {
+  if (notices.shared) return { ttlMs: 5_000, degradedTtlMs: 1_000 };
+  if (dialect === 'postgres') return { ttlMs: 1_000, degradedTtlMs: 1_000 };
+  return undefined;
 }
