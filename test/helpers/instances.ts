@@ -59,6 +59,7 @@ export async function startInstances(count: number, env: Record<string, string> 
   const issuer = `http://127.0.0.1:${ports[0]}`;
   const shared = {
     HOST: '127.0.0.1',
+    LATCHKEY_LOG_LEVEL: 'info',
     LATCHKEY_DATABASE: db.url,
     LATCHKEY_REDIS_URL: redis.url,
     LATCHKEY_ISSUER: issuer,
@@ -83,7 +84,7 @@ export async function startInstances(count: number, env: Record<string, string> 
   try {
     for (const port of ports) {
       const child = spawn(process.execPath, [bin, 'serve'], {
-        env: { ...process.env, ...shared, PORT: String(port), LATCHKEY_LOG_LEVEL: 'info' },
+        env: { ...process.env, ...shared, PORT: String(port) },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const instance: Instance = {
