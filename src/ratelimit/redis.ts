@@ -10,7 +10,15 @@ import { memoryRateLimiter, type RateDecision, type RateLimiter } from './index.
  * While Redis is unreachable this instance counts in memory (limits hold per instance instead of
  * across them) and goes back to Redis once it answers again (see SharedRedis).
  */
+const hitScript = `local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n`;
+
+type HitCommand = { latchkeyHit(key: string, ttlMs: number): Promise<number> };
+
 export function redisRateLimiter(redis: SharedRedis, clock: Clock, prefix = 'latchkey:rl:'): RateLimiter {
+  // EVALSHA, with the script loaded by ioredis on first use (and again after a Redis restart).
+  redis.client.defineCommand('latchkeyHit', { numberOfKeys: 1, lua: hitScript });
   const local = memoryRateLimiter(clock);
 
   const windowKey = (key: string, windowMs: number): { redisKey: string; start: number } => {
@@ -35,14 +43,8 @@ export function redisRateLimiter(redis: SharedRedis, clock: Clock, prefix = 'lat
       redis.use(
         async (r) => {
           const { redisKey, start } = windowKey(key, windowMs);
-          const results = await r
-            .multi()
-            .incr(redisKey)
-            .pexpire(redisKey, windowMs + 1000)
-            .exec();
-          const failed = results?.find(([error]) => error)?.[0];
-          if (failed) throw failed;
-          const count = Number(results?.[0]?.[1] ?? 0);
+          // One script, one round trip: INCR, and the expiry set by the first hit of the window.
+          const count = Number(await (r as unknown as HitCommand).latchkeyHit(redisKey, windowMs + 1000));
           return decide(count, start, limit, windowMs, count <= limit);
         },
         () => local.hit(key, limit, windowMs),
