@@ -50,7 +50,7 @@ export async function openStore(
   const { db, dialect, close } = openDatabase(location, options);
   if (options.migrate !== false) await migrate(db);
   let clients = clientRepository(db, clock);
-  const cacheMs = options.notices && clientCacheMs(dialect, options.notices);
+  const cacheMs = options.notices && clientCacheMs(options.notices);
   if (cacheMs) clients = cachedClients(clients, options.notices!, clock, cacheMs);
   return {
     accounts: accountRepository(db, clock),
@@ -75,14 +75,11 @@ export async function openStore(
 }
 
 /**
- * How long clients stay cached. With notices through Redis, changes anywhere drop entries at once,
- * so the lifetime is only a backstop (1 s while Redis is away). On PostgreSQL without Redis, other
- * processes (instances, the CLI) cannot tell this one, so entries live 1 s: the staleness the
- * contract allows. On SQLite without Redis, nothing: a read is an in-process call of microseconds,
- * and the CLI writes the same file without a way to tell the server.
+ * How long clients stay cached. Only with notices through Redis: changes anywhere (instances, the
+ * CLI) then drop entries at once, and the lifetime is a backstop (1 s while Redis is away). Without
+ * Redis, other processes cannot tell this one, so nothing is cached: exact, and on one machine a
+ * read is cheap (SQLite in-process; PostgreSQL on the same host).
  */
-function clientCacheMs(dialect: Dialect, notices: ChangeNotices) {
-  if (notices.shared) return { ttlMs: 5_000, degradedTtlMs: 1_000 };
-  if (dialect === 'postgres') return { ttlMs: 1_000, degradedTtlMs: 1_000 };
-  return undefined;
+function clientCacheMs(notices: ChangeNotices) {
+  return notices.shared ? { ttlMs: 5_000, degradedTtlMs: 1_000 } : undefined;
 }
