@@ -8,8 +8,10 @@ import { createOAuthEvents, type OAuthEventHub } from './oauth/events.ts';
 import type { RateLimiter } from './ratelimit/index.ts';
 import { memoryRateLimiter } from './ratelimit/index.ts';
 import { redisRateLimiter } from './ratelimit/redis.ts';
+import { type ChangeNotices, localChangeNotices, redisChangeNotices } from './store/change-notices.ts';
 import type { Store } from './store/index.ts';
 import { openStore } from './store/index.ts';
+import { connectRedis, type SharedRedis } from './store/redis.ts';
 
 /** What the protocol core and the HTTP adapters need, built once at start (see server.ts). Read-only. */
 export interface Services {
@@ -18,6 +20,10 @@ export interface Services {
   readonly store: Store;
   readonly keys: KeyRing;
   readonly limiter: RateLimiter;
+  /** Tells every instance's caches what changed (through Redis when configured). */
+  readonly notices: ChangeNotices;
+  /** What instances share besides the database, when LATCHKEY_REDIS_URL is set. */
+  readonly redis: SharedRedis | undefined;
   readonly log: Logger;
   /** The core's outward events; the console and others subscribe when the app is wired (http/app.ts). */
   readonly events: OAuthEventHub;
@@ -34,19 +40,35 @@ export interface ServiceOptions {
 export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(config.logLevel);
-  const store = await openStore(config.database, clock, {
-    migrate: options.migrate,
-    onLost: (error) => log.warn({ err: error }, 'database connection lost; answering 503 until it is back'),
-  });
-  // A retired key stays published while tokens it signed may live, plus a margin for clock skew.
-  const keys = await openKeyRing(store.keys, clock, (config.accessTokenTtl + 300) * 1000);
-  // One instance counts in memory; several share their counts through Redis.
-  const limiter = config.redisUrl ? redisRateLimiter(config.redisUrl, clock, log) : memoryRateLimiter(clock);
-  const events = createOAuthEvents((error) => log.warn({ err: error }, 'an OAuth event listener failed'));
-  return { config, clock, store, keys, limiter, log, events };
+  // One instance keeps its state in memory; several share it through Redis.
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, log) : undefined;
+  const notices = redis ? redisChangeNotices(redis, log) : localChangeNotices();
+  try {
+    const store = await openStore(config.database, clock, {
+      migrate: options.migrate,
+      notices,
+      onLost: (error) => log.warn({ err: error }, 'database connection lost; answering 503 until it is back'),
+    });
+    // A retired key stays published while tokens it signed may live, plus a margin for clock skew.
+    const keys = await openKeyRing(store.keys, clock, (config.accessTokenTtl + 300) * 1000, notices).catch(
+      async (error) => {
+        await store.close();
+        throw error;
+      },
+    );
+    const limiter = redis ? redisRateLimiter(redis, clock) : memoryRateLimiter(clock);
+    const events = createOAuthEvents((error) => log.warn({ err: error }, 'an OAuth event listener failed'));
+    return { config, clock, store, keys, limiter, notices, redis, log, events };
+  } catch (error) {
+    await redis?.close();
+    throw error;
+  }
 }
 
 export async function closeServices(s: Services): Promise<void> {
+  s.keys.close();
   await s.limiter.close();
+  await s.notices.close();
+  await s.redis?.close();
   await s.store.close();
 }

@@ -8,6 +8,7 @@ import {
 } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import { randomToken } from '../crypto.ts';
+import type { ChangeNotices } from '../store/change-notices.ts';
 import type { KeyRepository, StoredKey } from '../store/keys.ts';
 
 export interface PublicKey {
@@ -27,6 +28,8 @@ export interface KeyRing {
   /** Re-reads the store (another process may have rotated). */
   reload(): Promise<void>;
   rotate(): Promise<string>;
+  /** Stops listening for rotations elsewhere. */
+  close(): void;
 }
 
 const b64url = (value: string | Buffer): string => Buffer.from(value).toString('base64url');
@@ -48,18 +51,28 @@ export function generateKey(clock: Clock): StoredKey {
 /**
  * Loads the signing keys, creating the first one on an empty store. A retired key stays published for
  * `publishRetiredMs` (the access-token lifetime plus a margin) so every token it signed still verifies.
+ * A rotation publishes a notice; every instance that hears one (or may have missed one) re-reads.
  */
 export async function openKeyRing(
   repo: KeyRepository,
   clock: Clock,
   publishRetiredMs: number,
+  notices?: ChangeNotices,
 ): Promise<KeyRing> {
   let signer: { kid: string; key: KeyObject; headers: Map<string, string> } | undefined;
   let published: PublicKey[] = [];
   let byKid = new Map<string, PublicKey>();
   let lastMissReload = 0;
 
-  async function reload(): Promise<void> {
+  // One read at a time, in the order asked: a slow earlier read cannot overwrite a later one.
+  let queue: Promise<void> = Promise.resolve();
+  function reload(): Promise<void> {
+    const next = queue.then(read);
+    queue = next.catch(() => {});
+    return next;
+  }
+
+  async function read(): Promise<void> {
     let keys = await repo.list();
     if (keys.length === 0) {
       await repo.addAndRetireOthers(generateKey(clock), clock());
@@ -82,6 +95,10 @@ export async function openKeyRing(
   }
 
   await reload();
+  const quietly = () => void reload().catch(() => {}); // The store is away: the next notice or tick retries.
+  const unsubscribe = notices?.subscribe((n) => (n === 'reset' || n.kind === 'keys') && quietly());
+  // Notices lost while Redis is away: re-read every 5 s meanwhile, so a rotation spreads within 5 s.
+  const tick = notices?.shared && setInterval(() => notices.healthy() || quietly(), 5_000).unref();
 
   return {
     signJwt(payload, typ) {
@@ -111,7 +128,12 @@ export async function openKeyRing(
       await repo.addAndRetireOthers(key, clock());
       await repo.pruneRetired(clock() - publishRetiredMs);
       await reload();
+      await notices?.publish('keys', key.kid);
       return key.kid;
+    },
+    close() {
+      unsubscribe?.();
+      if (tick) clearInterval(tick);
     },
   };
 }

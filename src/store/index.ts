@@ -6,6 +6,8 @@ import {
   type AuthorizationRequestRepository,
   authorizationRequestRepository,
 } from './authorization-requests.ts';
+import { cachedClients } from './cached-clients.ts';
+import type { ChangeNotices } from './change-notices.ts';
 import { type ClientRepository, clientRepository } from './clients.ts';
 import { type CodeRepository, codeRepository } from './codes.ts';
 import { type DatabaseOptions, type Dialect, migrate, openDatabase } from './db.ts';
@@ -43,13 +45,16 @@ export interface Store {
 export async function openStore(
   location: string,
   clock: Clock,
-  options: DatabaseOptions & { migrate?: boolean } = {},
+  options: DatabaseOptions & { migrate?: boolean; notices?: ChangeNotices } = {},
 ): Promise<Store> {
   const { db, dialect, close } = openDatabase(location, options);
   if (options.migrate !== false) await migrate(db);
+  let clients = clientRepository(db, clock);
+  const cacheMs = options.notices && clientCacheMs(options.notices);
+  if (cacheMs) clients = cachedClients(clients, options.notices!, clock, cacheMs);
   return {
     accounts: accountRepository(db, clock),
-    clients: clientRepository(db, clock),
+    clients,
     keys: keyRepository(db),
     grants: grantRepository(db),
     revocations: revocationRepository(db),
@@ -67,4 +72,14 @@ export async function openStore(
     },
     close,
   };
+}
+
+/**
+ * How long clients stay cached. Only with notices through Redis: changes anywhere (instances, the
+ * CLI) then drop entries at once, and the lifetime is a backstop (1 s while Redis is away). Without
+ * Redis, other processes cannot tell this one, so nothing is cached: exact, and on one machine a
+ * read is cheap (SQLite in-process; PostgreSQL on the same host).
+ */
+function clientCacheMs(notices: ChangeNotices) {
+  return notices.shared ? { ttlMs: 5_000, degradedTtlMs: 1_000 } : undefined;
 }

@@ -21,7 +21,7 @@ import {
 } from './form.ts';
 import { type GenerateFormState, GeneratePage } from './generate.tsx';
 import { ListPage } from './list-page.tsx';
-import { onceTokens } from './once-tokens.ts';
+import { memoryOnceTokens, redisOnceTokens } from './once-tokens.ts';
 import { NoOrganizationPage, NotAdminPage, NotFoundPage } from './refusal-pages.tsx';
 import type { Notice } from './shared.tsx';
 
@@ -93,7 +93,7 @@ const rateLimitLabel = (s: Services): string => {
 export type ConsoleContext = ReturnType<typeof consoleContext>;
 
 export function consoleContext(s: Services) {
-  const once = onceTokens(s.clock);
+  const once = s.redis ? redisOnceTokens(s.redis, s.clock) : memoryOnceTokens(s.clock);
 
   const send = (
     reply: FastifyReply,

@@ -51,7 +51,7 @@ export function listAndGenerateRoutes(app: FastifyInstance, c: ConsoleContext): 
     const errors = validateCredentialsForm(values);
     if (hasErrors(errors)) return formAgain(422, errors);
 
-    const earlier = token ? once.claim(token) : undefined;
+    const earlier = token ? await once.claim(token) : undefined;
     if (earlier) {
       return reply.redirect(
         earlier.clientId
@@ -81,7 +81,7 @@ export function listAndGenerateRoutes(app: FastifyInstance, c: ConsoleContext): 
         422,
       );
     }
-    if (token) once.settle(token, created.client.id);
+    if (token) await once.settle(token, created.client.id);
     request.log.info(
       { client_id: created.client.id, org_id: ctx.orgId },
       'credentials created in the console',

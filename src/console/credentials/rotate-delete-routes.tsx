@@ -32,7 +32,8 @@ export function rotateAndDeleteRoutes(app: FastifyInstance, c: ConsoleContext): 
       });
     }
     const token = field(body, '_once');
-    if (token && once.claim(token)) return reply.redirect(`${credentialPath(id)}?notice=resubmitted`, 303);
+    if (token && (await once.claim(token)))
+      return reply.redirect(`${credentialPath(id)}?notice=resubmitted`, 303);
     const secret = await rotateSecret(id, choice.seconds, ctx.user.userId, s);
     request.log.info(
       { client_id: id, overlap_seconds: choice.seconds },

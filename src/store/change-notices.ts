@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { SharedRedis } from './redis.ts';
+
+/** `client`: a client or its secrets changed or it was deleted (id = client id); `keys`: signing keys rotated. */
+export type ChangeKind = 'client' | 'keys';
+export interface ChangeNotice {
+  kind: ChangeKind;
+  id: string;
+}
+/** A notice, or 'reset': notices may have been missed (Redis reconnected), so drop everything cached. */
+export type NoticeHandler = (notice: ChangeNotice | 'reset') => void;
+
+/** Tells every cache of every instance that something it may hold has changed. */
+export interface ChangeNotices {
+  /** Whether notices reach other processes (through Redis); false: only this process hears them. */
+  readonly shared: boolean;
+  /** Whether notices flow right now; caches keep entries for less time while they do not. */
+  healthy(): boolean;
+  /** Delivers to this process's handlers at once, then to the other instances. Never throws. */
+  publish(kind: ChangeKind, id: string): Promise<void>;
+  /** Returns the unsubscribe function. */
+  subscribe(handler: NoticeHandler): () => void;
+  close(): Promise<void>;
+}
+
+function handlers() {
+  const set = new Set<NoticeHandler>();
+  return {
+    add(handler: NoticeHandler): () => void {
+      set.add(handler);
+      return () => set.delete(handler);
+    },
+    deliver(notice: ChangeNotice | 'reset'): void {
+      for (const handler of set) handler(notice);
+    },
+  };
+}
+
+/** One instance: notices stay in this process. */
+export function localChangeNotices(): ChangeNotices {
+  const local = handlers();
+  return {
+    shared: false,
+    healthy: () => true,
+    async publish(kind, id) {
+      local.deliver({ kind, id });
+    },
+    subscribe: local.add,
+    async close() {},
+  };
+}
+
+const channel = 'latchkey:changes';
+const kinds = new Set<string>(['client', 'keys']);
+
+/**
+ * Notices through Redis pub/sub. Pub/sub delivers at most once: a notice published while an
+ * instance's subscriber is reconnecting is lost, so every (re)subscription is followed by a 'reset'
+ * and caches keep short lifetimes while Redis is away.
+ */
+export function redisChangeNotices(redis: SharedRedis, log: Logger): ChangeNotices {
+  const local = handlers();
+  // Our own notices come back from Redis; they were delivered here already.
+  const origin = randomUUID();
+  let subscribed = false;
+
+  function listen(): void {
+    if (subscribed) return;
+    subscribed = true;
+    const sub = redis.subscriber();
+    // At every (re)connection: subscribe (again; harmless if ioredis already did), then drop what
+    // caches hold, since notices sent while this connection was away never arrive.
+    sub.on('ready', () => {
+      sub.subscribe(channel).then(
+        () => local.deliver('reset'),
+        () => {}, // Away again: SharedRedis has warned; the next 'ready' tries again.
+      );
+    });
+    sub.on('message', (_channel: string, message: string) => {
+      try {
+        const m = JSON.parse(message) as { o?: unknown; k?: unknown; i?: unknown };
+        if (m.o === origin || typeof m.k !== 'string' || !kinds.has(m.k) || typeof m.i !== 'string') return;
+        local.deliver({ kind: m.k as ChangeKind, id: m.i });
+      } catch {
+        log.warn('ignored a malformed change notice');
+      }
+    });
+  }
+
+  return {
+    shared: true,
+    healthy: () => redis.state() === 'ok',
+    async publish(kind, id) {
+      local.deliver({ kind, id });
+      await redis.use(
+        (r) => r.publish(channel, JSON.stringify({ o: origin, k: kind, i: id })),
+        () => 0,
+      );
+    },
+    subscribe(handler) {
+      listen();
+      return local.add(handler);
+    },
+    async close() {},
+  };
+}
