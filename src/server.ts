@@ -46,7 +46,14 @@ export async function startServer(
     async close() {
       clearInterval(reloadKeys);
       clearInterval(prune);
-      await app.close();
+      // server.close() drops connections idle at that moment; a keep-alive connection whose request
+      // finishes later would hold the exit until its keep-alive timeout. Drop those as they go idle.
+      const dropIdle = setInterval(() => app.server.closeIdleConnections(), 50);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(dropIdle);
+      }
       await closeServices(services);
     },
   };
