@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { adminApi, adminPrefix } from '../admin/index.ts';
 import { connectedAppsPages } from '../console/connected-apps.tsx';
 import { credentialsConsole } from '../console/credentials/routes.tsx';
 import type { Services } from '../services.ts';
@@ -49,5 +50,6 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   await app.register(authorizePages, { services: s });
   await app.register(connectedAppsPages, { services: s });
   await app.register(credentialsConsole, { services: s });
+  await app.register(adminApi, { services: s, prefix: adminPrefix });
   return app;
 }
