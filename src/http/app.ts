@@ -3,6 +3,7 @@ import { adminApi, adminPrefix } from '../admin/index.ts';
 import { connectedAppsPages } from '../console/connected-apps.tsx';
 import { credentialsConsole } from '../console/credentials/routes.tsx';
 import type { Services } from '../services.ts';
+import { registerWebhooks } from '../webhooks/plugin.ts';
 import { demoApi } from './api.ts';
 import { authorizePages } from './authorize.tsx';
 import { registerBodyParsers } from './body.ts';
@@ -51,5 +52,6 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   await app.register(connectedAppsPages, { services: s });
   await app.register(credentialsConsole, { services: s });
   await app.register(adminApi, { services: s, prefix: adminPrefix });
+  registerWebhooks(app, s);
   return app;
 }
