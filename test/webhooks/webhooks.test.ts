@@ -92,10 +92,10 @@ describe('webhooks (Standard Webhooks)', () => {
     expect(events[5]!.timestamp).toBe(new Date(clock()).toISOString());
     expect(JSON.stringify(events)).not.toMatch(/lk_test_/); // no secret ever leaves in a webhook
     // A forged signature does not verify.
-    const forged = { ...receiver.received[0]!.headers, 'webhook-signature': 'v1,AAAA' } as Record<
-      string,
-      string
-    >;
+    const forged: Record<string, string> = {
+      ...(receiver.received[0]!.headers as Record<string, string>),
+      'webhook-signature': 'v1,AAAA',
+    };
     expect(() => verifier.verify(receiver.received[0]!.body, forged)).toThrow();
     expect(await pending()).toEqual([]);
   });
