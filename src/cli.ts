@@ -13,6 +13,7 @@ import {
   rotateSecret,
 } from './oauth/client-registration.ts';
 import { closeServices, createServices, type Services } from './services.ts';
+import { roles } from './store/accounts.ts';
 import { BackupError, backupSqlite, pgDumpCommands } from './store/backup.ts';
 import type { Client, GrantType } from './store/clients.ts';
 import { isPostgres } from './store/db.ts';
@@ -101,7 +102,7 @@ org
   );
 
 const roleOption = (): Option =>
-  new Option('--role <role>', 'role in the organization').choices(['admin', 'member']).default('member');
+  new Option('--role <role>', 'role in the organization').choices([...roles]).default('member');
 
 program
   .command('user')
@@ -152,7 +153,7 @@ client
   .option('--grant <type>', 'authorization_code, refresh_token, client_credentials (repeatable)', collect)
   .option(
     '--scope <scope>',
-    "a scope it may request (repeatable; default: the whole catalog); latchkey:introspect lets it introspect any client's tokens",
+    "a scope it may request (repeatable; default: the whole catalog); latchkey:introspect lets it introspect any client's tokens, latchkey:admin lets it call the admin API",
     collect,
   )
   .option('--public', 'a public client (no secret, PKCE required)')

@@ -47,6 +47,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
     const store = await openStore(config.database, clock, {
       migrate: options.migrate,
       notices,
+      webhooks: config.webhook !== undefined,
       onLost: (error) => log.warn({ err: error }, 'database connection lost; answering 503 until it is back'),
     });
     // A retired key stays published while tokens it signed may live, plus a margin for clock skew.

@@ -4,6 +4,12 @@ import { hashPassword, passwordProblem } from './passwords.ts';
 
 export class AccountError extends Error {
   override name = 'AccountError';
+  /** conflict: the email or external id belongs to someone else; invalid: anything else. */
+  readonly kind: 'invalid' | 'conflict';
+  constructor(message: string, kind: 'invalid' | 'conflict' = 'invalid') {
+    super(message);
+    this.kind = kind;
+  }
 }
 
 const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -19,7 +25,7 @@ export async function createUser(
   if (!(await s.store.accounts.findOrganization(input.orgId)))
     throw new AccountError(`No organization with id ${input.orgId}`);
   if (await s.store.accounts.findUserByEmail(input.email))
-    throw new AccountError(`A user with email ${input.email} exists`);
+    throw new AccountError(`A user with email ${input.email} exists`, 'conflict');
   const user = await s.store.accounts.createUser(input.email, await hashPassword(input.password));
   await s.store.accounts.addMembership(input.orgId, user.id, input.role);
   return user;
@@ -36,4 +42,24 @@ export async function addMember(
     throw new AccountError(`No organization with id ${input.orgId}`);
   await s.store.accounts.addMembership(input.orgId, user.id, input.role);
   return user;
+}
+
+/**
+ * A person the platform provisions (admin API): no password, they sign in through the platform's
+ * identity provider. Email and external id are unique.
+ */
+export async function provisionUser(
+  input: { email: string; name?: string | null; externalId?: string | null },
+  s: Services,
+): Promise<User> {
+  if (!emailPattern.test(input.email.trim()))
+    throw new AccountError(`"${input.email}" is not an email address`);
+  if (await s.store.accounts.findUserByEmail(input.email))
+    throw new AccountError(`A user with email ${input.email} exists`, 'conflict');
+  if (input.externalId) {
+    const same = await s.store.accounts.listUsers({ limit: 1 }, { externalId: input.externalId });
+    if (same.items.length > 0)
+      throw new AccountError(`A user with external_id ${input.externalId} exists`, 'conflict');
+  }
+  return s.store.accounts.createUser(input.email, '', { name: input.name, externalId: input.externalId });
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { Webhook } from 'standardwebhooks';
 import { z } from 'zod';
 
 /** Raised for bad configuration; the message is one line that names the variable. */
@@ -77,6 +78,16 @@ const schema = z.object({
       'use true, false, a hop count, or proxy addresses/CIDRs separated by commas',
     )
     .default('false'),
+  LATCHKEY_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  // Standard Webhooks: "whsec_" and the base64 of a 24 to 64 byte key.
+  LATCHKEY_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'expected whsec_ followed by a base64 key')
+    .refine((v) => {
+      const bytes = Buffer.from(v.slice(6), 'base64').length;
+      return bytes >= 24 && bytes <= 64;
+    }, 'the key after whsec_ must be 24 to 64 bytes, base64')
+    .optional(),
   LATCHKEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -102,6 +113,8 @@ export interface Config {
   logLevel: string;
   /** Fastify's trustProxy: whose X-Forwarded-For to believe for the client address (rate limits). */
   trustProxy: boolean | number | string[];
+  /** Where Standard Webhooks events go, signed with `secret`; undefined: no webhooks. */
+  webhook: { url: string; secret: string } | undefined;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -124,6 +137,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (c.LATCHKEY_REFRESH_TOKEN_ABSOLUTE_TTL < c.LATCHKEY_REFRESH_TOKEN_IDLE_TTL) {
     throw new ConfigError('LATCHKEY_REFRESH_TOKEN_ABSOLUTE_TTL: must not be shorter than the idle lifetime');
   }
+  if (Boolean(c.LATCHKEY_WEBHOOK_URL) !== Boolean(c.LATCHKEY_WEBHOOK_SECRET)) {
+    throw new ConfigError(
+      c.LATCHKEY_WEBHOOK_URL
+        ? 'LATCHKEY_WEBHOOK_SECRET: required with LATCHKEY_WEBHOOK_URL (whsec_…, the key receivers verify with)'
+        : 'LATCHKEY_WEBHOOK_URL: required with LATCHKEY_WEBHOOK_SECRET',
+    );
+  }
+  if (c.LATCHKEY_WEBHOOK_SECRET) new Webhook(c.LATCHKEY_WEBHOOK_SECRET); // the signer accepts it
   return {
     port: c.PORT,
     host: c.HOST,
@@ -142,6 +163,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     requirePkce: c.LATCHKEY_REQUIRE_PKCE,
     logLevel: c.LATCHKEY_LOG_LEVEL,
     trustProxy: parseTrustProxy(c.LATCHKEY_TRUST_PROXY),
+    webhook:
+      c.LATCHKEY_WEBHOOK_URL && c.LATCHKEY_WEBHOOK_SECRET
+        ? { url: c.LATCHKEY_WEBHOOK_URL, secret: c.LATCHKEY_WEBHOOK_SECRET }
+        : undefined,
   };
 }
 

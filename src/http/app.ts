@@ -1,8 +1,10 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { adminApi, adminPrefix } from '../admin/index.ts';
 import { countTokenActivity } from '../console/activity.ts';
 import { connectedAppsPages } from '../console/connected-apps.tsx';
 import { credentialsConsole } from '../console/credentials/routes.tsx';
 import type { Services } from '../services.ts';
+import { registerWebhooks } from '../webhooks/plugin.ts';
 import { demoApi } from './api.ts';
 import { authorizePages } from './authorize.tsx';
 import { registerBodyParsers } from './body.ts';
@@ -53,5 +55,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   await app.register(authorizePages, { services: s });
   await app.register(connectedAppsPages, { services: s });
   await app.register(credentialsConsole, { services: s });
+  await app.register(adminApi, { services: s, prefix: adminPrefix });
+  registerWebhooks(app, s);
   return app;
 }

@@ -2,7 +2,7 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { newId } from '../crypto.ts';
 import type { Client, GrantType } from '../store/clients.ts';
-import type { ClientRegistrationStorage } from './ports.ts';
+import type { ClientRegistrationStorage, ClientRegistrationWrites } from './ports.ts';
 import { redirectUriProblems } from './redirect-uri.ts';
 import { cliOnlyScopes, isReservedScope } from './scope.ts';
 import { generateClientId, generateClientSecret } from './secrets.ts';
@@ -90,36 +90,52 @@ export async function createCredentials(
     );
   }
 
-  const client = await s.store.clients.create({
-    id: generateClientId(),
-    orgId: input.orgId,
-    name,
-    redirectUris,
-    grantTypes,
-    scopes,
-    isPublic,
-    pkceOptional: input.pkceOptional ?? false,
-    createdBy: input.actor,
+  // The client, its secret, the audit event and the webhook commit together (store.transaction).
+  return s.store.transaction(async (tx) => {
+    const client = await tx.clients.create({
+      id: generateClientId(),
+      orgId: input.orgId,
+      name,
+      redirectUris,
+      grantTypes,
+      scopes,
+      isPublic,
+      pkceOptional: input.pkceOptional ?? false,
+      createdBy: input.actor,
+    });
+    const clientSecret = isPublic ? undefined : (await addSecret(tx, client.id, input.actor, s)).secret;
+    await tx.audit.record({
+      orgId: client.orgId,
+      actor: input.actor,
+      clientId: client.id,
+      action: 'client.created',
+      detail: { name, redirectUris, grantTypes, scopes, isPublic },
+    });
+    await tx.outbox.add('client.created', clientEvent(client));
+    return { client, clientSecret };
   });
-  const clientSecret = isPublic ? undefined : (await addSecret(client.id, input.actor, s)).secret;
-  await s.store.audit.record({
-    orgId: client.orgId,
-    actor: input.actor,
-    clientId: client.id,
-    action: 'client.created',
-    detail: { name, redirectUris, grantTypes, scopes, isPublic },
-  });
-  return { client, clientSecret };
 }
 
+/** The `data` of the client.* webhooks: what the platform may keep about the credentials, no secret. */
+export const clientEvent = (c: Client) => ({
+  client_id: c.id,
+  organization_id: c.orgId,
+  name: c.name,
+  redirect_uris: c.redirectUris,
+  grant_types: c.grantTypes,
+  scopes: c.scopes,
+  public: c.isPublic,
+});
+
 async function addSecret(
+  tx: ClientRegistrationWrites,
   clientId: string,
   actor: string,
   s: ClientRegistrationDeps,
 ): Promise<{ id: string; secret: string }> {
   const generated = generateClientSecret(s.config.environment);
   const id = newId();
-  await s.store.clients.addSecret({
+  await tx.clients.addSecret({
     id,
     clientId,
     secretHash: generated.hash,
@@ -144,17 +160,24 @@ export async function rotateSecret(
   const client = await s.store.clients.find(clientId);
   if (!client) throw new CredentialsError(`No credentials with client ID ${clientId}`);
   if (client.isPublic) throw new CredentialsError('Public clients have no secret to rotate');
-  const added = await addSecret(client.id, actor, s);
   const oldExpire = s.clock() + overlapSeconds * 1000;
-  await s.store.clients.expireSecrets(client.id, oldExpire, added.id);
-  await s.store.audit.record({
-    orgId: client.orgId,
-    actor,
-    clientId: client.id,
-    action: 'client.secret_rotated',
-    detail: { oldSecretsExpireAt: new Date(oldExpire).toISOString() },
+  return s.store.transaction(async (tx) => {
+    const added = await addSecret(tx, client.id, actor, s);
+    await tx.clients.expireSecrets(client.id, oldExpire, added.id);
+    const oldSecretsExpireAt = new Date(oldExpire).toISOString();
+    await tx.audit.record({
+      orgId: client.orgId,
+      actor,
+      clientId: client.id,
+      action: 'client.secret_rotated',
+      detail: { oldSecretsExpireAt },
+    });
+    await tx.outbox.add('client.secret_rotated', {
+      ...clientEvent(client),
+      old_secrets_expire_at: oldSecretsExpireAt,
+    });
+    return added.secret;
   });
-  return added.secret;
 }
 
 /** Deletes the credentials; grants, codes, refresh tokens and secrets go with them (cascade). */
@@ -165,13 +188,16 @@ export async function deleteCredentials(
 ): Promise<Client> {
   const client = await s.store.clients.find(clientId);
   if (!client) throw new CredentialsError(`No credentials with client ID ${clientId}`);
-  await s.store.clients.delete(clientId);
-  await s.store.audit.record({
-    orgId: client.orgId,
-    actor,
-    clientId: client.id,
-    action: 'client.deleted',
-    detail: { name: client.name },
+  await s.store.transaction(async (tx) => {
+    await tx.clients.delete(clientId);
+    await tx.audit.record({
+      orgId: client.orgId,
+      actor,
+      clientId: client.id,
+      action: 'client.deleted',
+      detail: { name: client.name },
+    });
+    await tx.outbox.add('client.deleted', clientEvent(client));
   });
   return client;
 }
@@ -222,13 +248,17 @@ export async function updateCredentials(
   }
   if (Object.keys(changes).length === 0) return client;
 
-  await s.store.clients.update(client.id, { name, redirectUris, grantTypes });
-  await s.store.audit.record({
-    orgId: client.orgId,
-    actor,
-    clientId: client.id,
-    action: 'client.updated',
-    detail: changes,
+  const updated = { ...client, name, redirectUris, grantTypes, updatedAt: s.clock() };
+  await s.store.transaction(async (tx) => {
+    await tx.clients.update(client.id, { name, redirectUris, grantTypes });
+    await tx.audit.record({
+      orgId: client.orgId,
+      actor,
+      clientId: client.id,
+      action: 'client.updated',
+      detail: changes,
+    });
+    await tx.outbox.add('client.updated', { ...clientEvent(updated), changed: Object.keys(changes) });
   });
-  return { ...client, name, redirectUris, grantTypes, updatedAt: s.clock() };
+  return updated;
 }

@@ -12,6 +12,7 @@ import type { AuthorizationRequestRepository } from '../store/authorization-requ
 import type { ClientRepository } from '../store/clients.ts';
 import type { CodeRepository } from '../store/codes.ts';
 import type { GrantRepository } from '../store/grants.ts';
+import type { Repositories } from '../store/index.ts';
 import type { RefreshTokenRepository } from '../store/refresh-tokens.ts';
 import type { RevocationRepository } from '../store/revocations.ts';
 
@@ -35,13 +36,13 @@ export interface ClientAuthenticationStorage {
 }
 
 /** Client registration management (console, CLI, seed): credentials, their secrets, the audit log. */
+/** What a registration change writes in one transaction: the client, its audit event, its webhook. */
+export type ClientRegistrationWrites = Pick<Repositories, 'clients' | 'audit' | 'outbox'>;
+
 export interface ClientRegistrationStorage {
   readonly accounts: Pick<AccountRepository, 'findOrganization'>;
-  readonly clients: Pick<
-    ClientRepository,
-    'create' | 'find' | 'update' | 'delete' | 'addSecret' | 'expireSecrets'
-  >;
-  readonly audit: Pick<AuditRepository, 'record'>;
+  readonly clients: Pick<ClientRepository, 'find'>;
+  transaction<T>(fn: (tx: ClientRegistrationWrites) => Promise<T>): Promise<T>;
 }
 
 /** Checking one of our access tokens is still good: not revoked, its client and grant still there. */

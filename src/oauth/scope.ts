@@ -28,8 +28,16 @@ export function resolveScope(requested: string | undefined, allowed: readonly st
  * granted only from the CLI: never at consent, never by the console, never from the catalog.
  */
 export const introspectScope = 'latchkey:introspect';
-export const cliOnlyScopes: readonly string[] = [introspectScope];
+/** The admin API (`/admin/v1`): carried in client_credentials tokens, unlike latchkey:introspect. */
+export const adminScope = 'latchkey:admin';
+export const cliOnlyScopes: readonly string[] = [introspectScope, adminScope];
 export const isReservedScope = (scope: string): boolean => scope.startsWith('latchkey:');
+
+/** client_credentials may also carry the admin scope, when the operator registered it from the CLI. */
+export const clientCredentialsScopes = (
+  registered: readonly string[],
+  catalog: Readonly<Record<string, string>>,
+): string[] => [...clientScopes(registered, catalog), ...registered.filter((s) => s === adminScope)];
 
 /** The scopes a client may ask for now: its registered ones that the operator's catalog still lists. */
 export const clientScopes = (

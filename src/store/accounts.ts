@@ -1,18 +1,32 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import { newId } from '../crypto.ts';
+import { afterCursor, type Page, type PageQuery, toPage } from './pages.ts';
 import type { Database } from './schema.ts';
 
-export type Role = 'admin' | 'member';
+/** admin: everything in the organization; developer: credentials, not people; member: connects apps. */
+export const roles = ['admin', 'developer', 'member'] as const;
+export type Role = (typeof roles)[number];
 export interface Organization {
   id: string;
   name: string;
+  /** The platform's own id for it, when the platform provisioned it. */
+  externalId: string | null;
   createdAt: number;
 }
 export interface User {
   id: string;
   email: string;
+  /** Empty when the person has no password (provisioned by the admin API). */
   passwordHash: string;
+  name: string | null;
+  externalId: string | null;
+  createdAt: number;
+}
+export interface Member {
+  userId: string;
+  email: string;
+  role: Role;
   createdAt: number;
 }
 export interface Membership {
@@ -22,14 +36,29 @@ export interface Membership {
 }
 
 export interface AccountRepository {
-  createOrganization(name: string): Promise<Organization>;
+  createOrganization(name: string, externalId?: string | null): Promise<Organization>;
   findOrganization(id: string): Promise<Organization | undefined>;
   countOrganizations(): Promise<number>;
-  createUser(email: string, passwordHash: string): Promise<User>;
+  listOrganizations(page: PageQuery, filter?: { externalId?: string }): Promise<Page<Organization>>;
+  updateOrganization(id: string, update: { name?: string; externalId?: string | null }): Promise<boolean>;
+  /** Deletes it with its memberships, credentials and grants (cascade). */
+  deleteOrganization(id: string): Promise<boolean>;
+  createUser(
+    email: string,
+    passwordHash: string,
+    profile?: { name?: string | null; externalId?: string | null },
+  ): Promise<User>;
+  listUsers(page: PageQuery, filter?: { email?: string; externalId?: string }): Promise<Page<User>>;
+  /** Deletes the person with their memberships, grants and sessions (cascade). */
+  deleteUser(id: string): Promise<boolean>;
   findUserByEmail(email: string): Promise<User | undefined>;
   findUser(id: string): Promise<User | undefined>;
   findUsers(ids: readonly string[]): Promise<User[]>;
   addMembership(orgId: string, userId: string, role: Role): Promise<void>;
+  findMembership(orgId: string, userId: string): Promise<Member | undefined>;
+  removeMembership(orgId: string, userId: string): Promise<boolean>;
+  /** The organization's people, in the order they joined. */
+  members(orgId: string, page: PageQuery): Promise<Page<Member>>;
   /** The person's organizations, by name. */
   memberships(userId: string): Promise<Membership[]>;
   /** Emails of the organization's admins, sorted: whom a member asks for access. */
@@ -45,21 +74,78 @@ const byText = (a: string, b: string): number => a.localeCompare(b, 'en') || (a 
 export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
 
 export function accountRepository(db: Kysely<Database>, clock: Clock): AccountRepository {
-  const toUser = (r: Database['users']): User => ({
+  const memberRows = () =>
+    db
+      .selectFrom('memberships')
+      .innerJoin('users', 'users.id', 'memberships.user_id')
+      .select(['memberships.user_id', 'users.email', 'memberships.role', 'memberships.created_at']);
+  const toMember = (r: { user_id: string; email: string; role: Role; created_at: number }): Member => ({
+    userId: r.user_id,
+    email: r.email,
+    role: r.role,
+    createdAt: r.created_at,
+  });
+  const toUser = (r: {
+    id: string;
+    email: string;
+    password_hash: string;
+    name?: string | null;
+    external_id?: string | null;
+    created_at: number;
+  }): User => ({
     id: r.id,
     email: r.email,
     passwordHash: r.password_hash,
+    name: r.name ?? null,
+    externalId: r.external_id ?? null,
     createdAt: r.created_at,
   });
+  const toOrganization = (r: {
+    id: string;
+    name: string;
+    external_id: string | null;
+    created_at: number;
+  }): Organization => ({ id: r.id, name: r.name, externalId: r.external_id, createdAt: r.created_at });
+  const key = (item: { id: string; createdAt: number }) => ({ createdAt: item.createdAt, id: item.id });
   return {
-    async createOrganization(name) {
-      const org = { id: newId(), name, created_at: clock() };
+    async createOrganization(name, externalId = null) {
+      const org = { id: newId(), name, external_id: externalId, created_at: clock() };
       await db.insertInto('organizations').values(org).execute();
-      return { id: org.id, name, createdAt: org.created_at };
+      return toOrganization(org);
     },
     async findOrganization(id) {
       const r = await db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirst();
-      return r && { id: r.id, name: r.name, createdAt: r.created_at };
+      return r && toOrganization(r);
+    },
+    async listOrganizations({ limit, after }, filter = {}) {
+      let q = db
+        .selectFrom('organizations')
+        .selectAll()
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(limit + 1);
+      if (filter.externalId !== undefined) q = q.where('external_id', '=', filter.externalId);
+      if (after) q = q.where(afterCursor('organizations', after));
+      return toPage((await q.execute()).map(toOrganization), limit, key);
+    },
+    async updateOrganization(id, u) {
+      if (u.name === undefined && u.externalId === undefined) {
+        const r = await db.selectFrom('organizations').select('id').where('id', '=', id).executeTakeFirst();
+        return r !== undefined;
+      }
+      const r = await db
+        .updateTable('organizations')
+        .set({
+          ...(u.name !== undefined && { name: u.name }),
+          ...(u.externalId !== undefined && { external_id: u.externalId }),
+        })
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
+    async deleteOrganization(id) {
+      const r = await db.deleteFrom('organizations').where('id', '=', id).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
     },
     async countOrganizations() {
       const r = await db
@@ -68,15 +154,33 @@ export function accountRepository(db: Kysely<Database>, clock: Clock): AccountRe
         .executeTakeFirstOrThrow();
       return Number(r.n);
     },
-    async createUser(email, passwordHash) {
+    async createUser(email, passwordHash, profile = {}) {
       const row = {
         id: newId(),
         email: normalizeEmail(email),
         password_hash: passwordHash,
+        name: profile.name ?? null,
+        external_id: profile.externalId ?? null,
         created_at: clock(),
       };
       await db.insertInto('users').values(row).execute();
       return toUser(row);
+    },
+    async listUsers({ limit, after }, filter = {}) {
+      let q = db
+        .selectFrom('users')
+        .selectAll()
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(limit + 1);
+      if (filter.email !== undefined) q = q.where('email', '=', normalizeEmail(filter.email));
+      if (filter.externalId !== undefined) q = q.where('external_id', '=', filter.externalId);
+      if (after) q = q.where(afterCursor('users', after));
+      return toPage((await q.execute()).map(toUser), limit, key);
+    },
+    async deleteUser(id) {
+      const r = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
     },
     async findUserByEmail(email) {
       const r = await db
@@ -105,6 +209,33 @@ export function accountRepository(db: Kysely<Database>, clock: Clock): AccountRe
         .values({ org_id: orgId, user_id: userId, role, created_at: clock() })
         .onConflict((oc) => oc.columns(['org_id', 'user_id']).doUpdateSet({ role }))
         .execute();
+    },
+    async findMembership(orgId, userId) {
+      const r = await memberRows()
+        .where('memberships.org_id', '=', orgId)
+        .where('memberships.user_id', '=', userId)
+        .executeTakeFirst();
+      return r && toMember(r);
+    },
+    async removeMembership(orgId, userId) {
+      const r = await db
+        .deleteFrom('memberships')
+        .where('org_id', '=', orgId)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
+    },
+    async members(orgId, { limit, after }) {
+      let q = memberRows()
+        .where('memberships.org_id', '=', orgId)
+        .orderBy('memberships.created_at')
+        .orderBy('memberships.user_id')
+        .limit(limit + 1);
+      if (after) q = q.where(afterCursor('memberships', after, { idColumn: 'user_id' }));
+      return toPage((await q.execute()).map(toMember), limit, (m) => ({
+        createdAt: m.createdAt,
+        id: m.userId,
+      }));
     },
     async memberships(userId) {
       const rows = await db

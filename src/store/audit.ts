@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import { newId } from '../crypto.ts';
+import { afterCursor, type Page, type PageQuery, toPage } from './pages.ts';
 import type { Database } from './schema.ts';
 
 export interface AuditEvent {
@@ -27,7 +28,19 @@ export interface AuditRepository {
   /** Newest first (ties in a stable order); at most `limit` (100). */
   list(filter: AuditFilter & { limit?: number }): Promise<AuditEvent[]>;
   count(filter: AuditFilter): Promise<number>;
+  /** Newest first, walked by cursor (the admin API). */
+  page(filter: AuditFilter, page: PageQuery): Promise<Page<AuditEvent>>;
 }
+
+const toEvent = (r: Database['audit_events']): AuditEvent => ({
+  id: r.id,
+  orgId: r.org_id,
+  actor: r.actor,
+  clientId: r.client_id,
+  action: r.action,
+  detail: JSON.parse(r.detail),
+  createdAt: r.created_at,
+});
 
 export function auditRepository(db: Kysely<Database>, clock: Clock): AuditRepository {
   const select = ({ orgId, clientId, actions, since }: AuditFilter) => {
@@ -62,15 +75,16 @@ export function auditRepository(db: Kysely<Database>, clock: Clock): AuditReposi
         .orderBy('id')
         .limit(limit)
         .execute();
-      return rows.map((r) => ({
-        id: r.id,
-        orgId: r.org_id,
-        actor: r.actor,
-        clientId: r.client_id,
-        action: r.action,
-        detail: JSON.parse(r.detail),
-        createdAt: r.created_at,
-      }));
+      return rows.map(toEvent);
+    },
+    async page(filter, { limit, after }) {
+      let q = select(filter)
+        .selectAll()
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit + 1);
+      if (after) q = q.where(afterCursor('audit_events', after, { descending: true }));
+      return toPage((await q.execute()).map(toEvent), limit, (e) => ({ createdAt: e.createdAt, id: e.id }));
     },
     async count(filter) {
       const r = await select(filter)

@@ -113,3 +113,27 @@ export function cachedClients(
     },
   };
 }
+
+/** Notes which clients a transaction's writes touched, so they are announced once it commits. */
+export function recordingClientChanges(repo: ClientRepository, changed: Set<string>): ClientRepository {
+  return {
+    ...repo,
+    async update(id, update) {
+      await repo.update(id, update);
+      changed.add(id);
+    },
+    async delete(id) {
+      const deleted = await repo.delete(id);
+      changed.add(id);
+      return deleted;
+    },
+    async addSecret(secret) {
+      await repo.addSecret(secret);
+      changed.add(secret.clientId);
+    },
+    async expireSecrets(clientId, at, keepId) {
+      await repo.expireSecrets(clientId, at, keepId);
+      changed.add(clientId);
+    },
+  };
+}

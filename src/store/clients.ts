@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
+import { afterCursor, type Page, type PageQuery, toPage } from './pages.ts';
 import type { Database } from './schema.ts';
 
 export type GrantType = 'authorization_code' | 'refresh_token' | 'client_credentials';
@@ -42,6 +43,8 @@ export interface ClientRepository {
   /** The clients among `ids` that exist, in no particular order. */
   findMany(ids: readonly string[]): Promise<Client[]>;
   list(orgId?: string): Promise<Client[]>;
+  /** One organization's clients, oldest first (the admin API). */
+  page(orgId: string, page: PageQuery): Promise<Page<Client>>;
   update(id: string, update: ClientUpdate): Promise<void>;
   /** Deletes the client and, by cascade, its secrets, grants, codes and refresh tokens. */
   delete(id: string): Promise<boolean>;
@@ -129,6 +132,17 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
       let q = db.selectFrom('clients').selectAll().orderBy('created_at', 'desc').orderBy('id');
       if (orgId) q = q.where('org_id', '=', orgId);
       return (await q.execute()).map(toClient);
+    },
+    async page(orgId, { limit, after }) {
+      let q = db
+        .selectFrom('clients')
+        .selectAll()
+        .where('org_id', '=', orgId)
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(limit + 1);
+      if (after) q = q.where(afterCursor('clients', after));
+      return toPage((await q.execute()).map(toClient), limit, (c) => ({ createdAt: c.createdAt, id: c.id }));
     },
     async update(id, u) {
       await db

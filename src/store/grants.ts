@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
 import { newId } from '../crypto.ts';
+import { atomically, type OutboxRepository } from './outbox.ts';
+import { afterCursor, type Page, type PageQuery, toPage } from './pages.ts';
 import type { Database } from './schema.ts';
 
 /**
@@ -47,7 +49,17 @@ export interface GrantRepository {
   /** Revokes every active grant of one connection; returns how many. */
   revokeConnection(c: { clientId: string; userId: string; orgId: string }, at: number): Promise<number>;
   connections(filter: { orgId: string; userId?: string }): Promise<Connection[]>;
+  /** Every grant of an organization, revoked ones included, oldest first (the admin API). */
+  page(orgId: string, page: PageQuery): Promise<Page<Grant>>;
 }
+
+/** The `data` of the grant.* webhooks. */
+const grantEvent = (g: Pick<Grant, 'id' | 'clientId' | 'userId' | 'orgId'>) => ({
+  id: g.id,
+  client_id: g.clientId,
+  user_id: g.userId,
+  organization_id: g.orgId,
+});
 
 const toGrant = (r: Database['grants']): Grant => ({
   id: r.id,
@@ -60,7 +72,29 @@ const toGrant = (r: Database['grants']): Grant => ({
   revokedAt: r.revoked_at,
 });
 
-export function grantRepository(db: Kysely<Database>): GrantRepository {
+/**
+ * `outbox(tx)` gives the webhook outbox over a transaction: grant.created and grant.revoked are
+ * queued here, with the change, whoever makes it (consent, code replay, refresh reuse, the
+ * connected-apps page, the admin API).
+ */
+export function grantRepository(
+  db: Kysely<Database>,
+  outbox: (tx: Kysely<Database>) => OutboxRepository,
+): GrantRepository {
+  const revokeIds = async (tx: Kysely<Database>, grants: Database['grants'][], at: number) => {
+    const ids = grants.map((g) => g.id);
+    if (ids.length === 0) return;
+    await tx.updateTable('grants').set({ revoked_at: at }).where('id', 'in', ids).execute();
+    await tx
+      .updateTable('refresh_tokens')
+      .set({ revoked_at: at })
+      .where('grant_id', 'in', ids)
+      .where('revoked_at', 'is', null)
+      .execute();
+    for (const g of grants) await outbox(tx).add('grant.revoked', grantEvent(toGrant(g)));
+  };
+  const active = (tx: Kysely<Database>) =>
+    tx.selectFrom('grants').selectAll().where('revoked_at', 'is', null);
   return {
     async isActive(id) {
       const r = await db.selectFrom('grants').select('revoked_at').where('id', '=', id).executeTakeFirst();
@@ -77,8 +111,12 @@ export function grantRepository(db: Kysely<Database>): GrantRepository {
         last_used_at: null,
         revoked_at: null,
       };
-      await db.insertInto('grants').values(row).execute();
-      return toGrant(row);
+      const grant = toGrant(row);
+      await atomically(db, async (tx) => {
+        await tx.insertInto('grants').values(row).execute();
+        await outbox(tx).add('grant.created', { ...grantEvent(grant), scope: g.scope });
+      });
+      return grant;
     },
     async find(id) {
       const r = await db.selectFrom('grants').selectAll().where('id', '=', id).executeTakeFirst();
@@ -98,13 +136,9 @@ export function grantRepository(db: Kysely<Database>): GrantRepository {
       await db.updateTable('grants').set({ last_used_at: at }).where('id', '=', id).execute();
     },
     async revoke(id, at) {
-      await db.transaction().execute(async (tx) => {
-        await tx
-          .updateTable('grants')
-          .set({ revoked_at: at })
-          .where('id', '=', id)
-          .where('revoked_at', 'is', null)
-          .execute();
+      await atomically(db, async (tx) => {
+        await revokeIds(tx, await active(tx).where('id', '=', id).execute(), at);
+        // Refresh tokens of a grant revoked earlier may still be live (families revoked one by one).
         await tx
           .updateTable('refresh_tokens')
           .set({ revoked_at: at })
@@ -114,27 +148,26 @@ export function grantRepository(db: Kysely<Database>): GrantRepository {
       });
     },
     async revokeConnection(c, at) {
-      return db.transaction().execute(async (tx) => {
-        const ids = (
-          await tx
-            .selectFrom('grants')
-            .select('id')
-            .where('client_id', '=', c.clientId)
-            .where('user_id', '=', c.userId)
-            .where('org_id', '=', c.orgId)
-            .where('revoked_at', 'is', null)
-            .execute()
-        ).map((r) => r.id);
-        if (ids.length === 0) return 0;
-        await tx.updateTable('grants').set({ revoked_at: at }).where('id', 'in', ids).execute();
-        await tx
-          .updateTable('refresh_tokens')
-          .set({ revoked_at: at })
-          .where('grant_id', 'in', ids)
-          .where('revoked_at', 'is', null)
+      return atomically(db, async (tx) => {
+        const grants = await active(tx)
+          .where('client_id', '=', c.clientId)
+          .where('user_id', '=', c.userId)
+          .where('org_id', '=', c.orgId)
           .execute();
-        return ids.length;
+        await revokeIds(tx, grants, at);
+        return grants.length;
       });
+    },
+    async page(orgId, { limit, after }) {
+      let q = db
+        .selectFrom('grants')
+        .selectAll()
+        .where('org_id', '=', orgId)
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(limit + 1);
+      if (after) q = q.where(afterCursor('grants', after));
+      return toPage((await q.execute()).map(toGrant), limit, (g) => ({ createdAt: g.createdAt, id: g.id }));
     },
     async connections({ orgId, userId }) {
       let q = db

@@ -1,3 +1,4 @@
+import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import { type AccountRepository, accountRepository } from './accounts.ts';
 import { type ActivityRepository, activityRepository } from './activity.ts';
@@ -6,13 +7,14 @@ import {
   type AuthorizationRequestRepository,
   authorizationRequestRepository,
 } from './authorization-requests.ts';
-import { cachedClients } from './cached-clients.ts';
+import { cachedClients, recordingClientChanges } from './cached-clients.ts';
 import type { ChangeNotices } from './change-notices.ts';
 import { type ClientRepository, clientRepository } from './clients.ts';
 import { type CodeRepository, codeRepository } from './codes.ts';
 import { type DatabaseOptions, type Dialect, migrate, openDatabase } from './db.ts';
 import { type GrantRepository, grantRepository } from './grants.ts';
 import { type KeyRepository, keyRepository } from './keys.ts';
+import { type OutboxRepository, outboxRepository } from './outbox.ts';
 import { type RefreshTokenRepository, refreshTokenRepository } from './refresh-tokens.ts';
 import { type RevocationRepository, revocationRepository } from './revocations.ts';
 import type { Database } from './schema.ts';
@@ -32,6 +34,14 @@ export interface Store {
   authorizationRequests: AuthorizationRequestRepository;
   /** The console's per-client token counts. */
   activity: ActivityRepository;
+  /** Webhook events waiting for delivery. */
+  outbox: OutboxRepository;
+  /**
+   * Runs `fn` in one database transaction: everything it does through the repositories it is given
+   * commits or rolls back together (a change and its webhook event). Use only those inside `fn`:
+   * on SQLite a query through the outer store would wait for the transaction and never return.
+   */
+  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
   dialect: Dialect;
   /** Applies pending migrations; returns their names. */
   migrate(): Promise<string[]>;
@@ -42,21 +52,15 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export async function openStore(
-  location: string,
-  clock: Clock,
-  options: DatabaseOptions & { migrate?: boolean; notices?: ChangeNotices } = {},
-): Promise<Store> {
-  const { db, dialect, close } = openDatabase(location, options);
-  if (options.migrate !== false) await migrate(db);
-  let clients = clientRepository(db, clock);
-  const cacheMs = options.notices && clientCacheMs(options.notices);
-  if (cacheMs) clients = cachedClients(clients, options.notices!, clock, cacheMs);
+export type Repositories = Omit<Store, 'transaction' | 'dialect' | 'migrate' | 'rows' | 'ping' | 'close'>;
+
+function repositories(db: Kysely<Database>, clock: Clock, webhooks: boolean): Repositories {
+  const outbox = (tx: Kysely<Database>) => outboxRepository(tx, clock, webhooks);
   return {
     accounts: accountRepository(db, clock),
-    clients,
+    clients: clientRepository(db, clock),
     keys: keyRepository(db),
-    grants: grantRepository(db),
+    grants: grantRepository(db, outbox),
     revocations: revocationRepository(db),
     audit: auditRepository(db, clock),
     sessions: sessionRepository(db, clock),
@@ -64,6 +68,35 @@ export async function openStore(
     refreshTokens: refreshTokenRepository(db),
     authorizationRequests: authorizationRequestRepository(db),
     activity: activityRepository(db),
+    outbox: outbox(db),
+  };
+}
+
+export async function openStore(
+  location: string,
+  clock: Clock,
+  /** webhooks: queue webhook events in the outbox (a webhook URL is configured). */
+  options: DatabaseOptions & { migrate?: boolean; webhooks?: boolean; notices?: ChangeNotices } = {},
+): Promise<Store> {
+  const { db, dialect, close } = openDatabase(location, options);
+  if (options.migrate !== false) await migrate(db);
+  const webhooks = options.webhooks ?? false;
+  const { notices } = options;
+  const base = repositories(db, clock, webhooks);
+  const cacheMs = notices && clientCacheMs(notices);
+  return {
+    ...base,
+    clients: cacheMs ? cachedClients(base.clients, notices, clock, cacheMs) : base.clients,
+    async transaction(fn) {
+      const changed = new Set<string>();
+      const result = await db.transaction().execute((tx) => {
+        const repos = repositories(tx, clock, webhooks);
+        return fn({ ...repos, clients: recordingClientChanges(repos.clients, changed) });
+      });
+      // Announced after the commit: a notice sent earlier would let an instance re-read the old row.
+      for (const id of changed) await notices?.publish('client', id);
+      return result;
+    },
     dialect,
     migrate: () => migrate(db),
     rows: (table) => db.selectFrom(table).selectAll().execute(),

@@ -1,3 +1,8 @@
+import type { ColumnType } from 'kysely';
+
+/** A nullable column added later (004): inserts written before it may leave it out. */
+type Optional<T> = ColumnType<T | null, T | null | undefined, T | null>;
+
 /**
  * Table types for Kysely. Timestamps are epoch milliseconds (bigint on PostgreSQL, parsed to number);
  * booleans are 0/1 integers and lists are JSON text, so the same SQL runs on SQLite and PostgreSQL.
@@ -5,20 +10,26 @@
 export interface OrganizationsTable {
   id: string;
   name: string;
+  /** The platform's own id for this organization (004). */
+  external_id: Optional<string>;
   created_at: number;
 }
 
 export interface UsersTable {
   id: string;
   email: string;
+  /** Empty for people who never sign in with a password (provisioned by the admin API). */
   password_hash: string;
+  name: Optional<string>;
+  /** The platform's own id for this person (004). */
+  external_id: Optional<string>;
   created_at: number;
 }
 
 export interface MembershipsTable {
   org_id: string;
   user_id: string;
-  role: 'admin' | 'member';
+  role: 'admin' | 'developer' | 'member';
   created_at: number;
 }
 
@@ -154,6 +165,21 @@ export interface ClientActivityTable {
   rate_limited: number;
 }
 
+/** Webhook events waiting for delivery (004): written in the transaction of the change. */
+export interface WebhookOutboxTable {
+  id: string;
+  type: string;
+  payload: string;
+  created_at: number;
+  attempts: number;
+  next_attempt_at: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  delivered_at: number | null;
+  failed_at: number | null;
+  last_error: string | null;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -169,4 +195,5 @@ export interface Database {
   sessions: SessionsTable;
   authorization_requests: AuthorizationRequestsTable;
   client_activity: ClientActivityTable;
+  webhook_outbox: WebhookOutboxTable;
 }

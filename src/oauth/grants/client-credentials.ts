@@ -1,7 +1,7 @@
 import type { Config } from '../../config/index.ts';
 import { type AccessTokenIssuerDeps, issueAccessToken } from '../access-token.ts';
 import { OAuthError } from '../errors.ts';
-import { clientScopes, formatScope, resolveScope } from '../scope.ts';
+import { clientCredentialsScopes, formatScope, resolveScope } from '../scope.ts';
 import { assertGrantAllowed } from './allowed.ts';
 import type { GrantHandler } from './types.ts';
 
@@ -25,7 +25,7 @@ export const clientCredentialsGrant: GrantHandler<ClientCredentialsGrantDeps> = 
       );
     }
     assertGrantAllowed(client, 'client_credentials');
-    const scope = resolveScope(params.scope, clientScopes(client.scopes, s.config.scopes));
+    const scope = resolveScope(params.scope, clientCredentialsScopes(client.scopes, s.config.scopes));
     const token = issueAccessToken(
       { clientId: client.id, orgId: client.orgId, subject: client.id, scope },
       s,

@@ -1,0 +1,63 @@
+import type { Member, Organization, User } from '../store/accounts.ts';
+import type { AuditEvent } from '../store/audit.ts';
+import type { Client } from '../store/clients.ts';
+import type { Grant } from '../store/grants.ts';
+
+/** Store records as the admin API shows them: snake_case, ISO 8601 times. */
+const iso = (ms: number): string => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
+
+export const presentOrganization = (o: Organization) => ({
+  id: o.id,
+  name: o.name,
+  external_id: o.externalId,
+  created_at: iso(o.createdAt),
+});
+
+export const presentUser = (u: User) => ({
+  id: u.id,
+  email: u.email,
+  name: u.name,
+  external_id: u.externalId,
+  created_at: iso(u.createdAt),
+});
+
+export const presentMember = (m: Member) => ({
+  user_id: m.userId,
+  email: m.email,
+  role: m.role,
+  created_at: iso(m.createdAt),
+});
+
+export const presentClient = (c: Client) => ({
+  client_id: c.id,
+  organization_id: c.orgId,
+  name: c.name,
+  redirect_uris: c.redirectUris,
+  grant_types: c.grantTypes,
+  scopes: c.scopes,
+  public: c.isPublic,
+  created_at: iso(c.createdAt),
+  updated_at: iso(c.updatedAt),
+});
+
+export const presentGrant = (g: Grant) => ({
+  id: g.id,
+  client_id: g.clientId,
+  user_id: g.userId,
+  organization_id: g.orgId,
+  scopes: g.scope.split(' ').filter(Boolean),
+  created_at: iso(g.createdAt),
+  last_used_at: isoOrNull(g.lastUsedAt),
+  revoked_at: isoOrNull(g.revokedAt),
+});
+
+export const presentAuditEvent = (e: AuditEvent) => ({
+  id: e.id,
+  organization_id: e.orgId,
+  actor: e.actor,
+  client_id: e.clientId,
+  action: e.action,
+  detail: e.detail,
+  created_at: iso(e.createdAt),
+});

@@ -1,0 +1,163 @@
+import type { FastifyInstance } from 'fastify';
+import {
+  createCredentials,
+  deleteCredentials,
+  rotateSecret,
+  updateCredentials,
+} from '../../oauth/client-registration.ts';
+import type { Services } from '../../services.ts';
+import type { GrantType } from '../../store/clients.ts';
+import { type ListQuery, listResponse, pageQuery } from '../pagination.ts';
+import { presentClient } from '../present.ts';
+import { notFound } from '../problems.ts';
+import * as schema from '../schemas.ts';
+import { actor } from './organizations.ts';
+
+const uris = {
+  type: 'array',
+  items: { type: 'string', minLength: 1, maxLength: 2000 },
+  maxItems: 20,
+} as const;
+const grantTypes = { type: 'array', items: schema.grantType, minItems: 1, uniqueItems: true } as const;
+const name = { type: 'string', minLength: 1, maxLength: 100 } as const;
+// 30 days: longer overlaps defeat the point of rotating.
+const maxOverlapSeconds = 30 * 86_400;
+
+/**
+ * API credentials per organization, through the same registration rules, audit trail and webhooks
+ * as the console and the CLI (src/oauth/client-registration.ts). Reserved `latchkey:*` scopes stay
+ * CLI-only: the admin API cannot mint another admin.
+ */
+export async function clientRoutes(app: FastifyInstance, opts: { services: Services }): Promise<void> {
+  const s = opts.services;
+  const clientOr404 = async (id: string) =>
+    (await s.store.clients.find(id)) ?? Promise.reject(notFound('client', id));
+
+  app.post<{
+    Params: { id: string };
+    Body: { name: string; redirect_uris: string[]; grant_types?: GrantType[]; scopes?: string[] };
+  }>(
+    '/organizations/:id/clients',
+    schema.route(
+      'clients',
+      'Create credentials (the secret is in this answer only)',
+      { 201: schema.createdClient },
+      {
+        params: schema.params('id'),
+        body: schema.obj(
+          {
+            name,
+            redirect_uris: uris,
+            grant_types: grantTypes,
+            scopes: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
+          },
+          ['name', 'redirect_uris'],
+        ),
+      },
+    ),
+    async (request, reply) => {
+      if (!(await s.store.accounts.findOrganization(request.params.id)))
+        throw notFound('organization', request.params.id);
+      const { client, clientSecret } = await createCredentials(
+        {
+          orgId: request.params.id,
+          name: request.body.name,
+          redirectUris: request.body.redirect_uris,
+          grantTypes: request.body.grant_types,
+          scopes: request.body.scopes,
+          actor: actor(request),
+        },
+        s,
+      );
+      return reply.status(201).send({ ...presentClient(client), client_secret: clientSecret });
+    },
+  );
+  app.get<{ Params: { id: string }; Querystring: ListQuery }>(
+    '/organizations/:id/clients',
+    schema.route(
+      'clients',
+      "List an organization's credentials",
+      { 200: schema.list(schema.client) },
+      {
+        params: schema.params('id'),
+        querystring: schema.listQuery(),
+      },
+    ),
+    async (request) => {
+      if (!(await s.store.accounts.findOrganization(request.params.id)))
+        throw notFound('organization', request.params.id);
+      return listResponse(
+        await s.store.clients.page(request.params.id, pageQuery(request.query)),
+        presentClient,
+      );
+    },
+  );
+
+  type ClientPath = { Params: { client_id: string } };
+  const clientParams = schema.params('client_id');
+  app.get<ClientPath>(
+    '/clients/:client_id',
+    schema.route('clients', 'Get credentials', { 200: schema.client }, { params: clientParams }),
+    async (request) => presentClient(await clientOr404(request.params.client_id)),
+  );
+  app.patch<ClientPath & { Body: { name?: string; redirect_uris?: string[]; grant_types?: GrantType[] } }>(
+    '/clients/:client_id',
+    schema.route(
+      'clients',
+      'Change the name, redirect URLs or grant types',
+      { 200: schema.client },
+      {
+        params: clientParams,
+        body: { ...schema.obj({ name, redirect_uris: uris, grant_types: grantTypes }, []), minProperties: 1 },
+      },
+    ),
+    async (request) => {
+      const client = await clientOr404(request.params.client_id);
+      const { name, redirect_uris, grant_types } = request.body;
+      const updated = await updateCredentials(
+        client.id,
+        { name, redirectUris: redirect_uris, grantTypes: grant_types },
+        actor(request),
+        s,
+      );
+      return presentClient(updated);
+    },
+  );
+  app.delete<ClientPath>(
+    '/clients/:client_id',
+    schema.route(
+      'clients',
+      'Delete credentials: every token they hold stops working',
+      { 204: null },
+      {
+        params: clientParams,
+      },
+    ),
+    async (request, reply) => {
+      await deleteCredentials((await clientOr404(request.params.client_id)).id, actor(request), s);
+      return reply.status(204).send();
+    },
+  );
+  app.post<ClientPath & { Body: { overlap_seconds: number } }>(
+    '/clients/:client_id/secrets',
+    schema.route(
+      'clients',
+      'Rotate the secret; older ones keep working for overlap_seconds',
+      { 201: schema.rotatedSecret },
+      {
+        params: clientParams,
+        body: schema.obj({ overlap_seconds: { type: 'integer', minimum: 0, maximum: maxOverlapSeconds } }),
+      },
+    ),
+    async (request, reply) => {
+      const client = await clientOr404(request.params.client_id);
+      const overlap = request.body.overlap_seconds;
+      const secret = await rotateSecret(client.id, overlap, actor(request), s);
+      return reply.status(201).send({
+        client_id: client.id,
+        client_secret: secret,
+        old_secrets_expire_at: new Date(s.clock() + overlap * 1000).toISOString(),
+      });
+    },
+  );
+}
