@@ -78,6 +78,15 @@ const schema = z.object({
     )
     .default('false'),
   LATCHKEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Sign-in through the platform's OpenID provider (see loginOidc below).
+  LATCHKEY_LOGIN_OIDC_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  LATCHKEY_LOGIN_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  LATCHKEY_LOGIN_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  LATCHKEY_LOGIN_OIDC_ORGS_CLAIM: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:/-]+$/, 'a claim name')
+    .optional(),
+  LATCHKEY_PASSWORD_LOGIN: bool.optional(),
 });
 
 export interface Config {
@@ -102,6 +111,47 @@ export interface Config {
   logLevel: string;
   /** Fastify's trustProxy: whose X-Forwarded-For to believe for the client address (rate limits). */
   trustProxy: boolean | number | string[];
+  /** The platform's OpenID provider people sign in with, when set. */
+  loginOidc: LoginOidcConfig | undefined;
+  /** Email + password sign-in: on unless an OpenID provider is set (then LATCHKEY_PASSWORD_LOGIN=true). */
+  passwordLogin: boolean;
+}
+
+export interface LoginOidcConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** The claim (ID token or userinfo) listing the person's organizations and roles. */
+  orgsClaim: string | undefined;
+}
+
+const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function loginOidcConfig(c: z.infer<typeof schema>): LoginOidcConfig | undefined {
+  const { LATCHKEY_LOGIN_OIDC_ISSUER: issuer, LATCHKEY_LOGIN_OIDC_CLIENT_ID: clientId } = c;
+  const clientSecret = c.LATCHKEY_LOGIN_OIDC_CLIENT_SECRET;
+  if (!issuer && !clientId && !clientSecret) {
+    if (c.LATCHKEY_LOGIN_OIDC_ORGS_CLAIM)
+      throw new ConfigError('LATCHKEY_LOGIN_OIDC_ORGS_CLAIM: set LATCHKEY_LOGIN_OIDC_ISSUER too');
+    return undefined;
+  }
+  const missing = [
+    ['LATCHKEY_LOGIN_OIDC_ISSUER', issuer],
+    ['LATCHKEY_LOGIN_OIDC_CLIENT_ID', clientId],
+    ['LATCHKEY_LOGIN_OIDC_CLIENT_SECRET', clientSecret],
+  ].find(([, value]) => !value);
+  if (missing) throw new ConfigError(`${missing[0]}: required when signing in through an OpenID provider`);
+  const url = new URL(issuer!);
+  // Tokens and the client secret travel to the provider: TLS, except on this machine (tests, dev).
+  if (url.protocol !== 'https:' && !loopbackHosts.has(url.hostname)) {
+    throw new ConfigError('LATCHKEY_LOGIN_OIDC_ISSUER: must be https (http only for localhost)');
+  }
+  return {
+    issuer: issuer!,
+    clientId: clientId!,
+    clientSecret: clientSecret!,
+    orgsClaim: c.LATCHKEY_LOGIN_OIDC_ORGS_CLAIM,
+  };
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -113,6 +163,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const c = parsed.data;
   const issuer = c.LATCHKEY_ISSUER ?? `http://localhost:${c.PORT}`;
+  const loginOidc = loginOidcConfig(c);
+  if (c.LATCHKEY_PASSWORD_LOGIN === false && !loginOidc) {
+    throw new ConfigError('LATCHKEY_PASSWORD_LOGIN: nobody could sign in; set LATCHKEY_LOGIN_OIDC_* first');
+  }
   const issuerUrl = new URL(issuer);
   if (issuerUrl.search || issuerUrl.hash) {
     throw new ConfigError('LATCHKEY_ISSUER: must have no query or fragment (RFC 8414 §2)');
@@ -142,6 +196,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     requirePkce: c.LATCHKEY_REQUIRE_PKCE,
     logLevel: c.LATCHKEY_LOG_LEVEL,
     trustProxy: parseTrustProxy(c.LATCHKEY_TRUST_PROXY),
+    loginOidc,
+    passwordLogin: c.LATCHKEY_PASSWORD_LOGIN ?? !loginOidc,
   };
 }
 

@@ -10,6 +10,7 @@ import { registerErrorHandler } from './errors.ts';
 import { healthEndpoints } from './health.ts';
 import { keyEndpoints } from './keys.ts';
 import { loginPages } from './login.tsx';
+import { oidcLoginPages } from './login-oidc.ts';
 import { createMetrics, registerRequestMetrics } from './metrics.ts';
 import { oauthEndpoints } from './oauth-endpoints.ts';
 import { registerPages } from './page.tsx';
@@ -50,6 +51,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   await app.register(demoApi, { services: s });
   await app.register(healthEndpoints, { services: s, metrics });
   await app.register(loginPages, { services: s });
+  await app.register(oidcLoginPages, { services: s });
   await app.register(authorizePages, { services: s });
   await app.register(connectedAppsPages, { services: s });
   await app.register(credentialsConsole, { services: s });

@@ -3,18 +3,34 @@ import type { Clock } from '../clock.ts';
 import { newId } from '../crypto.ts';
 import type { Database } from './schema.ts';
 
-export type Role = 'admin' | 'member';
+/** admin: everything in the organization; developer: credentials, not people; member: connects apps. */
+export type Role = 'admin' | 'developer' | 'member';
+export const roles: readonly Role[] = ['admin', 'developer', 'member'];
+export const isRole = (value: unknown): value is Role => roles.includes(value as Role);
+
 export interface Organization {
   id: string;
   name: string;
+  externalId: string | null;
   createdAt: number;
 }
 export interface User {
   id: string;
   email: string;
+  /** Empty for people who only sign in through the platform's OpenID provider. */
   passwordHash: string;
+  name: string | null;
   createdAt: number;
 }
+/** One person of an organization, for the Members page. */
+export interface Member {
+  userId: string;
+  email: string;
+  name: string | null;
+  role: Role;
+  since: number;
+}
+export type MemberChange = 'done' | 'not_member' | 'last_admin';
 export interface Membership {
   orgId: string;
   orgName: string;
@@ -25,7 +41,8 @@ export interface AccountRepository {
   createOrganization(name: string): Promise<Organization>;
   findOrganization(id: string): Promise<Organization | undefined>;
   countOrganizations(): Promise<number>;
-  createUser(email: string, passwordHash: string): Promise<User>;
+  createUser(email: string, passwordHash: string, name?: string | null): Promise<User>;
+  setUserName(userId: string, name: string | null): Promise<void>;
   findUserByEmail(email: string): Promise<User | undefined>;
   findUser(id: string): Promise<User | undefined>;
   findUsers(ids: readonly string[]): Promise<User[]>;
@@ -34,6 +51,12 @@ export interface AccountRepository {
   memberships(userId: string): Promise<Membership[]>;
   /** Emails of the organization's admins, sorted: whom a member asks for access. */
   adminEmails(orgId: string): Promise<string[]>;
+  /** The organization's people, by email. */
+  members(orgId: string): Promise<Member[]>;
+  /** Changes a role; refuses to leave the organization without an admin. */
+  changeRole(orgId: string, userId: string, role: Role): Promise<MemberChange>;
+  /** Ends a membership; refuses to remove the last admin. */
+  removeMembership(orgId: string, userId: string): Promise<MemberChange>;
 }
 
 /**
@@ -49,17 +72,55 @@ export function accountRepository(db: Kysely<Database>, clock: Clock): AccountRe
     id: r.id,
     email: r.email,
     passwordHash: r.password_hash,
+    name: r.name,
     createdAt: r.created_at,
   });
+  const toOrganization = (r: Database['organizations']): Organization => ({
+    id: r.id,
+    name: r.name,
+    externalId: r.external_id,
+    createdAt: r.created_at,
+  });
+  /**
+   * Runs `change` unless it would leave the organization without an admin. One transaction, so
+   * the count and the change agree (SQLite serialises writers; on PostgreSQL two admins demoting
+   * each other at the same instant could still both pass: acceptable for a console action).
+   */
+  const unlessLastAdmin = (
+    orgId: string,
+    userId: string,
+    demotes: boolean,
+    change: (tx: Kysely<Database>) => Promise<void>,
+  ): Promise<MemberChange> =>
+    db.transaction().execute(async (tx) => {
+      const current = await tx
+        .selectFrom('memberships')
+        .select('role')
+        .where('org_id', '=', orgId)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      if (!current) return 'not_member';
+      if (current.role === 'admin' && demotes) {
+        const admins = await tx
+          .selectFrom('memberships')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('org_id', '=', orgId)
+          .where('role', '=', 'admin')
+          .executeTakeFirstOrThrow();
+        if (Number(admins.n) <= 1) return 'last_admin';
+      }
+      await change(tx);
+      return 'done';
+    });
   return {
     async createOrganization(name) {
-      const org = { id: newId(), name, created_at: clock() };
+      const org = { id: newId(), name, external_id: null, created_at: clock() };
       await db.insertInto('organizations').values(org).execute();
-      return { id: org.id, name, createdAt: org.created_at };
+      return toOrganization(org);
     },
     async findOrganization(id) {
       const r = await db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirst();
-      return r && { id: r.id, name: r.name, createdAt: r.created_at };
+      return r && toOrganization(r);
     },
     async countOrganizations() {
       const r = await db
@@ -68,15 +129,19 @@ export function accountRepository(db: Kysely<Database>, clock: Clock): AccountRe
         .executeTakeFirstOrThrow();
       return Number(r.n);
     },
-    async createUser(email, passwordHash) {
+    async createUser(email, passwordHash, name = null) {
       const row = {
         id: newId(),
         email: normalizeEmail(email),
         password_hash: passwordHash,
+        name,
         created_at: clock(),
       };
       await db.insertInto('users').values(row).execute();
       return toUser(row);
+    },
+    async setUserName(userId, name) {
+      await db.updateTable('users').set({ name }).where('id', '=', userId).execute();
     },
     async findUserByEmail(email) {
       const r = await db
@@ -126,6 +191,36 @@ export function accountRepository(db: Kysely<Database>, clock: Clock): AccountRe
         .where('memberships.role', '=', 'admin')
         .execute();
       return rows.map((r) => r.email).sort(byText);
+    },
+    async members(orgId) {
+      const rows = await db
+        .selectFrom('memberships')
+        .innerJoin('users', 'users.id', 'memberships.user_id')
+        .select(['users.id', 'users.email', 'users.name', 'memberships.role', 'memberships.created_at'])
+        .where('memberships.org_id', '=', orgId)
+        .execute();
+      return rows
+        .map((r) => ({ userId: r.id, email: r.email, name: r.name, role: r.role, since: r.created_at }))
+        .sort((a, b) => byText(a.email, b.email));
+    },
+    changeRole(orgId, userId, role) {
+      return unlessLastAdmin(orgId, userId, role !== 'admin', async (tx) => {
+        await tx
+          .updateTable('memberships')
+          .set({ role })
+          .where('org_id', '=', orgId)
+          .where('user_id', '=', userId)
+          .execute();
+      });
+    },
+    removeMembership(orgId, userId) {
+      return unlessLastAdmin(orgId, userId, true, async (tx) => {
+        await tx
+          .deleteFrom('memberships')
+          .where('org_id', '=', orgId)
+          .where('user_id', '=', userId)
+          .execute();
+      });
     },
   };
 }

@@ -10,7 +10,9 @@ import { type ClientRepository, clientRepository } from './clients.ts';
 import { type CodeRepository, codeRepository } from './codes.ts';
 import { type DatabaseOptions, type Dialect, migrate, openDatabase } from './db.ts';
 import { type GrantRepository, grantRepository } from './grants.ts';
+import { type InvitationRepository, invitationRepository } from './invitations.ts';
 import { type KeyRepository, keyRepository } from './keys.ts';
+import { type LoginIdentityRepository, loginIdentityRepository } from './login-identities.ts';
 import { type RefreshTokenRepository, refreshTokenRepository } from './refresh-tokens.ts';
 import { type RevocationRepository, revocationRepository } from './revocations.ts';
 import type { Database } from './schema.ts';
@@ -30,6 +32,10 @@ export interface Store {
   authorizationRequests: AuthorizationRequestRepository;
   /** The console's per-client token counts. */
   activity: ActivityRepository;
+  /** People from the platform's OpenID provider and their synchronised memberships. */
+  loginIdentities: LoginIdentityRepository;
+  /** The Members page: invitations and access requests. */
+  invitations: InvitationRepository;
   dialect: Dialect;
   /** Applies pending migrations; returns their names. */
   migrate(): Promise<string[]>;
@@ -59,6 +65,8 @@ export async function openStore(
     refreshTokens: refreshTokenRepository(db),
     authorizationRequests: authorizationRequestRepository(db),
     activity: activityRepository(db),
+    loginIdentities: loginIdentityRepository(db, clock),
+    invitations: invitationRepository(db, clock),
     dialect,
     migrate: () => migrate(db),
     rows: (table) => db.selectFrom(table).selectAll().execute(),

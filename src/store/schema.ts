@@ -5,20 +5,24 @@
 export interface OrganizationsTable {
   id: string;
   name: string;
+  /** The platform's id for this organization (its sign-in claim, the admin API); null for local ones. */
+  external_id: string | null;
   created_at: number;
 }
 
 export interface UsersTable {
   id: string;
   email: string;
+  /** Empty for people who sign in only through the platform's OpenID provider: never verifies. */
   password_hash: string;
+  name: string | null;
   created_at: number;
 }
 
 export interface MembershipsTable {
   org_id: string;
   user_id: string;
-  role: 'admin' | 'member';
+  role: 'admin' | 'developer' | 'member';
   created_at: number;
 }
 
@@ -154,6 +158,41 @@ export interface ClientActivityTable {
   rate_limited: number;
 }
 
+/** A person's account at the platform's OpenID provider, linked by (issuer, sub) (005). */
+export interface LoginIdentitiesTable {
+  issuer: string;
+  subject: string;
+  user_id: string;
+  created_at: number;
+  last_login_at: number;
+}
+
+/** A one-time link that adds a person to an organization (005). */
+export interface InvitationsTable {
+  id: string;
+  org_id: string;
+  email: string;
+  role: 'admin' | 'developer' | 'member';
+  /** SHA-256 of the link's token, hex. */
+  token_hash: string;
+  invited_by: string | null;
+  created_at: number;
+  expires_at: number;
+  accepted_at: number | null;
+  accepted_by: string | null;
+}
+
+/** A person asking their organization's admins for console access (005). */
+export interface AccessRequestsTable {
+  id: string;
+  org_id: string;
+  user_id: string;
+  created_at: number;
+  decision: 'approved' | 'declined' | null;
+  decided_by: string | null;
+  decided_at: number | null;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -169,4 +208,7 @@ export interface Database {
   sessions: SessionsTable;
   authorization_requests: AuthorizationRequestsTable;
   client_activity: ClientActivityTable;
+  login_identities: LoginIdentitiesTable;
+  invitations: InvitationsTable;
+  access_requests: AccessRequestsTable;
 }

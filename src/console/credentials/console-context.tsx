@@ -25,7 +25,7 @@ import { onceTokens } from './once-tokens.ts';
 import { NoOrganizationPage, NotAdminPage, NotFoundPage } from './refusal-pages.tsx';
 import type { Notice } from './shared.tsx';
 
-/** The signed-in administrator of the active organization, for one request. */
+/** The signed-in admin or developer of the active organization, for one request. */
 export interface AdminContext {
   user: SessionUser;
   orgId: string;
@@ -103,7 +103,7 @@ export function consoleContext(s: Services) {
     status = 200,
   ): FastifyReply => sendPage(reply, { title, body, user, status });
 
-  /** The signed-in admin of the active organization, or a page that says why not. */
+  /** The signed-in admin or developer of the active organization, or a page that says why not. */
   async function admin(request: FastifyRequest, reply: FastifyReply): Promise<AdminContext | undefined> {
     const user = request.user!;
     const active = user.memberships.find((m) => m.orgId === user.activeOrgId);
@@ -111,9 +111,10 @@ export function consoleContext(s: Services) {
       send(reply, user, 'API credentials', <NoOrganizationPage />, 403);
       return undefined;
     }
-    if (active.role !== 'admin') {
+    // Credentials are for admins and developers; members only connect apps (DESIGN.md, "Roles").
+    if (active.role === 'member') {
       const admins = await organizationAdmins(s, active.orgId);
-      const adminElsewhere = user.memberships.filter((m) => m.role === 'admin').map((m) => m.orgName);
+      const adminElsewhere = user.memberships.filter((m) => m.role !== 'member').map((m) => m.orgName);
       send(
         reply,
         user,
@@ -164,7 +165,7 @@ export function consoleContext(s: Services) {
         credentials={credentials}
         changes={changes}
         otherOrgs={ctx.user.memberships
-          .filter((m) => m.role === 'admin' && m.orgId !== ctx.orgId)
+          .filter((m) => m.role !== 'member' && m.orgId !== ctx.orgId)
           .map((m) => m.orgName)}
         now={s.clock()}
         form={{ values: emptyForm(), once: once.issue() }}
