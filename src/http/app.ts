@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { countTokenActivity } from '../console/activity.ts';
 import { connectedAppsPages } from '../console/connected-apps.tsx';
 import { credentialsConsole } from '../console/credentials/routes.tsx';
+import { membersConsole } from '../console/members/routes.tsx';
 import type { Services } from '../services.ts';
 import { demoApi } from './api.ts';
 import { authorizePages } from './authorize.tsx';
@@ -55,5 +56,6 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   await app.register(authorizePages, { services: s });
   await app.register(connectedAppsPages, { services: s });
   await app.register(credentialsConsole, { services: s });
+  await app.register(membersConsole, { services: s });
   return app;
 }

@@ -6,10 +6,12 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { VNode } from 'preact';
+import { rolesFromPlatform } from '../../accounts/members.ts';
 import type { SessionUser } from '../../accounts/sessions.ts';
 import { sendPage } from '../../http/page.tsx';
 import { requireCsrf, requireUser } from '../../http/session.ts';
 import type { Services } from '../../services.ts';
+import { RequestAccess } from '../members/pages.tsx';
 import { credentialDetail, listCredentials, organizationAdmins, recentChanges } from './data.ts';
 import { CredentialPage } from './detail-page.tsx';
 import {
@@ -113,13 +115,24 @@ export function consoleContext(s: Services) {
     }
     // Credentials are for admins and developers; members only connect apps (DESIGN.md, "Roles").
     if (active.role === 'member') {
-      const admins = await organizationAdmins(s, active.orgId);
+      const [admins, requested] = await Promise.all([
+        organizationAdmins(s, active.orgId),
+        s.store.invitations.hasOpenRequest(active.orgId, user.userId),
+      ]);
+      const request = (
+        <RequestAccess user={user} admins={admins} requested={requested} readOnly={rolesFromPlatform(s)} />
+      );
       const adminElsewhere = user.memberships.filter((m) => m.role !== 'member').map((m) => m.orgName);
       send(
         reply,
         user,
         'API credentials',
-        <NotAdminPage orgName={active.orgName} admins={admins} adminElsewhere={adminElsewhere} />,
+        <NotAdminPage
+          orgName={active.orgName}
+          admins={admins}
+          adminElsewhere={adminElsewhere}
+          request={request}
+        />,
         403,
       );
       return undefined;
