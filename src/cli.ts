@@ -101,7 +101,9 @@ org
   );
 
 const roleOption = (): Option =>
-  new Option('--role <role>', 'role in the organization').choices(['admin', 'developer', 'member']).default('member');
+  new Option('--role <role>', 'role in the organization')
+    .choices(['admin', 'developer', 'member'])
+    .default('member');
 
 program
   .command('user')

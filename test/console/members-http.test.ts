@@ -217,3 +217,41 @@ describe('Settings → Members over HTTP (JavaScript off)', () => {
     expect((await otherAdmin.get('/settings/members')).body).not.toContain('victim@members.example');
   });
 });
+
+describe('Settings → Members with the platform’s OpenID provider', () => {
+  it('shows roles read-only and refuses changes: they come from the provider’s claim', async () => {
+    const lk = await startLatchkey({
+      env: {
+        LATCHKEY_LOGIN_OIDC_ISSUER: 'http://127.0.0.1:9',
+        LATCHKEY_LOGIN_OIDC_CLIENT_ID: 'latchkey',
+        LATCHKEY_LOGIN_OIDC_CLIENT_SECRET: 'secret',
+        LATCHKEY_PASSWORD_LOGIN: 'true',
+      },
+    });
+    try {
+      const person = await lk.createUser({ email: 'ro@members.example', role: 'admin' });
+      const other = await lk.createUser({ email: 'ro2@members.example', role: 'member' });
+      const admin = await signInHttp(lk, person.email, person.password);
+      const page = await admin.get('/settings/members');
+      expect(page.body).toContain('Roles come from your platform’s sign-in');
+      expect(page.body).toContain('ro2@members.example');
+      expect(page.body).not.toContain('Change role');
+      expect(page.body).not.toContain('Create invitation link');
+      const post = await admin.post('/settings/members/role', {
+        _csrf: admin.csrf,
+        user_id: other.userId,
+        role: 'admin',
+      });
+      expect(post.status).toBe(403);
+      const invite = await admin.post('/settings/members/invite', {
+        _csrf: admin.csrf,
+        email: 'x@y.example',
+        role: 'admin',
+      });
+      expect(invite.status).toBe(403);
+      expect(await lk.services.store.rows('invitations')).toHaveLength(0);
+    } finally {
+      await lk.close();
+    }
+  });
+});
