@@ -26,7 +26,7 @@ export const presentMember = (m: Member) => ({
   user_id: m.userId,
   email: m.email,
   role: m.role,
-  created_at: iso(m.createdAt),
+  created_at: iso(m.since),
 });
 
 export const presentClient = (c: Client) => ({

@@ -89,6 +89,15 @@ const schema = z.object({
     }, 'the key after whsec_ must be 24 to 64 bytes, base64')
     .optional(),
   LATCHKEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Sign-in through the platform's OpenID provider (see loginOidc below).
+  LATCHKEY_LOGIN_OIDC_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  LATCHKEY_LOGIN_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  LATCHKEY_LOGIN_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  LATCHKEY_LOGIN_OIDC_ORGS_CLAIM: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:/-]+$/, 'a claim name')
+    .optional(),
+  LATCHKEY_PASSWORD_LOGIN: bool.optional(),
 });
 
 export interface Config {
@@ -115,6 +124,47 @@ export interface Config {
   trustProxy: boolean | number | string[];
   /** Where Standard Webhooks events go, signed with `secret`; undefined: no webhooks. */
   webhook: { url: string; secret: string } | undefined;
+  /** The platform's OpenID provider people sign in with, when set. */
+  loginOidc: LoginOidcConfig | undefined;
+  /** Email + password sign-in: on unless an OpenID provider is set (then LATCHKEY_PASSWORD_LOGIN=true). */
+  passwordLogin: boolean;
+}
+
+export interface LoginOidcConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** The claim (ID token or userinfo) listing the person's organizations and roles. */
+  orgsClaim: string | undefined;
+}
+
+const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function loginOidcConfig(c: z.infer<typeof schema>): LoginOidcConfig | undefined {
+  const { LATCHKEY_LOGIN_OIDC_ISSUER: issuer, LATCHKEY_LOGIN_OIDC_CLIENT_ID: clientId } = c;
+  const clientSecret = c.LATCHKEY_LOGIN_OIDC_CLIENT_SECRET;
+  if (!issuer && !clientId && !clientSecret) {
+    if (c.LATCHKEY_LOGIN_OIDC_ORGS_CLAIM)
+      throw new ConfigError('LATCHKEY_LOGIN_OIDC_ORGS_CLAIM: set LATCHKEY_LOGIN_OIDC_ISSUER too');
+    return undefined;
+  }
+  const missing = [
+    ['LATCHKEY_LOGIN_OIDC_ISSUER', issuer],
+    ['LATCHKEY_LOGIN_OIDC_CLIENT_ID', clientId],
+    ['LATCHKEY_LOGIN_OIDC_CLIENT_SECRET', clientSecret],
+  ].find(([, value]) => !value);
+  if (missing) throw new ConfigError(`${missing[0]}: required when signing in through an OpenID provider`);
+  const url = new URL(issuer!);
+  // Tokens and the client secret travel to the provider: TLS, except on this machine (tests, dev).
+  if (url.protocol !== 'https:' && !loopbackHosts.has(url.hostname)) {
+    throw new ConfigError('LATCHKEY_LOGIN_OIDC_ISSUER: must be https (http only for localhost)');
+  }
+  return {
+    issuer: issuer!,
+    clientId: clientId!,
+    clientSecret: clientSecret!,
+    orgsClaim: c.LATCHKEY_LOGIN_OIDC_ORGS_CLAIM,
+  };
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -126,6 +176,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const c = parsed.data;
   const issuer = c.LATCHKEY_ISSUER ?? `http://localhost:${c.PORT}`;
+  const loginOidc = loginOidcConfig(c);
+  if (c.LATCHKEY_PASSWORD_LOGIN === false && !loginOidc) {
+    throw new ConfigError('LATCHKEY_PASSWORD_LOGIN: nobody could sign in; set LATCHKEY_LOGIN_OIDC_* first');
+  }
   const issuerUrl = new URL(issuer);
   if (issuerUrl.search || issuerUrl.hash) {
     throw new ConfigError('LATCHKEY_ISSUER: must have no query or fragment (RFC 8414 §2)');
@@ -167,6 +221,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       c.LATCHKEY_WEBHOOK_URL && c.LATCHKEY_WEBHOOK_SECRET
         ? { url: c.LATCHKEY_WEBHOOK_URL, secret: c.LATCHKEY_WEBHOOK_SECRET }
         : undefined,
+    loginOidc,
+    passwordLogin: c.LATCHKEY_PASSWORD_LOGIN ?? !loginOidc,
   };
 }
 

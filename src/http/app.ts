@@ -3,6 +3,7 @@ import { adminApi, adminPrefix } from '../admin/index.ts';
 import { countTokenActivity } from '../console/activity.ts';
 import { connectedAppsPages } from '../console/connected-apps.tsx';
 import { credentialsConsole } from '../console/credentials/routes.tsx';
+import { membersConsole } from '../console/members/routes.tsx';
 import type { Services } from '../services.ts';
 import { registerWebhooks } from '../webhooks/plugin.ts';
 import { demoApi } from './api.ts';
@@ -12,6 +13,7 @@ import { registerErrorHandler } from './errors.ts';
 import { healthEndpoints } from './health.ts';
 import { keyEndpoints } from './keys.ts';
 import { loginPages } from './login.tsx';
+import { oidcLoginPages } from './login-oidc.ts';
 import { createMetrics, registerRequestMetrics } from './metrics.ts';
 import { oauthEndpoints } from './oauth-endpoints.ts';
 import { registerPages } from './page.tsx';
@@ -52,10 +54,12 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   await app.register(demoApi, { services: s });
   await app.register(healthEndpoints, { services: s, metrics });
   await app.register(loginPages, { services: s });
+  await app.register(oidcLoginPages, { services: s });
   await app.register(authorizePages, { services: s });
   await app.register(connectedAppsPages, { services: s });
   await app.register(credentialsConsole, { services: s });
   await app.register(adminApi, { services: s, prefix: adminPrefix });
   registerWebhooks(app, s);
+  await app.register(membersConsole, { services: s });
   return app;
 }

@@ -3,7 +3,7 @@ import { checkPassword, startSession } from '../accounts/sessions.ts';
 import { constantTimeEqual, randomToken } from '../crypto.ts';
 import { requestingClient } from '../oauth/authorization-flow.ts';
 import type { Services } from '../services.ts';
-import { ErrorSummary, Field, type FieldError, sendPage } from './page.tsx';
+import { ErrorSummary, Field, type FieldError, sendMessagePage, sendPage } from './page.tsx';
 import {
   clearSessionCookie,
   cookieOptions,
@@ -57,6 +57,8 @@ function when(retryAfter: number, now: number): string {
 }
 
 interface LoginView {
+  /** With an upstream provider and passwords kept: the link that signs in through the provider. */
+  oidcHref?: string;
   csrf: string;
   next: string;
   email?: string;
@@ -77,6 +79,13 @@ function sendLogin(reply: FastifyReply, view: LoginView): FastifyReply {
         <div class="card">
           <h1>Sign in</h1>
           {view.notice && <p class="notice">{view.notice}</p>}
+          {view.oidcHref && (
+            <p>
+              <a class="button" href={view.oidcHref}>
+                Sign in with your organization’s account
+              </a>
+            </p>
+          )}
           <form method="post" action="/login" novalidate>
             <input type="hidden" name="_csrf" value={view.csrf} />
             <input type="hidden" name="next" value={view.next} />
@@ -160,7 +169,11 @@ export async function loginPages(app: FastifyInstance, opts: { services: Service
     const { next } = request.query as { next?: string };
     const target = nextOf(typeof next === 'string' ? next : undefined);
     if (await currentUser(request, s)) return reply.redirect(target, 303);
+    const oidcHref = s.config.loginOidc && `/login/oidc?next=${encodeURIComponent(target)}`;
+    // With the platform's provider and no passwords, /login is only the way there.
+    if (oidcHref && !s.config.passwordLogin) return reply.redirect(oidcHref, 303);
     return sendLogin(reply, {
+      oidcHref,
       csrf: loginCsrf(request, reply, s),
       next: target,
       notice: await appNotice(target),
@@ -169,6 +182,14 @@ export async function loginPages(app: FastifyInstance, opts: { services: Service
 
   app.post('/login', async (request, reply) => {
     const next = nextOf(formField(request, 'next'));
+    if (!s.config.passwordLogin) {
+      return sendMessagePage(reply, {
+        status: 403,
+        title: 'Sign in with your organization’s account',
+        message: 'Passwords are not used here: people sign in through their organization’s account.',
+        link: { href: `/login?next=${encodeURIComponent(next)}`, text: 'Sign in' },
+      });
+    }
     const notice = await appNotice(next);
     const email = (formField(request, 'email') ?? '').trim();
     const password = formField(request, 'password') ?? '';

@@ -147,6 +147,12 @@ function Layout(props: PageOptions & { path: string; environment: string }): VNo
               >
                 Connected apps
               </a>
+              <a
+                href="/settings/members"
+                aria-current={props.path.startsWith('/settings/members') ? 'page' : undefined}
+              >
+                Members
+              </a>
             </nav>
           )}
         </header>

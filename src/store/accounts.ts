@@ -7,28 +7,33 @@ import type { Database } from './schema.ts';
 /** admin: everything in the organization; developer: credentials, not people; member: connects apps. */
 export const roles = ['admin', 'developer', 'member'] as const;
 export type Role = (typeof roles)[number];
+export const isRole = (value: unknown): value is Role => roles.includes(value as Role);
+
 export interface Organization {
   id: string;
   name: string;
-  /** The platform's own id for it, when the platform provisioned it. */
+  /** The platform's own id for it (admin API, sign-in claim); null for ones made here. */
   externalId: string | null;
   createdAt: number;
 }
 export interface User {
   id: string;
   email: string;
-  /** Empty when the person has no password (provisioned by the admin API). */
+  /** Empty for people who never sign in with a password (admin API, the platform's OpenID provider). */
   passwordHash: string;
   name: string | null;
   externalId: string | null;
   createdAt: number;
 }
+/** One person of an organization, for the Members page. */
 export interface Member {
   userId: string;
   email: string;
+  name: string | null;
   role: Role;
-  createdAt: number;
+  since: number;
 }
+export type MemberChange = 'done' | 'not_member' | 'last_admin';
 export interface Membership {
   orgId: string;
   orgName: string;
@@ -51,18 +56,24 @@ export interface AccountRepository {
   listUsers(page: PageQuery, filter?: { email?: string; externalId?: string }): Promise<Page<User>>;
   /** Deletes the person with their memberships, grants and sessions (cascade). */
   deleteUser(id: string): Promise<boolean>;
+  setUserName(userId: string, name: string | null): Promise<void>;
   findUserByEmail(email: string): Promise<User | undefined>;
   findUser(id: string): Promise<User | undefined>;
   findUsers(ids: readonly string[]): Promise<User[]>;
   addMembership(orgId: string, userId: string, role: Role): Promise<void>;
   findMembership(orgId: string, userId: string): Promise<Member | undefined>;
-  removeMembership(orgId: string, userId: string): Promise<boolean>;
   /** The organization's people, in the order they joined. */
-  members(orgId: string, page: PageQuery): Promise<Page<Member>>;
+  listMembers(orgId: string, page: PageQuery): Promise<Page<Member>>;
   /** The person's organizations, by name. */
   memberships(userId: string): Promise<Membership[]>;
   /** Emails of the organization's admins, sorted: whom a member asks for access. */
   adminEmails(orgId: string): Promise<string[]>;
+  /** The organization's people, by email. */
+  members(orgId: string): Promise<Member[]>;
+  /** Changes a role; refuses to leave the organization without an admin. */
+  changeRole(orgId: string, userId: string, role: Role): Promise<MemberChange>;
+  /** Ends a membership; refuses to remove the last admin. */
+  removeMembership(orgId: string, userId: string): Promise<MemberChange>;
 }
 
 /**
@@ -78,13 +89,20 @@ export function accountRepository(db: Kysely<Database>, clock: Clock): AccountRe
     db
       .selectFrom('memberships')
       .innerJoin('users', 'users.id', 'memberships.user_id')
-      .select(['memberships.user_id', 'users.email', 'memberships.role', 'memberships.created_at']);
-  const toMember = (r: { user_id: string; email: string; role: Role; created_at: number }): Member => ({
-    userId: r.user_id,
-    email: r.email,
-    role: r.role,
-    createdAt: r.created_at,
-  });
+      .select([
+        'memberships.user_id',
+        'users.email',
+        'users.name',
+        'memberships.role',
+        'memberships.created_at',
+      ]);
+  const toMember = (r: {
+    user_id: string;
+    email: string;
+    name: string | null;
+    role: Role;
+    created_at: number;
+  }): Member => ({ userId: r.user_id, email: r.email, name: r.name, role: r.role, since: r.created_at });
   const toUser = (r: {
     id: string;
     email: string;
@@ -107,6 +125,37 @@ export function accountRepository(db: Kysely<Database>, clock: Clock): AccountRe
     created_at: number;
   }): Organization => ({ id: r.id, name: r.name, externalId: r.external_id, createdAt: r.created_at });
   const key = (item: { id: string; createdAt: number }) => ({ createdAt: item.createdAt, id: item.id });
+  /**
+   * Runs `change` unless it would leave the organization without an admin. One transaction, so
+   * the count and the change agree (SQLite serialises writers; on PostgreSQL two admins demoting
+   * each other at the same instant could still both pass: acceptable for a console action).
+   */
+  const unlessLastAdmin = (
+    orgId: string,
+    userId: string,
+    demotes: boolean,
+    change: (tx: Kysely<Database>) => Promise<void>,
+  ): Promise<MemberChange> =>
+    db.transaction().execute(async (tx) => {
+      const current = await tx
+        .selectFrom('memberships')
+        .select('role')
+        .where('org_id', '=', orgId)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      if (!current) return 'not_member';
+      if (current.role === 'admin' && demotes) {
+        const admins = await tx
+          .selectFrom('memberships')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('org_id', '=', orgId)
+          .where('role', '=', 'admin')
+          .executeTakeFirstOrThrow();
+        if (Number(admins.n) <= 1) return 'last_admin';
+      }
+      await change(tx);
+      return 'done';
+    });
   return {
     async createOrganization(name, externalId = null) {
       const org = { id: newId(), name, external_id: externalId, created_at: clock() };
@@ -182,6 +231,9 @@ export function accountRepository(db: Kysely<Database>, clock: Clock): AccountRe
       const r = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
       return Number(r.numDeletedRows) > 0;
     },
+    async setUserName(userId, name) {
+      await db.updateTable('users').set({ name }).where('id', '=', userId).execute();
+    },
     async findUserByEmail(email) {
       const r = await db
         .selectFrom('users')
@@ -217,15 +269,7 @@ export function accountRepository(db: Kysely<Database>, clock: Clock): AccountRe
         .executeTakeFirst();
       return r && toMember(r);
     },
-    async removeMembership(orgId, userId) {
-      const r = await db
-        .deleteFrom('memberships')
-        .where('org_id', '=', orgId)
-        .where('user_id', '=', userId)
-        .executeTakeFirst();
-      return Number(r.numDeletedRows) > 0;
-    },
-    async members(orgId, { limit, after }) {
+    async listMembers(orgId, { limit, after }) {
       let q = memberRows()
         .where('memberships.org_id', '=', orgId)
         .orderBy('memberships.created_at')
@@ -233,7 +277,7 @@ export function accountRepository(db: Kysely<Database>, clock: Clock): AccountRe
         .limit(limit + 1);
       if (after) q = q.where(afterCursor('memberships', after, { idColumn: 'user_id' }));
       return toPage((await q.execute()).map(toMember), limit, (m) => ({
-        createdAt: m.createdAt,
+        createdAt: m.since,
         id: m.userId,
       }));
     },
@@ -257,6 +301,36 @@ export function accountRepository(db: Kysely<Database>, clock: Clock): AccountRe
         .where('memberships.role', '=', 'admin')
         .execute();
       return rows.map((r) => r.email).sort(byText);
+    },
+    async members(orgId) {
+      const rows = await db
+        .selectFrom('memberships')
+        .innerJoin('users', 'users.id', 'memberships.user_id')
+        .select(['users.id', 'users.email', 'users.name', 'memberships.role', 'memberships.created_at'])
+        .where('memberships.org_id', '=', orgId)
+        .execute();
+      return rows
+        .map((r) => ({ userId: r.id, email: r.email, name: r.name, role: r.role, since: r.created_at }))
+        .sort((a, b) => byText(a.email, b.email));
+    },
+    changeRole(orgId, userId, role) {
+      return unlessLastAdmin(orgId, userId, role !== 'admin', async (tx) => {
+        await tx
+          .updateTable('memberships')
+          .set({ role })
+          .where('org_id', '=', orgId)
+          .where('user_id', '=', userId)
+          .execute();
+      });
+    },
+    removeMembership(orgId, userId) {
+      return unlessLastAdmin(orgId, userId, true, async (tx) => {
+        await tx
+          .deleteFrom('memberships')
+          .where('org_id', '=', orgId)
+          .where('user_id', '=', userId)
+          .execute();
+      });
     },
   };
 }

@@ -13,7 +13,9 @@ import { type ClientRepository, clientRepository } from './clients.ts';
 import { type CodeRepository, codeRepository } from './codes.ts';
 import { type DatabaseOptions, type Dialect, migrate, openDatabase } from './db.ts';
 import { type GrantRepository, grantRepository } from './grants.ts';
+import { type InvitationRepository, invitationRepository } from './invitations.ts';
 import { type KeyRepository, keyRepository } from './keys.ts';
+import { type LoginIdentityRepository, loginIdentityRepository } from './login-identities.ts';
 import { type OutboxRepository, outboxRepository } from './outbox.ts';
 import { type RefreshTokenRepository, refreshTokenRepository } from './refresh-tokens.ts';
 import { type RevocationRepository, revocationRepository } from './revocations.ts';
@@ -42,6 +44,10 @@ export interface Store {
    * on SQLite a query through the outer store would wait for the transaction and never return.
    */
   transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
+  /** People from the platform's OpenID provider and their synchronised memberships. */
+  loginIdentities: LoginIdentityRepository;
+  /** The Members page: invitations and access requests. */
+  invitations: InvitationRepository;
   dialect: Dialect;
   /** Applies pending migrations; returns their names. */
   migrate(): Promise<string[]>;
@@ -68,6 +74,8 @@ function repositories(db: Kysely<Database>, clock: Clock, webhooks: boolean): Re
     refreshTokens: refreshTokenRepository(db),
     authorizationRequests: authorizationRequestRepository(db),
     activity: activityRepository(db),
+    loginIdentities: loginIdentityRepository(db, clock),
+    invitations: invitationRepository(db, clock),
     outbox: outbox(db),
   };
 }

@@ -180,6 +180,41 @@ export interface WebhookOutboxTable {
   last_error: string | null;
 }
 
+/** A person's account at the platform's OpenID provider, linked by (issuer, sub) (005). */
+export interface LoginIdentitiesTable {
+  issuer: string;
+  subject: string;
+  user_id: string;
+  created_at: number;
+  last_login_at: number;
+}
+
+/** A one-time link that adds a person to an organization (005). */
+export interface InvitationsTable {
+  id: string;
+  org_id: string;
+  email: string;
+  role: 'admin' | 'developer' | 'member';
+  /** SHA-256 of the link's token, hex. */
+  token_hash: string;
+  invited_by: string | null;
+  created_at: number;
+  expires_at: number;
+  accepted_at: number | null;
+  accepted_by: string | null;
+}
+
+/** A person asking their organization's admins for console access (005). */
+export interface AccessRequestsTable {
+  id: string;
+  org_id: string;
+  user_id: string;
+  created_at: number;
+  decision: 'approved' | 'declined' | null;
+  decided_by: string | null;
+  decided_at: number | null;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -196,4 +231,7 @@ export interface Database {
   authorization_requests: AuthorizationRequestsTable;
   client_activity: ClientActivityTable;
   webhook_outbox: WebhookOutboxTable;
+  login_identities: LoginIdentitiesTable;
+  invitations: InvitationsTable;
+  access_requests: AccessRequestsTable;
 }

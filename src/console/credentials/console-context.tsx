@@ -6,10 +6,12 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { VNode } from 'preact';
+import { rolesFromPlatform } from '../../accounts/members.ts';
 import type { SessionUser } from '../../accounts/sessions.ts';
 import { sendPage } from '../../http/page.tsx';
 import { requireCsrf, requireUser } from '../../http/session.ts';
 import type { Services } from '../../services.ts';
+import { RequestAccess } from '../members/pages.tsx';
 import { credentialDetail, listCredentials, organizationAdmins, recentChanges } from './data.ts';
 import { CredentialPage } from './detail-page.tsx';
 import {
@@ -25,7 +27,7 @@ import { memoryOnceTokens, redisOnceTokens } from './once-tokens.ts';
 import { NoOrganizationPage, NotAdminPage, NotFoundPage } from './refusal-pages.tsx';
 import type { Notice } from './shared.tsx';
 
-/** The signed-in administrator of the active organization, for one request. */
+/** The signed-in admin or developer of the active organization, for one request. */
 export interface AdminContext {
   user: SessionUser;
   orgId: string;
@@ -103,7 +105,7 @@ export function consoleContext(s: Services) {
     status = 200,
   ): FastifyReply => sendPage(reply, { title, body, user, status });
 
-  /** The signed-in admin of the active organization, or a page that says why not. */
+  /** The signed-in admin or developer of the active organization, or a page that says why not. */
   async function admin(request: FastifyRequest, reply: FastifyReply): Promise<AdminContext | undefined> {
     const user = request.user!;
     const active = user.memberships.find((m) => m.orgId === user.activeOrgId);
@@ -111,14 +113,26 @@ export function consoleContext(s: Services) {
       send(reply, user, 'API credentials', <NoOrganizationPage />, 403);
       return undefined;
     }
-    if (active.role !== 'admin') {
-      const admins = await organizationAdmins(s, active.orgId);
-      const adminElsewhere = user.memberships.filter((m) => m.role === 'admin').map((m) => m.orgName);
+    // Credentials are for admins and developers; members only connect apps (DESIGN.md, "Roles").
+    if (active.role === 'member') {
+      const [admins, requested] = await Promise.all([
+        organizationAdmins(s, active.orgId),
+        s.store.invitations.hasOpenRequest(active.orgId, user.userId),
+      ]);
+      const request = (
+        <RequestAccess user={user} admins={admins} requested={requested} readOnly={rolesFromPlatform(s)} />
+      );
+      const adminElsewhere = user.memberships.filter((m) => m.role !== 'member').map((m) => m.orgName);
       send(
         reply,
         user,
         'API credentials',
-        <NotAdminPage orgName={active.orgName} admins={admins} adminElsewhere={adminElsewhere} />,
+        <NotAdminPage
+          orgName={active.orgName}
+          admins={admins}
+          adminElsewhere={adminElsewhere}
+          request={request}
+        />,
         403,
       );
       return undefined;
@@ -164,7 +178,7 @@ export function consoleContext(s: Services) {
         credentials={credentials}
         changes={changes}
         otherOrgs={ctx.user.memberships
-          .filter((m) => m.role === 'admin' && m.orgId !== ctx.orgId)
+          .filter((m) => m.role !== 'member' && m.orgId !== ctx.orgId)
           .map((m) => m.orgName)}
         now={s.clock()}
         form={{ values: emptyForm(), once: once.issue() }}

@@ -5,33 +5,40 @@
 import type { VNode } from 'preact';
 import { basePath, ConsoleAssets } from './shared.tsx';
 
-export function NotAdminPage(props: { orgName: string; admins: string[]; adminElsewhere: string[] }): VNode {
+export function NotAdminPage(props: {
+  orgName: string;
+  admins: string[];
+  adminElsewhere: string[];
+  /** The admins to ask and the access request form (src/console/members), in place of the plain list. */
+  request?: VNode;
+}): VNode {
   return (
     <div class="lk-console lk-narrow">
       <ConsoleAssets />
       <div class="card">
         <h1>API credentials are managed by administrators</h1>
         <p>
-          You are a member of <strong>{props.orgName}</strong>, but only its administrators can see and manage
-          API credentials.
+          You are a member of <strong>{props.orgName}</strong>, but only its administrators and developers can
+          see and manage API credentials.
         </p>
-        {props.admins.length > 0 ? (
-          <>
-            <p>Ask one of them to help you, or to make you an administrator:</p>
-            <ul class="lk-admins">
-              {props.admins.map((email) => (
-                <li>
-                  <a href={`mailto:${email}`}>{email}</a>
-                </li>
-              ))}
-            </ul>
-          </>
-        ) : (
-          <p>This organization has no administrator yet; ask the platform operator to add one.</p>
-        )}
+        {props.request ??
+          (props.admins.length > 0 ? (
+            <>
+              <p>Ask one of them to help you, or to make you an administrator:</p>
+              <ul class="lk-admins">
+                {props.admins.map((email) => (
+                  <li>
+                    <a href={`mailto:${email}`}>{email}</a>
+                  </li>
+                ))}
+              </ul>
+            </>
+          ) : (
+            <p>This organization has no administrator yet; ask the platform operator to add one.</p>
+          ))}
         {props.adminElsewhere.length > 0 && (
           <p class="notice">
-            You are an administrator of {props.adminElsewhere.join(', ')}: switch organization at the top of
+            You manage the credentials of {props.adminElsewhere.join(', ')}: switch organization at the top of
             the page to manage its credentials.
           </p>
         )}

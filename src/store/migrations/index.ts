@@ -3,6 +3,7 @@ import * as initial from './001_initial.ts';
 import * as authFlow from './002_auth_flow.ts';
 import * as console from './003_console.ts';
 import * as platform from './004_platform.ts';
+import * as loginIdentities from './005_login_identities.ts';
 
 /** Migrations in order. Each later issue adds its own file and one line here. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '002_auth_flow': authFlow,
   '003_console': console,
   '004_platform': platform,
+  '005_login_identities': loginIdentities,
 };
