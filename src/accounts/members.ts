@@ -31,19 +31,35 @@ export async function invite(
     return { ok: false, problem: `${email} is already a member` };
   }
   const token = randomToken(32);
-  const invitation = await s.store.invitations.create({
-    orgId: input.orgId,
-    email,
-    role: input.role,
-    invitedBy: input.by,
-    expiresAt: s.clock() + invitationTtlMs,
-    token,
-  });
   const url = `${s.config.issuer}/invitations/${token}`;
-  await audit(s, input.orgId, input.by, 'member.invited', {
-    email,
-    role: input.role,
-    invitation_id: invitation.id,
+  // The invitation, its audit event and the member.invited webhook (the platform mails the link)
+  // commit together.
+  const invitation = await s.store.transaction(async (tx) => {
+    const created = await tx.invitations.create({
+      orgId: input.orgId,
+      email,
+      role: input.role,
+      invitedBy: input.by,
+      expiresAt: s.clock() + invitationTtlMs,
+      token,
+    });
+    await tx.audit.record({
+      orgId: input.orgId,
+      actor: input.by,
+      clientId: null,
+      action: 'member.invited',
+      detail: { email, role: input.role, invitation_id: created.id },
+    });
+    await tx.outbox.add('member.invited', {
+      invitation_id: created.id,
+      organization_id: input.orgId,
+      email,
+      role: input.role,
+      url,
+      expires_at: new Date(created.expiresAt).toISOString(),
+      invited_by: input.by,
+    });
+    return created;
   });
   accountEvents(s).onMemberInvited({
     invitationId: invitation.id,

@@ -1,5 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { invite } from '../../src/accounts/members.ts';
 import { deleteCredentials, rotateSecret, updateCredentials } from '../../src/oauth/client-registration.ts';
 import type { Deliverer } from '../../src/webhooks/deliverer.ts';
 import { webhookDeliverer } from '../../src/webhooks/deliverer.ts';
@@ -98,6 +99,31 @@ describe('webhooks (Standard Webhooks)', () => {
     };
     expect(() => verifier.verify(receiver.received[0]!.body, forged)).toThrow();
     expect(await pending()).toEqual([]);
+  });
+
+  it('sends member.invited with the one-time link, so the platform can mail it', async () => {
+    const admin = await lk.createUser({ role: 'admin' });
+    receiver.received.length = 0;
+    const result = await invite(
+      { orgId: lk.orgId, email: 'new.person@example.com', role: 'developer', by: admin.userId },
+      lk.services,
+    );
+    if (!result.ok) throw new Error(result.problem);
+    while ((await deliverer.runOnce()) > 0);
+    const [delivery] = receiver.received;
+    const event = new Webhook(secret).verify(delivery!.body, delivery!.headers as Record<string, string>) as {
+      type: string;
+      data: Record<string, unknown>;
+    };
+    expect(event.type).toBe('member.invited');
+    expect(event.data).toMatchObject({
+      invitation_id: result.invitation.id,
+      organization_id: lk.orgId,
+      email: 'new.person@example.com',
+      role: 'developer',
+      url: result.url,
+      invited_by: admin.userId,
+    });
   });
 
   it('retries after the receiver answers 500, with backoff, keeping the webhook-id', async () => {
