@@ -72,8 +72,11 @@ export interface AccountRepository {
   members(orgId: string): Promise<Member[]>;
   /** Changes a role; refuses to leave the organization without an admin. */
   changeRole(orgId: string, userId: string, role: Role): Promise<MemberChange>;
-  /** Ends a membership; refuses to remove the last admin. */
-  removeMembership(orgId: string, userId: string): Promise<MemberChange>;
+  /**
+   * Ends a membership; refuses to remove the last admin unless `keepAnAdmin` is false (the admin
+   * API: the platform's back end is the authority on its people, as its sign-in claim is).
+   */
+  removeMembership(orgId: string, userId: string, options?: { keepAnAdmin?: boolean }): Promise<MemberChange>;
 }
 
 /**
@@ -323,8 +326,8 @@ export function accountRepository(db: Kysely<Database>, clock: Clock): AccountRe
           .execute();
       });
     },
-    removeMembership(orgId, userId) {
-      return unlessLastAdmin(orgId, userId, true, async (tx) => {
+    removeMembership(orgId, userId, { keepAnAdmin = true } = {}) {
+      return unlessLastAdmin(orgId, userId, keepAnAdmin, async (tx) => {
         await tx
           .deleteFrom('memberships')
           .where('org_id', '=', orgId)

@@ -226,10 +226,7 @@ export async function organizationRoutes(app: FastifyInstance, opts: { services:
       const { id, user_id } = request.params;
       const member = await accounts.findMembership(id, user_id);
       if (!member) throw notFound('member of this organization', user_id);
-      // The organization keeps at least one admin (as on the Members page).
-      if ((await accounts.removeMembership(id, user_id)) === 'last_admin') {
-        throw conflict('This is the organization’s last admin: make someone else admin first');
-      }
+      await accounts.removeMembership(id, user_id, { keepAnAdmin: false });
       await audit(request, id, 'member.removed', { userId: user_id, email: member.email, role: member.role });
       return reply.status(204).send();
     },
