@@ -42,6 +42,7 @@ export async function adminApi(app: FastifyInstance, opts: { services: Services 
           'Bearer access tokens from client_credentials with scope latchkey:admin. Errors are RFC 9457 ' +
           'problem details. Lists are {"data": [...], "next_cursor": "..."|null}; pass next_cursor as ?cursor=.',
       },
+      // The issuer, path included; @fastify/swagger strips that path from the routes' (stripBasePath).
       servers: [{ url: s.config.issuer }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
@@ -53,7 +54,7 @@ export async function adminApi(app: FastifyInstance, opts: { services: Services 
   registerProblemHandlers(app);
 
   const bearer = requireBearer(s, adminScope);
-  const openapiPath = `${adminPrefix}/openapi.json`;
+  const openapiPath = `${app.prefix}/openapi.json`;
   app.addHook('onRequest', async (request: FastifyRequest, reply) => {
     if (request.url === openapiPath) return;
     await bearer(request, reply);

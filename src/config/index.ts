@@ -105,6 +105,11 @@ export interface Config {
   host: string;
   /** RFC 8414 §2: the issuer identifier, no trailing slash. */
   issuer: string;
+  /**
+   * The issuer's path, '' at the root, e.g. '/auth' for https://platform.example/auth: every route,
+   * page and cookie lives under it (src/http/urls.ts builds the URLs pages name).
+   */
+  basePath: string;
   /** The `aud` of access tokens: the platform API they are meant for. */
   audience: string;
   database: string;
@@ -203,6 +208,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: c.PORT,
     host: c.HOST,
     issuer,
+    basePath: issuerUrl.pathname === '/' ? '' : issuerUrl.pathname,
     audience: c.LATCHKEY_AUDIENCE ?? issuer,
     database: c.LATCHKEY_DATABASE,
     redisUrl: c.LATCHKEY_REDIS_URL,

@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { CsrfField, sendPage } from '../http/page.tsx';
 import { formField, requireCsrf, requireUser } from '../http/session.ts';
+import { urlFor } from '../http/urls.ts';
 import type { Services } from '../services.ts';
 
 const path = '/settings/connected-apps';
@@ -96,7 +97,7 @@ export async function connectedAppsPages(app: FastifyInstance, opts: { services:
                     <td data-label="Connected">{formatTime(c.connectedAt)}</td>
                     <td data-label="Last used">{formatTime(c.lastUsedAt)}</td>
                     <td>
-                      <form method="post" action={`${path}/revoke`}>
+                      <form method="post" action={urlFor(request, `${path}/revoke`)}>
                         <CsrfField user={user} />
                         <input type="hidden" name="client_id" value={c.clientId} />
                         <input type="hidden" name="user_id" value={c.userId} />
@@ -135,7 +136,7 @@ export async function connectedAppsPages(app: FastifyInstance, opts: { services:
             <h1>You cannot revoke this app</h1>
             <p>Only an organization admin can revoke apps that other people connected.</p>
             <p>
-              <a href={path}>Back to connected apps</a>
+              <a href={urlFor(request, path)}>Back to connected apps</a>
             </p>
           </div>
         ),
@@ -154,6 +155,6 @@ export async function connectedAppsPages(app: FastifyInstance, opts: { services:
         detail: { userId, reason: 'revoked in connected apps', grants: count },
       });
     }
-    return reply.redirect(`${path}?revoked=${encodeURIComponent(clientId)}`, 303);
+    return reply.redirect(`${urlFor(request, path)}?revoked=${encodeURIComponent(clientId)}`, 303);
   });
 }

@@ -15,7 +15,7 @@ import { keyEndpoints } from './keys.ts';
 import { loginPages } from './login.tsx';
 import { oidcLoginPages } from './login-oidc.ts';
 import { createMetrics, registerRequestMetrics } from './metrics.ts';
-import { oauthEndpoints } from './oauth-endpoints.ts';
+import { oauthEndpoints, pathInsertedMetadata } from './oauth-endpoints.ts';
 import { registerPages } from './page.tsx';
 import { registerSecurityHeaders } from './security-headers.ts';
 import { registerSessions } from './session.ts';
@@ -49,17 +49,24 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   const stopCounting = countTokenActivity(s);
   app.addHook('onClose', async () => stopCounting());
 
-  await app.register(oauthEndpoints, { services: s, metrics });
-  await app.register(keyEndpoints, { services: s });
-  await app.register(demoApi, { services: s });
+  // Everything lives under the issuer's path (config.basePath, '' at the root; pages build their URLs
+  // with ./urls.ts). Probes also answer at the root: a load balancer checks the instance directly.
+  const prefix = s.config.basePath;
+  await app.register(oauthEndpoints, { services: s, metrics, prefix });
+  await app.register(keyEndpoints, { services: s, prefix });
+  await app.register(demoApi, { services: s, prefix });
   await app.register(healthEndpoints, { services: s, metrics });
-  await app.register(loginPages, { services: s });
-  await app.register(oidcLoginPages, { services: s });
-  await app.register(authorizePages, { services: s });
-  await app.register(connectedAppsPages, { services: s });
-  await app.register(credentialsConsole, { services: s });
-  await app.register(adminApi, { services: s, prefix: adminPrefix });
+  if (prefix) {
+    await app.register(healthEndpoints, { services: s, metrics, prefix });
+    await app.register(pathInsertedMetadata, { services: s });
+  }
+  await app.register(loginPages, { services: s, prefix });
+  await app.register(oidcLoginPages, { services: s, prefix });
+  await app.register(authorizePages, { services: s, prefix });
+  await app.register(connectedAppsPages, { services: s, prefix });
+  await app.register(credentialsConsole, { services: s, prefix });
+  await app.register(adminApi, { services: s, prefix: `${prefix}${adminPrefix}` });
   registerWebhooks(app, s);
-  await app.register(membersConsole, { services: s });
+  await app.register(membersConsole, { services: s, prefix });
   return app;
 }

@@ -4,8 +4,9 @@
  *   const css = loadAsset('app.css', 'text/css; charset=utf-8');   from ./assets/ next to this module
  *   loadAsset('console.css', type, new URL('./browser/', import.meta.url))   from another folder
  *   asset('console.js', type, body)   from bytes already in hand
- *   css.url                 '/assets/app.css?v=<hash>' — for <link>/<script> in pages.
- *   serveAsset(app, css)    the route; the versioned URL may be cached for a year, an unversioned
+ *   css.url                 '/assets/app.css?v=<hash>' — for <link>/<script> in pages, through useUrl() (./urls.ts).
+ *   serveAsset(app, css, prefix?)   the route (under `prefix`, config.basePath, when app is the root
+ *                           instance); the versioned URL may be cached for a year, an unversioned
  *                           (or stale) one for five minutes; ETag / If-None-Match answer 304.
  */
 import { createHash } from 'node:crypto';
@@ -33,9 +34,9 @@ export function asset(name: string, type: string, body: Buffer): Asset {
   return { name, type, body, version, url: `/assets/${name}?v=${version}` };
 }
 
-export function serveAsset(app: FastifyInstance, asset: Asset): void {
+export function serveAsset(app: FastifyInstance, asset: Asset, prefix = ''): void {
   const etag = `"${asset.version}"`;
-  app.get(`/assets/${asset.name}`, async (request, reply) => {
+  app.get(`${prefix}/assets/${asset.name}`, async (request, reply) => {
     const { v } = request.query as { v?: string };
     reply
       .header(

@@ -5,6 +5,7 @@ import { type ConsentNeeded, type PendingRequestPage, pendingTtlMs } from '../oa
 import type { AuthorizationRequestPage } from '../oauth/authorize.ts';
 import { parseScope } from '../oauth/scope.ts';
 import { CsrfField, ErrorSummary, sendMessagePage, sendPage } from './page.tsx';
+import { urlFor } from './urls.ts';
 
 /** The words for each reason the authorization flow stops at a page (src/oauth/authorization-flow.ts). */
 function requestPageCopy(
@@ -126,7 +127,7 @@ export function sendConsentPage(
           ) : (
             <p>Confirm who you are. It asks for no access to your data.</p>
           )}
-          <form method="post" action="/consent">
+          <form method="post" action={urlFor(reply.request, '/consent')}>
             <CsrfField user={user} />
             <input type="hidden" name="request" value={pending.id} />
             <fieldset>

@@ -13,6 +13,7 @@ import type { AuthorizationRedirect, RawQuery } from '../oauth/authorize.ts';
 import type { Services } from '../services.ts';
 import { sendAuthorizationRequestPage, sendConsentPage, sendPendingRequestPage } from './authorize-pages.tsx';
 import { currentUser, formField, requireCsrf, requireUser } from './session.ts';
+import { urlFor } from './urls.ts';
 
 /**
  * The authorization endpoint (RFC 6749 §4.1) and the consent page. The protocol, step by step, is in
@@ -27,8 +28,9 @@ export async function authorizePages(app: FastifyInstance, opts: { services: Ser
     const outcome = await startAuthorization(request.query as RawQuery, user, flow);
     if (outcome.kind === 'page') return sendAuthorizationRequestPage(reply, outcome, s.config.environment);
     if (outcome.kind === 'redirect') return reply.redirect(outcome.url, 302);
-    const consent = `/consent?request=${encodeURIComponent(outcome.pendingId)}`;
-    return reply.redirect(user ? consent : `/login?next=${encodeURIComponent(consent)}`, 302);
+    const consent = `${urlFor(request, '/consent')}?request=${encodeURIComponent(outcome.pendingId)}`;
+    const login = `${urlFor(request, '/login')}?next=${encodeURIComponent(consent)}`;
+    return reply.redirect(user ? consent : login, 302);
   });
 
   /** Redirects after a GET are 302; after the consent form's POST, 303 (the browser then GETs). */
@@ -46,7 +48,7 @@ export async function authorizePages(app: FastifyInstance, opts: { services: Ser
       case 'consent':
         return sendConsentPage(reply, outcome, user, s.config);
       case 'finished':
-        return reply.redirect('/', 303);
+        return reply.redirect(urlFor(reply.request, '/'), 303);
     }
   };
 

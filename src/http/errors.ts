@@ -2,10 +2,12 @@ import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { OAuthError } from '../oauth/errors.ts';
 import { StoreUnavailableError } from '../store/errors.ts';
 import { sendMessagePage } from './page.tsx';
+import { routePath } from './urls.ts';
 
 // Paths whose callers are programs, answered in JSON; every other path is a page a person sees.
 const apiPath = /^\/(oauth\/(?!authorize)|api\/|\.well-known\/|pem|healthz|readyz|metrics)/;
-const isPage = (request: FastifyRequest): boolean => !apiPath.test(request.url);
+const isPage = (request: FastifyRequest): boolean =>
+  !apiPath.test(routePath(request.server.latchkeyBasePath ?? '', request.url));
 // How long a client should wait before trying again while the database is away (RFC 9110 §10.2.3).
 const retryAfterSeconds = '5';
 

@@ -15,6 +15,7 @@ import type { Services } from '../services.ts';
 import { safeNext } from './login.tsx';
 import { sendMessagePage } from './page.tsx';
 import { cookieOptions, currentUser, setSessionCookie } from './session.ts';
+import { withBase } from './urls.ts';
 
 const flowTtlSeconds = 600;
 export const oidcCallbackPath = '/login/oidc/callback';
@@ -165,7 +166,10 @@ export async function oidcLoginPages(app: FastifyInstance, opts: { services: Ser
       status: page.status,
       title: page.title,
       message: page.message,
-      link: { href: `/login/oidc?next=${encodeURIComponent(next)}`, text: 'Try again' },
+      link: {
+        href: `${withBase(s.config.basePath, '/login/oidc')}?next=${encodeURIComponent(next)}`,
+        text: 'Try again',
+      },
     });
   };
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { VNode } from 'preact';
 import { checkPassword, startSession } from '../accounts/sessions.ts';
 import { constantTimeEqual, randomToken } from '../crypto.ts';
 import { requestingClient } from '../oauth/authorization-flow.ts';
@@ -15,23 +16,28 @@ import {
   requireUser,
   setSessionCookie,
 } from './session.ts';
+import { urlFor, useUrl, withBase } from './urls.ts';
 
 /**
  * `next` may only be a path on this server (no open redirect, RFC 9700 §4.11): it must start with a
- * single "/", and resolving it against the issuer must keep the origin and give a path that does
- * not start with "//".
+ * single "/", and resolving it against the issuer must keep the origin, stay under the issuer's path
+ * (another app may share the origin when the issuer has a path) and give a path that does not start
+ * with "//". The fallback is the start page.
  */
 const unsafeChar = (ch: string): boolean =>
   ch === '\\' || ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f;
 
-export function safeNext(next: string | undefined, issuer: string, fallback = '/'): string {
+export function safeNext(next: string | undefined, issuer: string, fallback?: string): string {
+  const base = new URL(issuer);
+  const basePath = base.pathname === '/' ? '' : base.pathname;
+  fallback ??= withBase(basePath, '/');
   if (!next?.startsWith('/') || next.startsWith('//') || [...next].some(unsafeChar)) return fallback;
   try {
-    const base = new URL(issuer);
     const url = new URL(next, base);
-    // Dot segments can resolve to "//host" (e.g. "/.//evil.example"), which a browser reads as
-    // another host: check the path that is actually sent, not only the input.
-    if (url.origin !== base.origin || url.pathname.startsWith('//')) return fallback;
+    // Dot segments can resolve to "//host" (e.g. "/.//evil.example") or out of the base path
+    // ("/auth/../other"): check the path that is actually sent, not only the input.
+    const underBase = url.pathname === basePath || url.pathname.startsWith(`${basePath}/`);
+    if (url.origin !== base.origin || url.pathname.startsWith('//') || !underBase) return fallback;
     return `${url.pathname}${url.search}`;
   } catch {
     return fallback;
@@ -68,53 +74,54 @@ interface LoginView {
 }
 
 function sendLogin(reply: FastifyReply, view: LoginView): FastifyReply {
+  return sendPage(reply, { status: view.status, title: 'Sign in', body: <LoginForm {...view} /> });
+}
+
+function LoginForm(view: LoginView): VNode {
   const errors = view.errors ?? [];
   const fieldError = (field: string) => errors.find((e) => e.field === field)?.message;
-  return sendPage(reply, {
-    status: view.status,
-    title: 'Sign in',
-    body: (
-      <div class="narrow">
-        <ErrorSummary errors={errors} />
-        <div class="card">
-          <h1>Sign in</h1>
-          {view.notice && <p class="notice">{view.notice}</p>}
-          {view.oidcHref && (
-            <p>
-              <a class="button" href={view.oidcHref}>
-                Sign in with your organization’s account
-              </a>
-            </p>
-          )}
-          <form method="post" action="/login" novalidate>
-            <input type="hidden" name="_csrf" value={view.csrf} />
-            <input type="hidden" name="next" value={view.next} />
-            <Field
-              id="email"
-              label="Email address"
-              type="email"
-              autocomplete="username"
-              value={view.email}
-              error={fieldError('email')}
-              required
-              autofocus={errors.length === 0}
-            />
-            <Field
-              id="password"
-              label="Password"
-              type="password"
-              autocomplete="current-password"
-              error={fieldError('password')}
-              required
-            />
-            <div class="actions">
-              <button type="submit">Sign in</button>
-            </div>
-          </form>
-        </div>
+  const url = useUrl();
+  return (
+    <div class="narrow">
+      <ErrorSummary errors={errors} />
+      <div class="card">
+        <h1>Sign in</h1>
+        {view.notice && <p class="notice">{view.notice}</p>}
+        {view.oidcHref && (
+          <p>
+            <a class="button" href={view.oidcHref}>
+              Sign in with your organization’s account
+            </a>
+          </p>
+        )}
+        <form method="post" action={url('/login')} novalidate>
+          <input type="hidden" name="_csrf" value={view.csrf} />
+          <input type="hidden" name="next" value={view.next} />
+          <Field
+            id="email"
+            label="Email address"
+            type="email"
+            autocomplete="username"
+            value={view.email}
+            error={fieldError('email')}
+            required
+            autofocus={errors.length === 0}
+          />
+          <Field
+            id="password"
+            label="Password"
+            type="password"
+            autocomplete="current-password"
+            error={fieldError('password')}
+            required
+          />
+          <div class="actions">
+            <button type="submit">Sign in</button>
+          </div>
+        </form>
       </div>
-    ),
-  });
+    </div>
+  );
 }
 
 /** /login, /logout, /session/org and the start page. */
@@ -122,9 +129,13 @@ export async function loginPages(app: FastifyInstance, opts: { services: Service
   const s = opts.services;
   const nextOf = (value: string | undefined) => safeNext(value, s.config.issuer);
 
+  const consentPrefix = `${withBase(s.config.basePath, '/consent')}?request=`;
+
   /** On the way to the consent page, say which app is asking, so the sign-in has a context. */
   async function appNotice(next: string): Promise<string | undefined> {
-    const match = /^\/consent\?request=([A-Za-z0-9_-]+)$/.exec(next);
+    const match = next.startsWith(consentPrefix)
+      ? /^([A-Za-z0-9_-]+)$/.exec(next.slice(consentPrefix.length))
+      : null;
     if (!match) return undefined;
     const client = await requestingClient(match[1]!, s);
     return client && `${client.name} asks to connect to your account. Sign in to continue.`;
@@ -132,7 +143,7 @@ export async function loginPages(app: FastifyInstance, opts: { services: Service
 
   app.get('/', { preHandler: optionalUser(s) }, async (request, reply) => {
     const user = request.user;
-    if (!user) return reply.redirect('/login', 303);
+    if (!user) return reply.redirect(urlFor(request, '/login'), 303);
     const active = user.memberships.find((m) => m.orgId === user.activeOrgId);
     return sendPage(reply, {
       title: 'Latchkey',
@@ -152,12 +163,12 @@ export async function loginPages(app: FastifyInstance, opts: { services: Service
           </p>
           <ul>
             <li>
-              <a href="/settings/api">API credentials</a>: create and manage the credentials software uses to
-              connect.
+              <a href={urlFor(request, '/settings/api')}>API credentials</a>: create and manage the
+              credentials software uses to connect.
             </li>
             <li>
-              <a href="/settings/connected-apps">Connected apps</a>: see and revoke the software you have
-              connected.
+              <a href={urlFor(request, '/settings/connected-apps')}>Connected apps</a>: see and revoke the
+              software you have connected.
             </li>
           </ul>
         </div>
@@ -169,7 +180,8 @@ export async function loginPages(app: FastifyInstance, opts: { services: Service
     const { next } = request.query as { next?: string };
     const target = nextOf(typeof next === 'string' ? next : undefined);
     if (await currentUser(request, s)) return reply.redirect(target, 303);
-    const oidcHref = s.config.loginOidc && `/login/oidc?next=${encodeURIComponent(target)}`;
+    const oidcHref =
+      s.config.loginOidc && `${urlFor(request, '/login/oidc')}?next=${encodeURIComponent(target)}`;
     // With the platform's provider and no passwords, /login is only the way there.
     if (oidcHref && !s.config.passwordLogin) return reply.redirect(oidcHref, 303);
     return sendLogin(reply, {
@@ -244,7 +256,7 @@ export async function loginPages(app: FastifyInstance, opts: { services: Service
     const old = await currentUser(request, s);
     if (old) await s.store.sessions.delete(old.sessionId);
     const user = await startSession(result.userId, s);
-    if (!user) return reply.redirect('/login', 303);
+    if (!user) return reply.redirect(urlFor(request, '/login'), 303);
     setSessionCookie(reply, s, user.sessionId);
     reply.clearCookie(loginCsrfCookieName(s), cookieOptions(s, 0));
     s.log.info({ user_id: user.userId }, 'signed in');
@@ -254,7 +266,7 @@ export async function loginPages(app: FastifyInstance, opts: { services: Service
   app.post('/logout', { preHandler: [requireUser(s), requireCsrf] }, async (request, reply) => {
     await s.store.sessions.delete(request.user!.sessionId);
     clearSessionCookie(reply, s);
-    return reply.redirect('/login', 303);
+    return reply.redirect(urlFor(request, '/login'), 303);
   });
 
   app.post('/session/org', { preHandler: [requireUser(s), requireCsrf] }, async (request, reply) => {

@@ -20,6 +20,23 @@ const postOnly = (app: FastifyInstance, url: string): void => {
   });
 };
 
+/**
+ * RFC 8414 §3.1: under an issuer with a path, the metadata URL inserts the well-known segment
+ * between host and path (`/.well-known/oauth-authorization-server/auth`). Registered at the root, outside
+ * the base path; `{issuer}/.well-known/oauth-authorization-server` (below) keeps answering too, since
+ * clients that append the suffix to the issuer exist.
+ */
+export async function pathInsertedMetadata(
+  app: FastifyInstance,
+  opts: { services: Services },
+): Promise<void> {
+  const metadata = authorizationServerMetadata(opts.services.config);
+  app.get(
+    `/.well-known/oauth-authorization-server${opts.services.config.basePath}`,
+    async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(metadata),
+  );
+}
+
 /** Token, introspection and revocation endpoints, and the metadata that names them. */
 export async function oauthEndpoints(
   app: FastifyInstance,

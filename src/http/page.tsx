@@ -12,8 +12,9 @@
  *   <ErrorSummary errors={[{ field, message }]} title? />   GOV.UK-style summary linking to fields (`#id`);
  *       one a page (its heading has a fixed id).
  *   <Field id name label type? value? hint? error? autocomplete? required? />   label + input + error.
- *   registerPages(app, s)                     once, in app.ts: the environment label and /assets/app.*
- *                                             (content-hashed URLs, see ./assets.ts).
+ *   registerPages(app, s)                     once, in app.ts: the environment label, the base path
+ *                                             and /assets/app.* (content-hashed URLs, see ./assets.ts).
+ * Links and form actions in pages go through useUrl() / urlFor() (./urls.ts): the issuer may have a path.
  *
  * CSS classes (app.css): .card, .stack, .button, .button-secondary, .button-danger, .link-button,
  * .table, .badge, .notice, .notice-success, .muted, .code (monospace, wraps), .actions.
@@ -24,6 +25,7 @@ import { render } from 'preact-render-to-string';
 import type { SessionUser } from '../accounts/sessions.ts';
 import type { Services } from '../services.ts';
 import { loadAsset, serveAsset } from './assets.ts';
+import { BasePath, useUrl } from './urls.ts';
 
 const css = loadAsset('app.css', 'text/css; charset=utf-8');
 const js = loadAsset('app.js', 'text/javascript; charset=utf-8');
@@ -62,7 +64,12 @@ export function pageCsp(formAction: readonly string[] = []): string {
 export function sendPage(reply: FastifyReply, options: PageOptions): FastifyReply {
   const formAction = options.formAction === undefined ? [] : [options.formAction].flat();
   const environment = reply.server.latchkeyEnvironment ?? '';
-  const html = `<!doctype html>${render(<Layout {...options} path={reply.request.url} environment={environment} />)}`;
+  const page = (
+    <BasePath.Provider value={reply.server.latchkeyBasePath ?? ''}>
+      <Layout {...options} path={reply.request.url} environment={environment} />
+    </BasePath.Provider>
+  );
+  const html = `<!doctype html>${render(page)}`;
   return reply
     .status(options.status ?? 200)
     .header('content-security-policy', pageCsp(formAction))
@@ -103,6 +110,7 @@ export function sendMessagePage(
 
 function Layout(props: PageOptions & { path: string; environment: string }): VNode {
   const { user, environment: environmentLabel } = props;
+  const url = useUrl();
   return (
     <html lang="en">
       <head>
@@ -111,8 +119,8 @@ function Layout(props: PageOptions & { path: string; environment: string }): VNo
         <meta name="referrer" content="no-referrer" />
         <title>{`${props.title} · Latchkey`}</title>
         <link rel="icon" href="data:," />
-        <link rel="stylesheet" href={css.url} />
-        <script src={js.url} defer />
+        <link rel="stylesheet" href={url(css.url)} />
+        <script src={url(js.url)} defer />
       </head>
       <body>
         <a class="skip-link" href="#main">
@@ -120,7 +128,7 @@ function Layout(props: PageOptions & { path: string; environment: string }): VNo
         </a>
         <header class="site-header">
           <div class="site-header-inner">
-            <a class="brand" href="/">
+            <a class="brand" href={url('/')}>
               Latchkey
             </a>
             {environmentLabel && (
@@ -136,20 +144,20 @@ function Layout(props: PageOptions & { path: string; environment: string }): VNo
           {user && !props.focused && (
             <nav class="site-nav" aria-label="Settings">
               <a
-                href="/settings/api"
-                aria-current={props.path.startsWith('/settings/api') ? 'page' : undefined}
+                href={url('/settings/api')}
+                aria-current={props.path.startsWith(url('/settings/api')) ? 'page' : undefined}
               >
                 API credentials
               </a>
               <a
-                href="/settings/connected-apps"
-                aria-current={props.path.startsWith('/settings/connected-apps') ? 'page' : undefined}
+                href={url('/settings/connected-apps')}
+                aria-current={props.path.startsWith(url('/settings/connected-apps')) ? 'page' : undefined}
               >
                 Connected apps
               </a>
               <a
-                href="/settings/members"
-                aria-current={props.path.startsWith('/settings/members') ? 'page' : undefined}
+                href={url('/settings/members')}
+                aria-current={props.path.startsWith(url('/settings/members')) ? 'page' : undefined}
               >
                 Members
               </a>
@@ -174,10 +182,11 @@ function UserControls({
   focused?: boolean;
 }): VNode {
   const active = user.memberships.find((m) => m.orgId === user.activeOrgId);
+  const url = useUrl();
   return (
     <div class="user-controls">
       {focused ? null : user.memberships.length > 1 ? (
-        <form method="post" action="/session/org" class="org-picker">
+        <form method="post" action={url('/session/org')} class="org-picker">
           <CsrfField user={user} />
           <input type="hidden" name="next" value={path} />
           <label for="org-picker-select">Organization</label>
@@ -200,7 +209,7 @@ function UserControls({
           </span>
         )
       )}
-      <form method="post" action="/logout" class="sign-out">
+      <form method="post" action={url('/logout')} class="sign-out">
         <CsrfField user={user} />
         <span class="user-email">{user.email}</span>
         <button type="submit" class="button-secondary button-small">
@@ -287,11 +296,13 @@ export function Field(props: {
 }
 
 /**
- * Called on the root instance: decorates the environment label and serves the stylesheet and script.
- * Asset URLs carry a content hash, so they may be cached for a year.
+ * Called on the root instance: decorates the environment label and the base path (./urls.ts) and
+ * serves the stylesheet and script under it. Asset URLs carry a content hash, so they may be cached
+ * for a year.
  */
 export function registerPages(app: FastifyInstance, s: Services): void {
   app.decorate('latchkeyEnvironment', s.config.environment);
-  serveAsset(app, css);
-  serveAsset(app, js);
+  app.decorate('latchkeyBasePath', s.config.basePath);
+  serveAsset(app, css, s.config.basePath);
+  serveAsset(app, js, s.config.basePath);
 }

@@ -14,8 +14,11 @@
  *
  *   app.post('/settings/x', { preHandler: [requireUser(s), requireCsrf] }, handler)
  *
- * Cookie: `__Host-latchkey_session` when the issuer is https (Secure, Path=/, no Domain), else
- * `latchkey_session`; HttpOnly, SameSite=Lax; the session expires after `config.sessionTtl`.
+ * Cookie: `__Host-latchkey_session` when the issuer is https at the root (Secure, Path=/, no Domain);
+ * `__Secure-latchkey_session` with Path=<base path> when the https issuer has a path (`__Host-`
+ * demands Path=/, which would hand the cookie to every other app on the platform's origin);
+ * `latchkey_session` (Path=<base path> or /) over http. HttpOnly, SameSite=Lax; the session expires
+ * after `config.sessionTtl`.
  */
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -23,6 +26,7 @@ import { loadSessionUser, type SessionUser } from '../accounts/sessions.ts';
 import { constantTimeEqual } from '../crypto.ts';
 import type { Services } from '../services.ts';
 import { sendMessagePage } from './page.tsx';
+import { urlFor } from './urls.ts';
 
 export type { SessionUser } from '../accounts/sessions.ts';
 
@@ -38,15 +42,19 @@ export async function registerSessions(app: FastifyInstance, _s: Services): Prom
 
 const isHttps = (s: Services): boolean => s.config.issuer.startsWith('https:');
 
-/** `__Host-` pins the cookie to this exact origin over https (RFC 6265bis §4.1.3.2). */
-export const sessionCookieName = (s: Services): string =>
-  isHttps(s) ? '__Host-latchkey_session' : 'latchkey_session';
-export const loginCsrfCookieName = (s: Services): string =>
-  isHttps(s) ? '__Host-latchkey_login' : 'latchkey_login';
+/**
+ * `__Host-` pins the cookie to this exact origin over https (RFC 6265bis §4.1.3.2), but requires
+ * Path=/; under a base path `__Secure-` (§4.1.3.1) keeps the Secure guarantee with Path=<base path>.
+ */
+const cookiePrefix = (s: Services): string =>
+  !isHttps(s) ? '' : s.config.basePath ? '__Secure-' : '__Host-';
+export const sessionCookieName = (s: Services): string => `${cookiePrefix(s)}latchkey_session`;
+export const loginCsrfCookieName = (s: Services): string => `${cookiePrefix(s)}latchkey_login`;
+const cookiePath = (s: Services): string => s.config.basePath || '/';
 
 export const cookieOptions = (s: Services, maxAgeSeconds: number) =>
   ({
-    path: '/',
+    path: cookiePath(s),
     httpOnly: true,
     // Lax: the cookie rides along on the top-level GET that brings a person to /oauth/authorize from
     // the client's site, but not on cross-site POSTs (a second line behind the CSRF tokens).
@@ -60,7 +68,12 @@ export function setSessionCookie(reply: FastifyReply, s: Services, sessionId: st
 }
 
 export function clearSessionCookie(reply: FastifyReply, s: Services): void {
-  reply.clearCookie(sessionCookieName(s), { path: '/', secure: isHttps(s), httpOnly: true, sameSite: 'lax' });
+  reply.clearCookie(sessionCookieName(s), {
+    path: cookiePath(s),
+    secure: isHttps(s),
+    httpOnly: true,
+    sameSite: 'lax',
+  });
 }
 
 /** Loads request.user from the session cookie once per request. */
@@ -77,13 +90,13 @@ export function requireUser(s: Services) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     if (await currentUser(request, s)) return undefined;
     if (request.method === 'GET' || request.method === 'HEAD') {
-      return reply.redirect(`/login?next=${encodeURIComponent(request.url)}`, 303);
+      return reply.redirect(`${urlFor(request, '/login')}?next=${encodeURIComponent(request.url)}`, 303);
     }
     return sendMessagePage(reply, {
       status: 401,
       title: 'Please sign in again',
       message: 'Your session has ended, so this was not saved. Sign in and try once more.',
-      link: { href: '/login', text: 'Sign in' },
+      link: { href: urlFor(request, '/login'), text: 'Sign in' },
     });
   };
 }
@@ -116,6 +129,6 @@ export async function requireCsrf(
     title: 'This form has expired',
     message:
       'For your security, forms only work from the page that showed them. Go back, reload the page and submit it again.',
-    link: { href: '/', text: 'Go to the start page' },
+    link: { href: urlFor(request, '/'), text: 'Go to the start page' },
   });
 }

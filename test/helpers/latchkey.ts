@@ -78,7 +78,13 @@ export function testClock(
  * issuer = its base URL. Logs are silent unless `log` is given.
  */
 export async function startLatchkey(
-  options: { clock?: Clock; env?: Record<string, string>; logStream?: NodeJS.WritableStream } = {},
+  options: {
+    clock?: Clock;
+    env?: Record<string, string>;
+    logStream?: NodeJS.WritableStream;
+    /** A path the issuer sits under, e.g. '/auth' (LATCHKEY_ISSUER=http://127.0.0.1:PORT/auth). */
+    issuerPath?: string;
+  } = {},
 ): Promise<Latchkey> {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-test-'));
   const base = {
@@ -91,7 +97,7 @@ export async function startLatchkey(
   };
   // The issuer must be known before listening: take a free port from the kernel first.
   const port = await freePort();
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `http://127.0.0.1:${port}${options.issuerPath ?? ''}`;
   const config = loadConfig({ ...base, PORT: String(port), LATCHKEY_ISSUER: issuer, ...options.env });
   const log = options.logStream
     ? createLogger('info', options.logStream as unknown as Parameters<typeof createLogger>[1])

@@ -3,6 +3,7 @@
  * typed to confirm; console.js keeps the button disabled until it matches.
  */
 import type { VNode } from 'preact';
+import { useUrl } from '../../http/urls.ts';
 import { Csrf, credentialPath } from './shared.tsx';
 
 export function DeleteSection(props: {
@@ -12,6 +13,7 @@ export function DeleteSection(props: {
   /** Why the last attempt was refused (the typed name did not match). */
   error?: string;
 }): VNode {
+  const url = useUrl();
   return (
     <section class="card lk-section lk-danger-zone" aria-labelledby="lk-delete-title">
       <h2 id="lk-delete-title">Delete credentials</h2>
@@ -21,7 +23,7 @@ export function DeleteSection(props: {
       </p>
       <form
         method="post"
-        action={`${credentialPath(props.clientId)}/delete`}
+        action={`${url(credentialPath(props.clientId))}/delete`}
         data-delete-form
         data-name={props.name}
       >

@@ -4,6 +4,7 @@
  */
 import type { VNode } from 'preact';
 import { ErrorSummary } from '../../http/page.tsx';
+import { useUrl } from '../../http/urls.ts';
 import { AuditItem, describeChange } from './audit.tsx';
 import type { AuditEntry, CredentialDetail } from './data.ts';
 import { DeleteSection } from './delete-section.tsx';
@@ -11,9 +12,9 @@ import type { CredentialsFormErrors, CredentialsFormValues } from './form.ts';
 import { DefaultSubmit, errorList, errorSummaryTitle, GrantChoices, RedirectRows } from './form-fields.tsx';
 import { SecretsSection } from './secrets-section.tsx';
 import {
-  basePath,
   ConsoleAssets,
   Csrf,
+  consolePath,
   credentialPath,
   type Notice,
   NoticeBox,
@@ -37,11 +38,12 @@ export interface CredentialPageProps {
 
 export function CredentialPage(props: CredentialPageProps): VNode {
   const { detail: d, now } = props;
+  const url = useUrl();
   return (
     <div class="lk-console" data-console>
       <ConsoleAssets />
       <PageHead
-        crumbs={[{ href: basePath, text: 'API credentials' }]}
+        crumbs={[{ href: url(consolePath), text: 'API credentials' }]}
         title={
           <>
             {d.name} <StatusBadge status={d.status} now={now} />
@@ -110,13 +112,14 @@ function SettingsSection(props: {
   errors?: CredentialsFormErrors;
 }): VNode {
   const prefix = 'lk-edit';
+  const url = useUrl();
   return (
     <section class="card lk-section" aria-labelledby="lk-edit-title">
       <h2 id="lk-edit-title">Settings</h2>
       <ErrorSummary errors={errorList(props.errors, prefix)} title={errorSummaryTitle} />
       <form
         method="post"
-        action={credentialPath(props.clientId)}
+        action={url(credentialPath(props.clientId))}
         class="lk-form"
         data-credentials-form
         novalidate

@@ -2,6 +2,7 @@
  * One credential: GET /settings/api/:id (its page) and POST /settings/api/:id (save the edit form).
  */
 import type { FastifyInstance } from 'fastify';
+import { urlFor } from '../../http/urls.ts';
 import { CredentialsError, updateCredentials } from '../../oauth/client-registration.ts';
 import { type ConsoleContext, changeRows } from './console-context.tsx';
 import {
@@ -13,18 +14,18 @@ import {
   toGrantTypes,
   validateCredentialsForm,
 } from './form.ts';
-import { basePath, credentialPath } from './shared.tsx';
+import { consolePath, credentialPath } from './shared.tsx';
 
 export function detailAndEditRoutes(app: FastifyInstance, c: ConsoleContext): void {
   const { s, admin, noticeFrom, renderCredential, userOnly, form } = c;
 
-  app.get<{ Params: { id: string } }>(`${basePath}/:id`, userOnly, async (request, reply) => {
+  app.get<{ Params: { id: string } }>(`${consolePath}/:id`, userOnly, async (request, reply) => {
     const ctx = await admin(request, reply);
     if (!ctx) return reply;
     return renderCredential(reply, ctx, request.params.id, { notice: noticeFrom(request) });
   });
 
-  app.post<{ Params: { id: string } }>(`${basePath}/:id`, form, async (request, reply) => {
+  app.post<{ Params: { id: string } }>(`${consolePath}/:id`, form, async (request, reply) => {
     const ctx = await admin(request, reply);
     if (!ctx) return reply;
     const { id } = request.params;
@@ -50,7 +51,7 @@ export function detailAndEditRoutes(app: FastifyInstance, c: ConsoleContext): vo
         s,
       );
       return reply.redirect(
-        `${credentialPath(id)}?notice=${updated.updatedAt === before ? 'unchanged' : 'updated'}`,
+        `${urlFor(request, credentialPath(id))}?notice=${updated.updatedAt === before ? 'unchanged' : 'updated'}`,
         303,
       );
     } catch (error) {

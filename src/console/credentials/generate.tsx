@@ -4,9 +4,10 @@
  */
 import type { VNode } from 'preact';
 import { ErrorSummary } from '../../http/page.tsx';
+import { useUrl } from '../../http/urls.ts';
 import type { CredentialsFormErrors, CredentialsFormValues } from './form.ts';
 import { DefaultSubmit, errorList, errorSummaryTitle, GrantChoices, RedirectRows } from './form-fields.tsx';
-import { basePath, ConsoleAssets, Csrf, PageHead } from './shared.tsx';
+import { ConsoleAssets, Csrf, consolePath, PageHead } from './shared.tsx';
 
 export interface GenerateFormState {
   values: CredentialsFormValues;
@@ -22,8 +23,9 @@ export function GenerateForm(props: {
 }): VNode {
   const { values, errors } = props.state;
   const prefix = 'lk-new';
+  const url = useUrl();
   return (
-    <form method="post" action={basePath} class="lk-form" data-credentials-form novalidate>
+    <form method="post" action={url(consolePath)} class="lk-form" data-credentials-form novalidate>
       <DefaultSubmit value="create" />
       <Csrf token={props.csrfToken} />
       <input type="hidden" name="_once" value={props.state.once} />
@@ -60,7 +62,7 @@ export function GenerateForm(props: {
             Cancel
           </button>
         ) : (
-          <a class="button button-secondary" href={basePath}>
+          <a class="button button-secondary" href={url(consolePath)}>
             Cancel
           </a>
         )}
@@ -71,10 +73,14 @@ export function GenerateForm(props: {
 
 /** /settings/api/new: the generate form as a page (without JavaScript, or after a refused submit). */
 export function GeneratePage(props: { csrfToken: string; orgName: string; state: GenerateFormState }): VNode {
+  const url = useUrl();
   return (
     <div class="lk-console lk-narrow" data-console>
       <ConsoleAssets />
-      <PageHead crumbs={[{ href: basePath, text: 'API credentials' }]} title="Generate new credentials">
+      <PageHead
+        crumbs={[{ href: url(consolePath), text: 'API credentials' }]}
+        title="Generate new credentials"
+      >
         <p class="lk-lede">
           For <strong>{props.orgName}</strong>. You will see the Client Secret once, right after you confirm.
         </p>

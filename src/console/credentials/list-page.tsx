@@ -3,14 +3,15 @@
  * generate dialog.
  */
 import type { VNode } from 'preact';
+import { useUrl } from '../../http/urls.ts';
 import { AuditItem, describeChange } from './audit.tsx';
 import type { CredentialSummary, OrgAuditEntry } from './data.ts';
 import { GenerateForm, type GenerateFormState } from './generate.tsx';
 import {
   Breakable,
-  basePath,
   ConsoleAssets,
   Copyable,
+  consolePath,
   credentialPath,
   grantNames,
   type Notice,
@@ -75,8 +76,9 @@ export function ListPage(props: ListPageProps): VNode {
 
 /** Opens the generate dialog; without JavaScript, a link to the generate page. */
 function GenerateButton(): VNode {
+  const url = useUrl();
   return (
-    <a class="button" href={`${basePath}/new`} data-dialog-open="lk-generate-dialog">
+    <a class="button" href={url(`${consolePath}/new`)} data-dialog-open="lk-generate-dialog">
       Generate new credentials
     </a>
   );
@@ -135,10 +137,11 @@ function CredentialRow({
   highlighted: boolean;
   now: number;
 }): VNode {
+  const url = useUrl();
   return (
     <tr class={highlighted ? 'lk-highlight' : undefined} data-credential={c.id}>
       <td data-label="Name">
-        <a class="lk-name" href={credentialPath(c.id)}>
+        <a class="lk-name" href={url(credentialPath(c.id))}>
           {c.name}
         </a>
         <span class="lk-sub">{grantNames(c.grantTypes)}</span>
@@ -184,6 +187,7 @@ function CredentialRow({
 }
 
 function RecentChanges({ changes, now }: { changes: OrgAuditEntry[]; now: number }): VNode {
+  const url = useUrl();
   return (
     <section class="lk-changes" aria-labelledby="lk-changes-title">
       <h2 id="lk-changes-title">Recent changes</h2>
@@ -191,7 +195,7 @@ function RecentChanges({ changes, now }: { changes: OrgAuditEntry[]; now: number
         {changes.map((entry) => (
           <AuditItem entry={entry} now={now}>
             {entry.exists && entry.clientId ? (
-              <a href={credentialPath(entry.clientId)}>{entry.clientName}</a>
+              <a href={url(credentialPath(entry.clientId))}>{entry.clientName}</a>
             ) : (
               <strong>{entry.clientName}</strong>
             )}

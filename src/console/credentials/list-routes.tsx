@@ -3,6 +3,7 @@
  * as a page) and POST /settings/api (create; the new Client Secret is shown once, over the list).
  */
 import type { FastifyInstance } from 'fastify';
+import { urlFor } from '../../http/urls.ts';
 import { CredentialsError, createCredentials } from '../../oauth/client-registration.ts';
 import { type ConsoleContext, changeRows, emptyForm } from './console-context.tsx';
 import {
@@ -15,24 +16,24 @@ import {
   validateCredentialsForm,
 } from './form.ts';
 import { SecretDialog } from './secret-dialog.tsx';
-import { basePath, credentialPath } from './shared.tsx';
+import { consolePath, credentialPath } from './shared.tsx';
 
 export function listAndGenerateRoutes(app: FastifyInstance, c: ConsoleContext): void {
   const { s, once, admin, noticeFrom, renderGenerate, renderList, noStore, userOnly, form } = c;
 
-  app.get(basePath, userOnly, async (request, reply) => {
+  app.get(consolePath, userOnly, async (request, reply) => {
     const ctx = await admin(request, reply);
     if (!ctx) return reply;
     return renderList(reply, ctx, { notice: noticeFrom(request) });
   });
 
-  app.get(`${basePath}/new`, userOnly, async (request, reply) => {
+  app.get(`${consolePath}/new`, userOnly, async (request, reply) => {
     const ctx = await admin(request, reply);
     if (!ctx) return reply;
     return renderGenerate(reply, ctx, { values: emptyForm(), once: once.issue() });
   });
 
-  app.post(basePath, form, async (request, reply) => {
+  app.post(consolePath, form, async (request, reply) => {
     const ctx = await admin(request, reply);
     if (!ctx) return reply;
     const body = (request.body ?? {}) as Body;
@@ -55,8 +56,8 @@ export function listAndGenerateRoutes(app: FastifyInstance, c: ConsoleContext): 
     if (earlier) {
       return reply.redirect(
         earlier.clientId
-          ? `${credentialPath(earlier.clientId)}?notice=resubmitted`
-          : `${basePath}?notice=resubmitted`,
+          ? `${urlFor(request, credentialPath(earlier.clientId))}?notice=resubmitted`
+          : `${urlFor(request, consolePath)}?notice=resubmitted`,
         303,
       );
     }

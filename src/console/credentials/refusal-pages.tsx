@@ -3,7 +3,8 @@
  * such credentials in the active organization.
  */
 import type { VNode } from 'preact';
-import { basePath, ConsoleAssets } from './shared.tsx';
+import { useUrl } from '../../http/urls.ts';
+import { ConsoleAssets, consolePath } from './shared.tsx';
 
 export function NotAdminPage(props: {
   orgName: string;
@@ -59,6 +60,7 @@ export function NoOrganizationPage(): VNode {
 }
 
 export function NotFoundPage(props: { orgName: string }): VNode {
+  const url = useUrl();
   return (
     <div class="lk-console lk-narrow">
       <div class="card">
@@ -68,7 +70,7 @@ export function NotFoundPage(props: { orgName: string }): VNode {
           belong to another organization: switch organization at the top of the page.
         </p>
         <p>
-          <a class="button" href={basePath}>
+          <a class="button" href={url(consolePath)}>
             Back to API credentials
           </a>
         </p>

@@ -4,17 +4,18 @@
  * name must match).
  */
 import type { FastifyInstance } from 'fastify';
+import { urlFor } from '../../http/urls.ts';
 import { deleteCredentials, rotateSecret } from '../../oauth/client-registration.ts';
 import { deleteActivity } from '../activity.ts';
 import type { ConsoleContext } from './console-context.tsx';
 import { type Body, field, overlapChoices } from './form.ts';
 import { NotConfirmedPage, SecretDialog } from './secret-dialog.tsx';
-import { basePath, credentialPath } from './shared.tsx';
+import { consolePath, credentialPath } from './shared.tsx';
 
 export function rotateAndDeleteRoutes(app: FastifyInstance, c: ConsoleContext): void {
   const { s, once, send, admin, renderCredential, noStore, form } = c;
 
-  app.post<{ Params: { id: string } }>(`${basePath}/:id/rotate`, form, async (request, reply) => {
+  app.post<{ Params: { id: string } }>(`${consolePath}/:id/rotate`, form, async (request, reply) => {
     const ctx = await admin(request, reply);
     if (!ctx) return reply;
     const { id } = request.params;
@@ -33,7 +34,7 @@ export function rotateAndDeleteRoutes(app: FastifyInstance, c: ConsoleContext): 
     }
     const token = field(body, '_once');
     if (token && (await once.claim(token)))
-      return reply.redirect(`${credentialPath(id)}?notice=resubmitted`, 303);
+      return reply.redirect(`${urlFor(request, credentialPath(id))}?notice=resubmitted`, 303);
     const secret = await rotateSecret(id, choice.seconds, ctx.user.userId, s);
     request.log.info(
       { client_id: id, overlap_seconds: choice.seconds },
@@ -56,7 +57,7 @@ export function rotateAndDeleteRoutes(app: FastifyInstance, c: ConsoleContext): 
     });
   });
 
-  app.post<{ Params: { id: string } }>(`${basePath}/:id/done`, form, async (request, reply) => {
+  app.post<{ Params: { id: string } }>(`${consolePath}/:id/done`, form, async (request, reply) => {
     const ctx = await admin(request, reply);
     if (!ctx) return reply;
     const { id } = request.params;
@@ -71,10 +72,10 @@ export function rotateAndDeleteRoutes(app: FastifyInstance, c: ConsoleContext): 
         422,
       );
     }
-    return reply.redirect(`${credentialPath(id)}?notice=${kind}`, 303);
+    return reply.redirect(`${urlFor(request, credentialPath(id))}?notice=${kind}`, 303);
   });
 
-  app.post<{ Params: { id: string } }>(`${basePath}/:id/delete`, form, async (request, reply) => {
+  app.post<{ Params: { id: string } }>(`${consolePath}/:id/delete`, form, async (request, reply) => {
     const ctx = await admin(request, reply);
     if (!ctx) return reply;
     const { id } = request.params;
@@ -93,6 +94,6 @@ export function rotateAndDeleteRoutes(app: FastifyInstance, c: ConsoleContext): 
     await deleteCredentials(id, ctx.user.userId, s);
     await deleteActivity(s, id);
     request.log.info({ client_id: id }, 'credentials deleted in the console');
-    return reply.redirect(`${basePath}?notice=deleted`, 303);
+    return reply.redirect(`${urlFor(request, consolePath)}?notice=deleted`, 303);
   });
 }

@@ -3,6 +3,7 @@
  * "I have securely stored it" + Done form that closes it, and the page for Done without the tick.
  */
 import type { ComponentChildren, VNode } from 'preact';
+import { useUrl } from '../../http/urls.ts';
 import { formatDate, formatRelative } from '../format.ts';
 import { ConsoleAssets, Copyable, Csrf, credentialPath, noTranslate } from './shared.tsx';
 
@@ -89,8 +90,14 @@ function DoneForm(props: {
   /** After the buttons. */
   children?: ComponentChildren;
 }): VNode {
+  const url = useUrl();
   return (
-    <form method="post" action={`${credentialPath(props.clientId)}/done`} class={props.class} data-done-form>
+    <form
+      method="post"
+      action={`${url(credentialPath(props.clientId))}/done`}
+      class={props.class}
+      data-done-form
+    >
       <Csrf token={props.csrfToken} />
       <input type="hidden" name="kind" value={props.kind} />
       <div class="choice lk-stored">
@@ -110,6 +117,7 @@ function DoneForm(props: {
 
 /** After Done without the tick (JavaScript off, `required` ignored): the secret cannot come back. */
 export function NotConfirmedPage(props: { clientId: string; csrfToken: string; kind: string }): VNode {
+  const url = useUrl();
   return (
     <div class="lk-console lk-narrow">
       <ConsoleAssets />
@@ -124,7 +132,10 @@ export function NotConfirmedPage(props: { clientId: string; csrfToken: string; k
           csrfToken={props.csrfToken}
           kind={props.kind}
           actions={
-            <a class="button button-secondary" href={`${credentialPath(props.clientId)}#lk-rotate-title`}>
+            <a
+              class="button button-secondary"
+              href={`${url(credentialPath(props.clientId))}#lk-rotate-title`}
+            >
               I did not: rotate the secret
             </a>
           }

@@ -3,6 +3,7 @@
  * and the rotate form (a new secret, shown once; the current one keeps working for a chosen time).
  */
 import type { VNode } from 'preact';
+import { useUrl } from '../../http/urls.ts';
 import type { CredentialDetail, SecretView } from './data.ts';
 import { overlapChoices } from './form.ts';
 import { Copyable, Csrf, credentialPath, When, WhenOrNever } from './shared.tsx';
@@ -51,10 +52,11 @@ export function SecretsSection(props: {
 }
 
 function RotateForm(props: { clientId: string; csrfToken: string; rotateOnce: string }): VNode {
+  const url = useUrl();
   return (
     <form
       method="post"
-      action={`${credentialPath(props.clientId)}/rotate`}
+      action={`${url(credentialPath(props.clientId))}/rotate`}
       class="lk-rotate"
       data-rotate-form
     >

@@ -6,20 +6,23 @@
  * validation, copy buttons, the tick-then-Done guard).
  */
 import type { ComponentChildren, VNode } from 'preact';
+import { useUrl } from '../../http/urls.ts';
 import { consoleCssUrl, consoleJsUrl } from '../assets.ts';
 import { formatDate, formatRelative, isoDate } from '../format.ts';
 import type { CredentialStatus } from './data.ts';
 import { grantChoices, grantLabels } from './form.ts';
 
-export const basePath = '/settings/api';
-export const credentialPath = (id: string): string => `${basePath}/${encodeURIComponent(id)}`;
+/** The console's paths, as routes register them: links pass them through useUrl() (http/urls.ts). */
+export const consolePath = '/settings/api';
+export const credentialPath = (id: string): string => `${consolePath}/${encodeURIComponent(id)}`;
 
 /** The console's stylesheet and script; first in the page body. */
 export function ConsoleAssets(): VNode {
+  const url = useUrl();
   return (
     <>
-      <link rel="stylesheet" href={consoleCssUrl} />
-      <script type="module" src={consoleJsUrl} />
+      <link rel="stylesheet" href={url(consoleCssUrl)} />
+      <script type="module" src={url(consoleJsUrl)} />
     </>
   );
 }

@@ -1,6 +1,7 @@
 /** The Members page: people, roles, open invitations and access requests of the active organization. */
 import type { VNode } from 'preact';
 import type { SessionUser } from '../../accounts/sessions.ts';
+import { useUrl } from '../../http/urls.ts';
 import type { Member, Role } from '../../store/accounts.ts';
 import type { AccessRequest, Invitation } from '../../store/invitations.ts';
 
@@ -50,6 +51,7 @@ export interface MembersView {
 }
 
 export function MembersPage(v: MembersView): VNode {
+  const url = useUrl();
   return (
     <div class="stack">
       <h1>Members</h1>
@@ -96,7 +98,7 @@ export function MembersPage(v: MembersView): VNode {
               <td>{day(m.since)}</td>
               {!v.readOnly && (
                 <td>
-                  <form method="post" action={`${membersPath}/role`} class="inline-form">
+                  <form method="post" action={url(`${membersPath}/role`)} class="inline-form">
                     <Csrf user={v.user} />
                     <input type="hidden" name="user_id" value={m.userId} />
                     <label class="visually-hidden" for={`role-${i}`}>
@@ -107,7 +109,7 @@ export function MembersPage(v: MembersView): VNode {
                       Change role
                     </button>
                   </form>
-                  <form method="post" action={`${membersPath}/remove`} class="inline-form">
+                  <form method="post" action={url(`${membersPath}/remove`)} class="inline-form">
                     <Csrf user={v.user} />
                     <input type="hidden" name="user_id" value={m.userId} />
                     <button type="submit" class="button-danger button-small" aria-label={`Remove ${m.email}`}>
@@ -126,7 +128,7 @@ export function MembersPage(v: MembersView): VNode {
           <ul>
             {v.requests.map((r, i) => (
               <li>
-                <form method="post" action={`${membersPath}/requests`} class="inline-form">
+                <form method="post" action={url(`${membersPath}/requests`)} class="inline-form">
                   <Csrf user={v.user} />
                   <input type="hidden" name="request_id" value={r.id} />
                   {r.email} asked on {day(r.createdAt)}. <label for={`request-role-${i}`}>Role</label>{' '}
@@ -146,7 +148,7 @@ export function MembersPage(v: MembersView): VNode {
       {!v.readOnly && (
         <section class="card stack">
           <h2>Invite a person</h2>
-          <form method="post" action={`${membersPath}/invite`} class="stack" novalidate>
+          <form method="post" action={url(`${membersPath}/invite`)} class="stack" novalidate>
             <Csrf user={v.user} />
             <div class="field">
               <label for="invite-email">Email address</label>
@@ -208,6 +210,7 @@ export function RequestAccess(props: {
   readOnly: boolean;
   notice?: string;
 }): VNode {
+  const url = useUrl();
   return (
     <div class="stack">
       {props.admins.length > 0 ? (
@@ -235,7 +238,7 @@ export function RequestAccess(props: {
         <p class="muted">You have asked for access; the admins see your request on their Members page.</p>
       ) : (
         props.admins.length > 0 && (
-          <form method="post" action={`${membersPath}/request`}>
+          <form method="post" action={url(`${membersPath}/request`)}>
             <Csrf user={props.user} />
             <button type="submit">Request access</button>
           </form>

@@ -15,6 +15,7 @@ import {
 } from '../../accounts/members.ts';
 import { sendMessagePage, sendPage } from '../../http/page.tsx';
 import { formField, requireCsrf, requireUser } from '../../http/session.ts';
+import { urlFor, withBase } from '../../http/urls.ts';
 import type { Services } from '../../services.ts';
 import { isRole, type Membership } from '../../store/accounts.ts';
 import { AccessPage, MembersPage, type MembersView, membersPath } from './pages.tsx';
@@ -129,7 +130,7 @@ export async function membersConsole(app: FastifyInstance, opts: { services: Ser
         user: request.user,
         title: 'Roles come from your platform',
         message: 'People and roles are managed in your platform’s sign-in, so they cannot be changed here.',
-        link: { href: membersPath, text: 'Back to Members' },
+        link: { href: withBase(s.config.basePath, membersPath), text: 'Back to Members' },
       });
       return undefined;
     }
@@ -137,7 +138,7 @@ export async function membersConsole(app: FastifyInstance, opts: { services: Ser
   }
 
   const back = (reply: FastifyReply, notice: string) =>
-    reply.redirect(`${membersPath}?notice=${notice}`, 303);
+    reply.redirect(`${withBase(s.config.basePath, membersPath)}?notice=${notice}`, 303);
 
   app.get(membersPath, userOnly, async (request, reply) => {
     const m = active(request);
@@ -229,7 +230,7 @@ export async function membersConsole(app: FastifyInstance, opts: { services: Ser
       title: 'This invitation link does not work',
       message:
         'It was used already, has expired, or was copied incompletely. Ask the admin who invited you for a new one.',
-      link: { href: '/', text: 'Go to the start page' },
+      link: { href: withBase(s.config.basePath, '/'), text: 'Go to the start page' },
     });
 
   app.get(invitationPath, userOnly, async (request, reply) => {
@@ -247,7 +248,10 @@ export async function membersConsole(app: FastifyInstance, opts: { services: Ser
             You are invited to <strong>{invitation.orgName}</strong> as{' '}
             {invitation.role === 'admin' ? 'an' : 'a'} {invitation.role}.
           </p>
-          <form method="post" action={`/invitations/${encodeURIComponent(tokenOf(request))}`}>
+          <form
+            method="post"
+            action={urlFor(request, `/invitations/${encodeURIComponent(tokenOf(request))}`)}
+          >
             <input type="hidden" name="_csrf" value={user.csrfToken} />
             <button type="submit">Accept invitation</button>
           </form>
@@ -270,6 +274,6 @@ export async function membersConsole(app: FastifyInstance, opts: { services: Ser
       });
     }
     await s.store.sessions.setActiveOrg(user.sessionId, invitation.orgId);
-    return reply.redirect('/', 303);
+    return reply.redirect(urlFor(request, '/'), 303);
   });
 }
