@@ -49,6 +49,27 @@ const scopes = z.string().transform((value, ctx): ScopeCatalog => {
   }
 });
 
+/** RFC 8707 resource indicators: resource URI → the scopes a token for it may carry. */
+export type ResourceCatalog = Record<string, { scopes: string[] }>;
+
+const resourceCatalog = z.record(
+  z.url().refine((uri) => !uri.includes('#'), 'a resource URI has no fragment (RFC 8707 §2)'),
+  z.object({ scopes: z.array(z.string().min(1)) }).strict(),
+);
+
+const resources = z.string().transform((value, ctx): ResourceCatalog => {
+  try {
+    const text = value.trim().startsWith('{') ? value : readFileSync(value, 'utf8');
+    return resourceCatalog.parse(JSON.parse(text));
+  } catch (error) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected inline JSON or a JSON file of {"https://api.example": {"scopes": [...]}}: ${(error as Error).message.split('\n')[0]}`,
+    });
+    return z.NEVER;
+  }
+});
+
 const positiveInt = z.coerce.number().int().positive();
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -70,6 +91,8 @@ const schema = z.object({
   LATCHKEY_SCOPES: scopes.optional(),
   LATCHKEY_REQUIRE_PKCE: bool.default(true),
   LATCHKEY_AUDIENCE: z.string().min(1).optional(),
+  LATCHKEY_RESOURCES: resources.optional(),
+  LATCHKEY_DPOP_NONCE: bool.default(false),
   LATCHKEY_TRUST_PROXY: z
     .string()
     .regex(
@@ -99,6 +122,10 @@ export interface Config {
   tokenRateLimit: { limit: number; windowMs: number };
   scopes: ScopeCatalog;
   requirePkce: boolean;
+  /** RFC 8707: the resources a token may be asked for; `aud` is the default audience otherwise. */
+  resources: ResourceCatalog;
+  /** RFC 9449 §8: DPoP proofs at the token endpoint must carry a nonce the server handed out. */
+  dpopNonce: boolean;
   logLevel: string;
   /** Fastify's trustProxy: whose X-Forwarded-For to believe for the client address (rate limits). */
   trustProxy: boolean | number | string[];
@@ -140,6 +167,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tokenRateLimit: c.LATCHKEY_TOKEN_RATE_LIMIT,
     scopes: c.LATCHKEY_SCOPES ?? demoScopes,
     requirePkce: c.LATCHKEY_REQUIRE_PKCE,
+    resources: c.LATCHKEY_RESOURCES ?? {},
+    dpopNonce: c.LATCHKEY_DPOP_NONCE,
     logLevel: c.LATCHKEY_LOG_LEVEL,
     trustProxy: parseTrustProxy(c.LATCHKEY_TRUST_PROXY),
   };

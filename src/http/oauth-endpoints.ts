@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { OAuthError } from '../oauth/errors.ts';
 import { introspect } from '../oauth/introspection.ts';
 import { authorizationServerMetadata } from '../oauth/metadata.ts';
+import { pushAuthorizationRequest } from '../oauth/par.ts';
 import { revoke } from '../oauth/revocation.ts';
 import { grantTypeLabel, handleTokenRequest } from '../oauth/token.ts';
 import type { Services } from '../services.ts';
@@ -49,6 +50,16 @@ export async function oauthEndpoints(
     }
   });
   postOnly(app, '/oauth/token');
+
+  // RFC 9126 §2.2: 201 with the request_uri.
+  app.post('/oauth/par', { bodyLimit }, async (request, reply) =>
+    reply
+      .status(201)
+      .send(
+        await pushAuthorizationRequest(bodyParams(request), request.headers.authorization, request.ip, s),
+      ),
+  );
+  postOnly(app, '/oauth/par');
 
   app.post('/oauth/introspect', { bodyLimit }, async (request) =>
     introspect(bodyParams(request), request.headers.authorization, request.ip, s),

@@ -11,9 +11,11 @@ import { type CodeRepository, codeRepository } from './codes.ts';
 import { type DatabaseOptions, type Dialect, migrate, openDatabase } from './db.ts';
 import { type GrantRepository, grantRepository } from './grants.ts';
 import { type KeyRepository, keyRepository } from './keys.ts';
+import { type PushedRequestRepository, pushedRequestRepository } from './pushed-requests.ts';
 import { type RefreshTokenRepository, refreshTokenRepository } from './refresh-tokens.ts';
 import { type RevocationRepository, revocationRepository } from './revocations.ts';
 import type { Database } from './schema.ts';
+import { type SeenValueRepository, seenValueRepository } from './seen-values.ts';
 import { type SessionRepository, sessionRepository } from './sessions.ts';
 
 /** Per-concern repositories over one database. The protocol core sees only these interfaces. */
@@ -30,6 +32,10 @@ export interface Store {
   authorizationRequests: AuthorizationRequestRepository;
   /** The console's per-client token counts. */
   activity: ActivityRepository;
+  /** Pushed authorization requests (RFC 9126). */
+  pushedRequests: PushedRequestRepository;
+  /** One-time values: assertion and DPoP proof `jti`s, DPoP nonces. */
+  seenValues: SeenValueRepository;
   dialect: Dialect;
   /** Applies pending migrations; returns their names. */
   migrate(): Promise<string[]>;
@@ -59,6 +65,8 @@ export async function openStore(
     refreshTokens: refreshTokenRepository(db),
     authorizationRequests: authorizationRequestRepository(db),
     activity: activityRepository(db),
+    pushedRequests: pushedRequestRepository(db),
+    seenValues: seenValueRepository(db),
     dialect,
     migrate: () => migrate(db),
     rows: (table) => db.selectFrom(table).selectAll().execute(),

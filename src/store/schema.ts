@@ -38,6 +38,11 @@ export interface ClientsTable {
   created_by: string | null;
   created_at: number;
   updated_at: number;
+  /** private_key_jwt (006): a JWK set as JSON text, or its URL. */
+  jwks: string | null;
+  jwks_uri: string | null;
+  require_par: number;
+  require_dpop: number;
 }
 
 export interface ClientSecretsTable {
@@ -51,6 +56,8 @@ export interface ClientSecretsTable {
   expires_at: number | null;
   last_used_at: number | null;
   created_by: string | null;
+  /** When a secret scanner reported it as leaked (006). */
+  leaked_at: number | null;
 }
 
 export interface SigningKeysTable {
@@ -88,6 +95,8 @@ export interface AuthorizationCodesTable {
   created_at: number;
   /** 1 when the authorization request named redirect_uri: the token request must repeat it (002). */
   redirect_uri_sent: number;
+  /** RFC 8707 resource indicator of the authorization request (006). */
+  resource: string | null;
 }
 
 export interface RefreshTokensTable {
@@ -104,6 +113,9 @@ export interface RefreshTokensTable {
   family_expires_at: number;
   consumed_at: number | null;
   revoked_at: number | null;
+  resource: string | null;
+  /** RFC 9449 §5: the DPoP key a public client's refresh tokens are bound to (006). */
+  dpop_jkt: string | null;
 }
 
 export interface SessionsTable {
@@ -128,6 +140,7 @@ export interface AuthorizationRequestsTable {
   prompt: string | null;
   created_at: number;
   expires_at: number;
+  resource: string | null;
 }
 
 export interface RevokedTokensTable {
@@ -154,6 +167,21 @@ export interface ClientActivityTable {
   rate_limited: number;
 }
 
+/** A pushed authorization request (RFC 9126, 006), by the SHA-256 of its request_uri. */
+export interface PushedRequestsTable {
+  uri_hash: string;
+  client_id: string;
+  /** The validated request parameters, JSON text. */
+  params: string;
+  expires_at: number;
+}
+
+/** One-time values (006): used assertion and proof `jti`s, DPoP nonces handed out. */
+export interface SeenValuesTable {
+  key: string;
+  expires_at: number;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -169,4 +197,6 @@ export interface Database {
   sessions: SessionsTable;
   authorization_requests: AuthorizationRequestsTable;
   client_activity: ClientActivityTable;
+  pushed_requests: PushedRequestsTable;
+  seen_values: SeenValuesTable;
 }

@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import * as initial from './001_initial.ts';
 import * as authFlow from './002_auth_flow.ts';
 import * as console from './003_console.ts';
+import * as modernOAuth from './006_modern_oauth.ts';
 
 /** Migrations in order. Each later issue adds its own file and one line here. */
 export const migrations: Record<string, Migration> = {
   '001_initial': initial,
   '002_auth_flow': authFlow,
   '003_console': console,
+  '006_modern_oauth': modernOAuth,
 };
