@@ -151,6 +151,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (c.LATCHKEY_REFRESH_TOKEN_ABSOLUTE_TTL < c.LATCHKEY_REFRESH_TOKEN_IDLE_TTL) {
     throw new ConfigError('LATCHKEY_REFRESH_TOKEN_ABSOLUTE_TTL: must not be shorter than the idle lifetime');
   }
+  const scopeCatalog = c.LATCHKEY_SCOPES ?? demoScopes;
+  for (const [resource, { scopes }] of Object.entries(c.LATCHKEY_RESOURCES ?? {})) {
+    const unknown = scopes.find((scope) => !Object.hasOwn(scopeCatalog, scope));
+    if (unknown)
+      throw new ConfigError(
+        `LATCHKEY_RESOURCES: ${resource} lists "${unknown}", which is not in the scope catalog`,
+      );
+  }
   return {
     port: c.PORT,
     host: c.HOST,

@@ -13,6 +13,10 @@ declare module 'fastify' {
 
 const quote = (value: string): string => value.replace(/["\\]/g, '');
 
+/** RFC 9728 §3: the demo API's metadata, served next to it. */
+export const protectedResourceMetadataUrl = (issuer: string): string =>
+  `${issuer}/.well-known/oauth-protected-resource`;
+
 type BearerError = 'invalid_token' | 'insufficient_scope';
 
 /**
@@ -24,6 +28,8 @@ function refuse(s: Services, code: BearerError | undefined, description: string,
   let challenge = `Bearer realm="${quote(s.config.issuer)}"`;
   if (code) challenge += `, error="${code}", error_description="${quote(description)}"`;
   if (scope) challenge += `, scope="${quote(scope)}"`;
+  // RFC 9728 §5.1: where a client finds this resource's metadata.
+  challenge += `, resource_metadata="${quote(protectedResourceMetadataUrl(s.config.issuer))}"`;
   return new OAuthError(code ?? 'invalid_token', description, {
     status: code === 'insufficient_scope' ? 403 : 401,
     headers: { 'www-authenticate': challenge },
@@ -55,6 +61,10 @@ export function requireBearer(s: Services, ...scopes: string[]) {
         throw refuse(s, 'invalid_token', error.message);
       }
       throw error;
+    }
+    // RFC 8707: a token for another resource is not for this API (RFC 9068 §4 audience check).
+    if (claims.aud !== s.config.audience) {
+      throw refuse(s, 'invalid_token', `The access token is for another resource (${claims.aud})`);
     }
     const granted = parseScope(claims.scope);
     const missing = scopes.filter((scope) => !granted.includes(scope));

@@ -4,6 +4,17 @@ import { grantHandlers } from './token.ts';
 
 const authMethods = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 
+/** RFC 9728 §2 metadata of the demo API (the default audience), naming this server. */
+export function protectedResourceMetadata(config: Config): Record<string, unknown> {
+  return {
+    resource: config.audience,
+    authorization_servers: [config.issuer],
+    scopes_supported: Object.keys(config.scopes),
+    bearer_methods_supported: ['header'],
+    resource_documentation: `${config.issuer}/`,
+  };
+}
+
 /** RFC 8414 §2 authorization server metadata. */
 export function authorizationServerMetadata(config: Config): Record<string, unknown> {
   const base = config.issuer;
