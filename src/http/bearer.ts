@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type AccessTokenClaims, verifyAccessToken } from '../oauth/access-token.ts';
+import { checkDpop, DPOP_ALGORITHMS } from '../oauth/dpop.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { parseScope } from '../oauth/scope.ts';
 import type { Services } from '../services.ts';
@@ -46,9 +47,11 @@ export function requireBearer(s: Services, ...scopes: string[]) {
     if (!header) {
       throw refuse(s, undefined, 'This API needs an access token: send "Authorization: Bearer <token>"');
     }
-    let token: string | undefined;
+    // RFC 9449 §7.1: a DPoP-bound token comes as "DPoP <token>" with a proof.
+    const dpopMatch = /^DPoP +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header.trim());
+    let token: string | undefined = dpopMatch?.[1];
     try {
-      token = bearerTokenFromHeader(header);
+      token ??= bearerTokenFromHeader(header);
     } catch {
       // A malformed Bearer header: handled below like another scheme.
     }
@@ -66,6 +69,7 @@ export function requireBearer(s: Services, ...scopes: string[]) {
     if (claims.aud !== s.config.audience) {
       throw refuse(s, 'invalid_token', `The access token is for another resource (${claims.aud})`);
     }
+    await checkProof(request, s, claims, token, dpopMatch !== null);
     const granted = parseScope(claims.scope);
     const missing = scopes.filter((scope) => !granted.includes(scope));
     if (missing.length > 0) {
@@ -78,4 +82,42 @@ export function requireBearer(s: Services, ...scopes: string[]) {
     }
     request.token = claims;
   };
+}
+
+/** RFC 9449 §7: a token bound to a key is good only with a proof from that key for this request. */
+async function checkProof(
+  request: FastifyRequest,
+  s: Services,
+  claims: AccessTokenClaims,
+  token: string,
+  dpopScheme: boolean,
+): Promise<void> {
+  const jkt = claims.cnf?.jkt;
+  if (jkt === undefined && !dpopScheme) return;
+  const refuseProof = (description: string): OAuthError =>
+    new OAuthError('invalid_dpop_proof', description, {
+      status: 401,
+      headers: {
+        'www-authenticate': `DPoP error="invalid_dpop_proof", error_description="${quote(description)}", algs="${DPOP_ALGORITHMS.join(' ')}"`,
+      },
+    });
+  if (jkt === undefined) throw refuseProof('This access token is not DPoP-bound: send it as "Bearer"');
+  if (!dpopScheme)
+    throw refuseProof('This access token is DPoP-bound: send "Authorization: DPoP <token>" and a DPoP proof');
+  const url = `${s.config.issuer}${request.url.split('?')[0]}`;
+  let proven: string | undefined;
+  try {
+    proven = await checkDpop(
+      request.headers.dpop,
+      { method: request.method, url, accessToken: token },
+      s,
+      false,
+    );
+  } catch (error) {
+    if (error instanceof OAuthError) throw refuseProof(error.message);
+    throw error;
+  }
+  if (proven === undefined) throw refuseProof('Send a DPoP proof with this DPoP-bound access token');
+  if (proven !== jkt)
+    throw refuseProof('The DPoP proof is signed with another key than the token is bound to');
 }

@@ -37,7 +37,7 @@ export async function oauthEndpoints(
     const params = bodyParams(request);
     try {
       const response = await handleTokenRequest(
-        { params, authorization: request.headers.authorization, ip: request.ip },
+        { params, authorization: request.headers.authorization, ip: request.ip, dpop: request.headers.dpop },
         s,
       );
       opts.metrics.tokens.inc({ grant_type: grantTypeLabel(params), outcome: 'issued' });

@@ -1,5 +1,6 @@
 import type { Config } from '../config/index.ts';
 import { assertionAlgorithms } from './client-assertion.ts';
+import { DPOP_ALGORITHMS } from './dpop.ts';
 import { grantHandlers } from './token.ts';
 
 const authMethods = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
@@ -11,6 +12,7 @@ export function protectedResourceMetadata(config: Config): Record<string, unknow
     authorization_servers: [config.issuer],
     scopes_supported: Object.keys(config.scopes),
     bearer_methods_supported: ['header'],
+    dpop_signing_alg_values_supported: DPOP_ALGORITHMS,
     resource_documentation: `${config.issuer}/`,
   };
 }
@@ -36,6 +38,7 @@ export function authorizationServerMetadata(config: Config): Record<string, unkn
     introspection_endpoint_auth_methods_supported: authMethods,
     introspection_endpoint_auth_signing_alg_values_supported: assertionAlgorithms,
     // RFC 9126 §5: clients may also be registered to require it (require_pushed_authorization_requests).
+    dpop_signing_alg_values_supported: DPOP_ALGORITHMS,
     pushed_authorization_request_endpoint: `${base}/oauth/par`,
     require_pushed_authorization_requests: false,
     code_challenge_methods_supported: ['S256'],

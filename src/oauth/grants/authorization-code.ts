@@ -28,7 +28,7 @@ export type AuthorizationCodeGrantDeps = AccessTokenIssuerDeps &
  */
 export const authorizationCodeGrant: GrantHandler<AuthorizationCodeGrantDeps> = {
   type: 'authorization_code',
-  async handle({ auth, params }, s) {
+  async handle({ auth, params, dpopJkt }, s) {
     const { client } = auth;
     assertGrantAllowed(client, 'authorization_code');
     const codeHash = sha256(required(params, 'code'));
@@ -60,16 +60,28 @@ export const authorizationCodeGrant: GrantHandler<AuthorizationCodeGrantDeps> = 
 
     const scope = parseScope(code.scope);
     const token = issueAccessToken(
-      { clientId: client.id, orgId: grant.orgId, subject: grant.userId, scope, grantId: grant.id, resource },
+      {
+        clientId: client.id,
+        orgId: grant.orgId,
+        subject: grant.userId,
+        scope,
+        grantId: grant.id,
+        resource,
+        dpopJkt,
+      },
       s,
     );
     const refreshToken = client.grantTypes.includes('refresh_token')
-      ? await issueRefreshToken({ grant, scope: code.scope, resource }, s)
+      ? await issueRefreshToken(
+          // RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key.
+          { grant, scope: code.scope, resource, dpopJkt: client.isPublic ? dpopJkt : undefined },
+          s,
+        )
       : undefined;
     s.log.info({ client_id: client.id, grant_id: grant.id }, 'authorization code redeemed');
     return {
       access_token: token.accessToken,
-      token_type: 'Bearer',
+      token_type: dpopJkt ? 'DPoP' : 'Bearer',
       expires_in: token.expiresIn,
       scope: code.scope,
       ...(refreshToken && { refresh_token: refreshToken }),

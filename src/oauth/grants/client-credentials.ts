@@ -17,7 +17,7 @@ export type ClientCredentialsGrantDeps = AccessTokenIssuerDeps & {
  */
 export const clientCredentialsGrant: GrantHandler<ClientCredentialsGrantDeps> = {
   type: 'client_credentials',
-  async handle({ auth, params }, s) {
+  async handle({ auth, params, dpopJkt }, s) {
     const { client } = auth;
     if (client.isPublic) {
       throw new OAuthError(
@@ -31,12 +31,12 @@ export const clientCredentialsGrant: GrantHandler<ClientCredentialsGrantDeps> = 
     const allowed = scopesForResource(clientScopes(client.scopes, s.config.scopes), resource, s.config);
     const scope = resolveScope(params.scope, allowed);
     const token = issueAccessToken(
-      { clientId: client.id, orgId: client.orgId, subject: client.id, scope, resource },
+      { clientId: client.id, orgId: client.orgId, subject: client.id, scope, resource, dpopJkt },
       s,
     );
     return {
       access_token: token.accessToken,
-      token_type: 'Bearer',
+      token_type: dpopJkt ? 'DPoP' : 'Bearer',
       expires_in: token.expiresIn,
       scope: formatScope(scope),
     };

@@ -31,7 +31,7 @@ export type RefreshTokenGrantDeps = AccessTokenIssuerDeps &
  */
 export const refreshTokenGrant: GrantHandler<RefreshTokenGrantDeps> = {
   type: 'refresh_token',
-  async handle({ auth, params }, s) {
+  async handle({ auth, params, dpopJkt }, s) {
     const { client } = auth;
     assertGrantAllowed(client, 'refresh_token');
     const tokenHash = hashRefreshToken(required(params, 'refresh_token'));
@@ -62,12 +62,24 @@ export const refreshTokenGrant: GrantHandler<RefreshTokenGrantDeps> = {
     }
 
     const resource = boundResource(params.resource, stored.resource, s.config);
+    // RFC 9449 §5: a bound refresh token works only with a proof from the same key.
+    if (stored.dpopJkt && stored.dpopJkt !== dpopJkt) {
+      throw invalidGrant('This refresh token is bound to a DPoP key: send a DPoP proof signed with it');
+    }
 
     if (!(await s.store.refreshTokens.consume(tokenHash, now))) return reused();
     await s.store.grants.touch(grant.id, now);
 
     const token = issueAccessToken(
-      { clientId: client.id, orgId: grant.orgId, subject: grant.userId, scope, grantId: grant.id, resource },
+      {
+        clientId: client.id,
+        orgId: grant.orgId,
+        subject: grant.userId,
+        scope,
+        grantId: grant.id,
+        resource,
+        dpopJkt,
+      },
       s,
     );
     // §6: the new refresh token keeps the scope of the old one, even when this access token is narrower.
@@ -76,13 +88,14 @@ export const refreshTokenGrant: GrantHandler<RefreshTokenGrantDeps> = {
         grant,
         scope: stored.scope,
         resource,
+        dpopJkt: stored.dpopJkt ?? undefined,
         family: { id: stored.familyId, expiresAt: stored.familyExpiresAt },
       },
       s,
     );
     return {
       access_token: token.accessToken,
-      token_type: 'Bearer',
+      token_type: dpopJkt ? 'DPoP' : 'Bearer',
       expires_in: token.expiresIn,
       scope: formatScope(scope),
       refresh_token: refreshToken,
