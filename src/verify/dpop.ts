@@ -4,6 +4,8 @@
  * Replay (the proof's `jti`) is left to the caller, who knows where used values are kept.
  */
 import { isSupportedAlgorithm, SUPPORTED_ALGORITHMS } from './algorithms.ts';
+import type { AccessTokenClaims } from './claims.ts';
+import { TokenVerificationError } from './errors.ts';
 import type { PublicJwk } from './jwk.ts';
 import { decodeJws } from './jwt.ts';
 import { createSignatureCheck } from './signature.ts';
@@ -120,4 +122,53 @@ export async function verifyDpopProof(proof: string, request: DpopRequest): Prom
   if (nonce !== undefined && typeof nonce !== 'string')
     throw new DpopProofError('the DPoP proof nonce must be a string');
   return { jkt: await jwkThumbprint(jwk), jti, iat, nonce };
+}
+
+export interface DpopRequestProof {
+  /** The request's `DPoP` header. */
+  proof: string | readonly string[] | undefined;
+  method: string;
+  /** The URL the client called, as it sees it (the API's public URL). */
+  url: string;
+}
+
+/**
+ * Checks, for an API, that a DPoP-bound token (`cnf.jkt`) comes with a proof from its key for this
+ * request (RFC 9449 §7): signature, htm, htu, iat, `ath`, and a `jti` not seen before here.
+ * Used proofs are remembered in memory (a bounded set, until they leave the iat window).
+ */
+export function createDpopCheck(options: { clock?: () => number; iatWindowSeconds?: number } = {}) {
+  const clock = options.clock ?? Date.now;
+  const window = options.iatWindowSeconds ?? 60;
+  const seen = new Map<string, number>();
+  const refuse = (description: string) => new TokenVerificationError('invalid_dpop_proof', description);
+
+  return async (claims: AccessTokenClaims, token: string, request: DpopRequestProof): Promise<void> => {
+    const jkt = (claims.raw.cnf as { jkt?: unknown } | undefined)?.jkt;
+    if (typeof jkt !== 'string') throw refuse('the access token is not DPoP-bound: send it as Bearer');
+    if (request.proof === undefined) throw refuse('send a DPoP proof with the DPoP-bound access token');
+    if (typeof request.proof !== 'string') throw refuse('send exactly one DPoP header');
+    const now = clock();
+    let proven: VerifiedDpopProof;
+    try {
+      proven = await verifyDpopProof(request.proof, {
+        method: request.method,
+        url: request.url,
+        accessToken: token,
+        now,
+        iatWindowSeconds: window,
+      });
+    } catch (error) {
+      if (error instanceof DpopProofError) throw refuse(error.message);
+      throw error;
+    }
+    if (proven.jkt !== jkt)
+      throw refuse('the DPoP proof is signed with another key than the token is bound to');
+    const key = `${proven.jkt}:${proven.jti}`;
+    const expiry = seen.get(key);
+    if (expiry !== undefined && expiry > now) throw refuse('this DPoP proof was already used');
+    if (seen.size >= 100_000)
+      for (const [k, at] of seen) if (at <= now || seen.size >= 100_000) seen.delete(k);
+    seen.set(key, (proven.iat + window) * 1000 + 1000);
+  };
 }
