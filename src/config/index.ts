@@ -70,6 +70,38 @@ const resources = z.string().transform((value, ctx): ResourceCatalog => {
   }
 });
 
+/** A secret scanner's public key: PEM text or a public JWK, with the identifier it signs under. */
+export interface ScanningKey {
+  id: string | undefined;
+  key: string | Record<string, unknown>;
+}
+
+/**
+ * LATCHKEY_SECRET_SCANNING_KEYS: inline or a file; GitHub's key document
+ * (`{"public_keys":[{"key_identifier","key"}]}`), a JWK set, or one PEM public key.
+ */
+const scanningKeys = z.string().transform((value, ctx): ScanningKey[] => {
+  try {
+    const inline = /^\s*(\{|-----BEGIN)/.test(value);
+    const text = inline ? value : readFileSync(value, 'utf8');
+    if (text.trim().startsWith('-----BEGIN')) return [{ id: undefined, key: text.trim() }];
+    const doc = JSON.parse(text) as {
+      public_keys?: { key_identifier: string; key: string }[];
+      keys?: Record<string, unknown>[];
+    };
+    if (Array.isArray(doc.public_keys))
+      return doc.public_keys.map((k) => ({ id: k.key_identifier, key: k.key }));
+    if (Array.isArray(doc.keys)) return doc.keys.map((k) => ({ id: k.kid as string | undefined, key: k }));
+    throw new Error('neither public_keys nor keys');
+  } catch (error) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a PEM public key, a JWK set, or GitHub's {"public_keys": [...]}: ${(error as Error).message.split('\n')[0]}`,
+    });
+    return z.NEVER;
+  }
+});
+
 const positiveInt = z.coerce.number().int().positive();
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -93,6 +125,8 @@ const schema = z.object({
   LATCHKEY_AUDIENCE: z.string().min(1).optional(),
   LATCHKEY_RESOURCES: resources.optional(),
   LATCHKEY_DPOP_NONCE: bool.default(false),
+  LATCHKEY_SECRET_SCANNING_KEYS: scanningKeys.optional(),
+  LATCHKEY_LEAKED_SECRET_GRACE: z.coerce.number().int().min(0).default(0),
   LATCHKEY_TRUST_PROXY: z
     .string()
     .regex(
@@ -126,6 +160,10 @@ export interface Config {
   resources: ResourceCatalog;
   /** RFC 9449 §8: DPoP proofs at the token endpoint must carry a nonce the server handed out. */
   dpopNonce: boolean;
+  /** Keys a secret scanner signs leak reports with; none: POST /security/secret-scanning is off. */
+  secretScanningKeys: ScanningKey[];
+  /** Seconds a reported secret keeps working, so the owner can switch over (default 0). */
+  leakedSecretGrace: number;
   logLevel: string;
   /** Fastify's trustProxy: whose X-Forwarded-For to believe for the client address (rate limits). */
   trustProxy: boolean | number | string[];
@@ -177,6 +215,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     requirePkce: c.LATCHKEY_REQUIRE_PKCE,
     resources: c.LATCHKEY_RESOURCES ?? {},
     dpopNonce: c.LATCHKEY_DPOP_NONCE,
+    secretScanningKeys: c.LATCHKEY_SECRET_SCANNING_KEYS ?? [],
+    leakedSecretGrace: c.LATCHKEY_LEAKED_SECRET_GRACE,
     logLevel: c.LATCHKEY_LOG_LEVEL,
     trustProxy: parseTrustProxy(c.LATCHKEY_TRUST_PROXY),
   };

@@ -11,6 +11,7 @@ import { type CodeRepository, codeRepository } from './codes.ts';
 import { type DatabaseOptions, type Dialect, migrate, openDatabase } from './db.ts';
 import { type GrantRepository, grantRepository } from './grants.ts';
 import { type KeyRepository, keyRepository } from './keys.ts';
+import { type LeakedSecretRepository, leakedSecretRepository } from './leaked-secrets.ts';
 import { type PushedRequestRepository, pushedRequestRepository } from './pushed-requests.ts';
 import { type RefreshTokenRepository, refreshTokenRepository } from './refresh-tokens.ts';
 import { type RevocationRepository, revocationRepository } from './revocations.ts';
@@ -36,6 +37,8 @@ export interface Store {
   pushedRequests: PushedRequestRepository;
   /** One-time values: assertion and DPoP proof `jti`s, DPoP nonces. */
   seenValues: SeenValueRepository;
+  /** Client secrets reported leaked by a secret scanner. */
+  leakedSecrets: LeakedSecretRepository;
   dialect: Dialect;
   /** Applies pending migrations; returns their names. */
   migrate(): Promise<string[]>;
@@ -67,6 +70,7 @@ export async function openStore(
     activity: activityRepository(db),
     pushedRequests: pushedRequestRepository(db),
     seenValues: seenValueRepository(db),
+    leakedSecrets: leakedSecretRepository(db),
     dialect,
     migrate: () => migrate(db),
     rows: (table) => db.selectFrom(table).selectAll().execute(),
