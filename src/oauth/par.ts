@@ -39,8 +39,9 @@ export async function pushAuthorizationRequest(
   if (params.request_uri !== undefined) {
     throw new OAuthError('invalid_request', 'request_uri cannot be pushed; send the parameters themselves');
   }
-  const pushed: Record<string, string> = { client_id: auth.client.id };
+  const pushed: Record<string, string> = {};
   for (const [name, value] of Object.entries(params)) if (!credentialParams.has(name)) pushed[name] = value;
+  // The authenticated client, whatever the body said (readClientCredentials refused a mismatch).
   pushed.client_id = auth.client.id;
 
   const v = await validateAuthorizationRequest(pushed, s, true);
