@@ -43,6 +43,14 @@ async function withServices<T>(fn: (s: Services) => Promise<T>): Promise<T> {
   }
 }
 
+function readJwksFile(file: string): { keys: Record<string, unknown>[] } {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new CredentialsError(`--jwks ${file}: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+
 function print(asJson: boolean | undefined, value: object, text: string): void {
   process.stdout.write(asJson ? `${JSON.stringify(value)}\n` : `${text}\n`);
 }
@@ -55,6 +63,13 @@ const describeClient = (c: Client) => ({
   grant_types: c.grantTypes,
   scopes: c.scopes,
   public: c.isPublic,
+  token_endpoint_auth_method: c.isPublic
+    ? 'none'
+    : c.jwks || c.jwksUri
+      ? 'private_key_jwt'
+      : 'client_secret_basic',
+  require_pushed_authorization_requests: c.requirePar,
+  dpop_bound_access_tokens: c.requireDpop,
   created_at: new Date(c.createdAt).toISOString(),
 });
 
@@ -158,9 +173,14 @@ client
   )
   .option('--public', 'a public client (no secret, PKCE required)')
   .option('--no-pkce', 'legacy confidential client that may skip PKCE')
+  .option('--jwks <file>', 'authenticate with private_key_jwt: a JSON file of the public JWK set (no secret)')
+  .option('--jwks-uri <url>', 'authenticate with private_key_jwt: where the public JWK set is published')
+  .option('--require-par', 'authorization requests only through PAR (RFC 9126)')
+  .option('--require-dpop', 'access tokens only with a DPoP proof (RFC 9449)')
   .addOption(json())
   .action((o) =>
     withServices(async (s) => {
+      const jwks = o.jwks === undefined ? undefined : readJwksFile(o.jwks);
       const { client: c, clientSecret } = await createCredentials(
         {
           orgId: o.org,
@@ -170,6 +190,10 @@ client
           scopes: o.scope,
           isPublic: Boolean(o.public),
           pkceOptional: o.pkce === false,
+          jwks,
+          jwksUri: o.jwksUri,
+          requirePar: Boolean(o.requirePar),
+          requireDpop: Boolean(o.requireDpop),
           allowCliOnlyScopes: true,
           actor: 'cli',
         },

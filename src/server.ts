@@ -68,6 +68,7 @@ export async function housekeeping(s: Services): Promise<void> {
   await s.store.sessions.prune();
   await s.store.authorizationRequests.prune(now);
   await s.store.codes.prune(now - 86_400_000);
+  await Promise.all([s.store.pushedRequests.prune(now), s.store.seenValues.prune(now)]);
 }
 
 /** SIGTERM/SIGINT: stop accepting, finish in-flight requests, close the store, exit. */

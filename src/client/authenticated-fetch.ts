@@ -1,5 +1,6 @@
 import { type Clock, realSleep, type Sleep, systemClock } from './clock.ts';
 import type { FetchFunction } from './discovery.ts';
+import type { DpopKey } from './dpop.ts';
 import { globalFetch } from './endpoints.ts';
 import { LatchkeyError } from './errors.ts';
 import { errorFromResponse, parseBearerChallenge, parseRetryAfter } from './http-errors.ts';
@@ -21,6 +22,8 @@ export interface AuthenticatedFetchOptions {
   sleep?: Sleep;
   /** Source of jitter in [0, 1); injectable for tests. */
   random?: () => number;
+  /** The DPoP key the tokens are bound to: requests then carry `DPoP <token>` and a proof (RFC 9449 §7). */
+  dpop?: DpopKey;
 }
 
 export type AuthenticatedFetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -73,7 +76,12 @@ export function authenticatedFetch(
       }
 
       const request = template.clone();
-      request.headers.set('authorization', `Bearer ${token}`);
+      if (options.dpop) {
+        request.headers.set('authorization', `DPoP ${token}`);
+        request.headers.set('dpop', await options.dpop.proof(request.method, request.url, token));
+      } else {
+        request.headers.set('authorization', `Bearer ${token}`);
+      }
       let response: Response;
       try {
         response = await fetch(request);

@@ -1,4 +1,5 @@
 import { systemClock } from './clock.ts';
+import type { DpopKey } from './dpop.ts';
 import { type EndpointOptions, globalFetch, scopeParameter, tokenEndpointResolver } from './endpoints.ts';
 import { type ClientAuthMethod, requestToken } from './token-endpoint.ts';
 import { CachedTokenSource, type TokenSource, type TokenTimingOptions } from './token-source.ts';
@@ -10,6 +11,8 @@ export interface ClientCredentialsOptions extends EndpointOptions, TokenTimingOp
   scope?: string | readonly string[];
   /** `basic` (default) or `post`, see RFC 6749 §2.3.1. */
   auth?: ClientAuthMethod;
+  /** DPoP-bound tokens (RFC 9449): give the same key to authenticatedFetch. */
+  dpop?: DpopKey;
 }
 
 /**
@@ -21,7 +24,12 @@ export function clientCredentials(options: ClientCredentialsOptions): TokenSourc
   const fetch = options.fetch ?? globalFetch;
   const clock = options.clock ?? systemClock;
   const scope = scopeParameter(options.scope);
-  const client = { clientId: options.clientId, clientSecret: options.clientSecret, auth: options.auth };
+  const client = {
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    auth: options.auth,
+    dpop: options.dpop,
+  };
 
   return new CachedTokenSource(
     async () =>

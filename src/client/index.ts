@@ -24,6 +24,7 @@ export {
   type FetchFunction,
   fetchMetadata,
 } from './discovery.ts';
+export { createDpopKey, type DpopKey } from './dpop.ts';
 export type { EndpointOptions } from './endpoints.ts';
 export { type EnvironmentName, type IssuerOptions, resolveIssuer } from './environments.ts';
 export { LatchkeyError, type LatchkeyErrorCode, type LatchkeyErrorOptions } from './errors.ts';

@@ -34,6 +34,7 @@ export function refreshTokenSource(options: RefreshTokenSourceOptions): TokenSou
     clientId: options.clientId,
     clientSecret: options.clientSecret,
     auth: options.auth,
+    dpop: options.dpop,
   };
   let refreshToken = options.refreshToken;
 

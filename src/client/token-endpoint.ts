@@ -1,5 +1,6 @@
 import type { Clock } from './clock.ts';
 import type { FetchFunction } from './discovery.ts';
+import type { DpopKey } from './dpop.ts';
 import { LatchkeyError } from './errors.ts';
 import { errorFromResponse } from './http-errors.ts';
 
@@ -15,6 +16,8 @@ export interface ClientCredentials {
   clientSecret?: string;
   /** Default `basic`, the method RFC 6749 §2.3.1 says every server must support. */
   auth?: ClientAuthMethod;
+  /** Ask for DPoP-bound tokens (RFC 9449) proven with this key (see createDpopKey). */
+  dpop?: DpopKey;
 }
 
 /** A successful RFC 6749 §5.1 response. */
@@ -60,11 +63,23 @@ export async function requestToken({
     if (client.clientSecret !== undefined) body.set('client_secret', client.clientSecret);
   }
 
-  let response: Response;
-  try {
-    response = await fetch(endpoint, { method: 'POST', headers, body });
-  } catch (cause) {
-    throw new LatchkeyError('network_error', { description: `token request to ${endpoint} failed`, cause });
+  const send = async (): Promise<Response> => {
+    if (client.dpop) headers.dpop = await client.dpop.proof('POST', endpoint);
+    try {
+      return await fetch(endpoint, { method: 'POST', headers, body });
+    } catch (cause) {
+      throw new LatchkeyError('network_error', { description: `token request to ${endpoint} failed`, cause });
+    }
+  };
+  let response = await send();
+  // RFC 9449 §8: the server wants its nonce in the proof; it sent one, so ask once more with it.
+  const nonce = response.headers.get('dpop-nonce');
+  if (client.dpop && nonce) {
+    client.dpop.setNonce(endpoint, nonce);
+    if (response.status === 400) {
+      await response.body?.cancel();
+      response = await send();
+    }
   }
   if (!response.ok) throw await errorFromResponse(response, clock());
 
@@ -72,8 +87,9 @@ export async function requestToken({
   if (!json || typeof json.access_token !== 'string' || !json.access_token) {
     throw new LatchkeyError('invalid_response', { status: response.status, description: 'no access_token' });
   }
-  // RFC 6750 tokens only: a different type would need a different way of presenting it.
-  if (typeof json.token_type !== 'string' || json.token_type.toLowerCase() !== 'bearer') {
+  // Bearer (RFC 6750), or DPoP (RFC 9449) when we sent a proof: others need another way of presenting.
+  const expected = client.dpop ? 'dpop' : 'bearer';
+  if (typeof json.token_type !== 'string' || json.token_type.toLowerCase() !== expected) {
     throw new LatchkeyError('invalid_response', {
       description: `unsupported token_type "${json.token_type}"`,
     });

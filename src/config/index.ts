@@ -50,6 +50,59 @@ const scopes = z.string().transform((value, ctx): ScopeCatalog => {
   }
 });
 
+/** RFC 8707 resource indicators: resource URI → the scopes a token for it may carry. */
+export type ResourceCatalog = Record<string, { scopes: string[] }>;
+
+const resourceCatalog = z.record(
+  z.url().refine((uri) => !uri.includes('#'), 'a resource URI has no fragment (RFC 8707 §2)'),
+  z.object({ scopes: z.array(z.string().min(1)) }).strict(),
+);
+
+const resources = z.string().transform((value, ctx): ResourceCatalog => {
+  try {
+    const text = value.trim().startsWith('{') ? value : readFileSync(value, 'utf8');
+    return resourceCatalog.parse(JSON.parse(text));
+  } catch (error) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected inline JSON or a JSON file of {"https://api.example": {"scopes": [...]}}: ${(error as Error).message.split('\n')[0]}`,
+    });
+    return z.NEVER;
+  }
+});
+
+/** A secret scanner's public key: PEM text or a public JWK, with the identifier it signs under. */
+export interface ScanningKey {
+  id: string | undefined;
+  key: string | Record<string, unknown>;
+}
+
+/**
+ * LATCHKEY_SECRET_SCANNING_KEYS: inline or a file; GitHub's key document
+ * (`{"public_keys":[{"key_identifier","key"}]}`), a JWK set, or one PEM public key.
+ */
+const scanningKeys = z.string().transform((value, ctx): ScanningKey[] => {
+  try {
+    const inline = /^\s*(\{|-----BEGIN)/.test(value);
+    const text = inline ? value : readFileSync(value, 'utf8');
+    if (text.trim().startsWith('-----BEGIN')) return [{ id: undefined, key: text.trim() }];
+    const doc = JSON.parse(text) as {
+      public_keys?: { key_identifier: string; key: string }[];
+      keys?: Record<string, unknown>[];
+    };
+    if (Array.isArray(doc.public_keys))
+      return doc.public_keys.map((k) => ({ id: k.key_identifier, key: k.key }));
+    if (Array.isArray(doc.keys)) return doc.keys.map((k) => ({ id: k.kid as string | undefined, key: k }));
+    throw new Error('neither public_keys nor keys');
+  } catch (error) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a PEM public key, a JWK set, or GitHub's {"public_keys": [...]}: ${(error as Error).message.split('\n')[0]}`,
+    });
+    return z.NEVER;
+  }
+});
+
 const positiveInt = z.coerce.number().int().positive();
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -71,6 +124,10 @@ const schema = z.object({
   LATCHKEY_SCOPES: scopes.optional(),
   LATCHKEY_REQUIRE_PKCE: bool.default(true),
   LATCHKEY_AUDIENCE: z.string().min(1).optional(),
+  LATCHKEY_RESOURCES: resources.optional(),
+  LATCHKEY_DPOP_NONCE: bool.default(false),
+  LATCHKEY_SECRET_SCANNING_KEYS: scanningKeys.optional(),
+  LATCHKEY_LEAKED_SECRET_GRACE: z.coerce.number().int().min(0).default(0),
   LATCHKEY_TRUST_PROXY: z
     .string()
     .regex(
@@ -124,6 +181,14 @@ export interface Config {
   tokenRateLimit: { limit: number; windowMs: number };
   scopes: ScopeCatalog;
   requirePkce: boolean;
+  /** RFC 8707: the resources a token may be asked for; `aud` is the default audience otherwise. */
+  resources: ResourceCatalog;
+  /** RFC 9449 §8: DPoP proofs at the token endpoint must carry a nonce the server handed out. */
+  dpopNonce: boolean;
+  /** Keys a secret scanner signs leak reports with; none: POST /security/secret-scanning is off. */
+  secretScanningKeys: ScanningKey[];
+  /** Seconds a reported secret keeps working, so the owner can switch over (default 0). */
+  leakedSecretGrace: number;
   logLevel: string;
   /** Fastify's trustProxy: whose X-Forwarded-For to believe for the client address (rate limits). */
   trustProxy: boolean | number | string[];
@@ -204,6 +269,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   if (c.LATCHKEY_WEBHOOK_SECRET) new Webhook(c.LATCHKEY_WEBHOOK_SECRET); // the signer accepts it
+  const scopeCatalog = c.LATCHKEY_SCOPES ?? demoScopes;
+  for (const [resource, { scopes }] of Object.entries(c.LATCHKEY_RESOURCES ?? {})) {
+    const unknown = scopes.find((scope) => !Object.hasOwn(scopeCatalog, scope));
+    if (unknown)
+      throw new ConfigError(
+        `LATCHKEY_RESOURCES: ${resource} lists "${unknown}", which is not in the scope catalog`,
+      );
+  }
   return {
     port: c.PORT,
     host: c.HOST,
@@ -221,6 +294,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tokenRateLimit: c.LATCHKEY_TOKEN_RATE_LIMIT,
     scopes: c.LATCHKEY_SCOPES ?? demoScopes,
     requirePkce: c.LATCHKEY_REQUIRE_PKCE,
+    resources: c.LATCHKEY_RESOURCES ?? {},
+    dpopNonce: c.LATCHKEY_DPOP_NONCE,
+    secretScanningKeys: c.LATCHKEY_SECRET_SCANNING_KEYS ?? [],
+    leakedSecretGrace: c.LATCHKEY_LEAKED_SECRET_GRACE,
     logLevel: c.LATCHKEY_LOG_LEVEL,
     trustProxy: parseTrustProxy(c.LATCHKEY_TRUST_PROXY),
     webhook:

@@ -1,10 +1,15 @@
 import type { FastifyInstance } from 'fastify';
+import { protectedResourceMetadata } from '../oauth/metadata.ts';
 import type { Services } from '../services.ts';
 import { requireBearer } from './bearer.ts';
 
 /** The demo protected resource: who the token speaks for. */
 export async function demoApi(app: FastifyInstance, opts: { services: Services }): Promise<void> {
   const s = opts.services;
+  const metadata = protectedResourceMetadata(s.config);
+  app.get('/.well-known/oauth-protected-resource', async (_request, reply) =>
+    reply.header('cache-control', 'public, max-age=300').send(metadata),
+  );
   app.get('/api/v1/me', { preHandler: requireBearer(s) }, async (request) => {
     const t = request.token!;
     const isUser = t.sub !== t.client_id;

@@ -31,6 +31,12 @@ function requestPageCopy(
       };
     case 'redirect_uri_repeated':
       return { title: notValid, message: 'The request names redirect_uri more than once.' };
+    case 'request_uri_invalid':
+      return {
+        title: 'This sign-in link has expired',
+        message:
+          'The app’s sign-in link works once and for one minute only. Go back to the app and start again.',
+      };
     case 'no_redirect_uri_registered':
       return {
         title: notValid,

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type AccessTokenClaims, verifyAccessToken } from '../oauth/access-token.ts';
+import { checkDpop, DPOP_ALGORITHMS } from '../oauth/dpop.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { parseScope } from '../oauth/scope.ts';
 import type { Services } from '../services.ts';
@@ -13,6 +14,10 @@ declare module 'fastify' {
 
 const quote = (value: string): string => value.replace(/["\\]/g, '');
 
+/** RFC 9728 §3: the demo API's metadata, served next to it. */
+export const protectedResourceMetadataUrl = (issuer: string): string =>
+  `${issuer}/.well-known/oauth-protected-resource`;
+
 type BearerError = 'invalid_token' | 'insufficient_scope';
 
 /**
@@ -24,6 +29,8 @@ function refuse(s: Services, code: BearerError | undefined, description: string,
   let challenge = `Bearer realm="${quote(s.config.issuer)}"`;
   if (code) challenge += `, error="${code}", error_description="${quote(description)}"`;
   if (scope) challenge += `, scope="${quote(scope)}"`;
+  // RFC 9728 §5.1: where a client finds this resource's metadata.
+  challenge += `, resource_metadata="${quote(protectedResourceMetadataUrl(s.config.issuer))}"`;
   return new OAuthError(code ?? 'invalid_token', description, {
     status: code === 'insufficient_scope' ? 403 : 401,
     headers: { 'www-authenticate': challenge },
@@ -40,9 +47,11 @@ export function requireBearer(s: Services, ...scopes: string[]) {
     if (!header) {
       throw refuse(s, undefined, 'This API needs an access token: send "Authorization: Bearer <token>"');
     }
-    let token: string | undefined;
+    // RFC 9449 §7.1: a DPoP-bound token comes as "DPoP <token>" with a proof.
+    const dpopMatch = /^DPoP +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header.trim());
+    let token: string | undefined = dpopMatch?.[1];
     try {
-      token = bearerTokenFromHeader(header);
+      token ??= bearerTokenFromHeader(header);
     } catch {
       // A malformed Bearer header: handled below like another scheme.
     }
@@ -56,6 +65,11 @@ export function requireBearer(s: Services, ...scopes: string[]) {
       }
       throw error;
     }
+    // RFC 8707: a token for another resource is not for this API (RFC 9068 §4 audience check).
+    if (claims.aud !== s.config.audience) {
+      throw refuse(s, 'invalid_token', `The access token is for another resource (${claims.aud})`);
+    }
+    await checkProof(request, s, claims, token, dpopMatch !== null);
     const granted = parseScope(claims.scope);
     const missing = scopes.filter((scope) => !granted.includes(scope));
     if (missing.length > 0) {
@@ -68,4 +82,42 @@ export function requireBearer(s: Services, ...scopes: string[]) {
     }
     request.token = claims;
   };
+}
+
+/** RFC 9449 §7: a token bound to a key is good only with a proof from that key for this request. */
+async function checkProof(
+  request: FastifyRequest,
+  s: Services,
+  claims: AccessTokenClaims,
+  token: string,
+  dpopScheme: boolean,
+): Promise<void> {
+  const jkt = claims.cnf?.jkt;
+  if (jkt === undefined && !dpopScheme) return;
+  const refuseProof = (description: string): OAuthError =>
+    new OAuthError('invalid_dpop_proof', description, {
+      status: 401,
+      headers: {
+        'www-authenticate': `DPoP error="invalid_dpop_proof", error_description="${quote(description)}", algs="${DPOP_ALGORITHMS.join(' ')}"`,
+      },
+    });
+  if (jkt === undefined) throw refuseProof('This access token is not DPoP-bound: send it as "Bearer"');
+  if (!dpopScheme)
+    throw refuseProof('This access token is DPoP-bound: send "Authorization: DPoP <token>" and a DPoP proof');
+  const url = `${s.config.issuer}${request.url.split('?')[0]}`;
+  let proven: string | undefined;
+  try {
+    proven = await checkDpop(
+      request.headers.dpop,
+      { method: request.method, url, accessToken: token },
+      s,
+      false,
+    );
+  } catch (error) {
+    if (error instanceof OAuthError) throw refuseProof(error.message);
+    throw error;
+  }
+  if (proven === undefined) throw refuseProof('Send a DPoP proof with this DPoP-bound access token');
+  if (proven !== jkt)
+    throw refuseProof('The DPoP proof is signed with another key than the token is bound to');
 }

@@ -2,7 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { OAuthError } from '../oauth/errors.ts';
 import { introspect } from '../oauth/introspection.ts';
 import { authorizationServerMetadata } from '../oauth/metadata.ts';
+import { pushAuthorizationRequest } from '../oauth/par.ts';
 import { revoke } from '../oauth/revocation.ts';
+import { receiveLeakReport, verifyScanningSignature } from '../oauth/secret-scanning.ts';
 import { grantTypeLabel, handleTokenRequest } from '../oauth/token.ts';
 import type { Services } from '../services.ts';
 import { bodyLimit, bodyParams } from './body.ts';
@@ -53,7 +55,7 @@ export async function oauthEndpoints(
     const params = bodyParams(request);
     try {
       const response = await handleTokenRequest(
-        { params, authorization: request.headers.authorization, ip: request.ip },
+        { params, authorization: request.headers.authorization, ip: request.ip, dpop: request.headers.dpop },
         s,
       );
       opts.metrics.tokens.inc({ grant_type: grantTypeLabel(params), outcome: 'issued' });
@@ -67,6 +69,18 @@ export async function oauthEndpoints(
   });
   postOnly(app, '/oauth/token');
 
+  // RFC 9126 §2.2: 201 with the request_uri.
+  app.post('/oauth/par', { bodyLimit }, async (request, reply) =>
+    reply
+      .status(201)
+      .send(
+        await pushAuthorizationRequest(bodyParams(request), request.headers.authorization, request.ip, s),
+      ),
+  );
+  postOnly(app, '/oauth/par');
+
+  await app.register(secretScanningEndpoint, { services: s });
+
   app.post('/oauth/introspect', { bodyLimit }, async (request) =>
     introspect(bodyParams(request), request.headers.authorization, request.ip, s),
   );
@@ -77,4 +91,32 @@ export async function oauthEndpoints(
     return reply.status(200).send();
   });
   postOnly(app, '/oauth/revoke');
+}
+
+/**
+ * POST /security/secret-scanning: in a context of its own, whose JSON parser keeps the body as text,
+ * since the scanner's signature covers the exact bytes sent.
+ */
+async function secretScanningEndpoint(app: FastifyInstance, opts: { services: Services }): Promise<void> {
+  const s = opts.services;
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: 1_048_576 },
+    (_r, body, done) => done(null, body),
+  );
+  app.post('/security/secret-scanning', async (request) => {
+    const body = typeof request.body === 'string' ? request.body : '';
+    const header = (name: string) => {
+      const value = request.headers[name];
+      return typeof value === 'string' ? value : undefined;
+    };
+    verifyScanningSignature(
+      body,
+      header('github-public-key-identifier'),
+      header('github-public-key-signature'),
+      s.config,
+    );
+    return receiveLeakReport(body, s);
+  });
 }

@@ -20,6 +20,8 @@ export interface AccessTokenClaims {
   jti: string;
   /** The grant a user token belongs to; revoking the grant makes it inactive at introspection. */
   gid?: string;
+  /** RFC 9449 §6.1: the DPoP key the token is bound to (JWK SHA-256 thumbprint, RFC 7638). */
+  cnf?: { jkt: string };
 }
 
 export interface IssueAccessToken {
@@ -29,6 +31,10 @@ export interface IssueAccessToken {
   subject: string;
   scope: readonly string[];
   grantId?: string;
+  /** RFC 8707: the resource the token is for; the default audience otherwise. */
+  resource?: string;
+  /** RFC 9449: bind the token to this DPoP key thumbprint. */
+  dpopJkt?: string;
 }
 
 export interface IssuedAccessToken {
@@ -46,7 +52,7 @@ export interface AccessTokenIssuerDeps {
 
 /** What checking one of our own access tokens takes. */
 export interface AccessTokenVerifierDeps {
-  readonly config: Pick<Config, 'issuer' | 'audience'>;
+  readonly config: Pick<Config, 'issuer' | 'audience' | 'resources'>;
   readonly clock: Clock;
   readonly keys: Pick<KeyRing, 'findPublicKey' | 'publicKeys'>;
   readonly store: AccessTokenStorage;
@@ -58,7 +64,7 @@ export function issueAccessToken(input: IssueAccessToken, s: AccessTokenIssuerDe
   const claims: AccessTokenClaims = {
     iss: s.config.issuer,
     sub: input.subject,
-    aud: s.config.audience,
+    aud: input.resource ?? s.config.audience,
     client_id: input.clientId,
     scope: formatScope(input.scope),
     org_id: input.orgId,
@@ -66,6 +72,7 @@ export function issueAccessToken(input: IssueAccessToken, s: AccessTokenIssuerDe
     exp: iat + expiresIn,
     jti: randomUUID(),
     ...(input.grantId && { gid: input.grantId }),
+    ...(input.dpopJkt && { cnf: { jkt: input.dpopJkt } }),
   };
   return { accessToken: s.keys.signJwt(claims, 'at+jwt'), expiresIn, claims };
 }
@@ -83,7 +90,8 @@ function ownVerifier(s: AccessTokenVerifierDeps): Verifier {
   if (!verifier) {
     verifier = createVerifier({
       issuer: s.config.issuer,
-      audience: s.config.audience,
+      // Tokens for any configured resource (RFC 8707) are ours too; each API checks its own `aud`.
+      audience: [s.config.audience, ...Object.keys(s.config.resources)],
       algorithms: ['ES256'],
       // One clock issues and checks: a token is expired at `exp`, with no skew allowance.
       clockSkewSeconds: 0,

@@ -36,6 +36,7 @@ import {
 } from './authorize.ts';
 import { consentState, issueAuthorizationCode } from './consent.ts';
 import { OAuthError, type OAuthErrorCode } from './errors.ts';
+import { takePushedRequest } from './par.ts';
 import type { AuthorizationFlowStorage } from './ports.ts';
 import { formatScope } from './scope.ts';
 
@@ -44,7 +45,7 @@ export const pendingTtlMs = 10 * 60_000;
 
 export interface AuthorizationFlowDeps {
   readonly store: AuthorizationFlowStorage;
-  readonly config: Pick<Config, 'issuer' | 'scopes' | 'requirePkce' | 'codeTtl'>;
+  readonly config: Pick<Config, 'issuer' | 'scopes' | 'requirePkce' | 'codeTtl' | 'resources'>;
   readonly clock: Clock;
 }
 
@@ -90,7 +91,15 @@ export async function startAuthorization(
   person: ResourceOwner | undefined,
   deps: AuthorizationFlowDeps,
 ): Promise<AuthorizationRequestPage | AuthorizationRedirect | Pending> {
-  const v = await validateAuthorizationRequest(query, deps);
+  // RFC 9126 §4: with request_uri, the pushed parameters are the request (taken once).
+  let pushed = false;
+  if (query.request_uri !== undefined) {
+    const request = await takePushedRequest(query, deps);
+    if (!request) return { kind: 'page', reason: 'request_uri_invalid' };
+    query = request.params;
+    pushed = true;
+  }
+  const v = await validateAuthorizationRequest(query, deps, pushed);
   if (v.kind !== 'ok') return v;
   const r = v.request;
   // OpenID Connect Core §3.1.2.1: prompt=none shows nothing, so without a session it fails at once.
@@ -110,6 +119,7 @@ export async function startAuthorization(
     state: r.state ?? null,
     codeChallenge: r.codeChallenge ?? null,
     prompt: r.prompt.join(' ') || null,
+    resource: r.resource ?? null,
     createdAt: now,
     expiresAt: now + pendingTtlMs,
   });

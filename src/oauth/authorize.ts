@@ -4,6 +4,7 @@ import { OAuthError, type OAuthErrorCode } from './errors.ts';
 import { readCodeChallenge } from './pkce.ts';
 import type { AuthorizationFlowStorage } from './ports.ts';
 import { type ClosestRedirectUri, closestRedirectUri } from './redirect-uri.ts';
+import { checkResource, scopesForResource } from './resource.ts';
 import { clientScopes, resolveScope } from './scope.ts';
 
 /** A valid authorization request (RFC 6749 §4.1.1), ready for sign-in and consent. */
@@ -16,6 +17,8 @@ export interface AuthorizationRequest {
   state: string | undefined;
   codeChallenge: string | undefined;
   prompt: string[];
+  /** RFC 8707: the resource the tokens are for. */
+  resource: string | undefined;
 }
 
 /**
@@ -25,6 +28,8 @@ export interface AuthorizationRequest {
  */
 export type AuthorizationRequestPage =
   | { kind: 'page'; reason: 'client_id_missing' | 'client_id_repeated' }
+  /** RFC 9126 §4: the request_uri is unknown, expired, used, or pushed by another client. */
+  | { kind: 'page'; reason: 'request_uri_invalid' }
   | { kind: 'page'; reason: 'unknown_client'; clientId: string }
   | {
       kind: 'page';
@@ -43,6 +48,8 @@ export type AuthorizationRequestPage =
 export interface AuthorizationRedirect {
   kind: 'redirect';
   url: string;
+  /** The error the URL carries, for callers that answer in JSON instead (PAR, RFC 9126 §2.3). */
+  error?: OAuthError;
 }
 
 export type AuthorizationValidation =
@@ -67,8 +74,10 @@ export async function validateAuthorizationRequest(
   query: RawQuery,
   deps: {
     store: Pick<AuthorizationFlowStorage, 'clients'>;
-    config: Pick<Config, 'issuer' | 'scopes' | 'requirePkce'>;
+    config: Pick<Config, 'issuer' | 'scopes' | 'requirePkce' | 'resources'>;
   },
+  /** The parameters were pushed (RFC 9126) by the authenticated client. */
+  pushed = false,
 ): Promise<AuthorizationValidation> {
   const { config } = deps;
   // 1. Client and redirect URI first: until both are known to be right, nothing is redirected.
@@ -128,10 +137,20 @@ export async function validateAuthorizationRequest(
   if (query.request !== undefined || query.request_uri !== undefined) {
     return fail('invalid_request', 'Request objects (request, request_uri) are not supported');
   }
+  // RFC 9126 §6: this client sends its authorization requests through PAR only.
+  if (client.requirePar && !pushed) {
+    return fail(
+      'invalid_request',
+      'These credentials must push the authorization request first (POST /oauth/par, RFC 9126)',
+    );
+  }
 
   let scope: string[];
+  let resource: string | undefined;
   try {
-    scope = resolveScope(single(query, 'scope').value, clientScopes(client.scopes, config.scopes));
+    resource = checkResource(single(query, 'resource').value, config);
+    const allowed = scopesForResource(clientScopes(client.scopes, config.scopes), resource, config);
+    scope = resolveScope(single(query, 'scope').value, allowed);
   } catch (error) {
     if (error instanceof OAuthError) return fail(error.code, error.message);
     throw error;
@@ -175,6 +194,7 @@ export async function validateAuthorizationRequest(
       state,
       codeChallenge,
       prompt,
+      resource,
     },
   };
 }
@@ -203,5 +223,5 @@ export function errorRedirect(
   issuer: string,
 ): AuthorizationRedirect {
   const params = { error: error.code, error_description: error.message, state: to.state };
-  return { kind: 'redirect', url: authorizationResponseUrl(to.redirectUri, params, issuer) };
+  return { kind: 'redirect', url: authorizationResponseUrl(to.redirectUri, params, issuer), error };
 }

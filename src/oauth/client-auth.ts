@@ -4,18 +4,27 @@ import type { Config } from '../config/index.ts';
 import { constantTimeEqual } from '../crypto.ts';
 import type { RateLimiter } from '../ratelimit/index.ts';
 import type { Client } from '../store/clients.ts';
+import {
+  AssertionError,
+  assertionSubject,
+  clientAssertionType,
+  verifyClientAssertion,
+} from './client-assertion.ts';
 import { OAuthError } from './errors.ts';
 import type { OAuthEvents } from './events.ts';
 import type { Params } from './params.ts';
 import type { ClientAuthenticationStorage } from './ports.ts';
 import { hashSecret, inspectSecret } from './secrets.ts';
 
-export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
 
 export interface ClientCredentials {
   clientId: string | undefined;
   clientSecret: string | undefined;
   method: AuthMethod;
+  /** private_key_jwt: the signed assertion, and the endpoint path it was sent to (its `aud`). */
+  assertion?: string;
+  endpoint?: string;
 }
 
 export interface AuthenticatedClient {
@@ -31,7 +40,14 @@ const decode = (part: string): string => decodeURIComponent(part.replace(/\+/g, 
  * Reads client credentials from HTTP Basic or the body. RFC 6749 §2.3.1: the id and secret are
  * form-urlencoded before Basic encoding; a client MUST NOT use more than one method per request.
  */
-export function readClientCredentials(authorization: string | undefined, params: Params): ClientCredentials {
+export function readClientCredentials(
+  authorization: string | undefined,
+  params: Params,
+  endpoint = '/oauth/token',
+): ClientCredentials {
+  if (params.client_assertion !== undefined || params.client_assertion_type !== undefined) {
+    return readAssertion(authorization, params, endpoint);
+  }
   const inBody = params.client_secret !== undefined;
   if (authorization !== undefined) {
     const match = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(authorization.trim());
@@ -66,6 +82,27 @@ export function readClientCredentials(authorization: string | undefined, params:
   };
 }
 
+/** RFC 7521 §4.2: `client_assertion_type` + `client_assertion`; `client_id` optional (the `sub`). */
+function readAssertion(
+  authorization: string | undefined,
+  params: Params,
+  endpoint: string,
+): ClientCredentials {
+  if (authorization !== undefined || params.client_secret !== undefined) {
+    throw new OAuthError('invalid_request', 'Send a client_assertion or a client secret, not both');
+  }
+  if (params.client_assertion_type !== clientAssertionType) {
+    throw new OAuthError('invalid_client', `client_assertion_type must be ${clientAssertionType}`, {
+      status: 401,
+    });
+  }
+  const assertion = params.client_assertion;
+  if (assertion === undefined)
+    throw new OAuthError('invalid_request', 'Missing parameter "client_assertion"');
+  const clientId = params.client_id ?? assertionSubject(assertion);
+  return { clientId, clientSecret: undefined, method: 'private_key_jwt', assertion, endpoint };
+}
+
 /** RFC 6749 §5.2: after Basic authentication, invalid_client is 401 with a matching challenge. */
 function invalidBasic(description: string): OAuthError {
   return new OAuthError('invalid_client', description, {
@@ -76,7 +113,7 @@ function invalidBasic(description: string): OAuthError {
 
 export interface ClientAuthenticationDeps {
   readonly store: ClientAuthenticationStorage;
-  readonly config: Pick<Config, 'environment'>;
+  readonly config: Pick<Config, 'environment' | 'issuer'>;
   readonly clock: Clock;
   /** Counts failures, so the endpoint cannot be used to guess secrets. */
   readonly limiter: Pick<RateLimiter, 'hit' | 'peek'>;
@@ -95,7 +132,7 @@ export async function authenticateClient(
   ip: string,
   s: ClientAuthenticationDeps,
 ): Promise<AuthenticatedClient> {
-  const { clientId, clientSecret, method } = credentials;
+  const { clientId, clientSecret, method, assertion } = credentials;
   const fail = (description: string): OAuthError =>
     method === 'client_secret_basic'
       ? invalidBasic(description)
@@ -168,9 +205,28 @@ export async function authenticateClient(
     if (!client) throw fail('Unknown client_id, or the credentials were deleted');
 
     if (client.isPublic) {
-      if (clientSecret !== undefined) throw fail('This is a public client: it has no secret to send');
+      if (clientSecret !== undefined || assertion !== undefined)
+        throw fail('This is a public client: it has no credentials to send');
       return { client, method: 'none', secretId: undefined };
     }
+    const usesKeys = client.jwks !== null || client.jwksUri !== null;
+    if (assertion !== undefined) {
+      if (!usesKeys)
+        throw fail('These credentials authenticate with a client_secret, not a client_assertion');
+      const audiences = [
+        s.config.issuer,
+        `${s.config.issuer}/oauth/token`,
+        `${s.config.issuer}${credentials.endpoint ?? '/oauth/token'}`,
+      ];
+      try {
+        await verifyClientAssertion(assertion, client, { audiences, clock: s.clock, store: s.store });
+      } catch (error) {
+        if (error instanceof AssertionError) throw fail(error.message);
+        throw error;
+      }
+      return { client, method: 'private_key_jwt', secretId: undefined };
+    }
+    if (usesKeys) throw fail('These credentials authenticate with private_key_jwt: send a client_assertion');
     if (clientSecret === undefined) throw fail('This client must authenticate with its client_secret');
 
     const hash = hashSecret(clientSecret);

@@ -33,6 +33,13 @@ export interface NewCredentials {
   scopes?: string[];
   isPublic?: boolean;
   pkceOptional?: boolean;
+  /** private_key_jwt (RFC 7523): the client's public keys or their URL; no secret is made then. */
+  jwks?: { keys: Record<string, unknown>[] };
+  jwksUri?: string;
+  /** RFC 9126 §6 require_pushed_authorization_requests. */
+  requirePar?: boolean;
+  /** RFC 9449: access tokens only with a DPoP proof. */
+  requireDpop?: boolean;
   /** Lets `scopes` hold scopes only the operator may grant (`latchkey:introspect`): the CLI sets it. */
   allowCliOnlyScopes?: boolean;
   /** A user id, or `cli`. */
@@ -90,6 +97,9 @@ export async function createCredentials(
     );
   }
 
+  checkClientKeys(input, isPublic);
+  const usesKeys = input.jwks !== undefined || input.jwksUri !== undefined;
+
   // The client, its secret, the audit event and the webhook commit together (store.transaction).
   return s.store.transaction(async (tx) => {
     const client = await tx.clients.create({
@@ -102,8 +112,12 @@ export async function createCredentials(
       isPublic,
       pkceOptional: input.pkceOptional ?? false,
       createdBy: input.actor,
+      jwks: input.jwks ?? null,
+      jwksUri: input.jwksUri ?? null,
+      requirePar: input.requirePar ?? false,
+      requireDpop: input.requireDpop ?? false,
     });
-    const clientSecret = isPublic ? undefined : (await addSecret(tx, client.id, input.actor, s)).secret;
+    const clientSecret = isPublic || usesKeys ? undefined : (await addSecret(tx, client.id, input.actor, s)).secret;
     await tx.audit.record({
       orgId: client.orgId,
       actor: input.actor,
@@ -126,6 +140,30 @@ export const clientEvent = (c: Client) => ({
   scopes: c.scopes,
   public: c.isPublic,
 });
+
+/** A JWK set of public signing keys, or an https (loopback http) URL: never both, never private keys. */
+function checkClientKeys(input: NewCredentials, isPublic: boolean): void {
+  const { jwks, jwksUri } = input;
+  if (jwks === undefined && jwksUri === undefined) return;
+  if (isPublic) throw new CredentialsError('Public clients have no keys: leave out --jwks and --jwks-uri');
+  if (jwks !== undefined && jwksUri !== undefined)
+    throw new CredentialsError('Give jwks or jwks_uri, not both');
+  if (jwks !== undefined) {
+    const keys = (jwks as { keys?: unknown }).keys;
+    if (!Array.isArray(keys) || keys.length === 0)
+      throw new CredentialsError('jwks must be a JWK set: {"keys": [...]} with at least one key');
+    for (const key of keys as Record<string, unknown>[]) {
+      if (typeof key !== 'object' || key === null || typeof key.kty !== 'string')
+        throw new CredentialsError('Every key in jwks needs a kty');
+      if (key.d !== undefined || key.k !== undefined)
+        throw new CredentialsError('jwks must hold public keys only (a private or symmetric key was given)');
+    }
+  }
+  if (jwksUri !== undefined) {
+    const problem = redirectUriProblems([jwksUri])[0];
+    if (problem) throw new CredentialsError(`jwks_uri ${jwksUri}: ${problem.problem}`);
+  }
+}
 
 async function addSecret(
   tx: ClientRegistrationWrites,

@@ -66,6 +66,7 @@ export async function issueAuthorizationCode(
     redirectUriSent: pending.redirectUriSent,
     scope: pending.scope,
     codeChallenge: pending.codeChallenge,
+    resource: pending.resource ?? null,
     expiresAt: now + deps.config.codeTtl * 1000,
     createdAt: now,
   });

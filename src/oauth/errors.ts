@@ -18,7 +18,10 @@ export type OAuthErrorCode =
   | 'unsupported_token_type'
   | 'slow_down'
   | 'login_required'
-  | 'consent_required';
+  | 'consent_required'
+  | 'invalid_target'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce';
 
 const defaultStatus: Partial<Record<OAuthErrorCode, number>> = {
   invalid_client: 401,

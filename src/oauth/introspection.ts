@@ -41,7 +41,11 @@ export async function introspect(
   ip: string,
   s: IntrospectionDeps,
 ): Promise<IntrospectionResponse> {
-  const auth = await authenticateClient(readClientCredentials(authorization, params), ip, s);
+  const auth = await authenticateClient(
+    readClientCredentials(authorization, params, '/oauth/introspect'),
+    ip,
+    s,
+  );
   if (auth.client.isPublic) throw new OAuthError('invalid_client', 'Public clients cannot introspect tokens');
   const token = required(params, 'token');
   if (token.split('.').length === 3) {

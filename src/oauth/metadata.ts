@@ -1,5 +1,21 @@
 import type { Config } from '../config/index.ts';
+import { assertionAlgorithms } from './client-assertion.ts';
+import { DPOP_ALGORITHMS } from './dpop.ts';
 import { grantHandlers } from './token.ts';
+
+const authMethods = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+
+/** RFC 9728 §2 metadata of the demo API (the default audience), naming this server. */
+export function protectedResourceMetadata(config: Config): Record<string, unknown> {
+  return {
+    resource: config.audience,
+    authorization_servers: [config.issuer],
+    scopes_supported: Object.keys(config.scopes),
+    bearer_methods_supported: ['header'],
+    dpop_signing_alg_values_supported: DPOP_ALGORITHMS,
+    resource_documentation: `${config.issuer}/`,
+  };
+}
 
 /** RFC 8414 §2 authorization server metadata. */
 export function authorizationServerMetadata(config: Config): Record<string, unknown> {
@@ -15,9 +31,16 @@ export function authorizationServerMetadata(config: Config): Record<string, unkn
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     grant_types_supported: [...grantHandlers.keys()],
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    token_endpoint_auth_methods_supported: [...authMethods, 'none'],
+    token_endpoint_auth_signing_alg_values_supported: assertionAlgorithms,
+    revocation_endpoint_auth_methods_supported: [...authMethods, 'none'],
+    revocation_endpoint_auth_signing_alg_values_supported: assertionAlgorithms,
+    introspection_endpoint_auth_methods_supported: authMethods,
+    introspection_endpoint_auth_signing_alg_values_supported: assertionAlgorithms,
+    // RFC 9126 §5: clients may also be registered to require it (require_pushed_authorization_requests).
+    dpop_signing_alg_values_supported: DPOP_ALGORITHMS,
+    pushed_authorization_request_endpoint: `${base}/oauth/par`,
+    require_pushed_authorization_requests: false,
     code_challenge_methods_supported: ['S256'],
     // RFC 9207: `iss` on every authorization response, against mix-up attacks.
     authorization_response_iss_parameter_supported: true,

@@ -13,8 +13,10 @@ import type { ClientRepository } from '../store/clients.ts';
 import type { CodeRepository } from '../store/codes.ts';
 import type { GrantRepository } from '../store/grants.ts';
 import type { Repositories } from '../store/index.ts';
+import type { PushedRequestRepository } from '../store/pushed-requests.ts';
 import type { RefreshTokenRepository } from '../store/refresh-tokens.ts';
 import type { RevocationRepository } from '../store/revocations.ts';
+import type { SeenValueRepository } from '../store/seen-values.ts';
 
 /**
  * The authorization endpoint and consent (RFC 6749 §4.1.1–4.1.2): read the registration, park the
@@ -27,12 +29,21 @@ export interface AuthorizationFlowStorage {
   readonly grants: Pick<GrantRepository, 'activeFor' | 'create'>;
   readonly codes: Pick<CodeRepository, 'create'>;
   readonly audit: Pick<AuditRepository, 'record'>;
+  readonly pushedRequests: Pick<PushedRequestRepository, 'take'>;
+}
+
+/** Pushed authorization requests (RFC 9126): the client authenticates, the request is parked once. */
+export interface PushedRequestStorage {
+  readonly clients: Pick<ClientRepository, 'find'>;
+  readonly pushedRequests: Pick<PushedRequestRepository, 'create' | 'take'>;
 }
 
 /** Client authentication (RFC 6749 §2.3): the registration, its secrets, "last used", failed attempts. */
 export interface ClientAuthenticationStorage {
   readonly clients: Pick<ClientRepository, 'find' | 'secrets' | 'touchSecret'>;
   readonly audit: Pick<AuditRepository, 'record'>;
+  /** Used client assertion `jti`s (RFC 7523 §3), shared by every instance. */
+  readonly seenValues: Pick<SeenValueRepository, 'remember'>;
 }
 
 /** Client registration management (console, CLI, seed): credentials, their secrets, the audit log. */

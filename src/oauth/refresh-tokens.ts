@@ -27,7 +27,15 @@ export interface RefreshFamilyRevocationDeps {
  * rotation stays in the family and never outlives it (idle lifetime capped by the absolute one).
  */
 export async function issueRefreshToken(
-  input: { grant: Grant; scope: string; family?: { id: string; expiresAt: number } },
+  input: {
+    grant: Grant;
+    scope: string;
+    family?: { id: string; expiresAt: number };
+    /** RFC 8707: the resource the authorization was granted for. */
+    resource?: string;
+    /** RFC 9449 §5: the DPoP key a public client must prove at each refresh. */
+    dpopJkt?: string;
+  },
   s: RefreshTokenIssuerDeps,
 ): Promise<string> {
   const token = randomToken(32);
@@ -44,6 +52,8 @@ export async function issueRefreshToken(
     createdAt: now,
     expiresAt: Math.min(now + s.config.refreshTokenIdleTtl * 1000, familyExpiresAt),
     familyExpiresAt,
+    resource: input.resource ?? null,
+    dpopJkt: input.dpopJkt ?? null,
   });
   return token;
 }

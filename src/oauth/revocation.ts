@@ -20,7 +20,7 @@ export async function revoke(
   ip: string,
   s: RevocationDeps,
 ): Promise<void> {
-  const auth = await authenticateClient(readClientCredentials(authorization, params), ip, s);
+  const auth = await authenticateClient(readClientCredentials(authorization, params, '/oauth/revoke'), ip, s);
   const token = required(params, 'token');
   const clientId = auth.client.id;
 

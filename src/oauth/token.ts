@@ -1,6 +1,7 @@
 import type { Config } from '../config/index.ts';
 import type { RateLimiter } from '../ratelimit/index.ts';
 import { authenticateClient, type ClientAuthenticationDeps, readClientCredentials } from './client-auth.ts';
+import { checkDpop, type DpopDeps } from './dpop.ts';
 import { OAuthError } from './errors.ts';
 import type { OAuthEvents } from './events.ts';
 import { type AuthorizationCodeGrantDeps, authorizationCodeGrant } from './grants/authorization-code.ts';
@@ -13,7 +14,8 @@ import { type Params, required } from './params.ts';
 export type TokenEndpointDeps = ClientAuthenticationDeps &
   AuthorizationCodeGrantDeps &
   RefreshTokenGrantDeps &
-  ClientCredentialsGrantDeps & {
+  ClientCredentialsGrantDeps &
+  DpopDeps & {
     readonly config: Pick<Config, 'tokenRateLimit'>;
     readonly limiter: Pick<RateLimiter, 'hit'>;
     readonly events: Pick<OAuthEvents, 'onTokenRequest'>;
@@ -49,6 +51,8 @@ export interface TokenRequest {
   params: Params;
   authorization: string | undefined;
   ip: string;
+  /** The DPoP header(s) (RFC 9449 §5). */
+  dpop?: string | string[];
 }
 
 /**
@@ -81,7 +85,11 @@ export async function handleTokenRequest(
       { status: 429, headers: { 'Retry-After': String(decision.retryAfter) } },
     );
   }
-  const response = await handler.handle({ auth, params }, s);
+  const dpopJkt = await checkDpop(request.dpop, { method: 'POST', url: `${s.config.issuer}/oauth/token` }, s);
+  if (auth.client.requireDpop && dpopJkt === undefined) {
+    throw new OAuthError('invalid_dpop_proof', 'These credentials must send a DPoP proof (RFC 9449)');
+  }
+  const response = await handler.handle({ auth, params, dpopJkt }, s);
   s.events.onTokenRequest({ clientId: auth.client.id, outcome: 'issued' });
   return response;
 }

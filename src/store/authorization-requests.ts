@@ -14,6 +14,8 @@ export interface PendingAuthorization {
   prompt: string | null;
   createdAt: number;
   expiresAt: number;
+  /** RFC 8707 resource indicator: the `aud` of the tokens. */
+  resource?: string | null;
 }
 
 export interface AuthorizationRequestRepository {
@@ -41,6 +43,7 @@ export function authorizationRequestRepository(db: Kysely<Database>): Authorizat
           prompt: r.prompt,
           created_at: r.createdAt,
           expires_at: r.expiresAt,
+          resource: r.resource ?? null,
         })
         .execute();
       return { id, ...r };
@@ -64,6 +67,7 @@ export function authorizationRequestRepository(db: Kysely<Database>): Authorizat
           prompt: r.prompt,
           createdAt: r.created_at,
           expiresAt: r.expires_at,
+          ...(r.resource !== null && { resource: r.resource }),
         }
       );
     },

@@ -19,7 +19,17 @@ export interface Client {
   createdBy: string | null;
   createdAt: number;
   updatedAt: number;
+  /** private_key_jwt (RFC 7523): the client's public keys, or where to fetch them. */
+  jwks: { keys: Record<string, unknown>[] } | null;
+  jwksUri: string | null;
+  /** RFC 9126 §6: authorization requests only through PAR. */
+  requirePar: boolean;
+  /** RFC 9449: access tokens only with a DPoP proof. */
+  requireDpop: boolean;
 }
+
+/** Registration fields a client has only when asked for (all default to off). */
+type OptionalFields = 'jwks' | 'jwksUri' | 'requirePar' | 'requireDpop';
 
 export interface ClientSecret {
   id: string;
@@ -30,9 +40,12 @@ export interface ClientSecret {
   expiresAt: number | null;
   lastUsedAt: number | null;
   createdBy: string | null;
+  /** When a secret scanner reported it leaked (absent when it never was). */
+  leakedAt?: number;
 }
 
-export type NewClient = Omit<Client, 'createdAt' | 'updatedAt'>;
+export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | OptionalFields> &
+  Partial<Pick<Client, OptionalFields>>;
 export type ClientUpdate = Partial<
   Pick<Client, 'name' | 'redirectUris' | 'grantTypes' | 'scopes' | 'pkceOptional'>
 >;
@@ -48,7 +61,7 @@ export interface ClientRepository {
   update(id: string, update: ClientUpdate): Promise<void>;
   /** Deletes the client and, by cascade, its secrets, grants, codes and refresh tokens. */
   delete(id: string): Promise<boolean>;
-  addSecret(secret: Omit<ClientSecret, 'lastUsedAt'>): Promise<void>;
+  addSecret(secret: Omit<ClientSecret, 'lastUsedAt' | 'leakedAt'>): Promise<void>;
   /** Newest first. */
   secrets(clientId: string): Promise<ClientSecret[]>;
   /** The secrets of several clients at once (a list page), newest first. */
@@ -72,6 +85,10 @@ const toClient = (r: ClientRow): Client => ({
   createdBy: r.created_by,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
+  jwks: r.jwks === null ? null : JSON.parse(r.jwks),
+  jwksUri: r.jwks_uri,
+  requirePar: r.require_par === 1,
+  requireDpop: r.require_dpop === 1,
 });
 
 const toSecret = (r: Database['client_secrets']): ClientSecret => ({
@@ -83,6 +100,7 @@ const toSecret = (r: Database['client_secrets']): ClientSecret => ({
   expiresAt: r.expires_at,
   lastUsedAt: r.last_used_at,
   createdBy: r.created_by,
+  ...(r.leaked_at !== null && { leakedAt: r.leaked_at }),
 });
 
 export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepository {
@@ -111,9 +129,21 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
           created_by: client.createdBy,
           created_at: now,
           updated_at: now,
+          jwks: client.jwks ? JSON.stringify(client.jwks) : null,
+          jwks_uri: client.jwksUri ?? null,
+          require_par: client.requirePar ? 1 : 0,
+          require_dpop: client.requireDpop ? 1 : 0,
         })
         .execute();
-      return { ...client, createdAt: now, updatedAt: now };
+      return {
+        ...client,
+        jwks: client.jwks ?? null,
+        jwksUri: client.jwksUri ?? null,
+        requirePar: client.requirePar ?? false,
+        requireDpop: client.requireDpop ?? false,
+        createdAt: now,
+        updatedAt: now,
+      };
     },
     async find(id) {
       const r = await db.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirst();
@@ -174,6 +204,7 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
           expires_at: s.expiresAt,
           last_used_at: null,
           created_by: s.createdBy,
+          leaked_at: null,
         })
         .execute();
     },

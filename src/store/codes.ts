@@ -16,6 +16,8 @@ export interface AuthorizationCode {
   expiresAt: number;
   consumedAt: number | null;
   createdAt: number;
+  /** RFC 8707 resource indicator of the authorization request. */
+  resource?: string | null;
 }
 
 export interface CodeRepository {
@@ -47,6 +49,7 @@ export function codeRepository(db: Kysely<Database>): CodeRepository {
           expires_at: c.expiresAt,
           consumed_at: null,
           created_at: c.createdAt,
+          resource: c.resource ?? null,
         })
         .execute();
     },
@@ -70,6 +73,7 @@ export function codeRepository(db: Kysely<Database>): CodeRepository {
           expiresAt: r.expires_at,
           consumedAt: r.consumed_at,
           createdAt: r.created_at,
+          ...(r.resource !== null && { resource: r.resource }),
         }
       );
     },

@@ -17,9 +17,12 @@ import { type InvitationRepository, invitationRepository } from './invitations.t
 import { type KeyRepository, keyRepository } from './keys.ts';
 import { type LoginIdentityRepository, loginIdentityRepository } from './login-identities.ts';
 import { type OutboxRepository, outboxRepository } from './outbox.ts';
+import { type LeakedSecretRepository, leakedSecretRepository } from './leaked-secrets.ts';
+import { type PushedRequestRepository, pushedRequestRepository } from './pushed-requests.ts';
 import { type RefreshTokenRepository, refreshTokenRepository } from './refresh-tokens.ts';
 import { type RevocationRepository, revocationRepository } from './revocations.ts';
 import type { Database } from './schema.ts';
+import { type SeenValueRepository, seenValueRepository } from './seen-values.ts';
 import { type SessionRepository, sessionRepository } from './sessions.ts';
 
 /** Per-concern repositories over one database. The protocol core sees only these interfaces. */
@@ -48,6 +51,12 @@ export interface Store {
   loginIdentities: LoginIdentityRepository;
   /** The Members page: invitations and access requests. */
   invitations: InvitationRepository;
+  /** Pushed authorization requests (RFC 9126). */
+  pushedRequests: PushedRequestRepository;
+  /** One-time values: assertion and DPoP proof `jti`s, DPoP nonces. */
+  seenValues: SeenValueRepository;
+  /** Client secrets reported leaked by a secret scanner. */
+  leakedSecrets: LeakedSecretRepository;
   dialect: Dialect;
   /** Applies pending migrations; returns their names. */
   migrate(): Promise<string[]>;
@@ -74,6 +83,9 @@ function repositories(db: Kysely<Database>, clock: Clock, webhooks: boolean): Re
     refreshTokens: refreshTokenRepository(db),
     authorizationRequests: authorizationRequestRepository(db),
     activity: activityRepository(db),
+    pushedRequests: pushedRequestRepository(db),
+    seenValues: seenValueRepository(db),
+    leakedSecrets: leakedSecretRepository(db),
     loginIdentities: loginIdentityRepository(db, clock),
     invitations: invitationRepository(db, clock),
     outbox: outbox(db),

@@ -17,6 +17,10 @@ export interface RefreshToken {
   familyExpiresAt: number;
   consumedAt: number | null;
   revokedAt: number | null;
+  /** RFC 8707 resource indicator: the `aud` of the access tokens it brings. */
+  resource?: string | null;
+  /** RFC 9449 §5: the DPoP key (JWK thumbprint) a public client must prove at each refresh. */
+  dpopJkt?: string | null;
 }
 
 export interface RefreshTokenRepository {
@@ -40,6 +44,9 @@ const toToken = (r: Database['refresh_tokens']): RefreshToken => ({
   familyExpiresAt: r.family_expires_at,
   consumedAt: r.consumed_at,
   revokedAt: r.revoked_at,
+  // Absent rather than null when unset, so rows from before 006 read exactly as they did.
+  ...(r.resource !== null && { resource: r.resource }),
+  ...(r.dpop_jkt !== null && { dpopJkt: r.dpop_jkt }),
 });
 
 export function refreshTokenRepository(db: Kysely<Database>): RefreshTokenRepository {
@@ -60,6 +67,8 @@ export function refreshTokenRepository(db: Kysely<Database>): RefreshTokenReposi
           family_expires_at: t.familyExpiresAt,
           consumed_at: null,
           revoked_at: null,
+          resource: t.resource ?? null,
+          dpop_jkt: t.dpopJkt ?? null,
         })
         .execute();
     },

@@ -49,6 +49,11 @@ export interface ClientsTable {
   created_by: string | null;
   created_at: number;
   updated_at: number;
+  /** private_key_jwt (006): a JWK set as JSON text, or its URL. */
+  jwks: string | null;
+  jwks_uri: string | null;
+  require_par: number;
+  require_dpop: number;
 }
 
 export interface ClientSecretsTable {
@@ -62,6 +67,8 @@ export interface ClientSecretsTable {
   expires_at: number | null;
   last_used_at: number | null;
   created_by: string | null;
+  /** When a secret scanner reported it as leaked (006). */
+  leaked_at: number | null;
 }
 
 export interface SigningKeysTable {
@@ -99,6 +106,8 @@ export interface AuthorizationCodesTable {
   created_at: number;
   /** 1 when the authorization request named redirect_uri: the token request must repeat it (002). */
   redirect_uri_sent: number;
+  /** RFC 8707 resource indicator of the authorization request (006). */
+  resource: string | null;
 }
 
 export interface RefreshTokensTable {
@@ -115,6 +124,9 @@ export interface RefreshTokensTable {
   family_expires_at: number;
   consumed_at: number | null;
   revoked_at: number | null;
+  resource: string | null;
+  /** RFC 9449 §5: the DPoP key a public client's refresh tokens are bound to (006). */
+  dpop_jkt: string | null;
 }
 
 export interface SessionsTable {
@@ -139,6 +151,7 @@ export interface AuthorizationRequestsTable {
   prompt: string | null;
   created_at: number;
   expires_at: number;
+  resource: string | null;
 }
 
 export interface RevokedTokensTable {
@@ -215,6 +228,21 @@ export interface AccessRequestsTable {
   decided_at: number | null;
 }
 
+/** A pushed authorization request (RFC 9126, 006), by the SHA-256 of its request_uri. */
+export interface PushedRequestsTable {
+  uri_hash: string;
+  client_id: string;
+  /** The validated request parameters, JSON text. */
+  params: string;
+  expires_at: number;
+}
+
+/** One-time values (006): used assertion and proof `jti`s, DPoP nonces handed out. */
+export interface SeenValuesTable {
+  key: string;
+  expires_at: number;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -234,4 +262,6 @@ export interface Database {
   login_identities: LoginIdentitiesTable;
   invitations: InvitationsTable;
   access_requests: AccessRequestsTable;
+  pushed_requests: PushedRequestsTable;
+  seen_values: SeenValuesTable;
 }

@@ -6,12 +6,14 @@ export type VerificationErrorCode =
   | 'invalid_request'
   | 'invalid_token'
   | 'insufficient_scope'
+  | 'invalid_dpop_proof'
   | 'temporarily_unavailable';
 
 const STATUS_BY_CODE: Record<VerificationErrorCode, number> = {
   invalid_request: 400,
   invalid_token: 401,
   insufficient_scope: 403,
+  invalid_dpop_proof: 401,
   temporarily_unavailable: 503,
 };
 

@@ -1,3 +1,4 @@
+import { DPOP_ALGORITHMS } from './dpop.ts';
 import type { TokenVerificationError } from './errors.ts';
 
 /** Node's ServerResponse and Express's `res`. */
@@ -26,6 +27,10 @@ function quoted(value: string): string {
  * lacked a token gets the bare challenge, without an error code (RFC 6750 §3.1).
  */
 export function bearerChallenge(realm: string, error?: TokenVerificationError): string {
+  // RFC 9449 §7.1: a refused proof is answered with the DPoP scheme and the algorithms accepted.
+  if (error?.code === 'invalid_dpop_proof') {
+    return `DPoP error="invalid_dpop_proof", error_description=${quoted(error.description)}, algs="${DPOP_ALGORITHMS.join(' ')}"`;
+  }
   const parts = [`Bearer realm=${quoted(realm)}`];
   if (error) {
     parts.push(`error=${quoted(error.code)}`, `error_description=${quoted(error.description)}`);

@@ -5,6 +5,15 @@
 export { SUPPORTED_ALGORITHMS, type SupportedAlgorithm } from './algorithms.ts';
 export { bearerTokenFromHeader } from './bearer-header.ts';
 export { type AccessTokenClaims, hasScopes } from './claims.ts';
+export {
+  createDpopCheck,
+  DPOP_ALGORITHMS,
+  DpopProofError,
+  type DpopRequestProof,
+  jwkThumbprint,
+  type VerifiedDpopProof,
+  verifyDpopProof,
+} from './dpop.ts';
 export { TokenVerificationError, type VerificationErrorCode } from './errors.ts';
 export { type FastifyBearerAuthOptions, type FastifyInstanceLike, fastifyBearerAuth } from './fastify.ts';
 export {

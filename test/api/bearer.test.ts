@@ -32,7 +32,10 @@ describe('/api/v1/me', () => {
   it('without a token: 401 with a realm and no error code (§3.1)', async () => {
     const res = await me();
     expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toBe(`Bearer realm="${lk.issuer}"`);
+    // RFC 9728 §5.1 adds where the resource's metadata is (DESIGN.md, protected resource metadata).
+    expect(res.headers.get('www-authenticate')).toBe(
+      `Bearer realm="${lk.issuer}", resource_metadata="${lk.issuer}/.well-known/oauth-protected-resource"`,
+    );
   });
 
   it('with a malformed or tampered token: 401 invalid_token', async () => {

@@ -30,7 +30,13 @@ let n = 0;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'latchkey-flow-'));
   store = await openStore(join(dir, 'flow.sqlite'), clock);
-  const config = { issuer, scopes: { 'invoices:read': 'Read invoices' }, requirePkce: true, codeTtl: 60 };
+  const config = {
+    issuer,
+    scopes: { 'invoices:read': 'Read invoices' },
+    requirePkce: true,
+    codeTtl: 60,
+    resources: {},
+  };
   deps = { store, config, clock };
   orgId = (await store.accounts.createOrganization('Flow Org')).id;
 });

@@ -10,6 +10,7 @@ import { clientsContract } from './contract/clients.ts';
 import { codesAndTokensContract } from './contract/codes-and-tokens.ts';
 import { grantsContract } from './contract/grants.ts';
 import { keysAndRevocationsContract } from './contract/keys-and-revocations.ts';
+import { modernOAuthContract } from './contract/modern-oauth.ts';
 import { sessionsAndRequestsContract } from './contract/sessions-and-requests.ts';
 
 export interface OpenedStore {
@@ -77,5 +78,6 @@ export function describeStoreContract(name: string, open: (clock: Clock) => Prom
     sessionsAndRequestsContract(contract);
     keysAndRevocationsContract(contract);
     activityContract(contract);
+    modernOAuthContract(contract);
   });
 }

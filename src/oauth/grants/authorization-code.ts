@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Config } from '../../config/index.ts';
 import { sha256 } from '../../crypto.ts';
 import { type AccessTokenIssuerDeps, issueAccessToken } from '../access-token.ts';
 import { OAuthError } from '../errors.ts';
@@ -6,6 +7,7 @@ import { required } from '../params.ts';
 import { checkCodeVerifier } from '../pkce.ts';
 import type { AuthorizationCodeGrantStorage } from '../ports.ts';
 import { issueRefreshToken, type RefreshTokenIssuerDeps } from '../refresh-tokens.ts';
+import { boundResource } from '../resource.ts';
 import { parseScope } from '../scope.ts';
 import { assertGrantAllowed } from './allowed.ts';
 import type { GrantHandler } from './types.ts';
@@ -16,6 +18,7 @@ export type AuthorizationCodeGrantDeps = AccessTokenIssuerDeps &
   RefreshTokenIssuerDeps & {
     readonly store: AuthorizationCodeGrantStorage;
     readonly log: Pick<Logger, 'info' | 'warn'>;
+    readonly config: Pick<Config, 'resources'>;
   };
 
 /**
@@ -25,7 +28,7 @@ export type AuthorizationCodeGrantDeps = AccessTokenIssuerDeps &
  */
 export const authorizationCodeGrant: GrantHandler<AuthorizationCodeGrantDeps> = {
   type: 'authorization_code',
-  async handle({ auth, params }, s) {
+  async handle({ auth, params, dpopJkt }, s) {
     const { client } = auth;
     assertGrantAllowed(client, 'authorization_code');
     const codeHash = sha256(required(params, 'code'));
@@ -47,6 +50,7 @@ export const authorizationCodeGrant: GrantHandler<AuthorizationCodeGrantDeps> = 
       throw invalidGrant('redirect_uri does not match the one of the authorization request');
     }
     checkCodeVerifier(code.codeChallenge, params.code_verifier);
+    const resource = boundResource(params.resource, code.resource, s.config);
 
     if (!(await s.store.codes.consume(codeHash, now))) return replayed();
 
@@ -56,16 +60,28 @@ export const authorizationCodeGrant: GrantHandler<AuthorizationCodeGrantDeps> = 
 
     const scope = parseScope(code.scope);
     const token = issueAccessToken(
-      { clientId: client.id, orgId: grant.orgId, subject: grant.userId, scope, grantId: grant.id },
+      {
+        clientId: client.id,
+        orgId: grant.orgId,
+        subject: grant.userId,
+        scope,
+        grantId: grant.id,
+        resource,
+        dpopJkt,
+      },
       s,
     );
     const refreshToken = client.grantTypes.includes('refresh_token')
-      ? await issueRefreshToken({ grant, scope: code.scope }, s)
+      ? await issueRefreshToken(
+          // RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key.
+          { grant, scope: code.scope, resource, dpopJkt: client.isPublic ? dpopJkt : undefined },
+          s,
+        )
       : undefined;
     s.log.info({ client_id: client.id, grant_id: grant.id }, 'authorization code redeemed');
     return {
       access_token: token.accessToken,
-      token_type: 'Bearer',
+      token_type: dpopJkt ? 'DPoP' : 'Bearer',
       expires_in: token.expiresIn,
       scope: code.scope,
       ...(refreshToken && { refresh_token: refreshToken }),

@@ -1,13 +1,14 @@
 import type { Config } from '../../config/index.ts';
 import { type AccessTokenIssuerDeps, issueAccessToken } from '../access-token.ts';
 import { OAuthError } from '../errors.ts';
+import { checkResource, scopesForResource } from '../resource.ts';
 import { clientCredentialsScopes, formatScope, resolveScope } from '../scope.ts';
 import { assertGrantAllowed } from './allowed.ts';
 import type { GrantHandler } from './types.ts';
 
 /** No storage: the token is a self-contained JWT (RFC 9068); the registration came with `auth`. */
 export type ClientCredentialsGrantDeps = AccessTokenIssuerDeps & {
-  readonly config: Pick<Config, 'scopes'>;
+  readonly config: Pick<Config, 'scopes' | 'resources'>;
 };
 
 /**
@@ -16,7 +17,7 @@ export type ClientCredentialsGrantDeps = AccessTokenIssuerDeps & {
  */
 export const clientCredentialsGrant: GrantHandler<ClientCredentialsGrantDeps> = {
   type: 'client_credentials',
-  async handle({ auth, params }, s) {
+  async handle({ auth, params, dpopJkt }, s) {
     const { client } = auth;
     if (client.isPublic) {
       throw new OAuthError(
@@ -25,14 +26,17 @@ export const clientCredentialsGrant: GrantHandler<ClientCredentialsGrantDeps> = 
       );
     }
     assertGrantAllowed(client, 'client_credentials');
-    const scope = resolveScope(params.scope, clientCredentialsScopes(client.scopes, s.config.scopes));
+    // RFC 8707 §2: a resource narrows the scopes to its own and becomes the token's `aud`.
+    const resource = checkResource(params.resource, s.config);
+    const allowed = scopesForResource(clientCredentialsScopes(client.scopes, s.config.scopes), resource, s.config);
+    const scope = resolveScope(params.scope, allowed);
     const token = issueAccessToken(
-      { clientId: client.id, orgId: client.orgId, subject: client.id, scope },
+      { clientId: client.id, orgId: client.orgId, subject: client.id, scope, resource, dpopJkt },
       s,
     );
     return {
       access_token: token.accessToken,
-      token_type: 'Bearer',
+      token_type: dpopJkt ? 'DPoP' : 'Bearer',
       expires_in: token.expiresIn,
       scope: formatScope(scope),
     };

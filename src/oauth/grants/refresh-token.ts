@@ -1,3 +1,4 @@
+import type { Config } from '../../config/index.ts';
 import { type AccessTokenIssuerDeps, issueAccessToken } from '../access-token.ts';
 import { OAuthError } from '../errors.ts';
 import { required } from '../params.ts';
@@ -10,6 +11,7 @@ import {
   refreshTokenLive,
   revokeRefreshFamily,
 } from '../refresh-tokens.ts';
+import { boundResource } from '../resource.ts';
 import { formatScope, parseScope } from '../scope.ts';
 import { assertGrantAllowed } from './allowed.ts';
 import type { GrantHandler } from './types.ts';
@@ -18,7 +20,10 @@ const invalidGrant = (description: string): OAuthError => new OAuthError('invali
 
 export type RefreshTokenGrantDeps = AccessTokenIssuerDeps &
   RefreshTokenIssuerDeps &
-  RefreshFamilyRevocationDeps & { readonly store: RefreshTokenGrantStorage };
+  RefreshFamilyRevocationDeps & {
+    readonly store: RefreshTokenGrantStorage;
+    readonly config: Pick<Config, 'resources'>;
+  };
 
 /**
  * RFC 6749 §6. Every use rotates the token (RFC 9700 §4.14.2); presenting a rotated one again
@@ -26,7 +31,7 @@ export type RefreshTokenGrantDeps = AccessTokenIssuerDeps &
  */
 export const refreshTokenGrant: GrantHandler<RefreshTokenGrantDeps> = {
   type: 'refresh_token',
-  async handle({ auth, params }, s) {
+  async handle({ auth, params, dpopJkt }, s) {
     const { client } = auth;
     assertGrantAllowed(client, 'refresh_token');
     const tokenHash = hashRefreshToken(required(params, 'refresh_token'));
@@ -56,21 +61,41 @@ export const refreshTokenGrant: GrantHandler<RefreshTokenGrantDeps> = {
       }
     }
 
+    const resource = boundResource(params.resource, stored.resource, s.config);
+    // RFC 9449 §5: a bound refresh token works only with a proof from the same key.
+    if (stored.dpopJkt && stored.dpopJkt !== dpopJkt) {
+      throw invalidGrant('This refresh token is bound to a DPoP key: send a DPoP proof signed with it');
+    }
+
     if (!(await s.store.refreshTokens.consume(tokenHash, now))) return reused();
     await s.store.grants.touch(grant.id, now);
 
     const token = issueAccessToken(
-      { clientId: client.id, orgId: grant.orgId, subject: grant.userId, scope, grantId: grant.id },
+      {
+        clientId: client.id,
+        orgId: grant.orgId,
+        subject: grant.userId,
+        scope,
+        grantId: grant.id,
+        resource,
+        dpopJkt,
+      },
       s,
     );
     // §6: the new refresh token keeps the scope of the old one, even when this access token is narrower.
     const refreshToken = await issueRefreshToken(
-      { grant, scope: stored.scope, family: { id: stored.familyId, expiresAt: stored.familyExpiresAt } },
+      {
+        grant,
+        scope: stored.scope,
+        resource,
+        dpopJkt: stored.dpopJkt ?? undefined,
+        family: { id: stored.familyId, expiresAt: stored.familyExpiresAt },
+      },
       s,
     );
     return {
       access_token: token.accessToken,
-      token_type: 'Bearer',
+      token_type: dpopJkt ? 'DPoP' : 'Bearer',
       expires_in: token.expiresIn,
       scope: formatScope(scope),
       refresh_token: refreshToken,

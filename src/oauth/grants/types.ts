@@ -4,7 +4,7 @@ import type { Params } from '../params.ts';
 /** RFC 6749 §5.1 successful token response. */
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope: string;
   refresh_token?: string;
@@ -13,6 +13,8 @@ export interface TokenResponse {
 export interface GrantRequest {
   auth: AuthenticatedClient;
   params: Params;
+  /** RFC 9449: the thumbprint of the key the request's DPoP proof was signed with. */
+  dpopJkt?: string;
 }
 
 /**

@@ -4,6 +4,7 @@ import * as authFlow from './002_auth_flow.ts';
 import * as console from './003_console.ts';
 import * as platform from './004_platform.ts';
 import * as loginIdentities from './005_login_identities.ts';
+import * as modernOAuth from './006_modern_oauth.ts';
 
 /** Migrations in order. Each later issue adds its own file and one line here. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '003_console': console,
   '004_platform': platform,
   '005_login_identities': loginIdentities,
+  '006_modern_oauth': modernOAuth,
 };

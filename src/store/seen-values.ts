@@ -1,0 +1,41 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.ts';
+
+/**
+ * One-time values shared by every instance: the `jti` of client assertions (RFC 7523 §3) and DPoP
+ * proofs (RFC 9449 §11.1), and the DPoP nonces handed out (§8). Kept until they expire.
+ */
+export interface SeenValueRepository {
+  /** Records `key`; false when it was already recorded and has not expired (a replay). */
+  remember(key: string, expiresAt: number, now: number): Promise<boolean>;
+  /** Whether `key` was recorded and has not expired. */
+  has(key: string, now: number): Promise<boolean>;
+  prune(before: number): Promise<void>;
+}
+
+export function seenValueRepository(db: Kysely<Database>): SeenValueRepository {
+  return {
+    async remember(key, expiresAt, now) {
+      // An expired leftover with the same key is replaced; a live one makes the insert a no-op.
+      await db.deleteFrom('seen_values').where('key', '=', key).where('expires_at', '<=', now).execute();
+      const r = await db
+        .insertInto('seen_values')
+        .values({ key, expires_at: expiresAt })
+        .onConflict((oc) => oc.column('key').doNothing())
+        .executeTakeFirst();
+      return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
+    },
+    async has(key, now) {
+      const r = await db
+        .selectFrom('seen_values')
+        .select('key')
+        .where('key', '=', key)
+        .where('expires_at', '>', now)
+        .executeTakeFirst();
+      return r !== undefined;
+    },
+    async prune(before) {
+      await db.deleteFrom('seen_values').where('expires_at', '<', before).execute();
+    },
+  };
+}

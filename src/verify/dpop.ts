@@ -1,0 +1,174 @@
+/**
+ * DPoP proofs (RFC 9449 §4.3): a JWT the client signs with its own key for one HTTP request. Used by
+ * the authorization server's token endpoint, its own API, and any API through latchkey/verify.
+ * Replay (the proof's `jti`) is left to the caller, who knows where used values are kept.
+ */
+import { isSupportedAlgorithm, SUPPORTED_ALGORITHMS } from './algorithms.ts';
+import type { AccessTokenClaims } from './claims.ts';
+import { TokenVerificationError } from './errors.ts';
+import type { PublicJwk } from './jwk.ts';
+import { decodeJws } from './jwt.ts';
+import { createSignatureCheck } from './signature.ts';
+
+/** Asymmetric algorithms only (§4.3 check 5: never `none` nor a MAC). */
+export const DPOP_ALGORITHMS = SUPPORTED_ALGORITHMS;
+
+/** Why a proof was refused; the answer is `invalid_dpop_proof` (or `use_dpop_nonce`). */
+export class DpopProofError extends Error {
+  override readonly name = 'DpopProofError';
+  /** `use_dpop_nonce` when the nonce is missing or stale (§8), otherwise `invalid_dpop_proof`. */
+  readonly code: 'invalid_dpop_proof' | 'use_dpop_nonce';
+  constructor(description: string, code: 'invalid_dpop_proof' | 'use_dpop_nonce' = 'invalid_dpop_proof') {
+    super(description);
+    this.code = code;
+  }
+}
+
+export interface DpopRequest {
+  /** The HTTP method and the URL the request was sent to (query and fragment are ignored, §4.3). */
+  method: string;
+  url: string;
+  /** At a resource: the access token the proof must name in `ath` (§4.3 check 11). */
+  accessToken?: string;
+  /** Milliseconds since the epoch. */
+  now: number;
+  /** How far `iat` may be from now, in seconds (default 60). */
+  iatWindowSeconds?: number;
+}
+
+export interface VerifiedDpopProof {
+  /** The JWK SHA-256 thumbprint of the proof's key (RFC 7638): what `cnf.jkt` binds to. */
+  jkt: string;
+  jti: string;
+  iat: number;
+  nonce: string | undefined;
+}
+
+const bytesToBase64Url = (bytes: ArrayBuffer): string => {
+  let binary = '';
+  for (const b of new Uint8Array(bytes)) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+};
+
+const sha256 = async (text: string): Promise<string> =>
+  bytesToBase64Url(await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+
+/** RFC 7638 §3: the required members only, in lexicographic order, no whitespace. */
+export function jwkThumbprint(jwk: PublicJwk): Promise<string> {
+  const members =
+    jwk.kty === 'EC'
+      ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }
+      : jwk.kty === 'RSA'
+        ? { e: jwk.e, kty: jwk.kty, n: jwk.n }
+        : { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
+  return sha256(JSON.stringify(members));
+}
+
+/** `ath` (§4.2): base64url of the SHA-256 of the access token. */
+export const accessTokenHash = (accessToken: string): Promise<string> => sha256(accessToken);
+
+const withoutQuery = (url: string): string | undefined => {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return undefined;
+  }
+};
+
+/** Checks one proof against the request (§4.3 checks 1–12, replay excepted). */
+export async function verifyDpopProof(proof: string, request: DpopRequest): Promise<VerifiedDpopProof> {
+  let decoded: ReturnType<typeof decodeJws>;
+  try {
+    decoded = decodeJws(proof);
+  } catch {
+    throw new DpopProofError('the DPoP proof is not a signed JWT');
+  }
+  const { header, payload, signingInput, signature } = decoded;
+  if (header.typ !== 'dpop+jwt') throw new DpopProofError('the DPoP proof typ must be dpop+jwt');
+  if (!isSupportedAlgorithm(header.alg)) {
+    throw new DpopProofError(`the DPoP proof alg must be one of ${DPOP_ALGORITHMS.join(' ')}`);
+  }
+  const jwk = header.jwk as PublicJwk | undefined;
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) {
+    throw new DpopProofError('the DPoP proof has no jwk header');
+  }
+  if (jwk.d !== undefined || jwk.k !== undefined)
+    throw new DpopProofError('the DPoP proof jwk must be a public key');
+  let valid = false;
+  try {
+    valid = await (await createSignatureCheck(jwk, header.alg))(signingInput, signature);
+  } catch {
+    throw new DpopProofError('the DPoP proof jwk does not fit its alg');
+  }
+  if (!valid) throw new DpopProofError('the DPoP proof signature is invalid');
+
+  const { jti, htm, htu, iat, ath, nonce } = payload;
+  if (typeof jti !== 'string' || jti === '' || jti.length > 256)
+    throw new DpopProofError('the DPoP proof needs a jti');
+  if (htm !== request.method) throw new DpopProofError(`the DPoP proof htm must be ${request.method}`);
+  const expectedUrl = withoutQuery(request.url);
+  if (typeof htu !== 'string' || withoutQuery(htu) !== expectedUrl) {
+    throw new DpopProofError(`the DPoP proof htu must be ${expectedUrl}`);
+  }
+  const window = request.iatWindowSeconds ?? 60;
+  const now = Math.floor(request.now / 1000);
+  if (typeof iat !== 'number' || Math.abs(iat - now) > window) {
+    throw new DpopProofError(`the DPoP proof iat must be within ${window} s of now`);
+  }
+  if (request.accessToken !== undefined && ath !== (await accessTokenHash(request.accessToken))) {
+    throw new DpopProofError('the DPoP proof ath does not match the access token');
+  }
+  if (nonce !== undefined && typeof nonce !== 'string')
+    throw new DpopProofError('the DPoP proof nonce must be a string');
+  return { jkt: await jwkThumbprint(jwk), jti, iat, nonce };
+}
+
+export interface DpopRequestProof {
+  /** The request's `DPoP` header. */
+  proof: string | readonly string[] | undefined;
+  method: string;
+  /** The URL the client called, as it sees it (the API's public URL). */
+  url: string;
+}
+
+/**
+ * Checks, for an API, that a DPoP-bound token (`cnf.jkt`) comes with a proof from its key for this
+ * request (RFC 9449 §7): signature, htm, htu, iat, `ath`, and a `jti` not seen before here.
+ * Used proofs are remembered in memory (a bounded set, until they leave the iat window).
+ */
+export function createDpopCheck(options: { clock?: () => number; iatWindowSeconds?: number } = {}) {
+  const clock = options.clock ?? Date.now;
+  const window = options.iatWindowSeconds ?? 60;
+  const seen = new Map<string, number>();
+  const refuse = (description: string) => new TokenVerificationError('invalid_dpop_proof', description);
+
+  return async (claims: AccessTokenClaims, token: string, request: DpopRequestProof): Promise<void> => {
+    const jkt = (claims.raw.cnf as { jkt?: unknown } | undefined)?.jkt;
+    if (typeof jkt !== 'string') throw refuse('the access token is not DPoP-bound: send it as Bearer');
+    if (request.proof === undefined) throw refuse('send a DPoP proof with the DPoP-bound access token');
+    if (typeof request.proof !== 'string') throw refuse('send exactly one DPoP header');
+    const now = clock();
+    let proven: VerifiedDpopProof;
+    try {
+      proven = await verifyDpopProof(request.proof, {
+        method: request.method,
+        url: request.url,
+        accessToken: token,
+        now,
+        iatWindowSeconds: window,
+      });
+    } catch (error) {
+      if (error instanceof DpopProofError) throw refuse(error.message);
+      throw error;
+    }
+    if (proven.jkt !== jkt)
+      throw refuse('the DPoP proof is signed with another key than the token is bound to');
+    const key = `${proven.jkt}:${proven.jti}`;
+    const expiry = seen.get(key);
+    if (expiry !== undefined && expiry > now) throw refuse('this DPoP proof was already used');
+    if (seen.size >= 100_000)
+      for (const [k, at] of seen) if (at <= now || seen.size >= 100_000) seen.delete(k);
+    seen.set(key, (proven.iat + window) * 1000 + 1000);
+  };
+}
