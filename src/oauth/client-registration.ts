@@ -117,7 +117,8 @@ export async function createCredentials(
       requirePar: input.requirePar ?? false,
       requireDpop: input.requireDpop ?? false,
     });
-    const clientSecret = isPublic || usesKeys ? undefined : (await addSecret(tx, client.id, input.actor, s)).secret;
+    const clientSecret =
+      isPublic || usesKeys ? undefined : (await addSecret(tx, client.id, input.actor, s)).secret;
     await tx.audit.record({
       orgId: client.orgId,
       actor: input.actor,

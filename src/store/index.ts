@@ -15,9 +15,9 @@ import { type DatabaseOptions, type Dialect, migrate, openDatabase } from './db.
 import { type GrantRepository, grantRepository } from './grants.ts';
 import { type InvitationRepository, invitationRepository } from './invitations.ts';
 import { type KeyRepository, keyRepository } from './keys.ts';
+import { type LeakedSecretRepository, leakedSecretRepository } from './leaked-secrets.ts';
 import { type LoginIdentityRepository, loginIdentityRepository } from './login-identities.ts';
 import { type OutboxRepository, outboxRepository } from './outbox.ts';
-import { type LeakedSecretRepository, leakedSecretRepository } from './leaked-secrets.ts';
 import { type PushedRequestRepository, pushedRequestRepository } from './pushed-requests.ts';
 import { type RefreshTokenRepository, refreshTokenRepository } from './refresh-tokens.ts';
 import { type RevocationRepository, revocationRepository } from './revocations.ts';

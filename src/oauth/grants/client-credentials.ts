@@ -28,7 +28,11 @@ export const clientCredentialsGrant: GrantHandler<ClientCredentialsGrantDeps> = 
     assertGrantAllowed(client, 'client_credentials');
     // RFC 8707 §2: a resource narrows the scopes to its own and becomes the token's `aud`.
     const resource = checkResource(params.resource, s.config);
-    const allowed = scopesForResource(clientCredentialsScopes(client.scopes, s.config.scopes), resource, s.config);
+    const allowed = scopesForResource(
+      clientCredentialsScopes(client.scopes, s.config.scopes),
+      resource,
+      s.config,
+    );
     const scope = resolveScope(params.scope, allowed);
     const token = issueAccessToken(
       { clientId: client.id, orgId: client.orgId, subject: client.id, scope, resource, dpopJkt },
