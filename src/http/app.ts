@@ -43,7 +43,6 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   registerErrorHandler(app);
   registerRequestMetrics(app, metrics);
   await registerBodyParsers(app);
-  await registerSessions(app, s);
   registerPages(app, s);
   // The console counts token requests from the core's events: the core never imports the console.
   const stopCounting = countTokenActivity(s);
@@ -60,13 +59,18 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
     await app.register(healthEndpoints, { services: s, metrics, prefix });
     await app.register(pathInsertedMetadata, { services: s });
   }
-  await app.register(loginPages, { services: s, prefix });
-  await app.register(oidcLoginPages, { services: s, prefix });
-  await app.register(authorizePages, { services: s, prefix });
-  await app.register(connectedAppsPages, { services: s, prefix });
-  await app.register(credentialsConsole, { services: s, prefix });
+  // Pages for people, in their own context: only they parse and set cookies, so the endpoints that
+  // programs call (token, introspection, API, admin API) run without the cookie plugin's hooks.
+  await app.register(async (pages) => {
+    await registerSessions(pages, s);
+    await pages.register(loginPages, { services: s, prefix });
+    await pages.register(oidcLoginPages, { services: s, prefix });
+    await pages.register(authorizePages, { services: s, prefix });
+    await pages.register(connectedAppsPages, { services: s, prefix });
+    await pages.register(credentialsConsole, { services: s, prefix });
+    await pages.register(membersConsole, { services: s, prefix });
+  });
   await app.register(adminApi, { services: s, prefix: `${prefix}${adminPrefix}` });
   registerWebhooks(app, s);
-  await app.register(membersConsole, { services: s, prefix });
   return app;
 }

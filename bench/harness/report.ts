@@ -1,0 +1,102 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import type { CaseId } from './cases.ts';
+import type { Measure } from './load.ts';
+
+const root = join(import.meta.dirname, '../..');
+
+export interface Row {
+  server: string;
+  note?: string;
+  rounds: Measure[];
+}
+
+export interface ServerSummary {
+  server: string;
+  startMs: number;
+  idleRss: number;
+  /** Lifetime peak (VmHWM) at the end of the run. */
+  peakRss: number;
+}
+
+export interface Report {
+  meta: Record<string, string | number>;
+  cases: { id: CaseId; title: string; rows: Row[] }[];
+  servers: ServerSummary[];
+  notes: string[];
+}
+
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
+const version = (pkg: string): string =>
+  JSON.parse(readFileSync(join(root, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+
+export function machine(command: string): Record<string, string | number> {
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
+  } catch {}
+  return {
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`,
+    node: process.version,
+    versions: `latchkey ${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version} (${commit}), fastify ${version('fastify')}, oidc-provider ${version('oidc-provider')}, autocannon ${version('autocannon')}`,
+    'load average at start': loadavg()[0]!.toFixed(2),
+    command,
+  };
+}
+
+/** Markdown: one table per case with ratios, then start/memory per server. */
+export function markdown(report: Report): string {
+  const out: string[] = [];
+  const m = report.meta;
+  out.push(`${m.date} · ${m.machine} · Node ${m.node} · ${m.versions}`);
+  out.push(
+    '',
+    `\`${m.command}\` — ${m.detail}; load average ${m['load average at start']} at start, ${m['load average at end']} at end.`,
+  );
+  out.push(
+    '',
+    '| case | server | req/s | p50 ms | p99 ms | server CPU µs/req | errors | peak RSS MB | × node-oidc-provider | % of bare Fastify |',
+  );
+  out.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  const rps = (rows: Row[] | undefined, name: string) => {
+    const row = rows?.find((r) => r.server === name);
+    return row ? mean(row.rounds.map((x) => x.rps)) : undefined;
+  };
+  for (const c of report.cases) {
+    // node-oidc-provider takes form bodies only: JSON cases compare with its form figure.
+    const peerCase = c.id.endsWith('json')
+      ? report.cases.find((x) => x.id === c.id.replace('json', 'form'))
+      : c;
+    const peer = rps(peerCase?.rows, 'node-oidc-provider');
+    const ceiling = rps(c.rows, 'bare Fastify (ceiling)');
+    for (const row of c.rows) {
+      const r = mean(row.rounds.map((x) => x.rps));
+      const errors = row.rounds.reduce((a, x) => a + x.errors, 0);
+      const vs = peer ? `${(r / peer).toFixed(2)}${peerCase === c ? '' : ' (vs form)'}` : '—';
+      out.push(
+        `| ${c.title} | ${row.server}${row.note ? ` (${row.note})` : ''} | ${Math.round(r)} | ${mean(row.rounds.map((x) => x.p50)).toFixed(0)} | ${mean(row.rounds.map((x) => x.p99)).toFixed(0)} | ${mean(row.rounds.map((x) => x.cpuUs)).toFixed(0)} | ${errors} | ${mb(Math.max(...row.rounds.map((x) => x.peakRss)))} | ${vs} | ${ceiling ? `${((r / ceiling) * 100).toFixed(0)} %` : '—'} |`,
+      );
+    }
+  }
+  out.push('', '| server | start → first answer ms | idle RSS MB | peak RSS MB (VmHWM, whole run) |');
+  out.push('| --- | ---: | ---: | ---: |');
+  for (const s of report.servers)
+    out.push(`| ${s.server} | ${s.startMs.toFixed(0)} | ${mb(s.idleRss)} | ${mb(s.peakRss)} |`);
+  if (report.notes.length) out.push('', ...report.notes.map((n) => `- ${n}`));
+  return out.join('\n');
+}
+
+/** Replaces the text between the bench markers in bench/README.md (or `file`). */
+export function writeReadme(text: string, file = join(root, 'bench/README.md')): void {
+  const readme = readFileSync(file, 'utf8');
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  const a = readme.indexOf(start);
+  const b = readme.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`bench/README.md has no ${start} … ${end} markers`);
+  writeFileSync(file, `${readme.slice(0, a + start.length)}\n${text}\n${readme.slice(b)}`);
+}

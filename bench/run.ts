@@ -1,0 +1,151 @@
+/**
+ * `npm run bench`: Latchkey (SQLite, one process), node-oidc-provider 9 and bare Fastify, measured
+ * alternating in one run — every case runs each server in turn, for K rounds, so drift of this shared
+ * machine hits all of them alike. Each server is its own process pinned to core 1; this process
+ * (autocannon, 50 connections) is pinned to core 0. Prints the tables and writes bench/README.md.
+ *
+ *   node --import tsx bench/run.ts [--seconds 5] [--rounds 2] [--warmup 1] [--connections 50]
+ *                                  [--workers 2] [--only code,refresh] [--compare DIR]... [--servers latchkey,compare] [--note TEXT] [--json FILE] [--no-write]
+ *   node --import tsx bench/run.ts --quick     # every case briefly, one round, README untouched
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type CaseId, cases, supplyOf } from './harness/cases.ts';
+import { startLatchkey, supportsWorkers } from './harness/latchkey.ts';
+import { type Measure, measure } from './harness/load.ts';
+import { startFastify, startOidcProvider } from './harness/peers.ts';
+import { peakRss } from './harness/process.ts';
+import { machine, markdown, type Report, type Row, writeReadme } from './harness/report.ts';
+import type { Target } from './harness/target.ts';
+
+const { values: o } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    seconds: { type: 'string' },
+    rounds: { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string', default: '50' },
+    workers: { type: 'string' },
+    // A built checkout of Latchkey (e.g. the commit before a change) run beside this one.
+    compare: { type: 'string', multiple: true, default: [] },
+    servers: { type: 'string' },
+    only: { type: 'string' },
+    note: { type: 'string', multiple: true, default: [] },
+    json: { type: 'string' },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
+const seconds = Number(o.seconds ?? (o.quick ? 0.5 : 5));
+const rounds = Number(o.rounds ?? (o.quick ? 1 : 2));
+const warmup = Number(o.warmup ?? (o.quick ? 0.2 : 1));
+const connections = Number(o.connections);
+const selected = cases.filter((c) => !o.only || o.only.split(',').includes(c.id));
+const tokens = o.quick ? 20 : 100;
+const [loadCore, serverCore] = [0, 1];
+const notes = [...o.note];
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+// The load generator gets its own core (all threads of this process).
+execFileSync('taskset', ['-a', '-cp', String(loadCore), String(process.pid)], { stdio: 'ignore' });
+
+const meta = machine(`npm run bench -- ${process.argv.slice(2).join(' ')}`.trim());
+const targets: Target[] = [];
+try {
+  const wanted = (name: string) => !o.servers || o.servers.split(',').includes(name);
+  if (wanted('fastify')) targets.push(await startFastify(serverCore));
+  if (wanted('oidc-provider')) targets.push(await startOidcProvider(serverCore, tokens));
+  for (const dir of wanted('compare') ? o.compare : [])
+    targets.push(
+      await startLatchkey({ core: serverCore, tokens, checkout: dir, name: `Latchkey (${basename(dir)})` }),
+    );
+  if (wanted('latchkey')) targets.push(await startLatchkey({ core: serverCore, tokens }));
+  if (o.workers) {
+    if (supportsWorkers())
+      targets.push(await startLatchkey({ core: serverCore, tokens, workers: Number(o.workers) }));
+    else
+      notes.push(`\`--workers ${o.workers}\` skipped: this \`latchkey serve\` has no --workers option yet.`);
+  }
+  for (const t of targets) log(`${t.name}: pid ${t.pid}, first answer after ${t.startMs.toFixed(0)} ms`);
+
+  const results = new Map<string, Row>();
+  const lastRps = new Map<string, number>();
+  for (let round = 0; round < rounds; round++) {
+    // Rotate who goes first, so no server always follows the same neighbour.
+    const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
+    for (const c of selected) {
+      for (const t of order) {
+        let n = supplySize(c.id, t);
+        let plan = await t.plan(c.id, n);
+        if (!plan) continue;
+        let m = await measure(t.url, t.pid, plan, { connections, seconds, warmup });
+        if (m.shortfall > 0) {
+          // The server outran the supply (the machine got quieter): measure again with twice what it used.
+          log(`${c.id} / ${t.name}: supply of ${n} ran out; again with ${2 * m.sent}`);
+          n = 2 * m.sent;
+          plan = (await t.plan(c.id, n))!;
+          m = await measure(t.url, t.pid, plan, { connections, seconds, warmup });
+        }
+        const key = `${c.id}|${t.name}`;
+        const row = results.get(key) ?? { server: t.name, note: plan.note, rounds: [] };
+        row.rounds.push(m);
+        results.set(key, row);
+        lastRps.set(key, m.rps);
+        log(describe(round, c.id, t.name, m) + (plan.shortfall ? ` (used ${m.sent} of ${n})` : ''));
+        if (m.shortfall > 0)
+          notes.push(`${c.id} / ${t.name}: ${m.shortfall} requests found no fresh artifact.`);
+      }
+    }
+  }
+
+  const report: Report = {
+    meta: {
+      ...meta,
+      detail: `${rounds} round(s), ${seconds} s measured after ${warmup} s warm-up per case and server, ${connections} connections`,
+    },
+    cases: selected.map((c) => ({
+      id: c.id,
+      title: c.title,
+      rows: targets.flatMap((t) => results.get(`${c.id}|${t.name}`) ?? []),
+    })),
+    servers: targets.map((t) => ({
+      server: t.name,
+      startMs: t.startMs,
+      idleRss: t.idleRss,
+      peakRss: peakRss(t.pid),
+    })),
+    notes,
+  };
+  report.meta['load average at end'] = loadavg()[0]!.toFixed(2);
+  const text = markdown(report);
+  process.stdout.write(`\n${text}\n`);
+  if (o.json) writeFileSync(o.json, JSON.stringify(report, null, 2));
+  if (!o.quick && !o['no-write']) {
+    writeReadme(text);
+    log('bench/README.md updated');
+  }
+
+  /**
+   * Single-use artifacts for one window: the last rate of this case, else the best client_credentials
+   * rate of this server so far (a code exchange does at least as much work), × time, with margin.
+   */
+  function supplySize(c: CaseId, t: Target): number {
+    if (!supplyOf(c)) return 0;
+    const cc = cases.filter((x) => x.id.startsWith('cc-')).map((x) => lastRps.get(`${x.id}|${t.name}`) ?? 0);
+    const rate = Math.max(lastRps.get(`${c}|${t.name}`) ?? 0, ...cc, 500);
+    return Math.ceil(rate * (seconds + warmup) * 1.5) + 4 * connections + 100;
+  }
+} finally {
+  for (const t of targets) await t.close();
+}
+
+function describe(round: number, c: string, server: string, m: Measure): string {
+  const statuses = Object.keys(m.statuses).length ? ` ${JSON.stringify(m.statuses)}` : '';
+  return `round ${round + 1} ${c.padEnd(14)} ${server.padEnd(24)} ${Math.round(m.rps)
+    .toString()
+    .padStart(
+      6,
+    )} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  ${Math.round(m.cpuUs)} µs CPU/req  errors ${m.errors}${statuses}`;
+}

@@ -1,0 +1,79 @@
+// The benchmark's report: ratios, the JSON-vs-form comparison and the README markers. Structure only;
+// no figure here is a timing (the harness itself runs with `npm run bench -- --quick`).
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Measure } from '../../bench/harness/load.ts';
+import { markdown, type Report, writeReadme } from '../../bench/harness/report.ts';
+
+const m = (rps: number): Measure => ({
+  rps,
+  p50: 1,
+  p99: 2,
+  cpuUs: 1e6 / rps,
+  errors: 0,
+  shortfall: 0,
+  peakRss: 100 * 2 ** 20,
+  statuses: {},
+  sent: rps,
+});
+
+const report: Report = {
+  meta: { date: 'D', machine: 'M', node: 'v20', versions: 'V', command: 'npm run bench', detail: 'x' },
+  cases: [
+    {
+      id: 'cc-basic-form',
+      title: 'cc form',
+      rows: [
+        { server: 'bare Fastify (ceiling)', rounds: [m(10_000), m(10_000)] },
+        { server: 'node-oidc-provider', rounds: [m(1000), m(3000)] },
+        { server: 'Latchkey', rounds: [m(4000), m(4000)] },
+      ],
+    },
+    {
+      id: 'cc-basic-json',
+      title: 'cc json',
+      rows: [
+        { server: 'bare Fastify (ceiling)', rounds: [m(8000)] },
+        { server: 'Latchkey', rounds: [m(3000)] },
+      ],
+    },
+  ],
+  servers: [{ server: 'Latchkey', startMs: 400, idleRss: 70 * 2 ** 20, peakRss: 110 * 2 ** 20 }],
+  notes: ['provisional'],
+};
+
+describe('bench report', () => {
+  const text = markdown(report);
+  const row = (start: string) => text.split('\n').find((l) => l.startsWith(start))!;
+
+  it('averages the rounds and gives each server its ratio to the peer and to the ceiling', () => {
+    expect(row('| cc form | Latchkey |')).toContain('| 4000 |');
+    // Server CPU per request, averaged over the rounds like the rest.
+    expect(row('| cc form | Latchkey |')).toContain('| 1 | 2 | 250 | 0 |');
+    expect(row('| cc form | node-oidc-provider |')).toContain('| 667 | 0 |');
+    expect(row('| cc form | Latchkey |')).toMatch(/\| 2\.00 \| 40 % \|$/);
+    expect(row('| cc form | node-oidc-provider |')).toMatch(/\| 2000 \|.*\| 1\.00 \| 20 % \|$/);
+  });
+
+  it('compares a JSON case with the peer’s form figure, since the peer takes form bodies only', () => {
+    expect(row('| cc json | Latchkey |')).toMatch(/\| 1\.50 \(vs form\) \| 38 % \|$/);
+  });
+
+  it('lists start time and memory per server, and the notes', () => {
+    expect(text).toContain('| Latchkey | 400 | 70 | 110 |');
+    expect(text).toContain('- provisional');
+  });
+
+  it('replaces only the text between the markers of the README', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'bench-readme-')), 'README.md');
+    writeFileSync(file, 'before\n<!-- bench:start -->\nold\n<!-- bench:end -->\nafter\n');
+    writeReadme('new table', file);
+    expect(readFileSync(file, 'utf8')).toBe(
+      'before\n<!-- bench:start -->\nnew table\n<!-- bench:end -->\nafter\n',
+    );
+    writeFileSync(file, 'no markers\n');
+    expect(() => writeReadme('x', file)).toThrow(/markers/);
+  });
+});
