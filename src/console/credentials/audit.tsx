@@ -40,6 +40,8 @@ export function describeChange(entry: AuditEntry, now: number, named = true): Co
     }
     case 'client.secret_rotated':
       return `Rotated the secret; ${overlapLabel(d.oldSecretsExpireAt, entry.at, now)}`;
+    case 'client.secret_leaked':
+      return `A secret was reported found in public${typeof d.url === 'string' && d.url ? ` at ${d.url}` : ''}`;
     case 'client.deleted':
       return 'Deleted the credentials';
     case 'client.updated': {

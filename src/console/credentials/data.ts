@@ -27,6 +27,18 @@ export interface SecretView {
   lastUsedAt: number | null;
   /** True while it can authenticate. */
   active: boolean;
+  /** When a secret scanner reported it found in public, else null. */
+  leakedAt: number | null;
+}
+
+/** A leaked secret not yet replaced: no secret was generated after the report. */
+export interface LeakView {
+  hint: string;
+  leakedAt: number;
+  /** When it stops (or stopped) working: the grace period after the report. */
+  expiresAt: number | null;
+  /** Where the scanner found it (a URL), when it said. */
+  url: string;
 }
 
 export interface CredentialSummary {
@@ -40,6 +52,8 @@ export interface CredentialSummary {
   /** The latest use of any of its secrets. */
   lastUsedAt: number | null;
   status: CredentialStatus;
+  /** When its newest unreplaced leaked secret was reported, else null. */
+  leakedAt: number | null;
 }
 
 export interface AuditEntry {
@@ -59,6 +73,7 @@ export interface CredentialDetail extends CredentialSummary {
   secrets: SecretView[];
   activity: ActivitySummary;
   audit: AuditEntry[];
+  leak: LeakView | null;
 }
 
 /** Audit actions shown in a credential's trail (failed authentications are counted, not listed). */
@@ -66,6 +81,7 @@ export const trailActions = [
   'client.created',
   'client.updated',
   'client.secret_rotated',
+  'client.secret_leaked',
   'client.deleted',
 ] as const;
 
@@ -74,6 +90,7 @@ async function actorNames(s: Services, ids: Iterable<string | null>): Promise<Ma
   const names = new Map<string, string>([
     ['cli', 'Command line (latchkey CLI)'],
     ['system', 'Latchkey (demo seed)'],
+    ['secret-scanning', 'Secret scanning report'],
   ]);
   const userIds = [...new Set([...ids].filter((id): id is string => id !== null && !names.has(id)))];
   for (const user of await s.store.accounts.findUsers(userIds)) names.set(user.id, user.email);
@@ -98,6 +115,17 @@ export function credentialStatus(
   const ending = live.filter((secret) => secret.expiresAt !== null).map((secret) => secret.expiresAt!);
   if (ending.length > 0 && live.length > 1) return { kind: 'rotating', until: Math.max(...ending) };
   return { kind: 'active' };
+}
+
+/** The newest leaked secret that no later secret replaced: what still needs a rotation. */
+export function unreplacedLeak<T extends Pick<ClientSecret, 'createdAt' | 'leakedAt'>>(
+  secrets: readonly T[],
+): (T & { leakedAt: number }) | undefined {
+  const leaked = secrets
+    .filter((x): x is T & { leakedAt: number } => x.leakedAt !== undefined)
+    .sort((a, b) => b.leakedAt - a.leakedAt)[0];
+  if (!leaked || secrets.some((x) => x.createdAt > leaked.leakedAt)) return undefined;
+  return leaked;
 }
 
 const latest = (values: (number | null)[]): number | null =>
@@ -125,6 +153,7 @@ export async function listCredentials(s: Services, orgId: string): Promise<Crede
       createdBy: actorName(names, client.createdBy),
       lastUsedAt: latest(own.map((secret) => secret.lastUsedAt)),
       status: credentialStatus(client, own, now),
+      leakedAt: unreplacedLeak(own)?.leakedAt ?? null,
     };
   });
 }
@@ -149,6 +178,8 @@ export async function credentialDetail(
     ...events.map((e) => e.actor),
   ]);
   const now = s.clock();
+  const leaked = unreplacedLeak(secrets);
+  const report = events.find((e) => e.action === 'client.secret_leaked' && e.detail.secretId === leaked?.id);
   return {
     id: client.id,
     name: client.name,
@@ -161,6 +192,7 @@ export async function credentialDetail(
     createdBy: actorName(names, client.createdBy),
     lastUsedAt: latest(secrets.map((secret) => secret.lastUsedAt)),
     status: credentialStatus(client, secrets, now),
+    leakedAt: leaked?.leakedAt ?? null,
     orgId: client.orgId,
     orgName: org?.name ?? '',
     secrets: secrets.slice(0, 20).map((secret) => ({
@@ -171,7 +203,16 @@ export async function credentialDetail(
       expiresAt: secret.expiresAt,
       lastUsedAt: secret.lastUsedAt,
       active: secretActive(secret, now),
+      leakedAt: secret.leakedAt ?? null,
     })),
+    leak: leaked
+      ? {
+          hint: leaked.hint,
+          leakedAt: leaked.leakedAt,
+          expiresAt: leaked.expiresAt,
+          url: typeof report?.detail.url === 'string' ? report.detail.url : '',
+        }
+      : null,
     activity,
     audit: events.map((e) => ({
       id: e.id,

@@ -10,7 +10,7 @@ import type { AuditEntry, CredentialDetail } from './data.ts';
 import { DeleteSection } from './delete-section.tsx';
 import type { CredentialsFormErrors, CredentialsFormValues } from './form.ts';
 import { DefaultSubmit, errorList, errorSummaryTitle, GrantChoices, RedirectRows } from './form-fields.tsx';
-import { SecretsSection } from './secrets-section.tsx';
+import { LeakBanner, SecretsSection } from './secrets-section.tsx';
 import {
   ConsoleAssets,
   Csrf,
@@ -57,6 +57,7 @@ export function CredentialPage(props: CredentialPageProps): VNode {
         </p>
       </PageHead>
       <NoticeBox notice={props.notice} />
+      {d.leak && <LeakBanner leak={d.leak} now={now} />}
       <SecretsSection detail={d} now={now} csrfToken={props.csrfToken} rotateOnce={props.rotateOnce} />
       <ActivitySection activity={d.activity} rateLimit={props.rateLimit} />
       <SettingsSection

@@ -4,6 +4,7 @@
  */
 import type { VNode } from 'preact';
 import { useUrl } from '../../http/urls.ts';
+import { formatDate } from '../format.ts';
 import { AuditItem, describeChange } from './audit.tsx';
 import type { CredentialSummary, OrgAuditEntry } from './data.ts';
 import { GenerateForm, type GenerateFormState } from './generate.tsx';
@@ -172,6 +173,15 @@ function CredentialRow({
       </td>
       <td data-label="Status">
         <StatusBadge status={c.status} now={now} />
+        {c.leakedAt !== null && (
+          <span
+            class="badge lk-badge-danger"
+            data-leaked
+            title={`Reported found in public on ${formatDate(c.leakedAt)}`}
+          >
+            Secret leaked · rotate now
+          </span>
+        )}
         <span class="lk-sub lk-last-used" data-last-used>
           {c.lastUsedAt === null ? (
             'Never used'

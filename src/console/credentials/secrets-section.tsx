@@ -4,7 +4,8 @@
  */
 import type { VNode } from 'preact';
 import { useUrl } from '../../http/urls.ts';
-import type { CredentialDetail, SecretView } from './data.ts';
+import { formatDate } from '../format.ts';
+import type { CredentialDetail, LeakView, SecretView } from './data.ts';
 import { overlapChoices } from './form.ts';
 import { Copyable, Csrf, credentialPath, When, WhenOrNever } from './shared.tsx';
 
@@ -48,6 +49,34 @@ export function SecretsSection(props: {
         </>
       )}
     </section>
+  );
+}
+
+/**
+ * The warning for a leaked secret (RFC 9700 §4.14: a disclosed credential must be replaced), shown
+ * until a newer secret exists; its link leads to the rotate form below.
+ */
+export function LeakBanner({ leak, now }: { leak: LeakView; now: number }): VNode {
+  const where = leak.url ? (
+    <>
+      {' '}
+      at <code>{leak.url}</code>
+    </>
+  ) : null;
+  const ends =
+    leak.expiresAt === null
+      ? 'it keeps working until you rotate it'
+      : leak.expiresAt > now
+        ? `it stops working at ${formatDate(leak.expiresAt)}`
+        : `it stopped working at ${formatDate(leak.expiresAt)}`;
+  return (
+    <div class="notice notice-danger lk-notice lk-leak" role="alert" data-leak-banner>
+      <strong>This secret (••••{leak.hint}) was found in public</strong>
+      {where} on {formatDate(leak.leakedAt)}; {ends}. Rotate it now and update the software that uses it.{' '}
+      <a class="button button-secondary" href="#lk-rotate-title">
+        Rotate the secret
+      </a>
+    </div>
   );
 }
 
@@ -122,6 +151,7 @@ function SecretsTable({ secrets, now }: { secrets: SecretView[]; now: number }):
               <WhenOrNever at={secret.lastUsedAt} now={now} />
             </td>
             <td data-label="Status">
+              {secret.leakedAt !== null && <span class="badge lk-badge-danger">Leaked</span>}{' '}
               {secret.active ? (
                 secret.expiresAt === null ? (
                   <span class="badge badge-ok">Active</span>
