@@ -11,6 +11,7 @@ import {
   createCredentials,
   deleteCredentials,
   rotateSecret,
+  tokenEndpointAuthMethod,
 } from './oauth/client-registration.ts';
 import { closeServices, createServices, type Services } from './services.ts';
 import { roles } from './store/accounts.ts';
@@ -63,11 +64,7 @@ const describeClient = (c: Client) => ({
   grant_types: c.grantTypes,
   scopes: c.scopes,
   public: c.isPublic,
-  token_endpoint_auth_method: c.isPublic
-    ? 'none'
-    : c.jwks || c.jwksUri
-      ? 'private_key_jwt'
-      : 'client_secret_basic',
+  token_endpoint_auth_method: tokenEndpointAuthMethod(c),
   require_pushed_authorization_requests: c.requirePar,
   dpop_bound_access_tokens: c.requireDpop,
   created_at: new Date(c.createdAt).toISOString(),

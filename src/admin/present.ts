@@ -1,3 +1,4 @@
+import { tokenEndpointAuthMethod } from '../oauth/client-registration.ts';
 import type { Member, Organization, User } from '../store/accounts.ts';
 import type { AuditEvent } from '../store/audit.ts';
 import type { Client } from '../store/clients.ts';
@@ -37,6 +38,11 @@ export const presentClient = (c: Client) => ({
   grant_types: c.grantTypes,
   scopes: c.scopes,
   public: c.isPublic,
+  token_endpoint_auth_method: tokenEndpointAuthMethod(c),
+  jwks: c.jwks,
+  jwks_uri: c.jwksUri,
+  require_pushed_authorization_requests: c.requirePar,
+  dpop_bound_access_tokens: c.requireDpop,
   created_at: iso(c.createdAt),
   updated_at: iso(c.updatedAt),
 });

@@ -33,6 +33,26 @@ export const user = obj({
   created_at: timestamp,
 });
 export const member = obj({ user_id: id, email: { type: 'string' }, role, created_at: timestamp });
+/** RFC 7517 §5: a JWK set; only public keys are accepted (checked by the registration rules). */
+export const jwks = {
+  type: 'object',
+  properties: {
+    keys: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 20,
+      items: {
+        type: 'object',
+        properties: { kty: { type: 'string', minLength: 1 } },
+        required: ['kty'],
+        additionalProperties: true,
+      },
+    },
+  },
+  required: ['keys'],
+  additionalProperties: true,
+} as const;
+/** RFC 7591 §2 / RFC 9126 §6 / RFC 9449 §5.2 client metadata names. */
 const clientProperties = {
   client_id: id,
   organization_id: id,
@@ -41,12 +61,23 @@ const clientProperties = {
   grant_types: { type: 'array', items: grantType },
   scopes: { type: 'array', items: { type: 'string' } },
   public: { type: 'boolean' },
+  token_endpoint_auth_method: {
+    type: 'string',
+    enum: ['client_secret_basic', 'private_key_jwt', 'none'],
+  },
+  jwks: { ...jwks, type: ['object', 'null'] },
+  jwks_uri: { type: ['string', 'null'] },
+  require_pushed_authorization_requests: { type: 'boolean' },
+  dpop_bound_access_tokens: { type: 'boolean' },
   created_at: timestamp,
   updated_at: timestamp,
 };
 export const client = obj(clientProperties);
-/** Creation answers the secret, once; only its hash is kept. */
-export const createdClient = obj({ ...clientProperties, client_secret: { type: 'string' } });
+/** Creation answers the secret, once (only its hash is kept); credentials with keys get none. */
+export const createdClient = obj(
+  { ...clientProperties, client_secret: { type: 'string' } },
+  Object.keys(clientProperties),
+);
 export const rotatedSecret = obj({
   client_id: id,
   client_secret: { type: 'string' },

@@ -142,8 +142,12 @@ export const clientEvent = (c: Client) => ({
   public: c.isPublic,
 });
 
+/** RFC 7591 §2 token_endpoint_auth_method: how these credentials authenticate. */
+export const tokenEndpointAuthMethod = (c: Pick<Client, 'isPublic' | 'jwks' | 'jwksUri'>) =>
+  c.isPublic ? 'none' : c.jwks || c.jwksUri ? 'private_key_jwt' : 'client_secret_basic';
+
 /** A JWK set of public signing keys, or an https (loopback http) URL: never both, never private keys. */
-function checkClientKeys(input: NewCredentials, isPublic: boolean): void {
+function checkClientKeys(input: Pick<NewCredentials, 'jwks' | 'jwksUri'>, isPublic: boolean): void {
   const { jwks, jwksUri } = input;
   if (jwks === undefined && jwksUri === undefined) return;
   if (isPublic) throw new CredentialsError('Public clients have no keys: leave out --jwks and --jwks-uri');
@@ -245,6 +249,11 @@ export interface CredentialsUpdate {
   name?: string;
   redirectUris?: string[];
   grantTypes?: GrantType[];
+  /** New keys (replacing the registered jwks or jwks_uri): from then on only private_key_jwt works. */
+  jwks?: { keys: Record<string, unknown>[] };
+  jwksUri?: string;
+  requirePar?: boolean;
+  requireDpop?: boolean;
 }
 
 /**
@@ -275,6 +284,16 @@ export async function updateCredentials(
   if (grantTypes.includes('authorization_code') && redirectUris.length === 0) {
     throw new CredentialsError('The authorization_code grant needs at least one redirect URL');
   }
+  checkClientKeys(update, client.isPublic);
+  // One source of keys: a new jwks replaces a jwks_uri and the other way round.
+  const keys =
+    update.jwks !== undefined
+      ? { jwks: update.jwks, jwksUri: null }
+      : update.jwksUri !== undefined
+        ? { jwks: null, jwksUri: update.jwksUri }
+        : { jwks: client.jwks, jwksUri: client.jwksUri };
+  const requirePar = update.requirePar ?? client.requirePar;
+  const requireDpop = update.requireDpop ?? client.requireDpop;
 
   const same = (a: readonly string[], b: readonly string[]): boolean =>
     a.length === b.length && a.every((v, i) => v === b[i]);
@@ -285,11 +304,19 @@ export async function updateCredentials(
   if (!same([...grantTypes].sort(), [...client.grantTypes].sort())) {
     changes.grantTypes = { from: client.grantTypes, to: grantTypes };
   }
+  // The trail names keys by their kid (or kty) rather than copying whole key sets.
+  const kids = (jwks: Client['jwks']) => jwks?.keys.map((k) => String(k.kid ?? k.kty)) ?? null;
+  if (JSON.stringify(keys.jwks) !== JSON.stringify(client.jwks))
+    changes.jwks = { from: kids(client.jwks), to: kids(keys.jwks) };
+  if (keys.jwksUri !== client.jwksUri) changes.jwksUri = { from: client.jwksUri, to: keys.jwksUri };
+  if (requirePar !== client.requirePar) changes.requirePar = { from: client.requirePar, to: requirePar };
+  if (requireDpop !== client.requireDpop) changes.requireDpop = { from: client.requireDpop, to: requireDpop };
   if (Object.keys(changes).length === 0) return client;
 
-  const updated = { ...client, name, redirectUris, grantTypes, updatedAt: s.clock() };
+  const fields = { name, redirectUris, grantTypes, ...keys, requirePar, requireDpop };
+  const updated = { ...client, ...fields, updatedAt: s.clock() };
   await s.store.transaction(async (tx) => {
-    await tx.clients.update(client.id, { name, redirectUris, grantTypes });
+    await tx.clients.update(client.id, fields);
     await tx.audit.record({
       orgId: client.orgId,
       actor,

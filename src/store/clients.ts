@@ -47,7 +47,7 @@ export interface ClientSecret {
 export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | OptionalFields> &
   Partial<Pick<Client, OptionalFields>>;
 export type ClientUpdate = Partial<
-  Pick<Client, 'name' | 'redirectUris' | 'grantTypes' | 'scopes' | 'pkceOptional'>
+  Pick<Client, 'name' | 'redirectUris' | 'grantTypes' | 'scopes' | 'pkceOptional' | OptionalFields>
 >;
 
 export interface ClientRepository {
@@ -183,6 +183,10 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
           ...(u.grantTypes && { grant_types: JSON.stringify(u.grantTypes) }),
           ...(u.scopes && { scopes: JSON.stringify(u.scopes) }),
           ...(u.pkceOptional !== undefined && { pkce_optional: u.pkceOptional ? 1 : 0 }),
+          ...(u.jwks !== undefined && { jwks: u.jwks ? JSON.stringify(u.jwks) : null }),
+          ...(u.jwksUri !== undefined && { jwks_uri: u.jwksUri }),
+          ...(u.requirePar !== undefined && { require_par: u.requirePar ? 1 : 0 }),
+          ...(u.requireDpop !== undefined && { require_dpop: u.requireDpop ? 1 : 0 }),
           updated_at: clock(),
         })
         .where('id', '=', id)

@@ -1,3 +1,4 @@
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Latchkey, requestToken, startLatchkey } from '../helpers/latchkey.ts';
 import { adminClient } from './openapi-client.ts';
@@ -23,6 +24,35 @@ beforeAll(async () => {
   api = await adminClient(lk.issuer, admin.token);
 });
 afterAll(() => lk.close());
+
+async function signingKey(kid: string) {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  return { privateKey, kid, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' } };
+}
+
+/** client_credentials with a private_key_jwt assertion (RFC 7523 §3) signed by `key`. */
+async function tokenWithKey(clientId: string, key: Awaited<ReturnType<typeof signingKey>>) {
+  const assertion = await new SignJWT({})
+    .setProtectedHeader({ alg: 'ES256', kid: key.kid })
+    .setIssuer(clientId)
+    .setSubject(clientId)
+    .setAudience(lk.issuer)
+    .setIssuedAt()
+    .setExpirationTime('1m')
+    .setJti(crypto.randomUUID())
+    .sign(key.privateKey);
+  const r = await fetch(`${lk.issuer}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: clientId,
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion,
+    }),
+  });
+  return { status: r.status, body: (await r.json()) as Json };
+}
 
 describe('admin API /admin/v1', () => {
   it('answers 401 without a token and 403 without latchkey:admin, as problem details', async () => {
@@ -156,6 +186,81 @@ describe('admin API /admin/v1', () => {
     expect((await api.call('DELETE', `/admin/v1/users/${ada.id}`)).status).toBe(204);
     expect((await api.call('GET', `/admin/v1/users/${ada.id}`)).status).toBe(404);
     expect((await api.call('DELETE', `/admin/v1/users/${ada.id}`)).status).toBe(404);
+  });
+
+  it('registers credentials with keys instead of a secret, and the PAR and DPoP requirements', async () => {
+    const org = (await api.call('POST', '/admin/v1/organizations', { name: 'Keys Ltd' })).body as Json;
+    const first = await signingKey('k1');
+    const made = await api.call('POST', `/admin/v1/organizations/${org.id}/clients`, {
+      name: 'Signed',
+      redirect_uris: [],
+      grant_types: ['client_credentials'],
+      jwks: { keys: [first.jwk] },
+    });
+    expect(made.status).toBe(201);
+    const client = made.body as Json;
+    expect(client).not.toHaveProperty('client_secret');
+    expect(client).toMatchObject({
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [first.jwk] },
+      jwks_uri: null,
+      require_pushed_authorization_requests: false,
+      dpop_bound_access_tokens: false,
+    });
+    expect((await tokenWithKey(client.client_id, first)).status).toBe(200);
+
+    // Key rotation through the API: the old key stops working, the new one works.
+    const second = await signingKey('k2');
+    const rekeyed = await api.call('PATCH', `/admin/v1/clients/${client.client_id}`, {
+      jwks: { keys: [second.jwk] },
+      require_pushed_authorization_requests: true,
+    });
+    expect(rekeyed.status).toBe(200);
+    expect(rekeyed.body).toMatchObject({
+      jwks: { keys: [second.jwk] },
+      require_pushed_authorization_requests: true,
+    });
+    expect((await tokenWithKey(client.client_id, first)).status).toBe(401);
+    expect((await tokenWithKey(client.client_id, second)).status).toBe(200);
+
+    // Requiring DPoP: a token request without a proof is refused (RFC 9449 §5.2).
+    const dpop = await api.call('PATCH', `/admin/v1/clients/${client.client_id}`, {
+      dpop_bound_access_tokens: true,
+    });
+    expect(dpop.body).toMatchObject({ dpop_bound_access_tokens: true });
+    const refused = await tokenWithKey(client.client_id, second);
+    expect(refused).toMatchObject({ status: 400, body: { error: 'invalid_dpop_proof' } });
+
+    // A jwks_uri replaces the inline keys.
+    const uri = await api.call('PATCH', `/admin/v1/clients/${client.client_id}`, {
+      jwks_uri: 'https://signed.example/jwks.json',
+    });
+    expect(uri.body).toMatchObject({ jwks: null, jwks_uri: 'https://signed.example/jwks.json' });
+    const shown = (await api.call('GET', `/admin/v1/clients/${client.client_id}`)).body as Json;
+    expect(shown).toMatchObject({
+      token_endpoint_auth_method: 'private_key_jwt',
+      dpop_bound_access_tokens: true,
+    });
+
+    // The registration rules: one source of keys, public keys only, https.
+    const create = (extra: Json, options?: { invalid: true }) =>
+      api.call(
+        'POST',
+        `/admin/v1/organizations/${org.id}/clients`,
+        { name: 'Bad keys', redirect_uris: [], grant_types: ['client_credentials'], ...extra },
+        options,
+      );
+    const both = await create({ jwks: { keys: [first.jwk] }, jwks_uri: 'https://a.example/jwks' });
+    expect(both.status).toBe(422);
+    expect((both.body as Json).detail).toContain('not both');
+    const privateJwk = await exportJWK(first.privateKey);
+    expect((await create({ jwks: { keys: [privateJwk] } })).status).toBe(422);
+    expect((await create({ jwks_uri: 'http://evil.example/jwks' })).status).toBe(422);
+    expect((await create({ jwks: { keys: [{ kid: 'x' }] } }, { invalid: true })).status).toBe(400);
+    // A secret client's answer says how it authenticates.
+    const plain = (await create({ name: 'Plain' })).body as Json;
+    expect(plain).toMatchObject({ token_endpoint_auth_method: 'client_secret_basic', jwks: null });
+    expect(plain.client_secret).toMatch(/^lk_test_/);
   });
 
   it('manages credentials: the secret once, rotation with overlap, delete; the audit trail names the admin client', async () => {

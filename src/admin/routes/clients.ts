@@ -20,6 +20,25 @@ const uris = {
 } as const;
 const grantTypes = { type: 'array', items: schema.grantType, minItems: 1, uniqueItems: true } as const;
 const name = { type: 'string', minLength: 1, maxLength: 100 } as const;
+/** Keys instead of a secret (RFC 7591 §2 names), and the per-client PAR and DPoP requirements. */
+const keyFields = {
+  jwks: schema.jwks,
+  jwks_uri: { type: 'string', minLength: 1, maxLength: 2000 },
+  require_pushed_authorization_requests: { type: 'boolean' },
+  dpop_bound_access_tokens: { type: 'boolean' },
+} as const;
+interface KeyFields {
+  jwks?: { keys: Record<string, unknown>[] };
+  jwks_uri?: string;
+  require_pushed_authorization_requests?: boolean;
+  dpop_bound_access_tokens?: boolean;
+}
+const keyInput = (b: KeyFields) => ({
+  jwks: b.jwks,
+  jwksUri: b.jwks_uri,
+  requirePar: b.require_pushed_authorization_requests,
+  requireDpop: b.dpop_bound_access_tokens,
+});
 // 30 days: longer overlaps defeat the point of rotating.
 const maxOverlapSeconds = 30 * 86_400;
 
@@ -35,12 +54,12 @@ export async function clientRoutes(app: FastifyInstance, opts: { services: Servi
 
   app.post<{
     Params: { id: string };
-    Body: { name: string; redirect_uris: string[]; grant_types?: GrantType[]; scopes?: string[] };
+    Body: KeyFields & { name: string; redirect_uris: string[]; grant_types?: GrantType[]; scopes?: string[] };
   }>(
     '/organizations/:id/clients',
     schema.route(
       'clients',
-      'Create credentials (the secret is in this answer only)',
+      'Create credentials (the secret is in this answer only; none with jwks or jwks_uri)',
       { 201: schema.createdClient },
       {
         params: schema.params('id'),
@@ -50,6 +69,7 @@ export async function clientRoutes(app: FastifyInstance, opts: { services: Servi
             redirect_uris: uris,
             grant_types: grantTypes,
             scopes: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
+            ...keyFields,
           },
           ['name', 'redirect_uris'],
         ),
@@ -65,11 +85,15 @@ export async function clientRoutes(app: FastifyInstance, opts: { services: Servi
           redirectUris: request.body.redirect_uris,
           grantTypes: request.body.grant_types,
           scopes: request.body.scopes,
+          ...keyInput(request.body),
           actor: actor(request),
         },
         s,
       );
-      return reply.status(201).send({ ...presentClient(client), client_secret: clientSecret });
+      return reply.status(201).send({
+        ...presentClient(client),
+        ...(clientSecret !== undefined && { client_secret: clientSecret }),
+      });
     },
   );
   app.get<{ Params: { id: string }; Querystring: ListQuery }>(
@@ -100,15 +124,20 @@ export async function clientRoutes(app: FastifyInstance, opts: { services: Servi
     schema.route('clients', 'Get credentials', { 200: schema.client }, { params: clientParams }),
     async (request) => presentClient(await clientOr404(request.params.client_id)),
   );
-  app.patch<ClientPath & { Body: { name?: string; redirect_uris?: string[]; grant_types?: GrantType[] } }>(
+  app.patch<
+    ClientPath & { Body: KeyFields & { name?: string; redirect_uris?: string[]; grant_types?: GrantType[] } }
+  >(
     '/clients/:client_id',
     schema.route(
       'clients',
-      'Change the name, redirect URLs or grant types',
+      'Change the name, redirect URLs, grant types, keys or PAR/DPoP requirements',
       { 200: schema.client },
       {
         params: clientParams,
-        body: { ...schema.obj({ name, redirect_uris: uris, grant_types: grantTypes }, []), minProperties: 1 },
+        body: {
+          ...schema.obj({ name, redirect_uris: uris, grant_types: grantTypes, ...keyFields }, []),
+          minProperties: 1,
+        },
       },
     ),
     async (request) => {
@@ -116,7 +145,7 @@ export async function clientRoutes(app: FastifyInstance, opts: { services: Servi
       const { name, redirect_uris, grant_types } = request.body;
       const updated = await updateCredentials(
         client.id,
-        { name, redirectUris: redirect_uris, grantTypes: grant_types },
+        { name, redirectUris: redirect_uris, grantTypes: grant_types, ...keyInput(request.body) },
         actor(request),
         s,
       );
