@@ -12,6 +12,7 @@ import { sendPage } from '../../http/page.tsx';
 import { requireCsrf, requireUser } from '../../http/session.ts';
 import type { Services } from '../../services.ts';
 import { RequestAccess } from '../members/pages.tsx';
+import { defaultAuth } from './auth-choice.tsx';
 import { credentialDetail, listCredentials, organizationAdmins, recentChanges } from './data.ts';
 import { CredentialPage } from './detail-page.tsx';
 import {
@@ -61,12 +62,17 @@ export const emptyForm = (): CredentialsFormValues => ({
   name: '',
   redirectUris: [''],
   grants: ['authorization_code'],
+  auth: defaultAuth(),
 });
 
 const notices: Record<string, Notice> = {
   created: {
     kind: 'success',
     text: 'The credentials are ready. Enter the Client ID and Client Secret in the software you connect.',
+  },
+  'created-keys': {
+    kind: 'success',
+    text: 'The credentials are ready. Enter the Client ID in the software you connect; it signs its requests with its private key.',
   },
   rotated: { kind: 'success', text: 'The new Client Secret is active.' },
   updated: { kind: 'success', text: 'Your changes are saved.' },

@@ -15,7 +15,9 @@ export type CredentialStatus =
   /** No secret works any more: every one expired. */
   | { kind: 'expired' }
   /** A public client: it has no secret. */
-  | { kind: 'public' };
+  | { kind: 'public' }
+  /** It signs assertions with its own keys (private_key_jwt): no secret. */
+  | { kind: 'keys' };
 
 export interface SecretView {
   id: string;
@@ -74,6 +76,8 @@ export interface CredentialDetail extends CredentialSummary {
   activity: ActivitySummary;
   audit: AuditEntry[];
   leak: LeakView | null;
+  /** For private_key_jwt: where its keys come from, and their ids. */
+  keys: { jwksUri: string | null; kids: string[] } | null;
 }
 
 /** Audit actions shown in a credential's trail (failed authentications are counted, not listed). */
@@ -105,11 +109,12 @@ function secretActive(secret: Pick<ClientSecret, 'expiresAt'>, now: number): boo
 }
 
 export function credentialStatus(
-  client: Pick<Client, 'isPublic'>,
+  client: Pick<Client, 'isPublic' | 'jwks' | 'jwksUri'>,
   secrets: readonly Pick<ClientSecret, 'expiresAt'>[],
   now: number,
 ): CredentialStatus {
   if (client.isPublic) return { kind: 'public' };
+  if (client.jwks || client.jwksUri) return { kind: 'keys' };
   const live = secrets.filter((secret) => secretActive(secret, now));
   if (live.length === 0) return { kind: 'expired' };
   const ending = live.filter((secret) => secret.expiresAt !== null).map((secret) => secret.expiresAt!);
@@ -205,6 +210,10 @@ export async function credentialDetail(
       active: secretActive(secret, now),
       leakedAt: secret.leakedAt ?? null,
     })),
+    keys:
+      client.jwks || client.jwksUri
+        ? { jwksUri: client.jwksUri, kids: client.jwks?.keys.map((k) => String(k.kid ?? k.kty)) ?? [] }
+        : null,
     leak: leaked
       ? {
           hint: leaked.hint,

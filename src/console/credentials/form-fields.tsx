@@ -25,6 +25,7 @@ export function errorList(errors: CredentialsFormErrors | undefined, prefix: str
       list.push({ field: `${prefix}-redirect-${i}`, message: `Redirect URL ${i + 1}: ${message}` });
   });
   if (errors.grants) list.push({ field: `${prefix}-grant-${grantChoices[0]}`, message: errors.grants });
+  if (errors.keys) list.push({ field: `${prefix}-jwks`, message: errors.keys });
   return list;
 }
 

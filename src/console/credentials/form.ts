@@ -51,8 +51,19 @@ export const fields = (body: Body, name: string): string[] => {
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
 };
 
+/** How new credentials authenticate: a secret, or signed assertions (private_key_jwt, RFC 7523). */
+export interface AuthValues {
+  kind: 'secret' | 'keys';
+  /** A pasted JWK set (JSON text), or */
+  jwks: string;
+  /** the URL the software publishes its keys at. */
+  jwksUri: string;
+}
+
 export interface CredentialsFormValues {
   name: string;
+  /** Only on the generate form. */
+  auth?: AuthValues;
   /** One entry per row, empty rows included, so a form re-renders as the person left it. */
   redirectUris: string[];
   grants: GrantChoice[];
@@ -65,10 +76,12 @@ export interface CredentialsFormErrors {
   redirectUris: (string | undefined)[];
   /** A problem of the list as a whole, e.g. none given. */
   redirectList?: string;
+  /** A problem with the public keys (generate form). */
+  keys?: string;
 }
 
 export const hasErrors = (e: CredentialsFormErrors): boolean =>
-  Boolean(e.name || e.grants || e.redirectList || e.redirectUris.some(Boolean));
+  Boolean(e.name || e.grants || e.redirectList || e.keys || e.redirectUris.some(Boolean));
 
 /**
  * One registered redirect URL's problem, in words a person can act on (DESIGN.md; RFC 9700 §2.1,
@@ -87,7 +100,32 @@ export function parseCredentialsForm(body: Body): CredentialsFormValues {
     name: field(body, 'name').trim(),
     redirectUris: fields(body, 'redirect_uri'),
     grants: grantChoices.filter((c) => fields(body, 'grant').includes(c)),
+    ...(body.auth !== undefined && {
+      auth: {
+        kind: field(body, 'auth') === 'keys' ? 'keys' : 'secret',
+        jwks: field(body, 'jwks').trim(),
+        jwksUri: field(body, 'jwks_uri').trim(),
+      },
+    }),
   };
+}
+
+/** The keys' shape as far as a form can tell; the registration rules check the rest. */
+export function keysProblem(auth: AuthValues | undefined): string | undefined {
+  if (auth?.kind !== 'keys') return undefined;
+  if (auth.jwks === '' && auth.jwksUri === '')
+    return 'Paste the public keys as a JWK set, or enter the URL where the software publishes them';
+  if (auth.jwks !== '' && auth.jwksUri !== '')
+    return 'Give either the JWK set or its URL, not both: remove one of them';
+  if (auth.jwks === '') return undefined;
+  try {
+    const parsed = JSON.parse(auth.jwks) as unknown;
+    if (typeof parsed !== 'object' || parsed === null || !Array.isArray((parsed as { keys?: unknown }).keys))
+      return 'The JWK set must look like {"keys": [ … ]}';
+  } catch {
+    return 'The JWK set is not valid JSON: paste it exactly as the software gives it';
+  }
+  return undefined;
 }
 
 /** Validates a create or edit form; rows left empty are ignored. */
@@ -105,6 +143,7 @@ export function validateCredentialsForm(v: CredentialsFormValues): CredentialsFo
     errors.redirectUris[i] = redirectUrlProblem(uri, seen);
     seen.push(uri);
   });
+  errors.keys = keysProblem(v.auth);
   if (v.grants.includes('authorization_code') && seen.length === 0) {
     errors.redirectList =
       'Add at least one redirect URL: after sign-in and consent, the browser returns to it with the authorization code';

@@ -7,6 +7,7 @@ import { urlFor } from '../../http/urls.ts';
 import { CredentialsError, createCredentials } from '../../oauth/client-registration.ts';
 import { type ConsoleContext, changeRows, emptyForm } from './console-context.tsx';
 import {
+  type AuthValues,
   type Body,
   field,
   filledRows,
@@ -17,6 +18,14 @@ import {
 } from './form.ts';
 import { SecretDialog } from './secret-dialog.tsx';
 import { consolePath, credentialPath } from './shared.tsx';
+
+/** The chosen keys for createCredentials; nothing when the person chose a client secret. */
+function keysInput(auth: AuthValues | undefined) {
+  if (auth?.kind !== 'keys') return {};
+  return auth.jwksUri !== ''
+    ? { jwksUri: auth.jwksUri }
+    : { jwks: JSON.parse(auth.jwks) as { keys: Record<string, unknown>[] } };
+}
 
 export function listAndGenerateRoutes(app: FastifyInstance, c: ConsoleContext): void {
   const { s, once, admin, noticeFrom, renderGenerate, renderList, noStore, userOnly, form } = c;
@@ -69,16 +78,19 @@ export function listAndGenerateRoutes(app: FastifyInstance, c: ConsoleContext): 
           name: values.name,
           redirectUris: filledRows(values.redirectUris),
           grantTypes: toGrantTypes(values.grants),
+          ...keysInput(values.auth),
           actor: ctx.user.userId,
         },
         s,
       );
     } catch (error) {
       if (!(error instanceof CredentialsError)) throw error;
+      // The registration rules' word on keys (public only, https URL) belongs by the key fields.
+      const where = /jwks/.test(error.message) ? 'keys' : 'name';
       return renderGenerate(
         reply,
         ctx,
-        { values, errors: { redirectUris: [], name: error.message }, once: once.issue() },
+        { values, errors: { redirectUris: [], [where]: error.message }, once: once.issue() },
         422,
       );
     }
@@ -87,6 +99,10 @@ export function listAndGenerateRoutes(app: FastifyInstance, c: ConsoleContext): 
       { client_id: created.client.id, org_id: ctx.orgId },
       'credentials created in the console',
     );
+    // No secret to show once: the software proves itself with its key.
+    if (created.clientSecret === undefined) {
+      return reply.redirect(`${urlFor(request, credentialPath(created.client.id))}?notice=created-keys`, 303);
+    }
     noStore(reply);
     return renderList(reply, ctx, {
       highlightId: created.client.id,

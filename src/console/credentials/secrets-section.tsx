@@ -28,6 +28,19 @@ export function SecretsSection(props: {
         <dd>
           {d.isPublic ? (
             <span class="muted">None: a public client proves itself with PKCE instead.</span>
+          ) : d.keys ? (
+            <span class="muted" data-keys>
+              None: the software signs its requests with its private key (private_key_jwt).{' '}
+              {d.keys.jwksUri ? (
+                <>
+                  Its public keys are fetched from <code>{d.keys.jwksUri}</code>.
+                </>
+              ) : (
+                <>
+                  Registered public keys: <code>{d.keys.kids.join(', ')}</code>.
+                </>
+              )}
+            </span>
           ) : (
             <span class="muted">
               Shown only once, when it was generated. Lost it?{' '}
@@ -40,7 +53,7 @@ export function SecretsSection(props: {
           <WhenOrNever at={d.lastUsedAt} now={now} />
         </dd>
       </dl>
-      {!d.isPublic && (
+      {!d.isPublic && !d.keys && (
         <>
           <h3 id="lk-rotate-title">Client secrets</h3>
           <p class="muted">Only the last four characters are kept for you to tell secrets apart.</p>

@@ -104,6 +104,8 @@ export function StatusBadge({ status, now }: { status: CredentialStatus; now: nu
       return <span class="badge lk-badge-danger">No valid secret</span>;
     case 'public':
       return <span class="badge">Public client</span>;
+    case 'keys':
+      return <span class="badge badge-ok">Active · public keys</span>;
   }
 }
 
