@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
   Kysely,
+  type LogConfig,
   type Migration,
   type MigrationProvider,
   Migrator,
@@ -23,6 +24,8 @@ export interface Db {
 }
 
 export interface DatabaseOptions {
+  /** Told the duration of every query (the store-latency metric). */
+  onQuery?: (seconds: number) => void;
   /** Called once when the database goes away (again after it has come back); default: a process warning. */
   onLost?: (error: Error) => void;
 }
@@ -51,7 +54,10 @@ export function openDatabase(location: string, options: DatabaseOptions = {}): D
     pool.on('connect', () => {
       lost = false;
     });
-    const db = new Kysely<Database>({ dialect: reportUnavailable(new PostgresDialect({ pool })) });
+    const db = new Kysely<Database>({
+      dialect: reportUnavailable(new PostgresDialect({ pool })),
+      log: timing(options),
+    });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
   if (location !== ':memory:') mkdirSync(dirname(location), { recursive: true });
@@ -62,8 +68,20 @@ export function openDatabase(location: string, options: DatabaseOptions = {}): D
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('synchronous = NORMAL');
   cachePreparedStatements(sqlite);
-  const db = new Kysely<Database>({ dialect: reportUnavailable(new SqliteDialect({ database: sqlite })) });
+  const db = new Kysely<Database>({
+    dialect: reportUnavailable(new SqliteDialect({ database: sqlite })),
+    log: timing(options),
+  });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+/** Kysely's query log as a duration callback; none when nobody listens (no timing cost). */
+function timing(options: DatabaseOptions): LogConfig | undefined {
+  const { onQuery } = options;
+  if (!onQuery) return undefined;
+  return (event) => {
+    if (event.level === 'query') onQuery(event.queryDurationMillis / 1000);
+  };
 }
 
 const provider: MigrationProvider = {
