@@ -12,6 +12,7 @@ import {
 import pg from 'pg';
 import { reportUnavailable } from './errors.ts';
 import { migrations } from './migrations/index.ts';
+import { registerSqliteHandle } from './prepared.ts';
 import type { Database } from './schema.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -63,6 +64,7 @@ export function openDatabase(location: string, options: DatabaseOptions = {}): D
   sqlite.pragma('synchronous = NORMAL');
   cachePreparedStatements(sqlite);
   const db = new Kysely<Database>({ dialect: reportUnavailable(new SqliteDialect({ database: sqlite })) });
+  registerSqliteHandle(db, sqlite);
   return { db, dialect: 'sqlite', close: () => db.destroy() };
 }
 
