@@ -9,7 +9,6 @@ import {
   PostgresDialect,
   SqliteDialect,
 } from 'kysely';
-import pg from 'pg';
 import { reportUnavailable } from './errors.ts';
 import { migrations } from './migrations/index.ts';
 import { registerSqliteHandle } from './prepared.ts';
@@ -36,8 +35,10 @@ const warnLost = (error: Error): void =>
 export const isPostgres = (location: string): boolean => /^postgres(ql)?:\/\//.test(location);
 
 /** A file path (or `:memory:`) opens SQLite; a `postgres://` URL opens PostgreSQL. */
-export function openDatabase(location: string, options: DatabaseOptions = {}): Db {
+export async function openDatabase(location: string, options: DatabaseOptions = {}): Promise<Db> {
   if (isPostgres(location)) {
+    // Loaded only for PostgreSQL: a SQLite server does not pay its start time and memory.
+    const { default: pg } = await import('pg');
     // bigint columns hold epoch milliseconds, well inside Number's exact range.
     pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
     // A short connect timeout: while the database is away, requests fail fast with 503, not hang.

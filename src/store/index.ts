@@ -98,7 +98,7 @@ export async function openStore(
   /** webhooks: queue webhook events in the outbox (a webhook URL is configured). */
   options: DatabaseOptions & { migrate?: boolean; webhooks?: boolean; notices?: ChangeNotices } = {},
 ): Promise<Store> {
-  const { db, dialect, close } = openDatabase(location, options);
+  const { db, dialect, close } = await openDatabase(location, options);
   if (options.migrate !== false) await migrate(db);
   const webhooks = options.webhooks ?? false;
   const { notices } = options;
