@@ -10,9 +10,9 @@ import {
   PostgresDialect,
   SqliteDialect,
 } from 'kysely';
-import pg from 'pg';
 import { reportUnavailable } from './errors.ts';
 import { migrations } from './migrations/index.ts';
+import { registerSqliteHandle } from './prepared.ts';
 import type { Database } from './schema.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -38,8 +38,10 @@ const warnLost = (error: Error): void =>
 export const isPostgres = (location: string): boolean => /^postgres(ql)?:\/\//.test(location);
 
 /** A file path (or `:memory:`) opens SQLite; a `postgres://` URL opens PostgreSQL. */
-export function openDatabase(location: string, options: DatabaseOptions = {}): Db {
+export async function openDatabase(location: string, options: DatabaseOptions = {}): Promise<Db> {
   if (isPostgres(location)) {
+    // Loaded only for PostgreSQL: a SQLite server does not pay its start time and memory.
+    const { default: pg } = await import('pg');
     // bigint columns hold epoch milliseconds, well inside Number's exact range.
     pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
     // A short connect timeout: while the database is away, requests fail fast with 503, not hang.
@@ -72,10 +74,11 @@ export function openDatabase(location: string, options: DatabaseOptions = {}): D
     dialect: reportUnavailable(new SqliteDialect({ database: sqlite })),
     log: timing(options),
   });
+  registerSqliteHandle(db, sqlite, options.onQuery);
   return { db, dialect: 'sqlite', close: () => db.destroy() };
 }
 
-/** Kysely's query log as a duration callback; none when nobody listens (no timing cost). */
+/** Kysely's query log as a duration callback (the store-latency metric). */
 function timing(options: DatabaseOptions): LogConfig | undefined {
   const { onQuery } = options;
   if (!onQuery) return undefined;

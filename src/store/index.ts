@@ -105,7 +105,7 @@ export async function openStore(
   options: DatabaseOptions & { migrate?: boolean; webhooks?: boolean; notices?: ChangeNotices } = {},
 ): Promise<Store> {
   const observers = storeObservers();
-  const { db, dialect, close } = openDatabase(location, { ...options, onQuery: observers.query });
+  const { db, dialect, close } = await openDatabase(location, { ...options, onQuery: observers.query });
   if (options.migrate !== false) await migrate(db);
   const webhooks = options.webhooks ?? false;
   const { notices } = options;
