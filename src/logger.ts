@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type Logger } from 'pino';
 
 /**
@@ -21,6 +22,21 @@ export const redactPaths = [
   'access_token',
 ];
 
+/**
+ * The request a piece of work belongs to. The HTTP layer enters it per request (src/http/request-id.ts);
+ * every logger made here then stamps its lines with `reqId`, the core's own included, though the core
+ * never sees a request object.
+ */
+export const requestContext = new AsyncLocalStorage<{ reqId: string }>();
+
+const withRequestId = () => {
+  const context = requestContext.getStore();
+  return context ? { reqId: context.reqId } : {};
+};
+
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, redact: { paths: redactPaths, censor: '[redacted]' } }, destination);
+  return pino(
+    { level, redact: { paths: redactPaths, censor: '[redacted]' }, mixin: withRequestId },
+    destination,
+  );
 }

@@ -19,7 +19,14 @@ export async function startServer(
   const services = await createServices(config, options);
   const seeded = await seedIfEmpty(services);
   const app = await buildApp(services);
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    // Port taken, address not ours: release the store and Redis before saying so.
+    await app.close();
+    await closeServices(services);
+    throw error;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

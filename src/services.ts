@@ -11,7 +11,7 @@ import { redisRateLimiter } from './ratelimit/redis.ts';
 import { type ChangeNotices, localChangeNotices, redisChangeNotices } from './store/change-notices.ts';
 import type { Store } from './store/index.ts';
 import { openStore } from './store/index.ts';
-import { connectRedis, type SharedRedis } from './store/redis.ts';
+import type { SharedRedis } from './store/redis.ts';
 
 /** What the protocol core and the HTTP adapters need, built once at start (see server.ts). Read-only. */
 export interface Services {
@@ -40,8 +40,11 @@ export interface ServiceOptions {
 export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(config.logLevel);
-  // One instance keeps its state in memory; several share it through Redis.
-  const redis = config.redisUrl ? connectRedis(config.redisUrl, log) : undefined;
+  // One instance keeps its state in memory; several share it through Redis. The Redis client is
+  // loaded only then: importing it costs every other instance start time and memory.
+  const redis = config.redisUrl
+    ? (await import('./store/redis.ts')).connectRedis(config.redisUrl, log)
+    : undefined;
   const notices = redis ? redisChangeNotices(redis, log) : localChangeNotices();
   try {
     const store = await openStore(config.database, clock, {

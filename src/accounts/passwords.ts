@@ -1,11 +1,14 @@
-import { hash, verify } from '@node-rs/argon2';
-
 /** People's passwords are low-entropy: argon2id (RFC 9106 defaults, second recommended option). */
 const options = { memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 
-export const hashPassword = (password: string): Promise<string> => hash(password, options);
+// The native module is loaded at the first sign-in, not at start (start time, idle memory).
+const argon2 = () => import('@node-rs/argon2');
+
+export const hashPassword = async (password: string): Promise<string> =>
+  (await argon2()).hash(password, options);
 
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
+  const { verify } = await argon2();
   try {
     return await verify(passwordHash, password);
   } catch {

@@ -14,9 +14,10 @@ import { healthEndpoints } from './health.ts';
 import { keyEndpoints } from './keys.ts';
 import { loginPages } from './login.tsx';
 import { oidcLoginPages } from './login-oidc.ts';
-import { createMetrics, registerRequestMetrics } from './metrics.ts';
+import { createMetrics, observeServices, registerRequestMetrics } from './metrics.ts';
 import { oauthEndpoints, pathInsertedMetadata } from './oauth-endpoints.ts';
 import { registerPages } from './page.tsx';
+import { registerRequestId, requestId } from './request-id.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
 import { registerSessions } from './session.ts';
 
@@ -37,11 +38,18 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
     trustProxy:
       typeof s.config.trustProxy === 'number' ? trustHops(s.config.trustProxy) : s.config.trustProxy,
     return503OnClosing: true,
+    genReqId: requestId,
+    // Every line gets its reqId from the logger's request context (src/logger.ts), the core's lines
+    // too; a child logger per request would only repeat it (and costs a little on every request).
+    childLoggerFactory: (logger) => logger,
   });
   const metrics = createMetrics();
   registerSecurityHeaders(app);
   registerErrorHandler(app);
   registerRequestMetrics(app, metrics);
+  registerRequestId(app);
+  const stopObserving = observeServices(s, metrics);
+  app.addHook('onClose', async () => stopObserving());
   await registerBodyParsers(app);
   registerPages(app, s);
   // The console counts token requests from the core's events: the core never imports the console.

@@ -1,10 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import type { Services } from '../services.ts';
 
 export interface Metrics {
   registry: Registry;
   tokens: Counter<'grant_type' | 'outcome'>;
   requestSeconds: Histogram<'route' | 'status'>;
+  /** 429 answers: token limits, failed-authentication and sign-in throttles. */
+  rateLimited: Counter<'route'>;
+  clientAuthFailures: Counter;
+  storeQuerySeconds: Histogram;
+  cacheLookups: Counter<'cache' | 'result'>;
 }
 
 /** One registry per app, so several apps in one process (tests) do not collide. */
@@ -26,16 +32,54 @@ export function createMetrics(): Metrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     }),
+    rateLimited: new Counter({
+      name: 'latchkey_rate_limited_total',
+      help: 'Requests answered 429 (token limit, failed-authentication or sign-in throttle), by route',
+      labelNames: ['route'],
+      registers: [registry],
+    }),
+    clientAuthFailures: new Counter({
+      name: 'latchkey_client_auth_failures_total',
+      help: 'Failed client authentications at the token, introspection, revocation and PAR endpoints',
+      registers: [registry],
+    }),
+    storeQuerySeconds: new Histogram({
+      name: 'latchkey_store_query_duration_seconds',
+      help: 'Database query duration',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1],
+      registers: [registry],
+    }),
+    cacheLookups: new Counter({
+      name: 'latchkey_cache_lookups_total',
+      help: 'Cache lookups by cache and result (hit or miss); the client cache runs with Redis',
+      labelNames: ['cache', 'result'],
+      registers: [registry],
+    }),
+  };
+}
+
+/**
+ * Feeds the metrics that other layers report: the core's events (failed client authentication) and
+ * the store's observer (query durations, cache lookups). Returns the function that stops it.
+ */
+export function observeServices(s: Services, metrics: Metrics): () => void {
+  const stopEvents = s.events.subscribe({ onClientAuthFailed: () => metrics.clientAuthFailures.inc() });
+  const stopStore = s.store.observe({
+    query: (seconds) => metrics.storeQuerySeconds.observe(seconds),
+    cacheLookup: (cache, hit) => metrics.cacheLookups.inc({ cache, result: hit ? 'hit' : 'miss' }),
+  });
+  return () => {
+    stopEvents();
+    stopStore();
   };
 }
 
 export function registerRequestMetrics(app: FastifyInstance, metrics: Metrics): void {
   // A callback hook: no promise per request.
   app.addHook('onResponse', (request, reply, done) => {
-    metrics.requestSeconds.observe(
-      { route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requestSeconds.observe({ route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    if (reply.statusCode === 429) metrics.rateLimited.inc({ route });
     done();
   });
 }

@@ -8,6 +8,8 @@ export interface ClientCacheOptions {
   /** How long while they do not (Redis away): bounds how stale another instance's change can be. */
   degradedTtlMs: number;
   maxEntries?: number;
+  /** Told whether each lookup was answered from memory (the cache-hit metric). */
+  onLookup?: (hit: boolean) => void;
 }
 
 interface Entry<T> {
@@ -28,7 +30,7 @@ export function cachedClients(
   clock: Clock,
   options: ClientCacheOptions,
 ): ClientRepository {
-  const { maxEntries = 10_000 } = options;
+  const { maxEntries = 10_000, onLookup } = options;
   const clients = new Map<string, Entry<Client>>();
   const secrets = new Map<string, Entry<ClientSecret[]>>();
   // Bumped by every drop: a read that started before a drop must not store what it read.
@@ -72,6 +74,7 @@ export function cachedClients(
     ...repo,
     async find(id) {
       const cached = fresh(clients, id);
+      onLookup?.(cached !== undefined);
       if (cached) return cached;
       const startedAt = generation;
       const client = await repo.find(id);
@@ -80,6 +83,7 @@ export function cachedClients(
     },
     async secrets(clientId) {
       const cached = fresh(secrets, clientId);
+      onLookup?.(cached !== undefined);
       if (cached) return cached;
       const startedAt = generation;
       const rows = await repo.secrets(clientId);

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import { afterCursor, type Page, type PageQuery, toPage } from './pages.ts';
+import { arg, prepare } from './prepared.ts';
 import type { Database } from './schema.ts';
 
 export type GrantType = 'authorization_code' | 'refresh_token' | 'client_credentials';
@@ -110,8 +111,17 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
       .selectAll()
       .where('client_id', op, value)
       .orderBy('created_at', 'desc')
-      .orderBy('id')
-      .execute();
+      .orderBy('id');
+  // The token endpoint's lookups, compiled once (prepared.ts). `selectAll`: every column, so the
+  // rows are the ones the Kysely queries read (jwks, require_par, require_dpop, leaked_at, …).
+  const findById = prepare(db, () => db.selectFrom('clients').selectAll().where('id', '=', arg<string>(0)));
+  const secretsById = prepare(db, () => secretsWhere('=', arg<string>(0)));
+  const touch = prepare(db, () =>
+    db
+      .updateTable('client_secrets')
+      .set({ last_used_at: arg<number>(1) })
+      .where('id', '=', arg<string>(0)),
+  );
   return {
     async create(client) {
       const now = clock();
@@ -146,7 +156,7 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
       };
     },
     async find(id) {
-      const r = await db.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirst();
+      const [r] = (await findById(id)).rows;
       return r && toClient(r);
     },
     async findMany(ids) {
@@ -213,11 +223,11 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
         .execute();
     },
     async secrets(clientId) {
-      return (await secretsWhere('=', clientId)).map(toSecret);
+      return (await secretsById(clientId)).rows.map(toSecret);
     },
     async secretsOf(clientIds) {
       if (clientIds.length === 0) return [];
-      return (await secretsWhere('in', [...clientIds])).map(toSecret);
+      return (await secretsWhere('in', [...clientIds]).execute()).map(toSecret);
     },
     async expireSecrets(clientId, at, keepId) {
       await db
@@ -229,7 +239,7 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
         .execute();
     },
     async touchSecret(id, at) {
-      await db.updateTable('client_secrets').set({ last_used_at: at }).where('id', '=', id).execute();
+      await touch(id, at);
     },
   };
 }

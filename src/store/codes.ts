@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { arg, prepare } from './prepared.ts';
 import type { Database } from './schema.ts';
 
 /** An authorization code (RFC 6749 §4.1.2), stored only as its SHA-256. */
@@ -32,6 +33,17 @@ export interface CodeRepository {
 }
 
 export function codeRepository(db: Kysely<Database>): CodeRepository {
+  // The code exchange's queries, compiled once (prepared.ts); `selectAll` reads every column.
+  const findByHash = prepare(db, () =>
+    db.selectFrom('authorization_codes').selectAll().where('code_hash', '=', arg<string>(0)),
+  );
+  const consume = prepare(db, () =>
+    db
+      .updateTable('authorization_codes')
+      .set({ consumed_at: arg<number>(1) })
+      .where('code_hash', '=', arg<string>(0))
+      .where('consumed_at', 'is', null),
+  );
   return {
     async create(c) {
       await db
@@ -54,11 +66,7 @@ export function codeRepository(db: Kysely<Database>): CodeRepository {
         .execute();
     },
     async find(codeHash) {
-      const r = await db
-        .selectFrom('authorization_codes')
-        .selectAll()
-        .where('code_hash', '=', codeHash)
-        .executeTakeFirst();
+      const [r] = (await findByHash(codeHash)).rows;
       return (
         r && {
           codeHash: r.code_hash,
@@ -78,13 +86,7 @@ export function codeRepository(db: Kysely<Database>): CodeRepository {
       );
     },
     async consume(codeHash, at) {
-      const r = await db
-        .updateTable('authorization_codes')
-        .set({ consumed_at: at })
-        .where('code_hash', '=', codeHash)
-        .where('consumed_at', 'is', null)
-        .executeTakeFirst();
-      return Number(r.numUpdatedRows) === 1;
+      return (await consume(codeHash, at)).changes === 1;
     },
     async prune(before) {
       await db.deleteFrom('authorization_codes').where('expires_at', '<', before).execute();

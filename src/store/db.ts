@@ -3,15 +3,16 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
   Kysely,
+  type LogConfig,
   type Migration,
   type MigrationProvider,
   Migrator,
   PostgresDialect,
   SqliteDialect,
 } from 'kysely';
-import pg from 'pg';
 import { reportUnavailable } from './errors.ts';
 import { migrations } from './migrations/index.ts';
+import { registerSqliteHandle } from './prepared.ts';
 import type { Database } from './schema.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -23,6 +24,8 @@ export interface Db {
 }
 
 export interface DatabaseOptions {
+  /** Told the duration of every query (the store-latency metric). */
+  onQuery?: (seconds: number) => void;
   /** Called once when the database goes away (again after it has come back); default: a process warning. */
   onLost?: (error: Error) => void;
 }
@@ -35,8 +38,10 @@ const warnLost = (error: Error): void =>
 export const isPostgres = (location: string): boolean => /^postgres(ql)?:\/\//.test(location);
 
 /** A file path (or `:memory:`) opens SQLite; a `postgres://` URL opens PostgreSQL. */
-export function openDatabase(location: string, options: DatabaseOptions = {}): Db {
+export async function openDatabase(location: string, options: DatabaseOptions = {}): Promise<Db> {
   if (isPostgres(location)) {
+    // Loaded only for PostgreSQL: a SQLite server does not pay its start time and memory.
+    const { default: pg } = await import('pg');
     // bigint columns hold epoch milliseconds, well inside Number's exact range.
     pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
     // A short connect timeout: while the database is away, requests fail fast with 503, not hang.
@@ -51,7 +56,10 @@ export function openDatabase(location: string, options: DatabaseOptions = {}): D
     pool.on('connect', () => {
       lost = false;
     });
-    const db = new Kysely<Database>({ dialect: reportUnavailable(new PostgresDialect({ pool })) });
+    const db = new Kysely<Database>({
+      dialect: reportUnavailable(new PostgresDialect({ pool })),
+      log: timing(options),
+    });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
   if (location !== ':memory:') mkdirSync(dirname(location), { recursive: true });
@@ -62,8 +70,21 @@ export function openDatabase(location: string, options: DatabaseOptions = {}): D
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('synchronous = NORMAL');
   cachePreparedStatements(sqlite);
-  const db = new Kysely<Database>({ dialect: reportUnavailable(new SqliteDialect({ database: sqlite })) });
+  const db = new Kysely<Database>({
+    dialect: reportUnavailable(new SqliteDialect({ database: sqlite })),
+    log: timing(options),
+  });
+  registerSqliteHandle(db, sqlite, options.onQuery);
   return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+/** Kysely's query log as a duration callback (the store-latency metric). */
+function timing(options: DatabaseOptions): LogConfig | undefined {
+  const { onQuery } = options;
+  if (!onQuery) return undefined;
+  return (event) => {
+    if (event.level === 'query') onQuery(event.queryDurationMillis / 1000);
+  };
 }
 
 const provider: MigrationProvider = {

@@ -41,7 +41,8 @@ export function isUnavailable(error: unknown): boolean {
   return error instanceof AggregateError && error.errors.some(isUnavailable);
 }
 
-const translate = (error: unknown): never => {
+/** Rethrows `error`, as a StoreUnavailableError when it means the database cannot be reached. */
+export const translateUnavailable = (error: unknown): never => {
   throw isUnavailable(error) ? new StoreUnavailableError(error) : error;
 };
 
@@ -61,14 +62,14 @@ function wrapDriver(driver: Driver): Driver {
   // Drivers keep one connection object per pooled client, so each is patched once. Transactions
   // (begin, commit) run through executeQuery too.
   driver.acquireConnection = async () => {
-    const connection = await acquire().catch(translate);
+    const connection = await acquire().catch(translateUnavailable);
     if (!wrapped.has(connection)) {
       const execute = connection.executeQuery.bind(connection);
       connection.executeQuery = async (query) => {
         try {
           return await execute(query); // the SQLite driver throws synchronously
         } catch (error) {
-          return translate(error);
+          return translateUnavailable(error);
         }
       };
       wrapped.add(connection);

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { newId } from '../crypto.ts';
 import { atomically, type OutboxRepository } from './outbox.ts';
 import { afterCursor, type Page, type PageQuery, toPage } from './pages.ts';
+import { arg, prepare } from './prepared.ts';
 import type { Database } from './schema.ts';
 
 /**
@@ -95,9 +96,20 @@ export function grantRepository(
   };
   const active = (tx: Kysely<Database>) =>
     tx.selectFrom('grants').selectAll().where('revoked_at', 'is', null);
+  // Hot-path queries (code exchange, refresh, introspection), compiled once (prepared.ts).
+  const revokedAt = prepare(db, () =>
+    db.selectFrom('grants').select('revoked_at').where('id', '=', arg<string>(0)),
+  );
+  const findById = prepare(db, () => db.selectFrom('grants').selectAll().where('id', '=', arg<string>(0)));
+  const touch = prepare(db, () =>
+    db
+      .updateTable('grants')
+      .set({ last_used_at: arg<number>(1) })
+      .where('id', '=', arg<string>(0)),
+  );
   return {
     async isActive(id) {
-      const r = await db.selectFrom('grants').select('revoked_at').where('id', '=', id).executeTakeFirst();
+      const [r] = (await revokedAt(id)).rows;
       return r !== undefined && r.revoked_at === null;
     },
     async create(g, at) {
@@ -119,7 +131,7 @@ export function grantRepository(
       return grant;
     },
     async find(id) {
-      const r = await db.selectFrom('grants').selectAll().where('id', '=', id).executeTakeFirst();
+      const [r] = (await findById(id)).rows;
       return r && toGrant(r);
     },
     async activeFor(userId, clientId) {
@@ -133,7 +145,7 @@ export function grantRepository(
       return rows.map(toGrant);
     },
     async touch(id, at) {
-      await db.updateTable('grants').set({ last_used_at: at }).where('id', '=', id).execute();
+      await touch(id, at);
     },
     async revoke(id, at) {
       await atomically(db, async (tx) => {

@@ -17,6 +17,7 @@ import { type InvitationRepository, invitationRepository } from './invitations.t
 import { type KeyRepository, keyRepository } from './keys.ts';
 import { type LeakedSecretRepository, leakedSecretRepository } from './leaked-secrets.ts';
 import { type LoginIdentityRepository, loginIdentityRepository } from './login-identities.ts';
+import { type StoreObserver, storeObservers } from './observer.ts';
 import { type OutboxRepository, outboxRepository } from './outbox.ts';
 import { type PushedRequestRepository, pushedRequestRepository } from './pushed-requests.ts';
 import { type RefreshTokenRepository, refreshTokenRepository } from './refresh-tokens.ts';
@@ -62,12 +63,17 @@ export interface Store {
   migrate(): Promise<string[]>;
   /** Every row of one table as stored: for checking what is at rest (tests) and for export. */
   rows(table: keyof Database): Promise<Record<string, unknown>[]>;
+  /** Watches query durations and cache lookups (for /metrics); returns the function that stops it. */
+  observe(observer: StoreObserver): () => void;
   /** Readiness: the database answers. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
-export type Repositories = Omit<Store, 'transaction' | 'dialect' | 'migrate' | 'rows' | 'ping' | 'close'>;
+export type Repositories = Omit<
+  Store,
+  'transaction' | 'dialect' | 'migrate' | 'rows' | 'observe' | 'ping' | 'close'
+>;
 
 function repositories(db: Kysely<Database>, clock: Clock, webhooks: boolean): Repositories {
   const outbox = (tx: Kysely<Database>) => outboxRepository(tx, clock, webhooks);
@@ -98,15 +104,18 @@ export async function openStore(
   /** webhooks: queue webhook events in the outbox (a webhook URL is configured). */
   options: DatabaseOptions & { migrate?: boolean; webhooks?: boolean; notices?: ChangeNotices } = {},
 ): Promise<Store> {
-  const { db, dialect, close } = openDatabase(location, options);
+  const observers = storeObservers();
+  const { db, dialect, close } = await openDatabase(location, { ...options, onQuery: observers.query });
   if (options.migrate !== false) await migrate(db);
   const webhooks = options.webhooks ?? false;
   const { notices } = options;
   const base = repositories(db, clock, webhooks);
   const cacheMs = notices && clientCacheMs(notices);
+  const onLookup = (hit: boolean) => observers.cacheLookup('clients', hit);
   return {
     ...base,
-    clients: cacheMs ? cachedClients(base.clients, notices, clock, cacheMs) : base.clients,
+    clients: cacheMs ? cachedClients(base.clients, notices, clock, { ...cacheMs, onLookup }) : base.clients,
+    observe: observers.add,
     async transaction(fn) {
       const changed = new Set<string>();
       const result = await db.transaction().execute((tx) => {

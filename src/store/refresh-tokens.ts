@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { arg, prepare } from './prepared.ts';
 import type { Database } from './schema.ts';
 
 /** A refresh token (RFC 6749 §6), stored only as its SHA-256; rotated on every use. */
@@ -50,45 +51,61 @@ const toToken = (r: Database['refresh_tokens']): RefreshToken => ({
 });
 
 export function refreshTokenRepository(db: Kysely<Database>): RefreshTokenRepository {
+  // The code exchange's and refresh's queries, compiled once (prepared.ts). The insert names every
+  // column of the table; `selectAll` reads every column.
+  const insert = prepare(db, () =>
+    db.insertInto('refresh_tokens').values({
+      token_hash: arg(0),
+      family_id: arg(1),
+      client_id: arg(2),
+      grant_id: arg(3),
+      user_id: arg(4),
+      org_id: arg(5),
+      scope: arg(6),
+      created_at: arg(7),
+      expires_at: arg(8),
+      family_expires_at: arg(9),
+      consumed_at: arg(10),
+      revoked_at: arg(10),
+      resource: arg(11),
+      dpop_jkt: arg(12),
+    }),
+  );
+  const findByHash = prepare(db, () =>
+    db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', arg<string>(0)),
+  );
+  const consume = prepare(db, () =>
+    db
+      .updateTable('refresh_tokens')
+      .set({ consumed_at: arg<number>(1) })
+      .where('token_hash', '=', arg<string>(0))
+      .where('consumed_at', 'is', null)
+      .where('revoked_at', 'is', null),
+  );
   return {
     async create(t) {
-      await db
-        .insertInto('refresh_tokens')
-        .values({
-          token_hash: t.tokenHash,
-          family_id: t.familyId,
-          client_id: t.clientId,
-          grant_id: t.grantId,
-          user_id: t.userId,
-          org_id: t.orgId,
-          scope: t.scope,
-          created_at: t.createdAt,
-          expires_at: t.expiresAt,
-          family_expires_at: t.familyExpiresAt,
-          consumed_at: null,
-          revoked_at: null,
-          resource: t.resource ?? null,
-          dpop_jkt: t.dpopJkt ?? null,
-        })
-        .execute();
+      await insert(
+        t.tokenHash,
+        t.familyId,
+        t.clientId,
+        t.grantId,
+        t.userId,
+        t.orgId,
+        t.scope,
+        t.createdAt,
+        t.expiresAt,
+        t.familyExpiresAt,
+        null,
+        t.resource ?? null,
+        t.dpopJkt ?? null,
+      );
     },
     async find(tokenHash) {
-      const r = await db
-        .selectFrom('refresh_tokens')
-        .selectAll()
-        .where('token_hash', '=', tokenHash)
-        .executeTakeFirst();
+      const [r] = (await findByHash(tokenHash)).rows;
       return r && toToken(r);
     },
     async consume(tokenHash, at) {
-      const r = await db
-        .updateTable('refresh_tokens')
-        .set({ consumed_at: at })
-        .where('token_hash', '=', tokenHash)
-        .where('consumed_at', 'is', null)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
-      return Number(r.numUpdatedRows) === 1;
+      return (await consume(tokenHash, at)).changes === 1;
     },
     async revokeFamily(familyId, at) {
       await db

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { arg, prepare } from './prepared.ts';
 import type { Database } from './schema.ts';
 
 /** Revoked access tokens by `jti`, kept until they would have expired anyway (RFC 7009 §2.1). */
@@ -9,6 +10,10 @@ export interface RevocationRepository {
 }
 
 export function revocationRepository(db: Kysely<Database>): RevocationRepository {
+  // Asked at every introspection and bearer check: compiled once (prepared.ts).
+  const findJti = prepare(db, () =>
+    db.selectFrom('revoked_tokens').select('jti').where('jti', '=', arg<string>(0)),
+  );
   return {
     async revoke(jti, expiresAt) {
       await db
@@ -18,8 +23,7 @@ export function revocationRepository(db: Kysely<Database>): RevocationRepository
         .execute();
     },
     async isRevoked(jti) {
-      const r = await db.selectFrom('revoked_tokens').select('jti').where('jti', '=', jti).executeTakeFirst();
-      return r !== undefined;
+      return (await findJti(jti)).rows.length > 0;
     },
     async prune(before) {
       await db.deleteFrom('revoked_tokens').where('expires_at', '<', before).execute();

@@ -95,14 +95,23 @@ export async function startLatchkey(
     LATCHKEY_LOG_LEVEL: options.logStream ? 'info' : 'silent',
     ...options.env,
   };
-  // The issuer must be known before listening: take a free port from the kernel first.
-  const port = await freePort();
-  const issuer = `http://127.0.0.1:${port}${options.issuerPath ?? ''}`;
-  const config = loadConfig({ ...base, PORT: String(port), LATCHKEY_ISSUER: issuer, ...options.env });
   const log = options.logStream
     ? createLogger('info', options.logStream as unknown as Parameters<typeof createLogger>[1])
     : undefined;
-  const server = await startServer(config, { clock: options.clock, log, printBanner: () => {} });
+  // The issuer must be known before listening: take a free port from the kernel first. Another
+  // process may take it between the two steps (parallel test files): then try another.
+  let issuer = '';
+  let server: RunningServer | undefined;
+  for (let attempt = 1; !server; attempt++) {
+    const port = await freePort();
+    issuer = `http://127.0.0.1:${port}${options.issuerPath ?? ''}`;
+    const config = loadConfig({ ...base, PORT: String(port), LATCHKEY_ISSUER: issuer, ...options.env });
+    try {
+      server = await startServer(config, { clock: options.clock, log, printBanner: () => {} });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw error;
+    }
+  }
   const s = server.services;
   const org = await s.store.accounts.createOrganization('Test Organization');
 

@@ -27,6 +27,58 @@ export function modernOAuthContract({ store, clock, tenant }: Contract): void {
       expect(found).toMatchObject({ jwks, jwksUri: null, requirePar: true, requireDpop: true });
     });
 
+    it('round-trips the resource and DPoP key of codes and refresh tokens, in and out of a transaction', async () => {
+      const { orgId, userId, clientId } = await tenant();
+      const grant = await store().grants.create({ clientId, userId, orgId, scope: 'read' }, clock());
+      const now = clock();
+      const code = {
+        codeHash: sha256(newId()),
+        clientId,
+        grantId: grant.id,
+        userId,
+        orgId,
+        redirectUri: 'https://app.example/cb',
+        redirectUriSent: true,
+        scope: 'read',
+        codeChallenge: null,
+        expiresAt: now + 60_000,
+        createdAt: now,
+        resource: 'https://api.example/',
+      };
+      await store().codes.create(code);
+      expect(await store().codes.find(code.codeHash)).toEqual({ ...code, consumedAt: null });
+      const token = (familyId: string) => ({
+        tokenHash: sha256(newId()),
+        familyId,
+        clientId,
+        grantId: grant.id,
+        userId,
+        orgId,
+        scope: 'read',
+        createdAt: now,
+        expiresAt: now + 60_000,
+        familyExpiresAt: now + 120_000,
+        resource: 'https://api.example/',
+        dpopJkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs',
+      });
+      const outside = token(newId());
+      const inside = token(newId());
+      await store().refreshTokens.create(outside);
+      await store().transaction((tx) => tx.refreshTokens.create(inside));
+      for (const t of [outside, inside]) {
+        expect(await store().refreshTokens.find(t.tokenHash)).toEqual({
+          ...t,
+          consumedAt: null,
+          revokedAt: null,
+        });
+        expect(await store().transaction((tx) => tx.refreshTokens.find(t.tokenHash))).toEqual({
+          ...t,
+          consumedAt: null,
+          revokedAt: null,
+        });
+      }
+    });
+
     it('takes a pushed request once, and not after it expired', async () => {
       const { clientId } = await tenant();
       const now = clock();

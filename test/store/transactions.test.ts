@@ -1,0 +1,88 @@
+// Store.transaction, and the hot-path queries that run as plain SQLite prepared statements
+// (src/store/prepared.ts): a query from outside a transaction never sees or joins its uncommitted work.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '../../src/store/index.ts';
+
+const clock = () => 1_000_000;
+const later = 2_000_000;
+
+describe.each([
+  ['a file', () => join(mkdtempSync(join(tmpdir(), 'latchkey-tx-')), 'db.sqlite')],
+  ['memory', () => ':memory:'],
+])('SQLite store transactions (%s)', (_name, location) => {
+  let store: Store;
+  beforeEach(async () => {
+    store = await openStore(location(), clock);
+  });
+  afterEach(() => store.close());
+
+  it('commits what the work did when it succeeds', async () => {
+    await store.transaction(async (tx) => {
+      await tx.revocations.revoke('jti-1', later);
+      await tx.revocations.revoke('jti-2', later);
+    });
+    expect(await store.revocations.isRevoked('jti-1')).toBe(true);
+    expect(await store.revocations.isRevoked('jti-2')).toBe(true);
+  });
+
+  it('rolls everything back when the work fails', async () => {
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.revocations.revoke('jti-1', later);
+        expect(await tx.revocations.isRevoked('jti-1')).toBe(true);
+        throw new Error('stop');
+      }),
+    ).rejects.toThrow('stop');
+    expect(await store.revocations.isRevoked('jti-1')).toBe(false);
+  });
+
+  it('answers a query asked during an open transaction as if the transaction were not there', async () => {
+    let askedDuring: Promise<boolean> | undefined;
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.revocations.revoke('jti-1', later);
+        // Another request's lookup, while this transaction holds uncommitted work.
+        askedDuring = store.revocations.isRevoked('jti-1');
+        await tx.revocations.revoke('jti-2', later);
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await askedDuring).toBe(false);
+  });
+
+  it('keeps a write asked during an open transaction out of it: the rollback does not undo it', async () => {
+    const org = await store.accounts.createOrganization('Org');
+    const user = await store.accounts.createUser('a@example.com', 'hash');
+    const client = await store.clients.create({
+      id: 'client-1',
+      orgId: org.id,
+      name: 'App',
+      redirectUris: [],
+      grantTypes: ['authorization_code'],
+      scopes: [],
+      isPublic: false,
+      pkceOptional: false,
+      createdBy: null,
+    });
+    const grant = await store.grants.create(
+      { clientId: client.id, userId: user.id, orgId: org.id, scope: '' },
+      1,
+    );
+    let writtenDuring: Promise<void> | undefined;
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.revocations.revoke('jti-1', later);
+        // Another request's write (a prepared statement), while this transaction is open.
+        writtenDuring = store.grants.touch(grant.id, later);
+        await tx.revocations.revoke('jti-2', later);
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    await writtenDuring;
+    expect(await store.revocations.isRevoked('jti-1')).toBe(false);
+    expect((await store.grants.find(grant.id))?.lastUsedAt).toBe(later);
+  });
+});
