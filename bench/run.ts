@@ -5,7 +5,7 @@
  * (autocannon, 50 connections) is pinned to core 0. Prints the tables and writes bench/README.md.
  *
  *   node --import tsx bench/run.ts [--seconds 5] [--rounds 2] [--warmup 1] [--connections 50]
- *                                  [--workers 2] [--only code,refresh] [--compare DIR]... [--servers latchkey,compare] [--note TEXT] [--json FILE] [--no-write]
+ *                                  [--workers 2] [--postgres URL [--redis URL]] [--only code,refresh] [--compare DIR]... [--servers latchkey,compare] [--note TEXT] [--json FILE] [--no-write]
  *   node --import tsx bench/run.ts --quick     # every case briefly, one round, README untouched
  */
 import { execFileSync } from 'node:child_process';
@@ -29,6 +29,8 @@ const { values: o } = parseArgs({
     warmup: { type: 'string' },
     connections: { type: 'string', default: '50' },
     workers: { type: 'string' },
+    postgres: { type: 'string' },
+    redis: { type: 'string', default: 'redis://127.0.0.1:6379' },
     // A built checkout of Latchkey (e.g. the commit before a change) run beside this one.
     compare: { type: 'string', multiple: true, default: [] },
     servers: { type: 'string' },
@@ -67,6 +69,23 @@ try {
       targets.push(await startLatchkey({ core: serverCore, tokens, workers: Number(o.workers) }));
     else
       notes.push(`\`--workers ${o.workers}\` skipped: this \`latchkey serve\` has no --workers option yet.`);
+  }
+  // DESIGN.md "Several instances": the same server on PostgreSQL, one process and three sharing
+  // Redis (node:cluster on one port stands in for three instances behind a balancer).
+  if (o.postgres) {
+    targets.push(
+      await startLatchkey({ core: serverCore, tokens, postgres: o.postgres, name: 'Latchkey (PostgreSQL)' }),
+    );
+    targets.push(
+      await startLatchkey({
+        core: serverCore,
+        tokens,
+        postgres: o.postgres,
+        redisUrl: o.redis,
+        workers: 3,
+        name: 'Latchkey (PostgreSQL + Redis, 3 processes)',
+      }),
+    );
   }
   for (const t of targets) log(`${t.name}: pid ${t.pid}, first answer after ${t.startMs.toFixed(0)} ms`);
 

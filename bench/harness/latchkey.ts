@@ -99,6 +99,19 @@ async function mintRefreshTokens(x: Seed, n: number): Promise<string[]> {
   return inTransaction(x, n, (s) => issueRefreshToken({ grant, scope }, s));
 }
 
+/** A new, empty database on that server, named for this run (left behind for inspection). */
+async function freshPostgresDatabase(serverUrl: string): Promise<string> {
+  const { default: pg } = await import('pg');
+  const name = `latchkey_bench_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.href;
+}
+
 export async function startLatchkey(opts: {
   core: number;
   workers?: number;
@@ -108,8 +121,13 @@ export async function startLatchkey(opts: {
   /** Flags for node itself, e.g. `--cpu-prof`. */
   nodeArgs?: string[];
   name?: string;
+  /** A PostgreSQL server URL: the run gets a fresh database there instead of a SQLite file. */
+  postgres?: string;
+  /** Shared Redis (limits, notices, the client cache), as several instances run. */
+  redisUrl?: string;
 }): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-bench-'));
+  const database = opts.postgres ? await freshPostgresDatabase(opts.postgres) : join(dir, 'bench.sqlite');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const env = {
@@ -118,7 +136,8 @@ export async function startLatchkey(opts: {
     PORT: String(port),
     HOST: '127.0.0.1',
     LATCHKEY_ISSUER: url,
-    LATCHKEY_DATABASE: join(dir, 'bench.sqlite'),
+    LATCHKEY_DATABASE: database,
+    ...(opts.redisUrl && { LATCHKEY_REDIS_URL: opts.redisUrl }),
     LATCHKEY_ENVIRONMENT: 'bench',
     LATCHKEY_LOG_LEVEL: 'warn',
     LATCHKEY_TOKEN_RATE_LIMIT: '100000000/minute',
