@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { AccountError } from '../accounts/users.ts';
 import { CredentialsError } from '../oauth/client-registration.ts';
 import { OAuthError } from '../oauth/errors.ts';
+import type { AccountRepository, Organization } from '../store/accounts.ts';
 import { StoreUnavailableError } from '../store/errors.ts';
 
 /** RFC 9457 problem details: the admin API's only error shape (`application/problem+json`). */
@@ -39,6 +40,13 @@ export class ProblemError extends Error {
 
 export const notFound = (what: string, id: string): ProblemError =>
   new ProblemError(404, `No ${what} with id ${id}`);
+
+/** The organization named in the path, or a 404 problem: every organization-scoped route starts here. */
+export const organizationOr404 = async (
+  accounts: Pick<AccountRepository, 'findOrganization'>,
+  id: string,
+): Promise<Organization> =>
+  (await accounts.findOrganization(id)) ?? Promise.reject(notFound('organization', id));
 
 function send(reply: FastifyReply, problem: Omit<Problem, 'title'> & { title?: string }): FastifyReply {
   const body: Problem = { ...problem, title: problem.title ?? titles[problem.status] ?? 'Error' };

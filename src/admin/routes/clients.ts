@@ -9,7 +9,7 @@ import type { Services } from '../../services.ts';
 import type { GrantType } from '../../store/clients.ts';
 import { type ListQuery, listResponse, pageQuery } from '../pagination.ts';
 import { presentClient } from '../present.ts';
-import { notFound } from '../problems.ts';
+import { notFound, organizationOr404 } from '../problems.ts';
 import * as schema from '../schemas.ts';
 import { actor } from './organizations.ts';
 
@@ -76,8 +76,7 @@ export async function clientRoutes(app: FastifyInstance, opts: { services: Servi
       },
     ),
     async (request, reply) => {
-      if (!(await s.store.accounts.findOrganization(request.params.id)))
-        throw notFound('organization', request.params.id);
+      await organizationOr404(s.store.accounts, request.params.id);
       const { client, clientSecret } = await createCredentials(
         {
           orgId: request.params.id,
@@ -108,8 +107,7 @@ export async function clientRoutes(app: FastifyInstance, opts: { services: Servi
       },
     ),
     async (request) => {
-      if (!(await s.store.accounts.findOrganization(request.params.id)))
-        throw notFound('organization', request.params.id);
+      await organizationOr404(s.store.accounts, request.params.id);
       return listResponse(
         await s.store.clients.page(request.params.id, pageQuery(request.query)),
         presentClient,

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services.ts';
 import { type ListQuery, listResponse, pageQuery } from '../pagination.ts';
 import { presentAuditEvent, presentGrant } from '../present.ts';
-import { notFound } from '../problems.ts';
+import { notFound, organizationOr404 } from '../problems.ts';
 import * as schema from '../schemas.ts';
 import { actor } from './organizations.ts';
 
@@ -21,8 +21,7 @@ export async function grantRoutes(app: FastifyInstance, opts: { services: Servic
       },
     ),
     async (request) => {
-      if (!(await s.store.accounts.findOrganization(request.params.id)))
-        throw notFound('organization', request.params.id);
+      await organizationOr404(s.store.accounts, request.params.id);
       return listResponse(
         await s.store.grants.page(request.params.id, pageQuery(request.query)),
         presentGrant,

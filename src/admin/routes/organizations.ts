@@ -4,7 +4,7 @@ import type { Services } from '../../services.ts';
 import type { Role } from '../../store/accounts.ts';
 import { type ListQuery, listResponse, pageQuery } from '../pagination.ts';
 import { presentMember, presentOrganization, presentUser } from '../present.ts';
-import { notFound, ProblemError } from '../problems.ts';
+import { notFound, organizationOr404, ProblemError } from '../problems.ts';
 import * as schema from '../schemas.ts';
 
 /** The admin client that called: the actor of every audit event the admin API writes. */
@@ -19,8 +19,7 @@ export async function organizationRoutes(app: FastifyInstance, opts: { services:
   const accounts = s.store.accounts;
   const audit = (request: FastifyRequest, orgId: string | null, action: string, detail: object) =>
     s.store.audit.record({ orgId, actor: actor(request), clientId: null, action, detail: { ...detail } });
-  const orgOr404 = async (id: string) =>
-    (await accounts.findOrganization(id)) ?? Promise.reject(notFound('organization', id));
+  const orgOr404 = (id: string) => organizationOr404(accounts, id);
   const externalIdFree = async (externalId: string | null | undefined, except?: string) => {
     if (!externalId) return;
     const same = (await accounts.listOrganizations({ limit: 1 }, { externalId })).items[0];
