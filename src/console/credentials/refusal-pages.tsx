@@ -4,6 +4,7 @@
  */
 import type { VNode } from 'preact';
 import { useUrl } from '../../http/urls.ts';
+import { AdminContacts } from '../admin-contacts.tsx';
 import { ConsoleAssets, consolePath } from './shared.tsx';
 
 export function NotAdminPage(props: {
@@ -22,21 +23,12 @@ export function NotAdminPage(props: {
           You are a member of <strong>{props.orgName}</strong>, but only its administrators and developers can
           see and manage API credentials.
         </p>
-        {props.request ??
-          (props.admins.length > 0 ? (
-            <>
-              <p>Ask one of them to help you, or to make you an administrator:</p>
-              <ul class="lk-admins">
-                {props.admins.map((email) => (
-                  <li>
-                    <a href={`mailto:${email}`}>{email}</a>
-                  </li>
-                ))}
-              </ul>
-            </>
-          ) : (
-            <p>This organization has no administrator yet; ask the platform operator to add one.</p>
-          ))}
+        {props.request ?? (
+          <AdminContacts
+            admins={props.admins}
+            intro="Ask one of them to help you, or to make you an administrator:"
+          />
+        )}
         {props.adminElsewhere.length > 0 && (
           <p class="notice">
             You manage the credentials of {props.adminElsewhere.join(', ')}: switch organization at the top of

@@ -4,6 +4,7 @@ import type { SessionUser } from '../../accounts/sessions.ts';
 import { useUrl } from '../../http/urls.ts';
 import type { Member, Role } from '../../store/accounts.ts';
 import type { AccessRequest, Invitation } from '../../store/invitations.ts';
+import { AdminContacts } from '../admin-contacts.tsx';
 
 export const membersPath = '/settings/members';
 
@@ -213,20 +214,7 @@ export function RequestAccess(props: {
   const url = useUrl();
   return (
     <div class="stack">
-      {props.admins.length > 0 ? (
-        <>
-          <p>Request access through your administrator:</p>
-          <ul class="lk-admins">
-            {props.admins.map((email) => (
-              <li>
-                <a href={`mailto:${email}`}>{email}</a>
-              </li>
-            ))}
-          </ul>
-        </>
-      ) : (
-        <p>This organization has no administrator yet; ask the platform operator to add one.</p>
-      )}
+      <AdminContacts admins={props.admins} intro="Request access through your administrator:" />
       {props.notice && (
         <p class="notice notice-success" role="status">
           {props.notice}
