@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type Logger } from 'pino';
 
 /**
@@ -23,20 +22,66 @@ export const redactPaths = [
 ];
 
 /**
- * The request a piece of work belongs to. The HTTP layer enters it per request (src/http/request-id.ts);
- * every logger made here then stamps its lines with `reqId`, the core's own included, though the core
- * never sees a request object.
+ * A request's logger: its lines carry the request's bindings (`reqId`, what operators search logs
+ * by). pino's own child serialises the bindings when made, so it is made on the first line
+ * only: most requests log nothing. No AsyncLocalStorage: on Node 20 it installs promise hooks that
+ * cost ~15 % of a token request (bench/README.md), so the HTTP layer hands this logger to the core
+ * explicitly (src/http/request-services.ts).
  */
-export const requestContext = new AsyncLocalStorage<{ reqId: string }>();
+class RequestLogger {
+  #child: Logger | undefined;
+  readonly #base: Logger;
+  readonly #bindings: pino.Bindings;
+  constructor(base: Logger, bindings: pino.Bindings) {
+    this.#base = base;
+    this.#bindings = bindings;
+  }
+  get #log(): Logger {
+    this.#child ??= this.#base.child(this.#bindings);
+    return this.#child;
+  }
+  get level(): string {
+    return this.#base.level;
+  }
+  set level(level: string) {
+    this.#log.level = level;
+  }
+  isLevelEnabled(level: string): boolean {
+    return this.#base.isLevelEnabled(level);
+  }
+  child(bindings: pino.Bindings, options?: pino.ChildLoggerOptions): Logger {
+    return this.#log.child(bindings, options);
+  }
+  fatal(...args: unknown[]): void {
+    this.#write('fatal', args);
+  }
+  error(...args: unknown[]): void {
+    this.#write('error', args);
+  }
+  warn(...args: unknown[]): void {
+    this.#write('warn', args);
+  }
+  info(...args: unknown[]): void {
+    this.#write('info', args);
+  }
+  debug(...args: unknown[]): void {
+    this.#write('debug', args);
+  }
+  trace(...args: unknown[]): void {
+    this.#write('trace', args);
+  }
+  silent(): void {}
+  #write(level: pino.Level, args: unknown[]): void {
+    if (!this.#base.isLevelEnabled(level)) return;
+    const log = this.#log;
+    (log[level] as (...a: unknown[]) => void).apply(log, args);
+  }
+}
 
-const withRequestId = () => {
-  const context = requestContext.getStore();
-  return context ? { reqId: context.reqId } : {};
-};
+/** Fastify's childLoggerFactory: `request.log` for one request, cheap until it logs. */
+export const requestLogger = (base: Logger, bindings: pino.Bindings): Logger =>
+  new RequestLogger(base, bindings) as unknown as Logger;
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino(
-    { level, redact: { paths: redactPaths, censor: '[redacted]' }, mixin: withRequestId },
-    destination,
-  );
+  return pino({ level, redact: { paths: redactPaths, censor: '[redacted]' } }, destination);
 }

@@ -1,9 +1,11 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Logger } from 'pino';
 import { adminApi, adminPrefix } from '../admin/index.ts';
 import { countTokenActivity } from '../console/activity.ts';
 import { connectedAppsPages } from '../console/connected-apps.tsx';
 import { credentialsConsole } from '../console/credentials/routes.tsx';
 import { membersConsole } from '../console/members/routes.tsx';
+import { requestLogger } from '../logger.ts';
 import type { Services } from '../services.ts';
 import { registerWebhooks } from '../webhooks/plugin.ts';
 import { demoApi } from './api.ts';
@@ -39,9 +41,8 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
       typeof s.config.trustProxy === 'number' ? trustHops(s.config.trustProxy) : s.config.trustProxy,
     return503OnClosing: true,
     genReqId: requestId,
-    // Every line gets its reqId from the logger's request context (src/logger.ts), the core's lines
-    // too; a child logger per request would only repeat it (and costs a little on every request).
-    childLoggerFactory: (logger) => logger,
+    // request.log: a child made on its first line only (most requests log nothing).
+    childLoggerFactory: (logger, bindings) => requestLogger(logger as Logger, bindings),
   });
   const metrics = createMetrics();
   registerSecurityHeaders(app);

@@ -14,6 +14,7 @@ import { randomToken, sha256 } from '../crypto.ts';
 import type { Services } from '../services.ts';
 import { safeNext } from './login.tsx';
 import { sendMessagePage } from './page.tsx';
+import { forRequest } from './request-services.ts';
 import { cookieOptions, currentUser, setSessionCookie } from './session.ts';
 import { withBase } from './urls.ts';
 
@@ -159,8 +160,8 @@ export async function oidcLoginPages(app: FastifyInstance, opts: { services: Ser
 
   const fail = (reply: FastifyReply, failure: Failure, next: string, error?: unknown): FastifyReply => {
     const page = failures[failure];
-    if (error) s.log.warn({ err: error, failure }, 'sign-in through the OpenID provider failed');
-    else s.log.info({ failure }, 'sign-in through the OpenID provider failed');
+    if (error) reply.log.warn({ err: error, failure }, 'sign-in through the OpenID provider failed');
+    else reply.log.info({ failure }, 'sign-in through the OpenID provider failed');
     reply.clearCookie(cookieName(s), cookieOptions(s, 0));
     return sendMessagePage(reply, {
       status: page.status,
@@ -208,7 +209,7 @@ export async function oidcLoginPages(app: FastifyInstance, opts: { services: Ser
     } catch (error) {
       return fail(reply, classify(error), next, error);
     }
-    const result = await signInFromProvider(upstream.issuer, claims, s);
+    const result = await signInFromProvider(upstream.issuer, claims, forRequest(s, request));
     if (!result.ok) return fail(reply, result.reason, next);
     // A fresh session at every sign-in (no session fixation); the old one, if any, ends.
     const old = await currentUser(request, s);
@@ -217,7 +218,10 @@ export async function oidcLoginPages(app: FastifyInstance, opts: { services: Ser
     if (!user) return fail(reply, 'invalid', next);
     setSessionCookie(reply, s, user.sessionId);
     reply.clearCookie(cookieName(s), cookieOptions(s, 0));
-    s.log.info({ user_id: user.userId, created: result.created }, 'signed in through the OpenID provider');
+    request.log.info(
+      { user_id: user.userId, created: result.created },
+      'signed in through the OpenID provider',
+    );
     return reply.redirect(next, 303);
   });
 

@@ -242,7 +242,7 @@ export async function loginPages(app: FastifyInstance, opts: { services: Service
           ],
         });
       }
-      s.log.info({ ip: request.ip }, 'sign-in failed');
+      request.log.info({ ip: request.ip }, 'sign-in failed');
       return sendLogin(reply, {
         status: 401,
         csrf: cookieToken,
@@ -259,7 +259,7 @@ export async function loginPages(app: FastifyInstance, opts: { services: Service
     if (!user) return reply.redirect(urlFor(request, '/login'), 303);
     setSessionCookie(reply, s, user.sessionId);
     reply.clearCookie(loginCsrfCookieName(s), cookieOptions(s, 0));
-    s.log.info({ user_id: user.userId }, 'signed in');
+    request.log.info({ user_id: user.userId }, 'signed in');
     return reply.redirect(next, 303);
   });
 

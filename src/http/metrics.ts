@@ -51,7 +51,7 @@ export function createMetrics(): Metrics {
     }),
     cacheLookups: new Counter({
       name: 'latchkey_cache_lookups_total',
-      help: 'Cache lookups by cache and result (hit or miss); the client cache runs with Redis',
+      help: 'Cache lookups by cache and result (hit or miss); the client cache runs with Redis or SQLite',
       labelNames: ['cache', 'result'],
       registers: [registry],
     }),

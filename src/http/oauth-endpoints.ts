@@ -9,6 +9,7 @@ import { grantTypeLabel, handleTokenRequest } from '../oauth/token.ts';
 import type { Services } from '../services.ts';
 import { bodyLimit, bodyParams } from './body.ts';
 import type { Metrics } from './metrics.ts';
+import { forRequest } from './request-services.ts';
 
 const postOnly = (app: FastifyInstance, url: string): void => {
   app.route({
@@ -56,7 +57,7 @@ export async function oauthEndpoints(
     try {
       const response = await handleTokenRequest(
         { params, authorization: request.headers.authorization, ip: request.ip, dpop: request.headers.dpop },
-        s,
+        forRequest(s, request),
       );
       opts.metrics.tokens.inc({ grant_type: grantTypeLabel(params), outcome: 'issued' });
       return reply.send(response);
@@ -74,7 +75,12 @@ export async function oauthEndpoints(
     reply
       .status(201)
       .send(
-        await pushAuthorizationRequest(bodyParams(request), request.headers.authorization, request.ip, s),
+        await pushAuthorizationRequest(
+          bodyParams(request),
+          request.headers.authorization,
+          request.ip,
+          forRequest(s, request),
+        ),
       ),
   );
   postOnly(app, '/oauth/par');
@@ -82,12 +88,12 @@ export async function oauthEndpoints(
   await app.register(secretScanningEndpoint, { services: s });
 
   app.post('/oauth/introspect', { bodyLimit }, async (request) =>
-    introspect(bodyParams(request), request.headers.authorization, request.ip, s),
+    introspect(bodyParams(request), request.headers.authorization, request.ip, forRequest(s, request)),
   );
   postOnly(app, '/oauth/introspect');
 
   app.post('/oauth/revoke', { bodyLimit }, async (request, reply) => {
-    await revoke(bodyParams(request), request.headers.authorization, request.ip, s);
+    await revoke(bodyParams(request), request.headers.authorization, request.ip, forRequest(s, request));
     return reply.status(200).send();
   });
   postOnly(app, '/oauth/revoke');
@@ -117,6 +123,6 @@ async function secretScanningEndpoint(app: FastifyInstance, opts: { services: Se
       header('github-public-key-signature'),
       s.config,
     );
-    return receiveLeakReport(body, s);
+    return receiveLeakReport(body, forRequest(s, request));
   });
 }

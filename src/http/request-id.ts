@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { requestContext } from '../logger.ts';
 
 /** A caller's x-request-id is kept when it is a plain token of sane length; anything else is replaced. */
 const sane = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -17,18 +16,12 @@ export function requestId(request: IncomingMessage): string {
 }
 
 /**
- * Returns the id on every response (errors and 404s included) and enters the request's log context.
- * Entered twice: the body arrives through the socket's own async context, so the context is entered
- * again once it is parsed (preValidation), before the handler runs.
+ * Returns the id on every response (errors and 404s included). Log lines get it from `request.log`
+ * (Fastify's `reqId` binding; src/logger.ts requestLogger), which handlers pass on to the core.
  */
 export function registerRequestId(app: FastifyInstance): void {
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    requestContext.enterWith({ reqId: request.id });
-    done();
-  });
-  app.addHook('preValidation', (request, _reply, done) => {
-    requestContext.enterWith({ reqId: request.id });
     done();
   });
 }

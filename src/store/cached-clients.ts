@@ -10,6 +10,10 @@ export interface ClientCacheOptions {
   maxEntries?: number;
   /** Told whether each lookup was answered from memory (the cache-hit metric). */
   onLookup?: (hit: boolean) => void;
+  /** SQLite: whether another process committed since the last call. */
+  changedElsewhere?: () => boolean;
+  /** How often to ask it, at most (real time): asking costs a few µs, a read of the WAL index. */
+  changeCheckMs?: number;
 }
 
 interface Entry<T> {
@@ -19,7 +23,8 @@ interface Entry<T> {
 
 /**
  * The token endpoint's two reads (the client, its secret hashes) from memory. Every write through
- * this repository drops the entry here and publishes a notice that drops it at every other instance.
+ * this repository drops the entry here and publishes a notice that drops it at every other instance;
+ * on SQLite a commit by any other connection (the CLI, another process) drops everything.
  * Unknown ids are not cached (a flood of made-up ids must not fill the cache, and a client created
  * elsewhere is found at once). A secret's own expiry is checked by the caller at use time from the
  * row, so expiry by the clock needs no notice.
@@ -30,7 +35,8 @@ export function cachedClients(
   clock: Clock,
   options: ClientCacheOptions,
 ): ClientRepository {
-  const { maxEntries = 10_000, onLookup } = options;
+  const { maxEntries = 10_000, onLookup, changedElsewhere, changeCheckMs = 100 } = options;
+  let checkedAt = Number.NEGATIVE_INFINITY;
   const clients = new Map<string, Entry<Client>>();
   const secrets = new Map<string, Entry<ClientSecret[]>>();
   // Bumped by every drop: a read that started before a drop must not store what it read.
@@ -41,16 +47,27 @@ export function cachedClients(
     clients.delete(clientId);
     secrets.delete(clientId);
   };
+  const dropAll = (): void => {
+    generation++;
+    clients.clear();
+    secrets.clear();
+  };
   notices.subscribe((notice) => {
-    if (notice === 'reset') {
-      generation++;
-      clients.clear();
-      secrets.clear();
-    } else if (notice.kind === 'client') drop(notice.id);
+    if (notice === 'reset') dropAll();
+    else if (notice.kind === 'client') drop(notice.id);
   });
 
   const ttl = () => (notices.healthy() ? options.ttlMs : options.degradedTtlMs);
   function fresh<T>(map: Map<string, Entry<T>>, id: string): T | undefined {
+    // Which rows another process changed is unknown: all go. Asked at most every changeCheckMs, so
+    // another process's change shows here within that time (DESIGN.md allows 1 s across instances).
+    if (changedElsewhere) {
+      const now = performance.now();
+      if (now - checkedAt >= changeCheckMs) {
+        checkedAt = now;
+        if (changedElsewhere()) dropAll();
+      }
+    }
     const entry = map.get(id);
     if (!entry) return undefined;
     const age = clock() - entry.at;

@@ -20,6 +20,8 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Db {
   db: Kysely<Database>;
   dialect: Dialect;
+  /** SQLite: whether another connection (the CLI, another process) committed since the last call. */
+  changedElsewhere?: () => boolean;
   close(): Promise<void>;
 }
 
@@ -75,7 +77,28 @@ export async function openDatabase(location: string, options: DatabaseOptions = 
     log: timing(options),
   });
   registerSqliteHandle(db, sqlite, options.onQuery);
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
+  return {
+    db,
+    dialect: 'sqlite',
+    changedElsewhere: otherConnectionsCommitted(sqlite),
+    close: () => db.destroy(),
+  };
+}
+
+/**
+ * `PRAGMA data_version` changes when another connection commits, never for this one's own commits
+ * (sqlite.org/pragma.html#pragma_data_version): one cheap read tells a cache whether the CLI or
+ * another process changed the file, so SQLite needs no Redis to cache exactly.
+ */
+function otherConnectionsCommitted(sqlite: SQLite.Database): () => boolean {
+  const version = sqlite.prepare('PRAGMA data_version').pluck();
+  let last = version.get();
+  return () => {
+    const now = version.get();
+    if (now === last) return false;
+    last = now;
+    return true;
+  };
 }
 
 /** Kysely's query log as a duration callback (the store-latency metric). */

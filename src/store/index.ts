@@ -105,16 +105,21 @@ export async function openStore(
   options: DatabaseOptions & { migrate?: boolean; webhooks?: boolean; notices?: ChangeNotices } = {},
 ): Promise<Store> {
   const observers = storeObservers();
-  const { db, dialect, close } = await openDatabase(location, { ...options, onQuery: observers.query });
+  const { db, dialect, changedElsewhere, close } = await openDatabase(location, {
+    ...options,
+    onQuery: observers.query,
+  });
   if (options.migrate !== false) await migrate(db);
   const webhooks = options.webhooks ?? false;
   const { notices } = options;
   const base = repositories(db, clock, webhooks);
-  const cacheMs = notices && clientCacheMs(notices);
+  const cacheMs = notices && clientCacheMs(notices, changedElsewhere !== undefined);
   const onLookup = (hit: boolean) => observers.cacheLookup('clients', hit);
   return {
     ...base,
-    clients: cacheMs ? cachedClients(base.clients, notices, clock, { ...cacheMs, onLookup }) : base.clients,
+    clients: cacheMs
+      ? cachedClients(base.clients, notices, clock, { ...cacheMs, onLookup, changedElsewhere })
+      : base.clients,
     observe: observers.add,
     async transaction(fn) {
       const changed = new Set<string>();
@@ -137,11 +142,13 @@ export async function openStore(
 }
 
 /**
- * How long clients stay cached. Only with notices through Redis: changes anywhere (instances, the
- * CLI) then drop entries at once, and the lifetime is a backstop (1 s while Redis is away). Without
- * Redis, other processes cannot tell this one, so nothing is cached: exact, and on one machine a
- * read is cheap (SQLite in-process; PostgreSQL on the same host).
+ * How long clients stay cached, when changes made elsewhere can reach this process. With notices
+ * through Redis, changes anywhere (instances, the CLI) drop entries at once, and the lifetime is a
+ * backstop (1 s while Redis is away). On SQLite, lookups ask (at most every 100 ms) whether another
+ * connection committed (PRAGMA data_version), so the lifetime only bounds memory of idle clients.
+ * PostgreSQL without Redis caches nothing: other instances could not tell this one.
  */
-function clientCacheMs(notices: ChangeNotices) {
-  return notices.shared ? { ttlMs: 5_000, degradedTtlMs: 1_000 } : undefined;
+function clientCacheMs(notices: ChangeNotices, seesOtherCommits: boolean) {
+  if (notices.shared) return { ttlMs: 5_000, degradedTtlMs: 1_000 };
+  return seesOtherCommits ? { ttlMs: 60_000, degradedTtlMs: 60_000 } : undefined;
 }
