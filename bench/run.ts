@@ -58,6 +58,7 @@ const targets: Target[] = [];
 try {
   const wanted = (name: string) => !o.servers || o.servers.split(',').includes(name);
   if (wanted('fastify')) targets.push(await startFastify(serverCore));
+  if (wanted('fastify-signing')) targets.push(await startFastify(serverCore, true));
   if (wanted('oidc-provider')) targets.push(await startOidcProvider(serverCore, tokens));
   for (const dir of wanted('compare') ? o.compare : [])
     targets.push(

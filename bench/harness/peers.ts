@@ -8,10 +8,18 @@ import type { Target } from './target.ts';
 const servers = join(import.meta.dirname, '../servers');
 const settle = () => new Promise((r) => setTimeout(r, 500));
 
-export async function startFastify(core: number): Promise<Target> {
+export const fastifyName = 'bare Fastify (ceiling)';
+export const signingFloorName = 'Fastify + one ES256 signature (floor)';
+
+/**
+ * Bare Fastify; with `signing`, Fastify that signs one ES256 JWT per token request and does nothing
+ * else (servers/fastify-signing.mjs): the floor for the token cases, which only it runs.
+ */
+export async function startFastify(core: number, signing = false): Promise<Target> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const started = await startPinned([process.execPath, join(servers, 'fastify.mjs')], {
+  const script = signing ? 'fastify-signing.mjs' : 'fastify.mjs';
+  const started = await startPinned([process.execPath, join(servers, script)], {
     core,
     env: { ...process.env, NODE_ENV: 'production', PORT: String(port) },
     probe: `${url}/me`,
@@ -19,12 +27,13 @@ export async function startFastify(core: number): Promise<Target> {
   await settle();
   const c = { basicId: 'a', postId: 'a', secret: 'b' };
   return {
-    name: 'bare Fastify (ceiling)',
+    name: signing ? signingFloorName : fastifyName,
     url,
     pid: started.child.pid!,
     startMs: started.startMs,
     idleRss: rss(started.child.pid!),
-    async plan(id: CaseId): Promise<Plan> {
+    async plan(id: CaseId): Promise<Plan | undefined> {
+      if (signing && (id === 'introspect' || id === 'me')) return undefined;
       if (id === 'me') return { method: 'GET', path: '/me', headers: { authorization: 'Bearer x' } };
       if (id === 'introspect') return post('/introspect', { token: 'x' }, { authorization: basic('a', 'b') });
       if (id === 'code' || id === 'refresh')

@@ -4,6 +4,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { CaseId } from './cases.ts';
 import type { Measure } from './load.ts';
+import { fastifyName } from './peers.ts';
 
 const root = join(import.meta.dirname, '../..');
 
@@ -72,7 +73,7 @@ export function markdown(report: Report): string {
       ? report.cases.find((x) => x.id === c.id.replace('json', 'form'))
       : c;
     const peer = rps(peerCase?.rows, 'node-oidc-provider');
-    const ceiling = rps(c.rows, 'bare Fastify (ceiling)');
+    const ceiling = rps(c.rows, fastifyName);
     for (const row of c.rows) {
       const r = mean(row.rounds.map((x) => x.rps));
       const errors = row.rounds.reduce((a, x) => a + x.errors, 0);
