@@ -17,6 +17,17 @@ export function constantTimeEqual(a: string, b: string): boolean {
 
 const base62Alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
+/** Base62 of a non-negative safe integer, left-padded to `length` characters. */
+export function base62Number(value: number, length: number): string {
+  let n = value;
+  let out = '';
+  while (n > 0) {
+    out = base62Alphabet[n % 62] + out;
+    n = Math.floor(n / 62);
+  }
+  return out.padStart(length, '0');
+}
+
 /** Big-endian base62 of `bytes`, left-padded to `length` characters. */
 export function base62(bytes: Uint8Array, length: number): string {
   let n = BigInt(`0x${Buffer.from(bytes).toString('hex') || '0'}`);

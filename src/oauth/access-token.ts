@@ -131,10 +131,9 @@ export async function verifyAccessToken(
   if (typeof claims.jti !== 'string' || (claims.gid !== undefined && typeof claims.gid !== 'string')) {
     throw invalid('The token is not a Latchkey access token');
   }
-  const [revoked, client, grantActive] = await Promise.all([
-    s.store.revocations.isRevoked(claims.jti),
+  const [{ revoked, grantActive }, client] = await Promise.all([
+    s.store.revocations.accessTokenStatus(claims.jti, claims.gid),
     s.store.clients.find(claims.client_id),
-    claims.gid ? s.store.grants.isActive(claims.gid) : true,
   ]);
   if (revoked) throw invalid('The access token was revoked');
   // Deleting credentials revokes every token they hold.

@@ -58,9 +58,8 @@ export interface ClientRegistrationStorage {
 
 /** Checking one of our access tokens is still good: not revoked, its client and grant still there. */
 export interface AccessTokenStorage {
-  readonly revocations: Pick<RevocationRepository, 'isRevoked'>;
+  readonly revocations: Pick<RevocationRepository, 'accessTokenStatus'>;
   readonly clients: Pick<ClientRepository, 'find'>;
-  readonly grants: Pick<GrantRepository, 'isActive'>;
 }
 
 /** Issuing a refresh token: a new family at code redemption, or the next token of a family. */
@@ -99,6 +98,7 @@ export type RefreshTokenGrantStorage = RefreshTokenIssuingStorage &
 export type IntrospectionStorage = ClientAuthenticationStorage &
   AccessTokenStorage & {
     readonly refreshTokens: Pick<RefreshTokenRepository, 'find'>;
+    readonly grants: Pick<GrantRepository, 'isActive'>;
   };
 
 /** Revocation (RFC 7009): authenticate the caller, revoke an access token or a refresh token family. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { base62, sha256 } from '../crypto.ts';
+import { base62, base62Number, sha256 } from '../crypto.ts';
 
 /**
  * Client secrets look like `lk_production_<43 base62: 256 random bits><6 base62: CRC-32>`.
@@ -9,8 +9,8 @@ import { base62, sha256 } from '../crypto.ts';
  */
 const pattern = /^lk_([a-z][a-z0-9]{0,15})_([0-9A-Za-z]{43})([0-9A-Za-z]{6})$/;
 
-const checksum = (prefixAndBody: string): string =>
-  base62(Buffer.from(crc32(prefixAndBody).toString(16).padStart(8, '0'), 'hex'), 6);
+// Number arithmetic, not base62's BigInt: this runs at every token request (a CRC-32 fits a double).
+const checksum = (prefixAndBody: string): string => base62Number(crc32(prefixAndBody), 6);
 
 export interface GeneratedSecret {
   secret: string;

@@ -6,6 +6,14 @@ import type { Database } from './schema.ts';
 export interface RevocationRepository {
   revoke(jti: string, expiresAt: number): Promise<void>;
   isRevoked(jti: string): Promise<boolean>;
+  /**
+   * Both checks of a bearer token in one query (one statement on SQLite, one round trip on
+   * PostgreSQL): whether its `jti` was revoked, and whether its grant (if it has one) is still active.
+   */
+  accessTokenStatus(
+    jti: string,
+    grantId: string | undefined,
+  ): Promise<{ revoked: boolean; grantActive: boolean }>;
   prune(before: number): Promise<void>;
 }
 
@@ -14,7 +22,27 @@ export function revocationRepository(db: Kysely<Database>): RevocationRepository
   const findJti = prepare(db, () =>
     db.selectFrom('revoked_tokens').select('jti').where('jti', '=', arg<string>(0)),
   );
+  // A missing grant (deleted with its user or organization) counts as inactive.
+  const status = prepare(db, () =>
+    db.selectNoFrom((eb) => [
+      eb
+        .exists(eb.selectFrom('revoked_tokens').select('jti').where('jti', '=', arg<string>(0)))
+        .as('revoked'),
+      eb
+        .selectFrom('grants')
+        .select((g) => g.fn.countAll().as('n'))
+        .where('id', '=', arg<string>(1))
+        .where('revoked_at', 'is', null)
+        .as('grant_active'),
+    ]),
+  );
   return {
+    async accessTokenStatus(jti, grantId) {
+      if (grantId === undefined) return { revoked: await this.isRevoked(jti), grantActive: true };
+      const [row] = (await status(jti, grantId)).rows;
+      // SQLite answers 0/1, PostgreSQL a boolean and a count.
+      return { revoked: Boolean(row?.revoked), grantActive: Number(row?.grant_active) > 0 };
+    },
     async revoke(jti, expiresAt) {
       await db
         .insertInto('revoked_tokens')

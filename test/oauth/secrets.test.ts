@@ -1,5 +1,7 @@
+import { crc32 } from 'node:zlib';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256 } from '../../src/crypto.ts';
+import { base62, base62Number, sha256 } from '../../src/crypto.ts';
 import { rotateSecret } from '../../src/oauth/client-registration.ts';
 import { generateClientId, generateClientSecret, inspectSecret } from '../../src/oauth/secrets.ts';
 import {
@@ -28,6 +30,20 @@ describe('client secret format', () => {
     expect(hash).toBe(sha256(secret));
     // 43 base62 digits hold 62^43 > 2^256 values.
     expect(43 * Math.log2(62)).toBeGreaterThanOrEqual(256);
+  });
+
+  it('keeps the checksum of secrets issued before: a fixed secret still checks out', () => {
+    // Made by the BigInt base62 of the CRC-32's four bytes that earlier versions used.
+    const issued = 'lk_production_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefg';
+    const sum = base62(Buffer.from(crc32(issued).toString(16).padStart(8, '0'), 'hex'), 6);
+    expect(inspectSecret(issued + sum)).toEqual({ ok: true, environment: 'production' });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), (n) => {
+        const bytes = Buffer.alloc(4);
+        bytes.writeUInt32BE(n);
+        expect(base62Number(n, 6)).toBe(base62(bytes, 6));
+      }),
+    );
   });
 
   it('detects a mistyped secret by its checksum', () => {

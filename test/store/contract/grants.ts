@@ -40,8 +40,13 @@ export function grantsContract({ store, clock, tenant }: Contract): void {
       const kept = await grant(t);
       const token = await refreshToken(t, g.id);
       const other = await refreshToken(t, kept.id);
+      expect(await store().revocations.accessTokenStatus(newId(), g.id)).toMatchObject({ grantActive: true });
       await store().grants.revoke(g.id, clock());
       expect(await store().grants.isActive(g.id)).toBe(false);
+      expect(await store().revocations.accessTokenStatus(newId(), g.id)).toEqual({
+        revoked: false,
+        grantActive: false,
+      });
       expect((await store().refreshTokens.find(token))!.revokedAt).toBe(clock());
       expect(await store().refreshTokens.consume(token, clock())).toBe(false);
       expect((await store().refreshTokens.find(other))!.revokedAt).toBeNull();

@@ -41,6 +41,22 @@ export function keysAndRevocationsContract({ store, clock }: Contract): void {
       await store().revocations.prune(clock() + 1001);
       expect(await store().revocations.isRevoked(jti)).toBe(false);
     });
+
+    it("tell a bearer token's status in one answer: revoked jti, grant active", async () => {
+      const jti = newId();
+      const noGrant = { revoked: false, grantActive: true };
+      expect(await store().revocations.accessTokenStatus(jti, undefined)).toEqual(noGrant);
+      // A grant that does not exist (deleted with its user) is not active.
+      expect(await store().revocations.accessTokenStatus(jti, newId())).toEqual({
+        revoked: false,
+        grantActive: false,
+      });
+      await store().revocations.revoke(jti, clock() + 1000);
+      expect(await store().revocations.accessTokenStatus(jti, undefined)).toEqual({
+        revoked: true,
+        grantActive: true,
+      });
+    });
   });
 
   describe('the store itself', () => {
