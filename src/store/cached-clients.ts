@@ -10,10 +10,8 @@ export interface ClientCacheOptions {
   maxEntries?: number;
   /** Told whether each lookup was answered from memory (the cache-hit metric). */
   onLookup?: (hit: boolean) => void;
-  /** SQLite: whether another process committed since the last call. */
-  changedElsewhere?: () => boolean;
-  /** How often to ask it, at most (real time): asking costs a few µs, a read of the WAL index. */
-  changeCheckMs?: number;
+  /** SQLite: a counter bumped when another process has committed (./sqlite-changes.ts). */
+  otherCommits?: () => number;
 }
 
 interface Entry<T> {
@@ -35,8 +33,8 @@ export function cachedClients(
   clock: Clock,
   options: ClientCacheOptions,
 ): ClientRepository {
-  const { maxEntries = 10_000, onLookup, changedElsewhere, changeCheckMs = 100 } = options;
-  let checkedAt = Number.NEGATIVE_INFINITY;
+  const { maxEntries = 10_000, onLookup, otherCommits } = options;
+  let seenCommits = otherCommits?.();
   const clients = new Map<string, Entry<Client>>();
   const secrets = new Map<string, Entry<ClientSecret[]>>();
   // Bumped by every drop: a read that started before a drop must not store what it read.
@@ -59,14 +57,11 @@ export function cachedClients(
 
   const ttl = () => (notices.healthy() ? options.ttlMs : options.degradedTtlMs);
   function fresh<T>(map: Map<string, Entry<T>>, id: string): T | undefined {
-    // Which rows another process changed is unknown: all go. Asked at most every changeCheckMs, so
-    // another process's change shows here within that time (DESIGN.md allows 1 s across instances).
-    if (changedElsewhere) {
-      const now = performance.now();
-      if (now - checkedAt >= changeCheckMs) {
-        checkedAt = now;
-        if (changedElsewhere()) dropAll();
-      }
+    // Which rows another process changed is unknown: all go. Its commits are seen within 100 ms
+    // (DESIGN.md allows 1 s across instances).
+    if (otherCommits && otherCommits() !== seenCommits) {
+      seenCommits = otherCommits();
+      dropAll();
     }
     const entry = map.get(id);
     if (!entry) return undefined;

@@ -14,14 +14,15 @@ import { reportUnavailable } from './errors.ts';
 import { migrations } from './migrations/index.ts';
 import { registerSqliteHandle } from './prepared.ts';
 import type { Database } from './schema.ts';
+import { type SqliteChanges, watchSqliteChanges } from './sqlite-changes.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Db {
   db: Kysely<Database>;
   dialect: Dialect;
-  /** SQLite: whether another connection (the CLI, another process) committed since the last call. */
-  changedElsewhere?: () => boolean;
+  /** SQLite: counters of what may have changed, for exact caches (./sqlite-changes.ts). */
+  changes?: SqliteChanges;
   close(): Promise<void>;
 }
 
@@ -71,6 +72,7 @@ export async function openDatabase(location: string, options: DatabaseOptions = 
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('synchronous = NORMAL');
+  const changes = watchSqliteChanges(sqlite);
   cachePreparedStatements(sqlite);
   const db = new Kysely<Database>({
     dialect: reportUnavailable(new SqliteDialect({ database: sqlite })),
@@ -80,24 +82,8 @@ export async function openDatabase(location: string, options: DatabaseOptions = 
   return {
     db,
     dialect: 'sqlite',
-    changedElsewhere: otherConnectionsCommitted(sqlite),
+    changes,
     close: () => db.destroy(),
-  };
-}
-
-/**
- * `PRAGMA data_version` changes when another connection commits, never for this one's own commits
- * (sqlite.org/pragma.html#pragma_data_version): one cheap read tells a cache whether the CLI or
- * another process changed the file, so SQLite needs no Redis to cache exactly.
- */
-function otherConnectionsCommitted(sqlite: SQLite.Database): () => boolean {
-  const version = sqlite.prepare('PRAGMA data_version').pluck();
-  let last = version.get();
-  return () => {
-    const now = version.get();
-    if (now === last) return false;
-    last = now;
-    return true;
   };
 }
 

@@ -8,6 +8,7 @@ import {
   authorizationRequestRepository,
 } from './authorization-requests.ts';
 import { cachedClients, recordingClientChanges } from './cached-clients.ts';
+import { cachedTokenStatus } from './cached-token-status.ts';
 import type { ChangeNotices } from './change-notices.ts';
 import { type ClientRepository, clientRepository } from './clients.ts';
 import { type CodeRepository, codeRepository } from './codes.ts';
@@ -105,7 +106,7 @@ export async function openStore(
   options: DatabaseOptions & { migrate?: boolean; webhooks?: boolean; notices?: ChangeNotices } = {},
 ): Promise<Store> {
   const observers = storeObservers();
-  const { db, dialect, changedElsewhere, close } = await openDatabase(location, {
+  const { db, dialect, changes, close } = await openDatabase(location, {
     ...options,
     onQuery: observers.query,
   });
@@ -113,13 +114,18 @@ export async function openStore(
   const webhooks = options.webhooks ?? false;
   const { notices } = options;
   const base = repositories(db, clock, webhooks);
-  const cacheMs = notices && clientCacheMs(notices, changedElsewhere !== undefined);
+  const cacheMs = notices && clientCacheMs(notices, changes !== undefined);
   const onLookup = (hit: boolean) => observers.cacheLookup('clients', hit);
   return {
     ...base,
     clients: cacheMs
-      ? cachedClients(base.clients, notices, clock, { ...cacheMs, onLookup, changedElsewhere })
+      ? cachedClients(base.clients, notices, clock, {
+          ...cacheMs,
+          onLookup,
+          otherCommits: changes?.otherCommits,
+        })
       : base.clients,
+    revocations: changes ? cachedTokenStatus(base.revocations, changes) : base.revocations,
     observe: observers.add,
     async transaction(fn) {
       const changed = new Set<string>();
