@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { constantTimeEqual } from '../crypto.ts';
 import { OAuthError } from './errors.ts';
 
@@ -7,7 +7,7 @@ const challengePattern = /^[A-Za-z0-9_-]{43}$/;
 /** RFC 7636 §4.1: code_verifier = 43*128unreserved. */
 const verifierPattern = /^[A-Za-z0-9\-._~]{43,128}$/;
 
-export const s256 = (verifier: string): string => createHash('sha256').update(verifier).digest('base64url');
+export const s256 = (verifier: string): string => hash('sha256', verifier, 'base64url');
 
 /**
  * Checks the PKCE parameters of an authorization request (RFC 7636 §4.3). Only S256: `plain` offers
