@@ -4,6 +4,7 @@
  * profile is written at exit) and prints where its CPU went: self time by function and by package.
  *
  *   node --import tsx bench/profile.ts [--only cc-basic-form] [--seconds 10] [--top 30] [--dir DIR]
+ *     [--checkout DIR]   (another built checkout, e.g. main before a change: profiles before/after)
  *   node --import tsx bench/profile.ts --summarise FILE.cpuprofile
  */
 import { execFileSync } from 'node:child_process';
@@ -21,6 +22,7 @@ const { values: o } = parseArgs({
     seconds: { type: 'string', default: '10' },
     top: { type: 'string', default: '30' },
     dir: { type: 'string' },
+    checkout: { type: 'string' },
     summarise: { type: 'string' },
     // Only samples from this many seconds after the profile began (e.g. to leave start-up out).
     from: { type: 'string', default: '0' },
@@ -105,6 +107,7 @@ if (o.summarise) {
     core: 1,
     tokens: 100,
     nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+    ...(o.checkout && { checkout: o.checkout }),
   });
   try {
     const plan = await target.plan(c, 20_000);
