@@ -24,6 +24,9 @@ export function connectRedis(url: string, log: Logger): SharedRedis {
     // Fail a command at the first lost connection instead of holding the request while reconnecting.
     maxRetriesPerRequest: 0,
     commandTimeout: 1_000,
+    // Commands sent in the same tick (a token request's two failure-count reads, several requests'
+    // limit scripts) go out in one write: fewer syscalls per request (bench/README.md).
+    enableAutoPipelining: true,
   };
   const client = new Redis(url, options);
   let sub: Redis | undefined;
