@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
-import { arg, prepare } from './prepared.ts';
+import { touchActiveGrant } from './grants.ts';
+import { arg, atomic, prepare } from './prepared.ts';
+import { insertArgs, type NewRefreshToken, refreshTokenInsert } from './refresh-tokens.ts';
 import type { Database } from './schema.ts';
 
 /** An authorization code (RFC 6749 §4.1.2), stored only as its SHA-256. */
@@ -21,6 +23,13 @@ export interface AuthorizationCode {
   resource?: string | null;
 }
 
+/**
+ * What a redemption did: `redeemed` (code consumed, grant touched, refresh token stored, all in one
+ * commit); `used` (the code was already consumed — a replay, or the loser of a race: nothing
+ * written); `revoked` (the code is now consumed, but its grant was revoked: nothing else written).
+ */
+export type Redemption = 'redeemed' | 'used' | 'revoked';
+
 export interface CodeRepository {
   create(code: Omit<AuthorizationCode, 'consumedAt'>): Promise<void>;
   find(codeHash: string): Promise<AuthorizationCode | undefined>;
@@ -29,6 +38,15 @@ export interface CodeRepository {
    * loser of two racing redemptions). Atomic on SQLite and PostgreSQL alike.
    */
   consume(codeHash: string, at: number): Promise<boolean>;
+  /**
+   * RFC 6749 §4.1.3 as one transaction: consume the code with the same conditional UPDATE, touch its
+   * grant if still active, and store the refresh token the exchange issues, if any.
+   */
+  redeem(
+    code: { codeHash: string; grantId: string },
+    at: number,
+    refreshToken: NewRefreshToken | undefined,
+  ): Promise<Redemption>;
   prune(before: number): Promise<void>;
 }
 
@@ -44,6 +62,8 @@ export function codeRepository(db: Kysely<Database>): CodeRepository {
       .where('code_hash', '=', arg<string>(0))
       .where('consumed_at', 'is', null),
   );
+  const touchGrant = touchActiveGrant(db);
+  const insertRefreshToken = refreshTokenInsert(db);
   return {
     async create(c) {
       await db
@@ -87,6 +107,16 @@ export function codeRepository(db: Kysely<Database>): CodeRepository {
     },
     async consume(codeHash, at) {
       return (await consume(codeHash, at)).changes === 1;
+    },
+    redeem({ codeHash, grantId }, at, refreshToken) {
+      return atomic(db, function* () {
+        if ((yield* consume.step(codeHash, at)).changes !== 1) return 'used';
+        // A code is spent whatever follows (§4.1.2: single use). Code, then grant: no path locks
+        // them the other way round, so this cannot deadlock on PostgreSQL.
+        if ((yield* touchGrant.step(grantId, at)).changes !== 1) return 'revoked';
+        if (refreshToken) yield* insertRefreshToken.step(...insertArgs(refreshToken));
+        return 'redeemed';
+      });
     },
     async prune(before) {
       await db.deleteFrom('authorization_codes').where('expires_at', '<', before).execute();

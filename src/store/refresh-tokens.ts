@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import { arg, prepare } from './prepared.ts';
+import { touchActiveGrant } from './grants.ts';
+import { arg, atomic, type Prepared, prepare } from './prepared.ts';
 import type { Database } from './schema.ts';
 
 /** A refresh token (RFC 6749 §6), stored only as its SHA-256; rotated on every use. */
@@ -24,11 +25,26 @@ export interface RefreshToken {
   dpopJkt?: string | null;
 }
 
+/** A refresh token about to be stored. */
+export type NewRefreshToken = Omit<RefreshToken, 'consumedAt' | 'revokedAt'>;
+
+/**
+ * What a rotation did: `rotated` (the old token consumed, the grant touched, the next token stored,
+ * all in one commit); `used` (the old token was already consumed or revoked: the loser of a race,
+ * or a reuse) and `revoked` (its grant is): in both, no token was consumed or stored.
+ */
+export type Rotation = 'rotated' | 'used' | 'revoked';
+
 export interface RefreshTokenRepository {
-  create(token: Omit<RefreshToken, 'consumedAt' | 'revokedAt'>): Promise<void>;
+  create(token: NewRefreshToken): Promise<void>;
   find(tokenHash: string): Promise<RefreshToken | undefined>;
   /** Rotation: one conditional UPDATE; false when the token was already used or revoked. */
   consume(tokenHash: string, at: number): Promise<boolean>;
+  /**
+   * RFC 6749 §6 rotation as one transaction: touch the grant if it is still active, consume the
+   * old token with one conditional UPDATE (of racing rotations exactly one wins), store `next`.
+   */
+  rotate(old: { tokenHash: string; grantId: string }, at: number, next: NewRefreshToken): Promise<Rotation>;
   revokeFamily(familyId: string, at: number): Promise<void>;
 }
 
@@ -50,10 +66,25 @@ const toToken = (r: Database['refresh_tokens']): RefreshToken => ({
   ...(r.dpop_jkt !== null && { dpopJkt: r.dpop_jkt }),
 });
 
-export function refreshTokenRepository(db: Kysely<Database>): RefreshTokenRepository {
-  // The code exchange's and refresh's queries, compiled once (prepared.ts). The insert names every
-  // column of the table; `selectAll` reads every column.
-  const insert = prepare(db, () =>
+type InsertArgs = [
+  tokenHash: string,
+  familyId: string,
+  clientId: string,
+  grantId: string,
+  userId: string,
+  orgId: string,
+  scope: string,
+  createdAt: number,
+  expiresAt: number,
+  familyExpiresAt: number,
+  unset: null,
+  resource: string | null,
+  dpopJkt: string | null,
+];
+
+/** The INSERT of a refresh token, compiled once (prepared.ts); it names every column of the table. */
+export function refreshTokenInsert(db: Kysely<Database>): Prepared<unknown, InsertArgs> {
+  return prepare(db, () =>
     db.insertInto('refresh_tokens').values({
       token_hash: arg(0),
       family_id: arg(1),
@@ -71,6 +102,29 @@ export function refreshTokenRepository(db: Kysely<Database>): RefreshTokenReposi
       dpop_jkt: arg(12),
     }),
   );
+}
+
+export const insertArgs = (t: NewRefreshToken): InsertArgs => [
+  t.tokenHash,
+  t.familyId,
+  t.clientId,
+  t.grantId,
+  t.userId,
+  t.orgId,
+  t.scope,
+  t.createdAt,
+  t.expiresAt,
+  t.familyExpiresAt,
+  null,
+  t.resource ?? null,
+  t.dpopJkt ?? null,
+];
+
+export function refreshTokenRepository(db: Kysely<Database>): RefreshTokenRepository {
+  // The code exchange's and refresh's queries, compiled once (prepared.ts); `selectAll` reads every
+  // column.
+  const insert = refreshTokenInsert(db);
+  const touchGrant = touchActiveGrant(db);
   const findByHash = prepare(db, () =>
     db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', arg<string>(0)),
   );
@@ -84,21 +138,7 @@ export function refreshTokenRepository(db: Kysely<Database>): RefreshTokenReposi
   );
   return {
     async create(t) {
-      await insert(
-        t.tokenHash,
-        t.familyId,
-        t.clientId,
-        t.grantId,
-        t.userId,
-        t.orgId,
-        t.scope,
-        t.createdAt,
-        t.expiresAt,
-        t.familyExpiresAt,
-        null,
-        t.resource ?? null,
-        t.dpopJkt ?? null,
-      );
+      await insert(...insertArgs(t));
     },
     async find(tokenHash) {
       const [r] = (await findByHash(tokenHash)).rows;
@@ -106,6 +146,17 @@ export function refreshTokenRepository(db: Kysely<Database>): RefreshTokenReposi
     },
     async consume(tokenHash, at) {
       return (await consume(tokenHash, at)).changes === 1;
+    },
+    rotate(old, at, next) {
+      return atomic(db, function* () {
+        // The grant first: revoking one locks the grant, then its tokens (grants.ts), so taking
+        // them in the same order here cannot deadlock against it on PostgreSQL.
+        if ((yield* touchGrant.step(old.grantId, at)).changes !== 1) return 'revoked';
+        // A reuse leaves the grant touched: the caller revokes it next anyway.
+        if ((yield* consume.step(old.tokenHash, at)).changes !== 1) return 'used';
+        yield* insert.step(...insertArgs(next));
+        return 'rotated';
+      });
     },
     async revokeFamily(familyId, at) {
       await db
