@@ -45,7 +45,8 @@ export interface RefreshTokenRepository {
    * old token with one conditional UPDATE (of racing rotations exactly one wins), store `next`.
    */
   rotate(old: { tokenHash: string; grantId: string }, at: number, next: NewRefreshToken): Promise<Rotation>;
-  revokeFamily(familyId: string, at: number): Promise<void>;
+  /** Revokes every token of one family (of one grant: families never leave their grant). */
+  revokeFamily(family: { familyId: string; grantId: string }, at: number): Promise<void>;
 }
 
 const toToken = (r: Database['refresh_tokens']): RefreshToken => ({
@@ -158,10 +159,12 @@ export function refreshTokenRepository(db: Kysely<Database>): RefreshTokenReposi
         return 'rotated';
       });
     },
-    async revokeFamily(familyId, at) {
+    async revokeFamily({ familyId, grantId }, at) {
+      // Through the grant's index (migration 007): the family's tokens are among the grant's.
       await db
         .updateTable('refresh_tokens')
         .set({ revoked_at: at })
+        .where('grant_id', '=', grantId)
         .where('family_id', '=', familyId)
         .where('revoked_at', 'is', null)
         .execute();
