@@ -1,7 +1,14 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { touchActiveGrant } from './grants.ts';
-import { arg, atomic, prepare } from './prepared.ts';
-import { insertArgs, type NewRefreshToken, refreshTokenInsert } from './refresh-tokens.ts';
+import { arg, atomic, onPostgres, prepare, prepareSql } from './prepared.ts';
+import {
+  type InsertArgs,
+  insertArgs,
+  type NewRefreshToken,
+  refreshTokenColumnsSql,
+  refreshTokenInsert,
+  refreshTokenValuesSql,
+} from './refresh-tokens.ts';
 import type { Database } from './schema.ts';
 
 /** An authorization code (RFC 6749 §4.1.2), stored only as its SHA-256. */
@@ -50,6 +57,9 @@ export interface CodeRepository {
   prune(before: number): Promise<void>;
 }
 
+type Nulls = null[];
+const noToken: Nulls = Array.from({ length: 13 }, () => null);
+
 export function codeRepository(db: Kysely<Database>): CodeRepository {
   // The code exchange's queries, compiled once (prepared.ts); `selectAll` reads every column.
   const findByHash = prepare(db, () =>
@@ -64,6 +74,29 @@ export function codeRepository(db: Kysely<Database>): CodeRepository {
   );
   const touchGrant = touchActiveGrant(db);
   const insertRefreshToken = refreshTokenInsert(db);
+  // PostgreSQL: the redemption as one statement (data-modifying CTEs), one round trip instead of five
+  // (BEGIN, three writes, COMMIT). Same steps, same order and the same conditional UPDATEs as the
+  // unit below; the refresh token is stored only when argument 2 says there is one.
+  const redeemInOneStatement = prepareSql<
+    { consumed: number; touched: number },
+    [string, number, boolean, ...(InsertArgs | Nulls)]
+  >(
+    db,
+    sql`with code as (
+        update authorization_codes set consumed_at = ${arg(1)}
+        where code_hash = ${arg(0)} and consumed_at is null
+        returning grant_id
+      ), touched as (
+        update grants set last_used_at = ${arg(1)}
+        where id in (select grant_id from code) and revoked_at is null
+        returning id
+      ), stored as (
+        insert into refresh_tokens ${refreshTokenColumnsSql}
+        select ${refreshTokenValuesSql(3)} from touched where ${arg(2)}::boolean
+        returning 1
+      )
+      select (select count(*) from code) as consumed, (select count(*) from touched) as touched`,
+  );
   return {
     async create(c) {
       await db
@@ -108,7 +141,12 @@ export function codeRepository(db: Kysely<Database>): CodeRepository {
     async consume(codeHash, at) {
       return (await consume(codeHash, at)).changes === 1;
     },
-    redeem({ codeHash, grantId }, at, refreshToken) {
+    async redeem({ codeHash, grantId }, at, refreshToken) {
+      if (onPostgres(db)) {
+        const token = refreshToken ? insertArgs(refreshToken) : noToken;
+        const [r] = (await redeemInOneStatement(codeHash, at, refreshToken !== undefined, ...token)).rows;
+        return r!.consumed !== 1 ? 'used' : r!.touched !== 1 ? 'revoked' : 'redeemed';
+      }
       return atomic(db, function* () {
         if ((yield* consume.step(codeHash, at)).changes !== 1) return 'used';
         // A code is spent whatever follows (§4.1.2: single use). Code, then grant: no path locks

@@ -1,5 +1,5 @@
 import type SQLite from 'better-sqlite3';
-import { type Compilable, CompiledQuery, type Kysely } from 'kysely';
+import { type Compilable, CompiledQuery, type Kysely, PostgresAdapter, type RawBuilder } from 'kysely';
 import { translateUnavailable } from './errors.ts';
 import type { Database } from './schema.ts';
 
@@ -48,6 +48,16 @@ interface Slot {
 
 /** The i-th argument of a prepared query, standing for a value while the query is built. */
 export const arg = <T>(i: number): T => ({ [slot]: i }) as unknown as T;
+
+/** Whether `db` (a transaction-bound one included) talks to PostgreSQL. */
+export const onPostgres = (db: Kysely<Database>): boolean =>
+  db.getExecutor().adapter instanceof PostgresAdapter;
+
+/** A query written as SQL text (`sql` with `arg(i)` for its values), prepared like the others. */
+export const prepareSql = <R, A extends unknown[]>(
+  db: Kysely<Database>,
+  query: RawBuilder<R>,
+): Prepared<R, A> => prepare<R, A>(db, () => ({ compile: () => query.compile(db) }));
 
 export interface PreparedResult<R> {
   rows: R[];
