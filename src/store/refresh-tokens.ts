@@ -45,8 +45,7 @@ export interface RefreshTokenRepository {
    * old token with one conditional UPDATE (of racing rotations exactly one wins), store `next`.
    */
   rotate(old: { tokenHash: string; grantId: string }, at: number, next: NewRefreshToken): Promise<Rotation>;
-  /** Revokes every token of one family (of one grant: families never leave their grant). */
-  revokeFamily(family: { familyId: string; grantId: string }, at: number): Promise<void>;
+  revokeFamily(familyId: string, at: number): Promise<void>;
 }
 
 const toToken = (r: Database['refresh_tokens']): RefreshToken => ({
@@ -198,12 +197,10 @@ export function refreshTokenRepository(db: Kysely<Database>): RefreshTokenReposi
         return 'rotated';
       });
     },
-    async revokeFamily({ familyId, grantId }, at) {
-      // Through the grant's index (migration 007): the family's tokens are among the grant's.
+    async revokeFamily(familyId, at) {
       await db
         .updateTable('refresh_tokens')
         .set({ revoked_at: at })
-        .where('grant_id', '=', grantId)
         .where('family_id', '=', familyId)
         .where('revoked_at', 'is', null)
         .execute();

@@ -5,7 +5,6 @@ import * as console from './003_console.ts';
 import * as platform from './004_platform.ts';
 import * as loginIdentities from './005_login_identities.ts';
 import * as modernOAuth from './006_modern_oauth.ts';
-import * as familiesByGrant from './007_refresh_families_by_grant.ts';
 
 /** Migrations in order. Each later issue adds its own file and one line here. */
 export const migrations: Record<string, Migration> = {
@@ -15,5 +14,4 @@ export const migrations: Record<string, Migration> = {
   '004_platform': platform,
   '005_login_identities': loginIdentities,
   '006_modern_oauth': modernOAuth,
-  '007_refresh_families_by_grant': familiesByGrant,
 };
