@@ -77,6 +77,7 @@ export function codeRepository(db: Kysely<Database>): CodeRepository {
   // PostgreSQL: the redemption as one statement (data-modifying CTEs), one round trip instead of five
   // (BEGIN, three writes, COMMIT). Same steps, same order and the same conditional UPDATEs as the
   // unit below; the refresh token is stored only when argument 2 says there is one.
+  const postgres = onPostgres(db);
   const redeemInOneStatement = prepareSql<
     { consumed: number; touched: number },
     [string, number, boolean, ...(InsertArgs | Nulls)]
@@ -142,7 +143,7 @@ export function codeRepository(db: Kysely<Database>): CodeRepository {
       return (await consume(codeHash, at)).changes === 1;
     },
     async redeem({ codeHash, grantId }, at, refreshToken) {
-      if (onPostgres(db)) {
+      if (postgres) {
         const token = refreshToken ? insertArgs(refreshToken) : noToken;
         const [r] = (await redeemInOneStatement(codeHash, at, refreshToken !== undefined, ...token)).rows;
         return r!.consumed !== 1 ? 'used' : r!.touched !== 1 ? 'revoked' : 'redeemed';

@@ -141,6 +141,7 @@ export function refreshTokenRepository(db: Kysely<Database>): RefreshTokenReposi
   // PostgreSQL: the rotation as one statement (data-modifying CTEs), one round trip instead of five
   // (BEGIN, three writes, COMMIT). Same steps, same order and the same conditional UPDATEs as the
   // unit below: the grant (locked first, as a revocation does), then the old token, then the new.
+  const postgres = onPostgres(db);
   const rotateInOneStatement = prepareSql<
     { touched: number; consumed: number },
     [string, number, string, ...InsertArgs]
@@ -183,7 +184,7 @@ export function refreshTokenRepository(db: Kysely<Database>): RefreshTokenReposi
       return (await consume(tokenHash, at)).changes === 1;
     },
     async rotate(old, at, next) {
-      if (onPostgres(db)) {
+      if (postgres) {
         const [r] = (await rotateInOneStatement(old.grantId, at, old.tokenHash, ...insertArgs(next))).rows;
         return r!.touched !== 1 ? 'revoked' : r!.consumed !== 1 ? 'used' : 'rotated';
       }
