@@ -78,21 +78,22 @@ export interface RefreshFamilyRevocationStorage {
 }
 
 /**
- * The authorization_code grant (RFC 6749 §4.1.3): find and consume the code once, check its grant,
- * revoke the grant on a replay, start a refresh token family.
+ * The authorization_code grant (RFC 6749 §4.1.3): find the code, redeem it once (consume it, check and
+ * touch its grant, start a refresh token family: one transaction), revoke the grant on a replay.
  */
-export type AuthorizationCodeGrantStorage = RefreshTokenIssuingStorage & {
-  readonly codes: Pick<CodeRepository, 'find' | 'consume'>;
-  readonly grants: Pick<GrantRepository, 'find' | 'touch' | 'revoke'>;
+export interface AuthorizationCodeGrantStorage {
+  readonly codes: Pick<CodeRepository, 'find' | 'redeem'>;
+  readonly grants: Pick<GrantRepository, 'revoke'>;
   readonly audit: Pick<AuditRepository, 'record'>;
-};
+}
 
-/** The refresh_token grant (RFC 6749 §6): find and rotate the token, revoke the family on reuse. */
-export type RefreshTokenGrantStorage = RefreshTokenIssuingStorage &
-  RefreshFamilyRevocationStorage & {
-    readonly refreshTokens: Pick<RefreshTokenRepository, 'find' | 'consume'>;
-    readonly grants: Pick<GrantRepository, 'find' | 'touch'>;
-  };
+/**
+ * The refresh_token grant (RFC 6749 §6): find the token, rotate it once (check and touch its grant,
+ * consume it, store the next: one transaction), revoke the family on reuse.
+ */
+export type RefreshTokenGrantStorage = RefreshFamilyRevocationStorage & {
+  readonly refreshTokens: Pick<RefreshTokenRepository, 'find' | 'rotate'>;
+};
 
 /** Introspection (RFC 7662): authenticate the caller, check access tokens and refresh tokens. */
 export type IntrospectionStorage = ClientAuthenticationStorage &

@@ -3,7 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { newId, randomToken, sha256 } from '../crypto.ts';
 import type { Grant } from '../store/grants.ts';
-import type { RefreshToken } from '../store/refresh-tokens.ts';
+import type { NewRefreshToken, RefreshToken } from '../store/refresh-tokens.ts';
 import type { TokenKind } from './introspection.ts';
 import type { RefreshFamilyRevocationStorage, RefreshTokenIssuingStorage } from './ports.ts';
 
@@ -22,26 +22,31 @@ export interface RefreshFamilyRevocationDeps {
   readonly log: Pick<Logger, 'info'>;
 }
 
+export interface RefreshTokenInput {
+  /** The grant it belongs to (a code carries the same ids as its grant). */
+  grant: Pick<Grant, 'id' | 'clientId' | 'userId' | 'orgId'>;
+  scope: string;
+  family?: { id: string; expiresAt: number };
+  /** RFC 8707: the resource the authorization was granted for. */
+  resource?: string | undefined;
+  /** RFC 9449 §5: the DPoP key a public client must prove at each refresh. */
+  dpopJkt?: string | undefined;
+}
+
 /**
- * Issues a refresh token. A new family starts at code redemption with its absolute lifetime; a
- * rotation stays in the family and never outlives it (idle lifetime capped by the absolute one).
+ * A new refresh token and the record to store for it (only its hash). A new family starts at code
+ * redemption with its absolute lifetime; a rotation stays in the family and never outlives it (idle
+ * lifetime capped by the absolute one). The grant handlers store the record in the same transaction
+ * as the rest of their writes (codes.redeem, refreshTokens.rotate).
  */
-export async function issueRefreshToken(
-  input: {
-    grant: Grant;
-    scope: string;
-    family?: { id: string; expiresAt: number };
-    /** RFC 8707: the resource the authorization was granted for. */
-    resource?: string;
-    /** RFC 9449 §5: the DPoP key a public client must prove at each refresh. */
-    dpopJkt?: string;
-  },
-  s: RefreshTokenIssuerDeps,
-): Promise<string> {
+export function newRefreshToken(
+  input: RefreshTokenInput,
+  s: Pick<RefreshTokenIssuerDeps, 'config' | 'clock'>,
+): { token: string; record: NewRefreshToken } {
   const token = randomToken(32);
   const now = s.clock();
   const familyExpiresAt = input.family?.expiresAt ?? now + s.config.refreshTokenAbsoluteTtl * 1000;
-  await s.store.refreshTokens.create({
+  const record = {
     tokenHash: hashRefreshToken(token),
     familyId: input.family?.id ?? newId(),
     clientId: input.grant.clientId,
@@ -54,7 +59,17 @@ export async function issueRefreshToken(
     familyExpiresAt,
     resource: input.resource ?? null,
     dpopJkt: input.dpopJkt ?? null,
-  });
+  };
+  return { token, record };
+}
+
+/** Issues and stores a refresh token on its own (see newRefreshToken). */
+export async function issueRefreshToken(
+  input: RefreshTokenInput,
+  s: RefreshTokenIssuerDeps,
+): Promise<string> {
+  const { token, record } = newRefreshToken(input, s);
+  await s.store.refreshTokens.create(record);
   return token;
 }
 

@@ -1,5 +1,14 @@
-import type { Kysely } from 'kysely';
-import { arg, prepare } from './prepared.ts';
+import { type Kysely, sql } from 'kysely';
+import { touchActiveGrant } from './grants.ts';
+import { arg, atomic, onPostgres, prepare, prepareSql } from './prepared.ts';
+import {
+  type InsertArgs,
+  insertArgs,
+  type NewRefreshToken,
+  refreshTokenColumnsSql,
+  refreshTokenInsert,
+  refreshTokenValuesSql,
+} from './refresh-tokens.ts';
 import type { Database } from './schema.ts';
 
 /** An authorization code (RFC 6749 §4.1.2), stored only as its SHA-256. */
@@ -21,6 +30,13 @@ export interface AuthorizationCode {
   resource?: string | null;
 }
 
+/**
+ * What a redemption did: `redeemed` (code consumed, grant touched, refresh token stored, all in one
+ * commit); `used` (the code was already consumed — a replay, or the loser of a race: nothing
+ * written); `revoked` (the code is now consumed, but its grant was revoked: nothing else written).
+ */
+export type Redemption = 'redeemed' | 'used' | 'revoked';
+
 export interface CodeRepository {
   create(code: Omit<AuthorizationCode, 'consumedAt'>): Promise<void>;
   find(codeHash: string): Promise<AuthorizationCode | undefined>;
@@ -29,8 +45,20 @@ export interface CodeRepository {
    * loser of two racing redemptions). Atomic on SQLite and PostgreSQL alike.
    */
   consume(codeHash: string, at: number): Promise<boolean>;
+  /**
+   * RFC 6749 §4.1.3 as one transaction: consume the code with the same conditional UPDATE, touch its
+   * grant if still active, and store the refresh token the exchange issues, if any.
+   */
+  redeem(
+    code: { codeHash: string; grantId: string },
+    at: number,
+    refreshToken: NewRefreshToken | undefined,
+  ): Promise<Redemption>;
   prune(before: number): Promise<void>;
 }
+
+type Nulls = null[];
+const noToken: Nulls = Array.from({ length: 13 }, () => null);
 
 export function codeRepository(db: Kysely<Database>): CodeRepository {
   // The code exchange's queries, compiled once (prepared.ts); `selectAll` reads every column.
@@ -43,6 +71,32 @@ export function codeRepository(db: Kysely<Database>): CodeRepository {
       .set({ consumed_at: arg<number>(1) })
       .where('code_hash', '=', arg<string>(0))
       .where('consumed_at', 'is', null),
+  );
+  const touchGrant = touchActiveGrant(db);
+  const insertRefreshToken = refreshTokenInsert(db);
+  // PostgreSQL: the redemption as one statement (data-modifying CTEs), one round trip instead of five
+  // (BEGIN, three writes, COMMIT). Same steps, same order and the same conditional UPDATEs as the
+  // unit below; the refresh token is stored only when argument 2 says there is one.
+  const postgres = onPostgres(db);
+  const redeemInOneStatement = prepareSql<
+    { consumed: number; touched: number },
+    [string, number, boolean, ...(InsertArgs | Nulls)]
+  >(
+    db,
+    sql`with code as (
+        update authorization_codes set consumed_at = ${arg(1)}
+        where code_hash = ${arg(0)} and consumed_at is null
+        returning grant_id
+      ), touched as (
+        update grants set last_used_at = ${arg(1)}
+        where id in (select grant_id from code) and revoked_at is null
+        returning id
+      ), stored as (
+        insert into refresh_tokens ${refreshTokenColumnsSql}
+        select ${refreshTokenValuesSql(3)} from touched where ${arg(2)}::boolean
+        returning 1
+      )
+      select (select count(*) from code) as consumed, (select count(*) from touched) as touched`,
   );
   return {
     async create(c) {
@@ -87,6 +141,21 @@ export function codeRepository(db: Kysely<Database>): CodeRepository {
     },
     async consume(codeHash, at) {
       return (await consume(codeHash, at)).changes === 1;
+    },
+    async redeem({ codeHash, grantId }, at, refreshToken) {
+      if (postgres) {
+        const token = refreshToken ? insertArgs(refreshToken) : noToken;
+        const [r] = (await redeemInOneStatement(codeHash, at, refreshToken !== undefined, ...token)).rows;
+        return r!.consumed !== 1 ? 'used' : r!.touched !== 1 ? 'revoked' : 'redeemed';
+      }
+      return atomic(db, function* () {
+        if ((yield* consume.step(codeHash, at)).changes !== 1) return 'used';
+        // A code is spent whatever follows (§4.1.2: single use). Code, then grant: no path locks
+        // them the other way round, so this cannot deadlock on PostgreSQL.
+        if ((yield* touchGrant.step(grantId, at)).changes !== 1) return 'revoked';
+        if (refreshToken) yield* insertRefreshToken.step(...insertArgs(refreshToken));
+        return 'redeemed';
+      });
     },
     async prune(before) {
       await db.deleteFrom('authorization_codes').where('expires_at', '<', before).execute();

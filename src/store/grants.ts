@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { newId } from '../crypto.ts';
 import { atomically, type OutboxRepository } from './outbox.ts';
 import { afterCursor, type Page, type PageQuery, toPage } from './pages.ts';
-import { arg, prepare } from './prepared.ts';
+import { arg, type Prepared, prepare } from './prepared.ts';
 import type { Database } from './schema.ts';
 
 /**
@@ -53,6 +53,19 @@ export interface GrantRepository {
   /** Every grant of an organization, revoked ones included, oldest first (the admin API). */
   page(orgId: string, page: PageQuery): Promise<Page<Grant>>;
 }
+
+/**
+ * Marks an active grant used; changes no row when it is revoked or gone. One statement for both, so
+ * the code exchange and refresh check and touch their grant in their own transaction.
+ */
+export const touchActiveGrant = (db: Kysely<Database>): Prepared<unknown, [id: string, at: number]> =>
+  prepare(db, () =>
+    db
+      .updateTable('grants')
+      .set({ last_used_at: arg<number>(1) })
+      .where('id', '=', arg<string>(0))
+      .where('revoked_at', 'is', null),
+  );
 
 /** The `data` of the grant.* webhooks. */
 const grantEvent = (g: Pick<Grant, 'id' | 'clientId' | 'userId' | 'orgId'>) => ({

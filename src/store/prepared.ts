@@ -1,5 +1,5 @@
 import type SQLite from 'better-sqlite3';
-import { type Compilable, CompiledQuery, type Kysely } from 'kysely';
+import { type Compilable, CompiledQuery, type Kysely, PostgresAdapter, type RawBuilder } from 'kysely';
 import { translateUnavailable } from './errors.ts';
 import type { Database } from './schema.ts';
 
@@ -10,12 +10,20 @@ import type { Database } from './schema.ts';
  * fifth of the cost here (bench/README.md). Inside a transaction, on PostgreSQL, or on a
  * transaction-bound Kysely, they go through Kysely with the compiled SQL, so every query still
  * takes the one data path of the store.
+ *
+ * Several of them that must commit together (the code exchange, a refresh token's rotation) form an
+ * atomic unit (`atomic` below): on SQLite one synchronous better-sqlite3 transaction of the same
+ * prepared statements, on PostgreSQL a Kysely transaction running the same compiled SQL.
  */
 
-const sqliteHandles = new WeakMap<
-  Kysely<Database>,
-  { sqlite: SQLite.Database; onQuery?: ((seconds: number) => void) | undefined }
->();
+interface SqliteHandle {
+  sqlite: SQLite.Database;
+  onQuery?: ((seconds: number) => void) | undefined;
+  /** Runs a unit's steps in BEGIN IMMEDIATE … COMMIT (better-sqlite3 rolls back on a throw). */
+  transaction: (drive: () => unknown) => unknown;
+}
+
+const sqliteHandles = new WeakMap<Kysely<Database>, SqliteHandle>();
 
 /**
  * Called by openDatabase: lets the prepared queries of this Kysely instance use the handle, and
@@ -26,7 +34,11 @@ export function registerSqliteHandle(
   sqlite: SQLite.Database,
   onQuery?: (seconds: number) => void,
 ): void {
-  sqliteHandles.set(db, { sqlite, onQuery });
+  // IMMEDIATE takes the write lock at BEGIN: with a second process on the file (the CLI, --workers)
+  // a deferred transaction that reads first could fail with SQLITE_BUSY when it comes to write,
+  // where BEGIN IMMEDIATE waits out the busy timeout instead.
+  const transaction = sqlite.transaction((drive: () => unknown) => drive()).immediate;
+  sqliteHandles.set(db, { sqlite, onQuery, transaction });
 }
 
 const slot = Symbol('argument');
@@ -37,16 +49,47 @@ interface Slot {
 /** The i-th argument of a prepared query, standing for a value while the query is built. */
 export const arg = <T>(i: number): T => ({ [slot]: i }) as unknown as T;
 
+/** Whether `db` (a transaction-bound one included) talks to PostgreSQL. */
+export const onPostgres = (db: Kysely<Database>): boolean =>
+  db.getExecutor().adapter instanceof PostgresAdapter;
+
+/** A query written as SQL text (`sql` with `arg(i)` for its values), prepared like the others. */
+export const prepareSql = <R, A extends unknown[]>(
+  db: Kysely<Database>,
+  query: RawBuilder<R>,
+): Prepared<R, A> => prepare<R, A>(db, () => ({ compile: () => query.compile(db) }));
+
 export interface PreparedResult<R> {
   rows: R[];
   /** Rows an INSERT, UPDATE or DELETE changed. */
   changes: number;
 }
 
+/** One prepared query with its arguments, waiting to run as part of an atomic unit. */
+export interface Step {
+  readonly run: (via: Runner) => PreparedResult<unknown> | Promise<PreparedResult<unknown>>;
+}
+
+/** How a unit's steps are run: synchronously on the SQLite handle, or through a Kysely transaction. */
+type Runner = { sync: true } | { sync: false; tx: Kysely<Database> };
+
+/**
+ * An atomic unit: a generator that yields its steps (`yield* query.step(...)`) and gets each one's
+ * result back, so it can decide on the next (stop when a conditional UPDATE changed nothing). It
+ * must do nothing else that waits: on SQLite it runs synchronously inside one transaction.
+ */
+export type Unit<T> = Generator<Step, T, PreparedResult<unknown>>;
+
+export interface Prepared<R, A extends unknown[]> {
+  (...args: A): Promise<PreparedResult<R>>;
+  /** This query as a step of an atomic unit: `const r = yield* query.step(...args)`. */
+  step(...args: A): Generator<Step, PreparedResult<R>, PreparedResult<unknown>>;
+}
+
 export function prepare<R, A extends unknown[]>(
   db: Kysely<Database>,
   build: () => Compilable<R>,
-): (...args: A) => Promise<PreparedResult<R>> {
+): Prepared<R, A> {
   let compiled: { sql: string; order: number[] } | undefined;
   let statement: SQLite.Statement | undefined;
   const handle = sqliteHandles.get(db);
@@ -60,26 +103,79 @@ export function prepare<R, A extends unknown[]>(
       throw new Error(`prepared query with a constant value instead of arg(i): ${q.sql}`);
     return { sql: q.sql, order };
   };
-
-  return async (...args) => {
+  const parameters = (args: unknown[]) => {
     compiled ??= compile();
-    const params = compiled.order.map((i) => args[i]);
+    return compiled.order.map((i) => args[i]);
+  };
+  /** On the SQLite handle, synchronously (errors as thrown by better-sqlite3). */
+  const runSync = (params: unknown[]): PreparedResult<R> => {
+    statement ??= sqlite!.prepare(compiled!.sql);
+    if (statement.reader) return { rows: statement.all(params) as R[], changes: 0 };
+    return { rows: [], changes: statement.run(params).changes };
+  };
+  const runVia = async (tx: Kysely<Database>, params: unknown[]): Promise<PreparedResult<R>> => {
+    const r = await tx.executeQuery<R>(CompiledQuery.raw(compiled!.sql, params));
+    return { rows: r.rows, changes: Number(r.numAffectedRows ?? 0n) };
+  };
+
+  const run = async (...args: A): Promise<PreparedResult<R>> => {
+    const params = parameters(args);
     // Outside a transaction only: inside one, Kysely's connection lock keeps other requests' queries
     // out of it (better-sqlite3 has one connection; its calls are synchronous, so nothing interleaves
     // between this check and the statement).
     if (sqlite && !sqlite.inTransaction) {
       const started = onQuery ? performance.now() : 0;
       try {
-        statement ??= sqlite.prepare(compiled.sql);
-        if (statement.reader) return { rows: statement.all(params) as R[], changes: 0 };
-        return { rows: [], changes: statement.run(params).changes };
+        return runSync(params);
       } catch (error) {
         return translateUnavailable(error);
       } finally {
         onQuery?.((performance.now() - started) / 1000);
       }
     }
-    const r = await db.executeQuery<R>(CompiledQuery.raw(compiled.sql, params));
-    return { rows: r.rows, changes: Number(r.numAffectedRows ?? 0n) };
+    return runVia(db, params);
   };
+  return Object.assign(run, {
+    *step(...args: A): Generator<Step, PreparedResult<R>, PreparedResult<unknown>> {
+      const params = parameters(args);
+      const result = yield { run: (via: Runner) => (via.sync ? runSync(params) : runVia(via.tx, params)) };
+      return result as PreparedResult<R>;
+    },
+  });
+}
+
+/**
+ * Runs `unit` atomically: every step commits, or none does (a throw from a step or from the unit
+ * rolls it all back). On SQLite, outside any other transaction, it is one synchronous better-sqlite3
+ * transaction: one commit and no promise per statement, and no other request's query can slip in
+ * since nothing in it waits. Otherwise (PostgreSQL; SQLite while a Kysely transaction holds the
+ * connection; a transaction-bound Kysely) the same SQL runs in a Kysely transaction, or in the one
+ * `db` already is.
+ */
+export async function atomic<T>(db: Kysely<Database>, unit: () => Unit<T>): Promise<T> {
+  const handle = sqliteHandles.get(db);
+  if (handle && !handle.sqlite.inTransaction) {
+    const started = handle.onQuery ? performance.now() : 0;
+    try {
+      return handle.transaction(() => {
+        const steps = unit();
+        const sync: Runner = { sync: true };
+        let next = steps.next();
+        while (!next.done) next = steps.next(next.value.run(sync) as PreparedResult<unknown>);
+        return next.value;
+      }) as T;
+    } catch (error) {
+      return translateUnavailable(error);
+    } finally {
+      handle.onQuery?.((performance.now() - started) / 1000);
+    }
+  }
+  const work = async (tx: Kysely<Database>) => {
+    const steps = unit();
+    const via: Runner = { sync: false, tx };
+    let next = steps.next();
+    while (!next.done) next = steps.next(await next.value.run(via));
+    return next.value;
+  };
+  return db.isTransaction ? work(db) : db.transaction().execute(work);
 }

@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
-import { arg, prepare } from './prepared.ts';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { touchActiveGrant } from './grants.ts';
+import { arg, atomic, onPostgres, type Prepared, prepare, prepareSql } from './prepared.ts';
 import type { Database } from './schema.ts';
 
 /** A refresh token (RFC 6749 §6), stored only as its SHA-256; rotated on every use. */
@@ -24,11 +25,26 @@ export interface RefreshToken {
   dpopJkt?: string | null;
 }
 
+/** A refresh token about to be stored. */
+export type NewRefreshToken = Omit<RefreshToken, 'consumedAt' | 'revokedAt'>;
+
+/**
+ * What a rotation did: `rotated` (the old token consumed, the grant touched, the next token stored,
+ * all in one commit); `used` (the old token was already consumed or revoked: the loser of a race,
+ * or a reuse) and `revoked` (its grant is): in both, no token was consumed or stored.
+ */
+export type Rotation = 'rotated' | 'used' | 'revoked';
+
 export interface RefreshTokenRepository {
-  create(token: Omit<RefreshToken, 'consumedAt' | 'revokedAt'>): Promise<void>;
+  create(token: NewRefreshToken): Promise<void>;
   find(tokenHash: string): Promise<RefreshToken | undefined>;
   /** Rotation: one conditional UPDATE; false when the token was already used or revoked. */
   consume(tokenHash: string, at: number): Promise<boolean>;
+  /**
+   * RFC 6749 §6 rotation as one transaction: touch the grant if it is still active, consume the
+   * old token with one conditional UPDATE (of racing rotations exactly one wins), store `next`.
+   */
+  rotate(old: { tokenHash: string; grantId: string }, at: number, next: NewRefreshToken): Promise<Rotation>;
   revokeFamily(familyId: string, at: number): Promise<void>;
 }
 
@@ -50,10 +66,25 @@ const toToken = (r: Database['refresh_tokens']): RefreshToken => ({
   ...(r.dpop_jkt !== null && { dpopJkt: r.dpop_jkt }),
 });
 
-export function refreshTokenRepository(db: Kysely<Database>): RefreshTokenRepository {
-  // The code exchange's and refresh's queries, compiled once (prepared.ts). The insert names every
-  // column of the table; `selectAll` reads every column.
-  const insert = prepare(db, () =>
+export type InsertArgs = [
+  tokenHash: string,
+  familyId: string,
+  clientId: string,
+  grantId: string,
+  userId: string,
+  orgId: string,
+  scope: string,
+  createdAt: number,
+  expiresAt: number,
+  familyExpiresAt: number,
+  unset: null,
+  resource: string | null,
+  dpopJkt: string | null,
+];
+
+/** The INSERT of a refresh token, compiled once (prepared.ts); it names every column of the table. */
+export function refreshTokenInsert(db: Kysely<Database>): Prepared<unknown, InsertArgs> {
+  return prepare(db, () =>
     db.insertInto('refresh_tokens').values({
       token_hash: arg(0),
       family_id: arg(1),
@@ -71,6 +102,65 @@ export function refreshTokenRepository(db: Kysely<Database>): RefreshTokenReposi
       dpop_jkt: arg(12),
     }),
   );
+}
+
+/**
+ * PostgreSQL: the column list and typed values of one refresh token, for an INSERT … SELECT inside a
+ * larger statement (codes.redeem, rotate). The values are `insertArgs` from argument `first` on.
+ */
+export const refreshTokenColumnsSql = sql`(token_hash, family_id, client_id, grant_id, user_id, org_id, scope,
+  created_at, expires_at, family_expires_at, resource, dpop_jkt)`;
+export function refreshTokenValuesSql(first: number): RawBuilder<unknown> {
+  const a = (i: number) => arg<unknown>(first + i);
+  // Index 10 of insertArgs (consumed_at and revoked_at, always null) is left to the columns' default.
+  return sql`${a(0)}::text, ${a(1)}::text, ${a(2)}::text, ${a(3)}::text, ${a(4)}::text, ${a(5)}::text,
+    ${a(6)}::text, ${a(7)}::bigint, ${a(8)}::bigint, ${a(9)}::bigint, ${a(11)}::text, ${a(12)}::text`;
+}
+
+export const insertArgs = (t: NewRefreshToken): InsertArgs => [
+  t.tokenHash,
+  t.familyId,
+  t.clientId,
+  t.grantId,
+  t.userId,
+  t.orgId,
+  t.scope,
+  t.createdAt,
+  t.expiresAt,
+  t.familyExpiresAt,
+  null,
+  t.resource ?? null,
+  t.dpopJkt ?? null,
+];
+
+export function refreshTokenRepository(db: Kysely<Database>): RefreshTokenRepository {
+  // The code exchange's and refresh's queries, compiled once (prepared.ts); `selectAll` reads every
+  // column.
+  const insert = refreshTokenInsert(db);
+  const touchGrant = touchActiveGrant(db);
+  // PostgreSQL: the rotation as one statement (data-modifying CTEs), one round trip instead of five
+  // (BEGIN, three writes, COMMIT). Same steps, same order and the same conditional UPDATEs as the
+  // unit below: the grant (locked first, as a revocation does), then the old token, then the new.
+  const postgres = onPostgres(db);
+  const rotateInOneStatement = prepareSql<
+    { touched: number; consumed: number },
+    [string, number, string, ...InsertArgs]
+  >(
+    db,
+    sql`with touched as (
+        update grants set last_used_at = ${arg(1)} where id = ${arg(0)} and revoked_at is null returning id
+      ), consumed as (
+        update refresh_tokens set consumed_at = ${arg(1)}
+        where token_hash = ${arg(2)} and consumed_at is null and revoked_at is null
+          and exists (select 1 from touched)
+        returning 1
+      ), stored as (
+        insert into refresh_tokens ${refreshTokenColumnsSql}
+        select ${refreshTokenValuesSql(3)} from consumed
+        returning 1
+      )
+      select (select count(*) from touched) as touched, (select count(*) from consumed) as consumed`,
+  );
   const findByHash = prepare(db, () =>
     db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', arg<string>(0)),
   );
@@ -84,21 +174,7 @@ export function refreshTokenRepository(db: Kysely<Database>): RefreshTokenReposi
   );
   return {
     async create(t) {
-      await insert(
-        t.tokenHash,
-        t.familyId,
-        t.clientId,
-        t.grantId,
-        t.userId,
-        t.orgId,
-        t.scope,
-        t.createdAt,
-        t.expiresAt,
-        t.familyExpiresAt,
-        null,
-        t.resource ?? null,
-        t.dpopJkt ?? null,
-      );
+      await insert(...insertArgs(t));
     },
     async find(tokenHash) {
       const [r] = (await findByHash(tokenHash)).rows;
@@ -106,6 +182,21 @@ export function refreshTokenRepository(db: Kysely<Database>): RefreshTokenReposi
     },
     async consume(tokenHash, at) {
       return (await consume(tokenHash, at)).changes === 1;
+    },
+    async rotate(old, at, next) {
+      if (postgres) {
+        const [r] = (await rotateInOneStatement(old.grantId, at, old.tokenHash, ...insertArgs(next))).rows;
+        return r!.touched !== 1 ? 'revoked' : r!.consumed !== 1 ? 'used' : 'rotated';
+      }
+      return atomic(db, function* () {
+        // The grant first: revoking one locks the grant, then its tokens (grants.ts), so taking
+        // them in the same order here cannot deadlock against it on PostgreSQL.
+        if ((yield* touchGrant.step(old.grantId, at)).changes !== 1) return 'revoked';
+        // A reuse leaves the grant touched: the caller revokes it next anyway.
+        if ((yield* consume.step(old.tokenHash, at)).changes !== 1) return 'used';
+        yield* insert.step(...insertArgs(next));
+        return 'rotated';
+      });
     },
     async revokeFamily(familyId, at) {
       await db

@@ -85,4 +85,99 @@ describe.each([
     expect(await store.revocations.isRevoked('jti-1')).toBe(false);
     expect((await store.grants.find(grant.id))?.lastUsedAt).toBe(later);
   });
+
+  it('runs a redemption asked during an open transaction after it, outside it: the rollback keeps it', async () => {
+    const org = await store.accounts.createOrganization('Org');
+    const user = await store.accounts.createUser('a@example.com', 'hash');
+    const client = await store.clients.create({
+      id: 'client-1',
+      orgId: org.id,
+      name: 'App',
+      redirectUris: [],
+      grantTypes: ['authorization_code', 'refresh_token'],
+      scopes: [],
+      isPublic: false,
+      pkceOptional: false,
+      createdBy: null,
+    });
+    const grant = await store.grants.create(
+      { clientId: client.id, userId: user.id, orgId: org.id, scope: '' },
+      1,
+    );
+    const ids = { clientId: client.id, grantId: grant.id, userId: user.id, orgId: org.id, scope: '' };
+    const code = {
+      ...ids,
+      codeHash: 'code-hash',
+      redirectUri: 'https://app.example/cb',
+      redirectUriSent: false,
+      codeChallenge: null,
+      expiresAt: later,
+      createdAt: 1,
+    };
+    await store.codes.create(code);
+    const refreshToken = {
+      ...ids,
+      tokenHash: 'token-hash',
+      familyId: 'family',
+      createdAt: later,
+      expiresAt: later + 1,
+      familyExpiresAt: later + 1,
+    };
+    let redeemed: Promise<string> | undefined;
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.revocations.revoke('jti-1', later);
+        // Another request's code exchange (an atomic unit), while this transaction is open.
+        redeemed = store.codes.redeem(code, later, refreshToken);
+        await tx.revocations.revoke('jti-2', later);
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await redeemed).toBe('redeemed');
+    expect(await store.revocations.isRevoked('jti-1')).toBe(false);
+    expect((await store.codes.find(code.codeHash))?.consumedAt).toBe(later);
+    expect((await store.grants.find(grant.id))?.lastUsedAt).toBe(later);
+    expect(await store.refreshTokens.find(refreshToken.tokenHash)).toBeDefined();
+  });
+
+  it('runs a redemption inside a store transaction as part of it', async () => {
+    const org = await store.accounts.createOrganization('Org');
+    const user = await store.accounts.createUser('a@example.com', 'hash');
+    const client = await store.clients.create({
+      id: 'client-1',
+      orgId: org.id,
+      name: 'App',
+      redirectUris: [],
+      grantTypes: ['authorization_code'],
+      scopes: [],
+      isPublic: false,
+      pkceOptional: false,
+      createdBy: null,
+    });
+    const grant = await store.grants.create(
+      { clientId: client.id, userId: user.id, orgId: org.id, scope: '' },
+      1,
+    );
+    const code = {
+      clientId: client.id,
+      grantId: grant.id,
+      userId: user.id,
+      orgId: org.id,
+      scope: '',
+      codeHash: 'code-hash',
+      redirectUri: 'https://app.example/cb',
+      redirectUriSent: false,
+      codeChallenge: null,
+      expiresAt: later,
+      createdAt: 1,
+    };
+    await store.codes.create(code);
+    await expect(
+      store.transaction(async (tx) => {
+        expect(await tx.codes.redeem(code, later, undefined)).toBe('redeemed');
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect((await store.codes.find(code.codeHash))?.consumedAt).toBeNull();
+  });
 });

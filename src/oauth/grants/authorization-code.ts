@@ -6,7 +6,7 @@ import { OAuthError } from '../errors.ts';
 import { required } from '../params.ts';
 import { checkCodeVerifier } from '../pkce.ts';
 import type { AuthorizationCodeGrantStorage } from '../ports.ts';
-import { issueRefreshToken, type RefreshTokenIssuerDeps } from '../refresh-tokens.ts';
+import { newRefreshToken, type RefreshTokenIssuerDeps } from '../refresh-tokens.ts';
 import { boundResource } from '../resource.ts';
 import { parseScope } from '../scope.ts';
 import { assertGrantAllowed } from './allowed.ts';
@@ -15,7 +15,7 @@ import type { GrantHandler } from './types.ts';
 const invalidGrant = (description: string): OAuthError => new OAuthError('invalid_grant', description);
 
 export type AuthorizationCodeGrantDeps = AccessTokenIssuerDeps &
-  RefreshTokenIssuerDeps & {
+  Pick<RefreshTokenIssuerDeps, 'config' | 'clock'> & {
     readonly store: AuthorizationCodeGrantStorage;
     readonly log: Pick<Logger, 'info' | 'warn'>;
     readonly config: Pick<Config, 'resources'>;
@@ -23,8 +23,9 @@ export type AuthorizationCodeGrantDeps = AccessTokenIssuerDeps &
 
 /**
  * RFC 6749 §4.1.3 with RFC 7636 §4.6. The client is already authenticated. The code must be bound to
- * this client, unexpired, unused, with the same redirect URI and the PKCE verifier; it is consumed
- * with one conditional UPDATE, so of two racing redemptions exactly one wins.
+ * this client, unexpired, unused, with the same redirect URI and the PKCE verifier. It is consumed
+ * with one conditional UPDATE, so of two racing redemptions exactly one wins, in the same transaction
+ * that touches its grant and stores the refresh token (codes.redeem): all of it commits, or none.
  */
 export const authorizationCodeGrant: GrantHandler<AuthorizationCodeGrantDeps> = {
   type: 'authorization_code',
@@ -52,39 +53,39 @@ export const authorizationCodeGrant: GrantHandler<AuthorizationCodeGrantDeps> = 
     checkCodeVerifier(code.codeChallenge, params.code_verifier);
     const resource = boundResource(params.resource, code.resource, s.config);
 
-    if (!(await s.store.codes.consume(codeHash, now))) return replayed();
+    // The code carries its grant's ids (consent.ts made both), so the grant is not read again: the
+    // redemption checks it is still active as it touches it.
+    const grant = { id: code.grantId, clientId: code.clientId, userId: code.userId, orgId: code.orgId };
+    const refresh = client.grantTypes.includes('refresh_token')
+      ? // RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key.
+        newRefreshToken(
+          { grant, scope: code.scope, resource, dpopJkt: client.isPublic ? dpopJkt : undefined },
+          s,
+        )
+      : undefined;
+    const redeemed = await s.store.codes.redeem(code, now, refresh?.record);
+    if (redeemed === 'used') return replayed();
+    if (redeemed === 'revoked') throw invalidGrant('The authorization was revoked');
 
-    const grant = await s.store.grants.find(code.grantId);
-    if (!grant || grant.revokedAt !== null) throw invalidGrant('The authorization was revoked');
-    await s.store.grants.touch(grant.id, now);
-
-    const scope = parseScope(code.scope);
     const token = issueAccessToken(
       {
         clientId: client.id,
         orgId: grant.orgId,
         subject: grant.userId,
-        scope,
+        scope: parseScope(code.scope),
         grantId: grant.id,
         resource,
         dpopJkt,
       },
       s,
     );
-    const refreshToken = client.grantTypes.includes('refresh_token')
-      ? await issueRefreshToken(
-          // RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key.
-          { grant, scope: code.scope, resource, dpopJkt: client.isPublic ? dpopJkt : undefined },
-          s,
-        )
-      : undefined;
     s.log.info({ client_id: client.id, grant_id: grant.id }, 'authorization code redeemed');
     return {
       access_token: token.accessToken,
       token_type: dpopJkt ? 'DPoP' : 'Bearer',
       expires_in: token.expiresIn,
       scope: code.scope,
-      ...(refreshToken && { refresh_token: refreshToken }),
+      ...(refresh && { refresh_token: refresh.token }),
     };
 
     /** §4.1.2: a code used twice: refuse, and revoke what the first use issued (§10.5). */

@@ -5,7 +5,7 @@ import { required } from '../params.ts';
 import type { RefreshTokenGrantStorage } from '../ports.ts';
 import {
   hashRefreshToken,
-  issueRefreshToken,
+  newRefreshToken,
   type RefreshFamilyRevocationDeps,
   type RefreshTokenIssuerDeps,
   refreshTokenLive,
@@ -19,7 +19,7 @@ import type { GrantHandler } from './types.ts';
 const invalidGrant = (description: string): OAuthError => new OAuthError('invalid_grant', description);
 
 export type RefreshTokenGrantDeps = AccessTokenIssuerDeps &
-  RefreshTokenIssuerDeps &
+  Pick<RefreshTokenIssuerDeps, 'config' | 'clock'> &
   RefreshFamilyRevocationDeps & {
     readonly store: RefreshTokenGrantStorage;
     readonly config: Pick<Config, 'resources'>;
@@ -28,6 +28,8 @@ export type RefreshTokenGrantDeps = AccessTokenIssuerDeps &
 /**
  * RFC 6749 §6. Every use rotates the token (RFC 9700 §4.14.2); presenting a rotated one again
  * revokes the whole family and its grant, since either the client or an attacker holds a stolen copy.
+ * The rotation — grant still active and touched, old token consumed (of racing rotations exactly one
+ * wins), next token stored — is one transaction (refreshTokens.rotate).
  */
 export const refreshTokenGrant: GrantHandler<RefreshTokenGrantDeps> = {
   type: 'refresh_token',
@@ -44,9 +46,6 @@ export const refreshTokenGrant: GrantHandler<RefreshTokenGrantDeps> = {
     if (stored.consumedAt !== null && stored.revokedAt === null) return reused();
     if (!refreshTokenLive(stored, now))
       throw invalidGrant('The refresh token is invalid, expired or revoked');
-    const grant = await s.store.grants.find(stored.grantId);
-    if (!grant || grant.revokedAt !== null) throw invalidGrant('The authorization was revoked');
-
     // §6: the scope may be narrowed, never widened.
     const original = parseScope(stored.scope);
     let scope = original;
@@ -67,8 +66,27 @@ export const refreshTokenGrant: GrantHandler<RefreshTokenGrantDeps> = {
       throw invalidGrant('This refresh token is bound to a DPoP key: send a DPoP proof signed with it');
     }
 
-    if (!(await s.store.refreshTokens.consume(tokenHash, now))) return reused();
-    await s.store.grants.touch(grant.id, now);
+    // The token carries its grant's ids; the rotation checks the grant is still active as it touches it.
+    const grant = {
+      id: stored.grantId,
+      clientId: stored.clientId,
+      userId: stored.userId,
+      orgId: stored.orgId,
+    };
+    // §6: the new refresh token keeps the scope of the old one, even when this access token is narrower.
+    const next = newRefreshToken(
+      {
+        grant,
+        scope: stored.scope,
+        resource,
+        dpopJkt: stored.dpopJkt ?? undefined,
+        family: { id: stored.familyId, expiresAt: stored.familyExpiresAt },
+      },
+      s,
+    );
+    const rotated = await s.store.refreshTokens.rotate(stored, now, next.record);
+    if (rotated === 'used') return reused();
+    if (rotated === 'revoked') throw invalidGrant('The authorization was revoked');
 
     const token = issueAccessToken(
       {
@@ -82,23 +100,12 @@ export const refreshTokenGrant: GrantHandler<RefreshTokenGrantDeps> = {
       },
       s,
     );
-    // §6: the new refresh token keeps the scope of the old one, even when this access token is narrower.
-    const refreshToken = await issueRefreshToken(
-      {
-        grant,
-        scope: stored.scope,
-        resource,
-        dpopJkt: stored.dpopJkt ?? undefined,
-        family: { id: stored.familyId, expiresAt: stored.familyExpiresAt },
-      },
-      s,
-    );
     return {
       access_token: token.accessToken,
       token_type: dpopJkt ? 'DPoP' : 'Bearer',
       expires_in: token.expiresIn,
       scope: formatScope(scope),
-      refresh_token: refreshToken,
+      refresh_token: next.token,
     };
 
     async function reused(): Promise<never> {

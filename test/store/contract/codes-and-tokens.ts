@@ -62,6 +62,69 @@ export function codesAndTokensContract({ store, clock, tenant }: Contract): void
       expect(await store().codes.consume(sha256('unknown'), clock())).toBe(false);
     });
 
+    it('are redeemed in one commit: code consumed, grant touched, refresh token stored', async () => {
+      const { t, grantId } = await setup();
+      const c = code(t, grantId);
+      await store().codes.create(c);
+      clock.advance(1000);
+      const r = token(t, grantId, newId());
+      expect(await store().codes.redeem(c, clock(), r)).toBe('redeemed');
+      expect((await store().codes.find(c.codeHash))!.consumedAt).toBe(clock());
+      expect((await store().grants.find(grantId))!.lastUsedAt).toBe(clock());
+      expect(await store().refreshTokens.find(r.tokenHash)).toMatchObject({ ...r, consumedAt: null });
+      // Without a refresh token (a client without the refresh_token grant).
+      const bare = code(t, grantId);
+      await store().codes.create(bare);
+      expect(await store().codes.redeem(bare, clock(), undefined)).toBe('redeemed');
+      expect(await store().codes.redeem(bare, clock(), undefined)).toBe('used');
+      expect(await store().codes.redeem({ codeHash: sha256('unknown'), grantId }, clock(), undefined)).toBe(
+        'used',
+      );
+    });
+
+    it('are redeemed once under a race: one refresh token stored, for the one winner', async () => {
+      const { t, grantId } = await setup();
+      const c = code(t, grantId);
+      await store().codes.create(c);
+      const tokens = [1, 2, 3, 4].map(() => token(t, grantId, newId()));
+      const results = await Promise.all(tokens.map((r) => store().codes.redeem(c, clock(), r)));
+      expect(results.filter((x) => x === 'redeemed')).toHaveLength(1);
+      expect(results.filter((x) => x === 'used')).toHaveLength(3);
+      const stored = await Promise.all(tokens.map((r) => store().refreshTokens.find(r.tokenHash)));
+      expect(stored.filter(Boolean)).toHaveLength(1);
+      expect(stored.findIndex(Boolean)).toBe(results.indexOf('redeemed'));
+    });
+
+    it('roll a redemption back entirely when a step fails: the code stays unused, the grant untouched', async () => {
+      const { t, grantId } = await setup();
+      const c = code(t, grantId);
+      await store().codes.create(c);
+      clock.advance(1000);
+      // A refresh token that cannot be stored (no such client: a foreign-key violation).
+      const broken = { ...token(t, grantId, newId()), clientId: newId() };
+      await expect(store().codes.redeem(c, clock(), broken)).rejects.toThrow();
+      expect((await store().codes.find(c.codeHash))!.consumedAt).toBeNull();
+      expect((await store().grants.find(grantId))!.lastUsedAt).toBeNull();
+      expect(await store().refreshTokens.find(broken.tokenHash)).toBeUndefined();
+      // Nothing was spent: the code can still be redeemed.
+      const r = token(t, grantId, newId());
+      expect(await store().codes.redeem(c, clock(), r)).toBe('redeemed');
+      expect(await store().refreshTokens.find(r.tokenHash)).toBeDefined();
+    });
+
+    it('spend the code but store no refresh token when the grant was revoked', async () => {
+      const { t, grantId } = await setup();
+      const c = code(t, grantId);
+      await store().codes.create(c);
+      await store().grants.revoke(grantId, clock());
+      clock.advance(1000);
+      const r = token(t, grantId, newId());
+      expect(await store().codes.redeem(c, clock(), r)).toBe('revoked');
+      expect((await store().codes.find(c.codeHash))!.consumedAt).toBe(clock());
+      expect((await store().grants.find(grantId))!.lastUsedAt).toBeNull();
+      expect(await store().refreshTokens.find(r.tokenHash)).toBeUndefined();
+    });
+
     it('are pruned once expired, and only then', async () => {
       const { t, grantId } = await setup();
       const old = code(t, grantId, clock() - 1);
@@ -97,6 +160,65 @@ export function codesAndTokensContract({ store, clock, tenant }: Contract): void
       expect(results.filter(Boolean)).toHaveLength(1);
       expect(await store().refreshTokens.consume(r.tokenHash, clock())).toBe(false);
       expect((await store().refreshTokens.find(r.tokenHash))!.consumedAt).toBe(clock());
+    });
+
+    it('rotate in one commit: grant touched, old token consumed, next one stored', async () => {
+      const { t, grantId } = await setup();
+      const family = newId();
+      const old = token(t, grantId, family);
+      await store().refreshTokens.create(old);
+      clock.advance(1000);
+      const next = token(t, grantId, family);
+      expect(await store().refreshTokens.rotate(old, clock(), next)).toBe('rotated');
+      expect((await store().refreshTokens.find(old.tokenHash))!.consumedAt).toBe(clock());
+      expect((await store().grants.find(grantId))!.lastUsedAt).toBe(clock());
+      expect(await store().refreshTokens.find(next.tokenHash)).toMatchObject({ ...next, consumedAt: null });
+      // The old one again (a reuse): nothing stored.
+      const again = token(t, grantId, family);
+      expect(await store().refreshTokens.rotate(old, clock(), again)).toBe('used');
+      expect(await store().refreshTokens.find(again.tokenHash)).toBeUndefined();
+    });
+
+    it('rotate once under a race: one next token stored, for the one winner', async () => {
+      const { t, grantId } = await setup();
+      const family = newId();
+      const old = token(t, grantId, family);
+      await store().refreshTokens.create(old);
+      const nexts = [1, 2, 3, 4].map(() => token(t, grantId, family));
+      const results = await Promise.all(nexts.map((n) => store().refreshTokens.rotate(old, clock(), n)));
+      expect(results.filter((x) => x === 'rotated')).toHaveLength(1);
+      expect(results.filter((x) => x === 'used')).toHaveLength(3);
+      const stored = await Promise.all(nexts.map((n) => store().refreshTokens.find(n.tokenHash)));
+      expect(stored.filter(Boolean)).toHaveLength(1);
+      expect(stored.findIndex(Boolean)).toBe(results.indexOf('rotated'));
+    });
+
+    it('roll a rotation back entirely when a step fails: the old token stays usable', async () => {
+      const { t, grantId } = await setup();
+      const family = newId();
+      const old = token(t, grantId, family);
+      await store().refreshTokens.create(old);
+      clock.advance(1000);
+      // The next token cannot be stored: its hash is taken (a primary-key violation).
+      const taken = token(t, grantId, family);
+      await store().refreshTokens.create(taken);
+      await expect(store().refreshTokens.rotate(old, clock(), { ...taken })).rejects.toThrow();
+      expect((await store().refreshTokens.find(old.tokenHash))!.consumedAt).toBeNull();
+      expect((await store().grants.find(grantId))!.lastUsedAt).toBeNull();
+      const next = token(t, grantId, family);
+      expect(await store().refreshTokens.rotate(old, clock(), next)).toBe('rotated');
+    });
+
+    it('do not rotate under a revoked grant: nothing consumed, nothing stored', async () => {
+      const { t, grantId } = await setup();
+      const family = newId();
+      const old = token(t, grantId, family);
+      await store().refreshTokens.create(old);
+      await store().grants.revoke(grantId, clock());
+      const next = token(t, grantId, family);
+      expect(await store().refreshTokens.rotate(old, clock(), next)).toBe('revoked');
+      expect((await store().refreshTokens.find(old.tokenHash))!.consumedAt).toBeNull();
+      expect(await store().refreshTokens.find(next.tokenHash)).toBeUndefined();
     });
 
     it('revoke a whole family, and only that family; a revoked token cannot rotate', async () => {
