@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs the compiled JavaScript in dist/ (built by `npm ci` / `npm run build`), with stack traces
-// mapped back to the TypeScript sources. TypeScript is never loaded at run time.
+// Runs the compiled JavaScript in dist/ (built by `npm ci` / `npm run build`): the server bundled as
+// one module (dist/bundle/, see scripts/build.mjs), with stack traces mapped back to the TypeScript
+// sources. TypeScript is never loaded at run time.
 import { existsSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 
@@ -19,7 +20,7 @@ if (!youngGenerationTuned()) {
   setFlagsFromString('--semi-space-growth-factor=1');
   globalThis[Symbol.for('latchkey.youngGenerationHeld')] = true;
 }
-await import('../dist/cli.js');
+await import('../dist/bundle/latchkey.js');
 
 /** An operator's own young-generation flags win over ours. */
 function youngGenerationTuned() {
