@@ -4,9 +4,9 @@
 // Runs at `npm ci` (prepare) and before `npm test`. Under `npm ci --omit=dev` TypeScript is absent:
 // a dist/ built earlier (the production image copies it in) is kept, otherwise one clear line.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
 const src = join(root, 'src');
@@ -54,7 +54,10 @@ for (const entry of readdirSync(src, { recursive: true, withFileTypes: true })) 
 
 // Kysely ships ~400 ES modules; resolving and loading them one by one took 150–300 ms of every
 // start here. One bundled copy under dist/vendor/ loads in ~30 ms; dist/ imports that copy.
+// Without comments (names kept): its JSDoc holds a few non-ASCII characters, which made V8 keep the
+// whole ~490 KB source as a two-byte string (~1 MB of heap for the life of the process); now ~270 KB.
 const esbuild = require('esbuild');
+const compact = { minifyWhitespace: true, legalComments: 'none', charset: 'ascii' };
 esbuild.buildSync({
   entryPoints: [require.resolve('kysely').replace(/cjs\/index\.js$/, 'esm/index.js')],
   bundle: true,
@@ -62,7 +65,9 @@ esbuild.buildSync({
   platform: 'node',
   outfile: join(dist, 'vendor/kysely.js'),
   logLevel: 'warning',
+  ...compact,
 });
+
 for (const entry of readdirSync(dist, { recursive: true, withFileTypes: true })) {
   if (!entry.isFile() || !entry.name.endsWith('.js')) continue;
   const file = join(entry.parentPath, entry.name);
@@ -75,8 +80,162 @@ for (const entry of readdirSync(dist, { recursive: true, withFileTypes: true }))
   );
 }
 
+await bundleServer();
+
 const { bundleConsoleScript } = await import(join(dist, 'console/browser/bundle.js'));
 writeFileSync(join(dist, 'console/browser/console.js'), bundleConsoleScript().code);
 
 writeFileSync(stamp, `${new Date().toISOString()}\n`);
 console.log(`latchkey build: ${relative(process.cwd(), dist) || '.'} ready`);
+
+/**
+ * The server as one ES module, dist/bundle/latchkey.js, which bin/latchkey.mjs runs: resolving and
+ * loading ~900 files one by one (our modules, zod's ~95, Fastify's and ajv's CommonJS) was the
+ * largest part of every start. Packages with native addons, worker files or their own lazy loading
+ * stay imports (`kept`); dist/ keeps the per-file build for the SDK exports and for tools.
+ */
+async function bundleServer() {
+  // commander too: every CLI error's stack runs through it, and frames in the bundle's packages are
+  // not mapped (see ownSourcesOnly): its frames keep naming node_modules/commander.
+  const kept = [
+    'better-sqlite3',
+    '@node-rs/argon2',
+    'pg',
+    'ioredis',
+    'pino',
+    '@fastify/swagger',
+    'commander',
+  ];
+  const outdir = join(dist, 'bundle');
+  const moduleUrls = {
+    // `import.meta.url` in src/ means the module's own place (assets next to it): point it at the
+    // file tsc wrote for that module, one folder up from the bundle.
+    name: 'module-urls',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]src[\\/].*\.tsx?$/ }, (args) => {
+        const text = readFileSync(args.path, 'utf8');
+        if (!text.includes('import.meta.url')) return undefined;
+        const compiled = relative(src, args.path)
+          .replaceAll('\\', '/')
+          .replace(/\.tsx?$/, '.js');
+        return {
+          contents: text.replaceAll('import.meta.url', `new URL('../${compiled}', import.meta.url).href`),
+          loader: args.path.endsWith('x') ? 'tsx' : 'ts',
+        };
+      });
+    },
+  };
+  const result = await esbuild.build({
+    entryPoints: { latchkey: join(src, 'cli.ts') },
+    bundle: true,
+    splitting: true, // dynamic import() (Redis, the OpenAPI document) stays lazy: its own file
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    outdir,
+    chunkNames: '[name]-[hash]',
+    external: [...kept, ...kept.map((name) => `${name}/*`)],
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
+    // CommonJS packages inside an ES module still call require().
+    banner: {
+      js: "import { createRequire as latchkeyCreateRequire } from 'node:module'; const require = latchkeyCreateRequire(import.meta.url);",
+    },
+    // Names stay; comments and line breaks go (V8 keeps every module's source in its heap).
+    minifyWhitespace: true,
+    legalComments: 'none',
+    charset: 'ascii',
+    sourcemap: 'linked',
+    sourcesContent: false,
+    plugins: [moduleUrls],
+    write: false,
+    logLevel: 'warning',
+  });
+  for (const file of result.outputFiles) {
+    const text = file.path.endsWith('.map')
+      ? JSON.stringify(ownSourcesOnly(JSON.parse(file.text)))
+      : file.text;
+    mkdirSync(dirname(file.path), { recursive: true });
+    writeFileSync(file.path, text);
+  }
+}
+
+/**
+ * Node parses a module's whole source map when it loads (process.setSourceMapsEnabled): the packages'
+ * mappings were ~3.5 MB of idle heap, for stack frames inside node_modules. The map keeps src/ only:
+ * a frame inside a bundled package names dist/bundle/latchkey.js:line:column instead.
+ */
+function ownSourcesOnly(map) {
+  const keep = map.sources.map((source) => !source.includes('node_modules'));
+  const renumber = [];
+  const sources = [];
+  map.sources.forEach((source, i) => {
+    if (keep[i]) renumber[i] = sources.push(source) - 1;
+  });
+  const state = [0, 0, 0]; // source, line, column: relative across the whole map
+  const written = [0, 0, 0];
+  const lines = map.mappings.split(';').map((line) => {
+    let column = 0;
+    let writtenColumn = 0;
+    const out = [];
+    for (const segment of line ? line.split(',') : []) {
+      const fields = decodeVlq(segment);
+      column += fields[0];
+      if (fields.length < 4) continue;
+      state[0] += fields[1];
+      state[1] += fields[2];
+      state[2] += fields[3];
+      if (!keep[state[0]]) continue;
+      const source = renumber[state[0]];
+      out.push(
+        encodeVlq([
+          column - writtenColumn,
+          source - written[0],
+          state[1] - written[1],
+          state[2] - written[2],
+        ]),
+      );
+      writtenColumn = column;
+      written[0] = source;
+      written[1] = state[1];
+      written[2] = state[2];
+    }
+    return out.join(',');
+  });
+  return { version: 3, sources, names: [], mappings: lines.join(';') };
+}
+
+/** Source map v3 numbers: base64 VLQ, sign in the lowest bit. */
+function decodeVlq(segment) {
+  const base64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  const values = [];
+  let value = 0;
+  let shift = 0;
+  for (const char of segment) {
+    const digit = base64.indexOf(char);
+    value += (digit & 31) << shift;
+    if (digit & 32) {
+      shift += 5;
+    } else {
+      values.push(value & 1 ? -(value >>> 1) : value >>> 1);
+      value = 0;
+      shift = 0;
+    }
+  }
+  return values;
+}
+
+function encodeVlq(values) {
+  const base64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  let text = '';
+  for (const v of values) {
+    let rest = v < 0 ? (-v << 1) | 1 : v << 1;
+    do {
+      let digit = rest & 31;
+      rest >>>= 5;
+      if (rest > 0) digit |= 32;
+      text += base64[digit];
+    } while (rest > 0);
+  }
+  return text;
+}

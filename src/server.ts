@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.ts';
 import { buildApp } from './http/app.ts';
@@ -27,6 +28,7 @@ export async function startServer(
     await closeServices(services);
     throw error;
   }
+  releaseYoungGeneration();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -64,6 +66,20 @@ export async function startServer(
       await closeServices(services);
     },
   };
+}
+
+const youngGenerationHeld = Symbol.for('latchkey.youngGenerationHeld');
+
+/**
+ * bin/latchkey.mjs holds V8's young generation at its initial size while the server loads (start-up
+ * allocations would otherwise size it for good, ~30 MB of idle RSS). Listening, the server hands
+ * sizing back to V8: its default growth factor, so the young generation follows the load.
+ */
+function releaseYoungGeneration(): void {
+  const held = globalThis as { [youngGenerationHeld]?: boolean };
+  if (!held[youngGenerationHeld]) return;
+  delete held[youngGenerationHeld];
+  setFlagsFromString('--semi-space-growth-factor=2');
 }
 
 /**

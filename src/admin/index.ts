@@ -1,10 +1,8 @@
-import swagger from '@fastify/swagger';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import formats from 'ajv-formats';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requireBearer } from '../http/bearer.ts';
 import { adminScope } from '../oauth/scope.ts';
 import type { Services } from '../services.ts';
+import { lazyOpenApi, lazySchemaCompilers } from './lazy-schemas.ts';
 import { ProblemError, registerProblemHandlers } from './problems.ts';
 import { clientRoutes } from './routes/clients.ts';
 import { grantRoutes } from './routes/grants.ts';
@@ -13,26 +11,12 @@ import { organizationRoutes } from './routes/organizations.ts';
 export const adminPrefix = '/admin/v1';
 
 /**
- * The routes validate with JSON Schema 2020-12, the dialect of OpenAPI 3.1, so the published document
- * means what the server checks. Bodies are strict (an unknown field is a 400, not silently dropped);
- * query strings and path parameters are text, coerced to the declared types.
- */
-function validators(): { body: Ajv2020; text: Ajv2020 } {
-  const make = (coerceTypes: boolean) => {
-    const ajv = new Ajv2020({ allErrors: true, coerceTypes, useDefaults: true, strict: false });
-    formats.default(ajv);
-    return ajv;
-  };
-  return { body: make(false), text: make(true) };
-}
-
-/**
  * The admin API (DESIGN.md "Plugging into the platform"): the platform's back end, holding a
  * client_credentials token with `latchkey:admin`, provisions organizations, people and credentials.
  */
 export async function adminApi(app: FastifyInstance, opts: { services: Services }): Promise<void> {
   const s = opts.services;
-  await app.register(swagger, {
+  const openApiDocument = lazyOpenApi(app, {
     openapi: {
       openapi: '3.1.0',
       info: {
@@ -47,10 +31,7 @@ export async function adminApi(app: FastifyInstance, opts: { services: Services 
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
   });
-  const ajv = validators();
-  app.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? ajv.body : ajv.text).compile(schema),
-  );
+  lazySchemaCompilers(app);
   registerProblemHandlers(app);
 
   const bearer = requireBearer(s, adminScope);
@@ -64,7 +45,7 @@ export async function adminApi(app: FastifyInstance, opts: { services: Services 
       throw new ProblemError(403, 'The admin API takes client_credentials tokens only');
   });
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true } }, async () => openApiDocument());
   await app.register(organizationRoutes, { services: s });
   await app.register(clientRoutes, { services: s });
   await app.register(grantRoutes, { services: s });
