@@ -310,12 +310,12 @@ describe('Settings → API in Chromium', { timeout: 60_000 }, () => {
     await page.getByLabel('Redirect URL 1', { exact: true }).fill('https://sage.example.com/callback');
     // "Add another" is a submit button: the server shows the form again with one more row.
     await Promise.all([
-      page.waitForLoadState('load'),
+      page.waitForEvent('load'),
       page.getByRole('button', { name: '+ Add another redirect URL' }).click(),
     ]);
     await page.getByLabel('Redirect URL 2', { exact: true }).fill('http://sage.example.com/callback');
     await Promise.all([
-      page.waitForLoadState('load'),
+      page.waitForEvent('load'),
       page.getByRole('button', { name: 'Generate credentials' }).click(),
     ]);
     await expect(page.getByText('Redirect URL 2: Use https').isVisible()).resolves.toBe(true);
@@ -324,7 +324,7 @@ describe('Settings → API in Chromium', { timeout: 60_000 }, () => {
       .getByLabel('Redirect URL 2', { exact: true })
       .fill('https://staging.sage.example.com/callback');
     await Promise.all([
-      page.waitForLoadState('load'),
+      page.waitForEvent('load'),
       page.getByRole('button', { name: 'Generate credentials' }).click(),
     ]);
 
