@@ -29,6 +29,13 @@ export interface TokenKind {
 /** Opaque token kinds, tried in order for tokens that are not JWTs. */
 export const tokenKinds: readonly TokenKind[] = [refreshTokenKind];
 
+/** Three dot-separated parts (RFC 7515 §7.1), counted without splitting a 600-character token. */
+function isJwtShaped(token: string): boolean {
+  const first = token.indexOf('.');
+  const second = first < 0 ? -1 : token.indexOf('.', first + 1);
+  return second > 0 && token.indexOf('.', second + 1) < 0;
+}
+
 /**
  * RFC 7662. The caller must authenticate as a confidential client. An access token is described to
  * the client it was issued to and to resource servers holding `latchkey:introspect` (granted from
@@ -48,7 +55,7 @@ export async function introspect(
   );
   if (auth.client.isPublic) throw new OAuthError('invalid_client', 'Public clients cannot introspect tokens');
   const token = required(params, 'token');
-  if (token.split('.').length === 3) {
+  if (isJwtShaped(token)) {
     try {
       const claims = await verifyAccessToken(token, s);
       const mayRead = claims.client_id === auth.client.id || auth.client.scopes.includes(introspectScope);

@@ -52,8 +52,13 @@ export function memoryRateLimiter(clock: Clock, maxKeys = 100_000): RateLimiter 
       return decide(w, limit, windowMs);
     },
     async peek(key, limit, windowMs) {
-      const w = current(key, windowMs);
-      return { ...decide(w, limit, windowMs), allowed: w.count < limit };
+      // A read: no window is made for a key nobody has hit (every successful client authentication
+      // peeks at two failure counters that are almost always empty).
+      const now = clock();
+      const start = now - (now % windowMs);
+      const w = windows.get(key);
+      const counted = w !== undefined && w.start === start ? w : { start, count: 0 };
+      return { ...decide(counted, limit, windowMs), allowed: counted.count < limit };
     },
     async close() {},
   };

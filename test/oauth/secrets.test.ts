@@ -129,4 +129,27 @@ describe('a secret from another deployment', () => {
       await production.close();
     }
   });
+
+  it('a stage secret stored in a production database (a stage backup restored there) is refused', async () => {
+    const production = await startLatchkey({ env: { LATCHKEY_ENVIRONMENT: 'production' } });
+    try {
+      const client = await production.createClient();
+      const stage = generateClientSecret('stage');
+      await production.services.store.clients.addSecret({
+        id: 'restored-stage-secret',
+        clientId: client.clientId,
+        secretHash: stage.hash,
+        hint: stage.hint,
+        createdAt: Date.now(),
+        expiresAt: null,
+        createdBy: null,
+      });
+      const res = await requestToken(production.issuer, { ...client, clientSecret: stage.secret });
+      expect(res.status).toBe(401);
+      expect((await res.json()).error_description).toContain('"stage" environment');
+      expect((await requestToken(production.issuer, client)).status).toBe(200);
+    } finally {
+      await production.close();
+    }
+  });
 });
