@@ -84,14 +84,20 @@ function releaseYoungGeneration(): void {
 
 /**
  * Expired sessions, parked authorization requests and codes go (every 10 minutes). A used code is
- * kept a day past its expiry so a late replay still revokes what it issued (RFC 6749 §4.1.2).
+ * kept a day past its expiry so a late replay still revokes what it issued (RFC 6749 §4.1.2). A
+ * revoked access token's `jti` goes a minute after the token itself expired: past `exp` no check
+ * accepts it anyway (RFC 7009 §2.1 lets the server forget it then).
  */
 export async function housekeeping(s: Services): Promise<void> {
   const now = s.clock();
   await s.store.sessions.prune();
   await s.store.authorizationRequests.prune(now);
   await s.store.codes.prune(now - 86_400_000);
-  await Promise.all([s.store.pushedRequests.prune(now), s.store.seenValues.prune(now)]);
+  await Promise.all([
+    s.store.pushedRequests.prune(now),
+    s.store.seenValues.prune(now),
+    s.store.revocations.prune(now - 60_000),
+  ]);
 }
 
 /** SIGTERM/SIGINT: stop accepting, finish in-flight requests, close the store, exit. */

@@ -4,7 +4,7 @@ import { housekeeping } from '../../src/server.ts';
 import { type Latchkey, startLatchkey, testClock } from '../helpers/latchkey.ts';
 
 // The server's housekeeping job (src/server.ts, every 10 minutes): expired sessions, parked
-// authorization requests and codes go; a code stays a day past its expiry so a late replay still
+// authorization requests, codes and revocations of expired tokens go; a code stays a day past its expiry so a late replay still
 // revokes what it issued (RFC 6749 §4.1.2).
 const clock = testClock();
 let lk: Latchkey;
@@ -15,7 +15,7 @@ beforeAll(async () => {
 afterAll(() => lk.close());
 
 describe('housekeeping', () => {
-  it('prunes expired sessions, parked requests and day-old codes, and keeps the rest', async () => {
+  it('prunes expired sessions, parked requests, day-old codes and expired revocations, and keeps the rest', async () => {
     const { store } = lk.services;
     const client = await lk.createClient();
     const { userId } = await lk.createUser();
@@ -59,6 +59,9 @@ describe('housekeeping', () => {
     const longRequest = await park(3 * 86_400_000);
     const oldCode = await code(60_000);
     const recentCode = await code(2 * hour);
+    // Revoked access tokens: one that expired an hour after revocation, one still valid for days.
+    await store.revocations.revoke('jti-expired', clock() + hour);
+    await store.revocations.revoke('jti-live', clock() + 3 * 86_400_000);
 
     // A day and an hour later: the short-lived ones expired; the first code more than a day ago.
     clock.advance(86_400_000 + hour);
@@ -73,5 +76,7 @@ describe('housekeeping', () => {
     expect(requests).not.toContain(shortRequest.id);
     expect(await store.codes.find(oldCode)).toBeUndefined();
     expect(await store.codes.find(recentCode)).toBeDefined();
+    expect(await store.revocations.isRevoked('jti-expired')).toBe(false);
+    expect(await store.revocations.isRevoked('jti-live')).toBe(true);
   });
 });
