@@ -11,7 +11,7 @@ import { createUser } from '../../src/accounts/users.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { createCredentials } from '../../src/oauth/client-registration.ts';
 import { issueAuthorizationCode } from '../../src/oauth/consent.ts';
-import { issueRefreshToken } from '../../src/oauth/refresh-tokens.ts';
+import { newRefreshToken } from '../../src/oauth/refresh-tokens.ts';
 import { closeServices, createServices, type Services } from '../../src/services.ts';
 import type { Repositories } from '../../src/store/index.ts';
 import { basic, type CaseId, clientCredentials, encode, type Plan, post, rotate, supply } from './cases.ts';
@@ -96,7 +96,11 @@ async function mintRefreshTokens(x: Seed, n: number): Promise<string[]> {
     { clientId: x.clientId, userId: x.userId, orgId: x.orgId, scope },
     x.s.clock(),
   );
-  return inTransaction(x, n, (s) => issueRefreshToken({ grant, scope }, s));
+  return inTransaction(x, n, async (s) => {
+    const { token, record } = newRefreshToken({ grant, scope }, s);
+    await s.store.refreshTokens.create(record);
+    return token;
+  });
 }
 
 /** A new, empty database on that server, named for this run (left behind for inspection). */

@@ -62,11 +62,6 @@ export interface AccessTokenStorage {
   readonly clients: Pick<ClientRepository, 'find'>;
 }
 
-/** Issuing a refresh token: a new family at code redemption, or the next token of a family. */
-export interface RefreshTokenIssuingStorage {
-  readonly refreshTokens: Pick<RefreshTokenRepository, 'create'>;
-}
-
 /**
  * Revoking a refresh token's whole family and its grant, when a rotated token comes back (RFC 9700
  * §4.14.2) or the client revokes it (RFC 7009 §2.1).

@@ -5,13 +5,13 @@ import { newId, randomToken, sha256 } from '../crypto.ts';
 import type { Grant } from '../store/grants.ts';
 import type { NewRefreshToken, RefreshToken } from '../store/refresh-tokens.ts';
 import type { TokenKind } from './introspection.ts';
-import type { RefreshFamilyRevocationStorage, RefreshTokenIssuingStorage } from './ports.ts';
+import type { RefreshFamilyRevocationStorage } from './ports.ts';
 
 /** Refresh tokens are opaque, 256 random bits, stored only as SHA-256 (high entropy: no slow KDF). */
 export const hashRefreshToken = (token: string): string => sha256(token);
 
+/** What making a refresh token takes; the grant handlers store it in their own transaction. */
 export interface RefreshTokenIssuerDeps {
-  readonly store: RefreshTokenIssuingStorage;
   readonly config: Pick<Config, 'refreshTokenAbsoluteTtl' | 'refreshTokenIdleTtl'>;
   readonly clock: Clock;
 }
@@ -41,7 +41,7 @@ export interface RefreshTokenInput {
  */
 export function newRefreshToken(
   input: RefreshTokenInput,
-  s: Pick<RefreshTokenIssuerDeps, 'config' | 'clock'>,
+  s: RefreshTokenIssuerDeps,
 ): { token: string; record: NewRefreshToken } {
   const token = randomToken(32);
   const now = s.clock();
@@ -61,16 +61,6 @@ export function newRefreshToken(
     dpopJkt: input.dpopJkt ?? null,
   };
   return { token, record };
-}
-
-/** Issues and stores a refresh token on its own (see newRefreshToken). */
-export async function issueRefreshToken(
-  input: RefreshTokenInput,
-  s: RefreshTokenIssuerDeps,
-): Promise<string> {
-  const { token, record } = newRefreshToken(input, s);
-  await s.store.refreshTokens.create(record);
-  return token;
 }
 
 /** Whether a stored refresh token can still be used, ignoring rotation (consumed_at). */

@@ -38,7 +38,7 @@ export function revocationRepository(db: Kysely<Database>): RevocationRepository
   );
   return {
     async accessTokenStatus(jti, grantId) {
-      if (grantId === undefined) return { revoked: await this.isRevoked(jti), grantActive: true };
+      if (grantId === undefined) return { revoked: (await findJti(jti)).rows.length > 0, grantActive: true };
       const [row] = (await status(jti, grantId)).rows;
       // SQLite answers 0/1, PostgreSQL a boolean and a count.
       return { revoked: Boolean(row?.revoked), grantActive: Number(row?.grant_active) > 0 };

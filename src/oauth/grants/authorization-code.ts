@@ -15,7 +15,7 @@ import type { GrantHandler } from './types.ts';
 const invalidGrant = (description: string): OAuthError => new OAuthError('invalid_grant', description);
 
 export type AuthorizationCodeGrantDeps = AccessTokenIssuerDeps &
-  Pick<RefreshTokenIssuerDeps, 'config' | 'clock'> & {
+  RefreshTokenIssuerDeps & {
     readonly store: AuthorizationCodeGrantStorage;
     readonly log: Pick<Logger, 'info' | 'warn'>;
     readonly config: Pick<Config, 'resources'>;

@@ -19,7 +19,7 @@ import type { GrantHandler } from './types.ts';
 const invalidGrant = (description: string): OAuthError => new OAuthError('invalid_grant', description);
 
 export type RefreshTokenGrantDeps = AccessTokenIssuerDeps &
-  Pick<RefreshTokenIssuerDeps, 'config' | 'clock'> &
+  RefreshTokenIssuerDeps &
   RefreshFamilyRevocationDeps & {
     readonly store: RefreshTokenGrantStorage;
     readonly config: Pick<Config, 'resources'>;
