@@ -9,6 +9,28 @@ import { openStore, type Store } from '../../src/store/index.ts';
 const clock = () => 1_000_000;
 const later = 2_000_000;
 
+/** An organization, a person, a client and a grant between them: what codes and tokens point at. */
+async function seedGrant(store: Store) {
+  const org = await store.accounts.createOrganization('Org');
+  const user = await store.accounts.createUser('a@example.com', 'hash');
+  const client = await store.clients.create({
+    id: 'client-1',
+    orgId: org.id,
+    name: 'App',
+    redirectUris: [],
+    grantTypes: ['authorization_code', 'refresh_token'],
+    scopes: [],
+    isPublic: false,
+    pkceOptional: false,
+    createdBy: null,
+  });
+  const grant = await store.grants.create(
+    { clientId: client.id, userId: user.id, orgId: org.id, scope: '' },
+    1,
+  );
+  return { org, user, client, grant };
+}
+
 describe.each([
   ['a file', () => join(mkdtempSync(join(tmpdir(), 'latchkey-tx-')), 'db.sqlite')],
   ['memory', () => ':memory:'],
@@ -54,23 +76,7 @@ describe.each([
   });
 
   it('keeps a write asked during an open transaction out of it: the rollback does not undo it', async () => {
-    const org = await store.accounts.createOrganization('Org');
-    const user = await store.accounts.createUser('a@example.com', 'hash');
-    const client = await store.clients.create({
-      id: 'client-1',
-      orgId: org.id,
-      name: 'App',
-      redirectUris: [],
-      grantTypes: ['authorization_code'],
-      scopes: [],
-      isPublic: false,
-      pkceOptional: false,
-      createdBy: null,
-    });
-    const grant = await store.grants.create(
-      { clientId: client.id, userId: user.id, orgId: org.id, scope: '' },
-      1,
-    );
+    const { grant } = await seedGrant(store);
     let writtenDuring: Promise<void> | undefined;
     await expect(
       store.transaction(async (tx) => {
@@ -87,23 +93,7 @@ describe.each([
   });
 
   it('runs a redemption asked during an open transaction after it, outside it: the rollback keeps it', async () => {
-    const org = await store.accounts.createOrganization('Org');
-    const user = await store.accounts.createUser('a@example.com', 'hash');
-    const client = await store.clients.create({
-      id: 'client-1',
-      orgId: org.id,
-      name: 'App',
-      redirectUris: [],
-      grantTypes: ['authorization_code', 'refresh_token'],
-      scopes: [],
-      isPublic: false,
-      pkceOptional: false,
-      createdBy: null,
-    });
-    const grant = await store.grants.create(
-      { clientId: client.id, userId: user.id, orgId: org.id, scope: '' },
-      1,
-    );
+    const { org, user, client, grant } = await seedGrant(store);
     const ids = { clientId: client.id, grantId: grant.id, userId: user.id, orgId: org.id, scope: '' };
     const code = {
       ...ids,
@@ -141,23 +131,7 @@ describe.each([
   });
 
   it('runs a redemption inside a store transaction as part of it', async () => {
-    const org = await store.accounts.createOrganization('Org');
-    const user = await store.accounts.createUser('a@example.com', 'hash');
-    const client = await store.clients.create({
-      id: 'client-1',
-      orgId: org.id,
-      name: 'App',
-      redirectUris: [],
-      grantTypes: ['authorization_code'],
-      scopes: [],
-      isPublic: false,
-      pkceOptional: false,
-      createdBy: null,
-    });
-    const grant = await store.grants.create(
-      { clientId: client.id, userId: user.id, orgId: org.id, scope: '' },
-      1,
-    );
+    const { org, user, client, grant } = await seedGrant(store);
     const code = {
       clientId: client.id,
       grantId: grant.id,
