@@ -58,7 +58,10 @@ export interface AccessTokenVerifierDeps {
   readonly store: AccessTokenStorage;
 }
 
-export function issueAccessToken(input: IssueAccessToken, s: AccessTokenIssuerDeps): IssuedAccessToken {
+export async function issueAccessToken(
+  input: IssueAccessToken,
+  s: AccessTokenIssuerDeps,
+): Promise<IssuedAccessToken> {
   const iat = seconds(s.clock);
   const expiresIn = s.config.accessTokenTtl;
   const claims: AccessTokenClaims = {
@@ -74,7 +77,7 @@ export function issueAccessToken(input: IssueAccessToken, s: AccessTokenIssuerDe
     ...(input.grantId && { gid: input.grantId }),
     ...(input.dpopJkt && { cnf: { jkt: input.dpopJkt } }),
   };
-  return { accessToken: s.keys.signJwt(claims, 'at+jwt'), expiresIn, claims };
+  return { accessToken: await s.keys.signJwt(claims, 'at+jwt'), expiresIn, claims };
 }
 
 const invalid = (description: string): OAuthError => new OAuthError('invalid_token', description);

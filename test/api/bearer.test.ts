@@ -82,7 +82,7 @@ describe('/api/v1/me with a user token', () => {
       },
       Date.now(),
     );
-    const { accessToken } = issueAccessToken(
+    const { accessToken } = await issueAccessToken(
       {
         clientId: client.clientId,
         orgId: client.orgId,

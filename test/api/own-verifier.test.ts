@@ -25,7 +25,7 @@ const introspect = async (token: string) =>
     })
   ).json();
 /** A token signed with the server's own key, with claims changed from a valid one. */
-const signed = (changes: Record<string, unknown>, keys = lk.services.keys): string => {
+const signed = (changes: Record<string, unknown>, keys = lk.services.keys): Promise<string> => {
   const now = Math.floor(clock() / 1000);
   const claims = {
     iss: lk.issuer,
@@ -50,13 +50,13 @@ afterAll(() => lk.close());
 
 describe("the server's own Bearer check and introspection", () => {
   it('accept a token signed by its key with the expected claims', async () => {
-    const token = signed({});
+    const token = await signed({});
     expect((await me(token)).status).toBe(200);
     expect((await introspect(token)).active).toBe(true);
   });
 
   it('refuse a token meant for another audience (RFC 9068 §4)', async () => {
-    const token = signed({ aud: 'https://another-api.example' });
+    const token = await signed({ aud: 'https://another-api.example' });
     const res = await me(token);
     expect(res.status).toBe(401);
     expect((await res.json()).error_description).toMatch(/audience/);
@@ -64,13 +64,13 @@ describe("the server's own Bearer check and introspection", () => {
   });
 
   it('refuse a token not valid yet (nbf, RFC 7519 §4.1.5)', async () => {
-    const token = signed({ nbf: Math.floor(clock() / 1000) + 3600 });
+    const token = await signed({ nbf: Math.floor(clock() / 1000) + 3600 });
     expect((await me(token)).status).toBe(401);
     expect(await introspect(token)).toEqual({ active: false });
   });
 
   it('refuse a token at its exp, with no skew allowance', async () => {
-    const token = signed({ exp: Math.floor(clock() / 1000) + 1 });
+    const token = await signed({ exp: Math.floor(clock() / 1000) + 1 });
     clock.advance(1000);
     expect((await me(token)).status).toBe(401);
   });
@@ -83,7 +83,7 @@ describe("the server's own Bearer check and introspection", () => {
       await other.rotateKeys();
       clock.advance(11_000);
       // Signed with the key the other process made (the instances share one issuer behind a balancer).
-      const issuedThere = signed({}, other.services.keys);
+      const issuedThere = await signed({}, other.services.keys);
       expect((await me(issuedThere)).status).toBe(200);
       expect((await introspect(issuedThere)).active).toBe(true);
     } finally {

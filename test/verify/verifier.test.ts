@@ -89,14 +89,14 @@ describe('createVerifier against a real Latchkey', () => {
   });
 
   it('rejects a token signed by the issuer but not typed at+jwt (RFC 9068 §4)', async () => {
-    const idTokenLike = lk.services.keys.signJwt(parts(token).payload, 'JWT');
+    const idTokenLike = await lk.services.keys.signJwt(parts(token).payload, 'JWT');
     expect((await rejection(verifier().verify(idTokenLike))).description).toMatch(/typ/);
-    const untyped = lk.services.keys.signJwt(parts(token).payload, '');
+    const untyped = await lk.services.keys.signJwt(parts(token).payload, '');
     expect((await rejection(verifier().verify(untyped))).description).toMatch(/typ/);
   });
 
   it('accepts the application/at+jwt spelling of typ', async () => {
-    const spelled = lk.services.keys.signJwt(parts(token).payload, 'application/at+jwt');
+    const spelled = await lk.services.keys.signJwt(parts(token).payload, 'application/at+jwt');
     await expect(verifier().verify(spelled)).resolves.toMatchObject({ sub: parts(token).payload.sub });
   });
 
@@ -115,7 +115,7 @@ describe('createVerifier against a real Latchkey', () => {
 
   it('rejects a token that is not valid yet (nbf)', async () => {
     const future = Math.floor(Date.now() / 1000) + 600;
-    const early = lk.services.keys.signJwt({ ...parts(token).payload, nbf: future }, 'at+jwt');
+    const early = await lk.services.keys.signJwt({ ...parts(token).payload, nbf: future }, 'at+jwt');
     expect((await rejection(verifier().verify(early))).description).toMatch(/not valid yet/);
   });
 
@@ -187,10 +187,13 @@ describe('createVerifier against a real Latchkey', () => {
     await expect(v.verify(token)).resolves.toBeDefined();
 
     // A made-up kid right after costs no request either.
-    const bogusKid = lk.services.keys.signJwt(parts(rotated).payload, 'at+jwt').replace(/^[^.]+/, (h) => {
-      const header = JSON.parse(Buffer.from(h, 'base64url').toString());
-      return Buffer.from(JSON.stringify({ ...header, kid: 'made-up' })).toString('base64url');
-    });
+    const bogusKid = (await lk.services.keys.signJwt(parts(rotated).payload, 'at+jwt')).replace(
+      /^[^.]+/,
+      (h) => {
+        const header = JSON.parse(Buffer.from(h, 'base64url').toString());
+        return Buffer.from(JSON.stringify({ ...header, kid: 'made-up' })).toString('base64url');
+      },
+    );
     await rejection(v.verify(bogusKid));
     expect(counter.count('/.well-known/jwks.json')).toBe(2);
   });

@@ -67,7 +67,7 @@ export const authorizationCodeGrant: GrantHandler<AuthorizationCodeGrantDeps> = 
     if (redeemed === 'used') return replayed();
     if (redeemed === 'revoked') throw invalidGrant('The authorization was revoked');
 
-    const token = issueAccessToken(
+    const token = await issueAccessToken(
       {
         clientId: client.id,
         orgId: grant.orgId,

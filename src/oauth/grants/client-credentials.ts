@@ -34,7 +34,7 @@ export const clientCredentialsGrant: GrantHandler<ClientCredentialsGrantDeps> = 
       s.config,
     );
     const scope = resolveScope(params.scope, allowed);
-    const token = issueAccessToken(
+    const token = await issueAccessToken(
       { clientId: client.id, orgId: client.orgId, subject: client.id, scope, resource, dpopJkt },
       s,
     );

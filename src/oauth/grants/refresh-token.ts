@@ -88,7 +88,7 @@ export const refreshTokenGrant: GrantHandler<RefreshTokenGrantDeps> = {
     if (rotated === 'used') return reused();
     if (rotated === 'revoked') throw invalidGrant('The authorization was revoked');
 
-    const token = issueAccessToken(
+    const token = await issueAccessToken(
       {
         clientId: client.id,
         orgId: grant.orgId,
