@@ -1,6 +1,6 @@
 import type SQLite from 'better-sqlite3';
 import { type Compilable, CompiledQuery, type Kysely, PostgresAdapter, type RawBuilder } from 'kysely';
-import { translateUnavailable } from './errors.ts';
+import { isUnavailable, StoreUnavailableError, translateUnavailable } from './errors.ts';
 import type { Database } from './schema.ts';
 
 /**
@@ -19,8 +19,8 @@ import type { Database } from './schema.ts';
 interface SqliteHandle {
   sqlite: SQLite.Database;
   onQuery?: ((seconds: number) => void) | undefined;
-  /** Runs a unit's steps in BEGIN IMMEDIATE … COMMIT (better-sqlite3 rolls back on a throw). */
-  transaction: (drive: () => unknown) => unknown;
+  /** Queues an atomic unit for the next group commit (below). */
+  commit: (unit: () => Unit<unknown>, fallback: () => Promise<unknown>) => Promise<unknown>;
 }
 
 const sqliteHandles = new WeakMap<Kysely<Database>, SqliteHandle>();
@@ -34,12 +34,86 @@ export function registerSqliteHandle(
   sqlite: SQLite.Database,
   onQuery?: (seconds: number) => void,
 ): void {
+  sqliteHandles.set(db, { sqlite, onQuery, commit: groupCommit(sqlite, onQuery) });
+}
+
+interface Queued {
+  unit: () => Unit<unknown>;
+  fallback: () => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * Group commit: the atomic units asked for during one turn of the event loop run at setImmediate in
+ * one BEGIN IMMEDIATE … COMMIT, each in a SAVEPOINT of its own, so a unit that throws is rolled back
+ * alone and the others still commit. One commit then carries the WAL frames, locks and checkpoint
+ * share of every code exchange and refresh of the turn (bench/README.md, "Fourth round"). A unit's
+ * promise settles only after the commit: when COMMIT fails, every unit of the group fails, and none
+ * of them was written. While a Kysely transaction holds the connection (it may span turns), the
+ * group waits its turn through Kysely like any other transaction instead.
+ */
+function groupCommit(sqlite: SQLite.Database, onQuery?: (seconds: number) => void): SqliteHandle['commit'] {
+  let queue: Queued[] = [];
+  // Called inside a transaction, a better-sqlite3 transaction function is a SAVEPOINT.
+  const savepoint = sqlite.transaction((unit: () => Unit<unknown>) => runSteps(unit()));
   // IMMEDIATE takes the write lock at BEGIN: with a second process on the file (the CLI, --workers)
   // a deferred transaction that reads first could fail with SQLITE_BUSY when it comes to write,
   // where BEGIN IMMEDIATE waits out the busy timeout instead.
-  const transaction = sqlite.transaction((drive: () => unknown) => drive()).immediate;
-  sqliteHandles.set(db, { sqlite, onQuery, transaction });
+  const group = sqlite.transaction((jobs: Queued[]) =>
+    jobs.map((job): Outcome => {
+      try {
+        return { ok: true, value: savepoint(job.unit) };
+      } catch (error) {
+        // Some errors (SQLITE_FULL, SQLITE_IOERR, …) roll back the whole transaction, not just the
+        // savepoint: then nothing of the group was written, and the whole group fails.
+        if (!sqlite.inTransaction) throw error;
+        return { ok: false, error };
+      }
+    }),
+  ).immediate;
+
+  function flush(): void {
+    const jobs = queue;
+    queue = [];
+    if (sqlite.inTransaction) {
+      for (const job of jobs) job.fallback().then(job.resolve, job.reject);
+      return;
+    }
+    const started = onQuery ? performance.now() : 0;
+    let outcomes: Outcome[];
+    try {
+      outcomes = group(jobs);
+    } catch (error) {
+      const failure = unavailableOr(error);
+      for (const job of jobs) job.reject(failure);
+      return;
+    } finally {
+      onQuery?.((performance.now() - started) / 1000);
+    }
+    outcomes.forEach((o, i) => {
+      if (o.ok) jobs[i]!.resolve(o.value);
+      else jobs[i]!.reject(unavailableOr(o.error));
+    });
+  }
+
+  return (unit, fallback) =>
+    new Promise((resolve, reject) => {
+      if (queue.length === 0) setImmediate(flush);
+      queue.push({ unit, fallback, resolve, reject });
+    });
 }
+
+function runSteps<T>(steps: Unit<T>): T {
+  const sync: Runner = { sync: true };
+  let next = steps.next();
+  while (!next.done) next = steps.next(next.value.run(sync) as PreparedResult<unknown>);
+  return next.value;
+}
+
+const unavailableOr = (error: unknown): unknown =>
+  isUnavailable(error) ? new StoreUnavailableError(error) : error;
 
 const slot = Symbol('argument');
 interface Slot {
@@ -146,30 +220,12 @@ export function prepare<R, A extends unknown[]>(
 
 /**
  * Runs `unit` atomically: every step commits, or none does (a throw from a step or from the unit
- * rolls it all back). On SQLite, outside any other transaction, it is one synchronous better-sqlite3
- * transaction: one commit and no promise per statement, and no other request's query can slip in
- * since nothing in it waits. Otherwise (PostgreSQL; SQLite while a Kysely transaction holds the
- * connection; a transaction-bound Kysely) the same SQL runs in a Kysely transaction, or in the one
+ * rolls it all back). On SQLite it joins the next group commit (above): synchronous, no promise per
+ * statement, and no other request's query can slip in since nothing in it waits. Otherwise
+ * (PostgreSQL; a transaction-bound Kysely) the same SQL runs in a Kysely transaction, or in the one
  * `db` already is.
  */
 export async function atomic<T>(db: Kysely<Database>, unit: () => Unit<T>): Promise<T> {
-  const handle = sqliteHandles.get(db);
-  if (handle && !handle.sqlite.inTransaction) {
-    const started = handle.onQuery ? performance.now() : 0;
-    try {
-      return handle.transaction(() => {
-        const steps = unit();
-        const sync: Runner = { sync: true };
-        let next = steps.next();
-        while (!next.done) next = steps.next(next.value.run(sync) as PreparedResult<unknown>);
-        return next.value;
-      }) as T;
-    } catch (error) {
-      return translateUnavailable(error);
-    } finally {
-      handle.onQuery?.((performance.now() - started) / 1000);
-    }
-  }
   const work = async (tx: Kysely<Database>) => {
     const steps = unit();
     const via: Runner = { sync: false, tx };
@@ -177,5 +233,7 @@ export async function atomic<T>(db: Kysely<Database>, unit: () => Unit<T>): Prom
     while (!next.done) next = steps.next(await next.value.run(via));
     return next.value;
   };
-  return db.isTransaction ? work(db) : db.transaction().execute(work);
+  const inKysely = () => (db.isTransaction ? work(db) : db.transaction().execute(work));
+  const handle = sqliteHandles.get(db);
+  return (handle ? handle.commit(unit, inKysely) : inKysely()) as Promise<T>;
 }
