@@ -1,6 +1,9 @@
 // The floor for any token endpoint that issues ES256 JWTs on Fastify: bare Fastify plus exactly one
 // ES256 signature per token request (node:crypto, the key made once, Latchkey's claim set), nothing
-// else: no client lookup, no secret check, no limits. Latchkey cannot be cheaper than this.
+// else: no client lookup, no secret check, no limits. Like Latchkey (src/turn.ts) it makes the
+// signatures of one event-loop turn together at its end, which cuts the cost of each by about half on
+// a loaded server: signing inline, as this server first did, measured 122-125 µs per token here, and
+// Latchkey became cheaper than that "floor". Latchkey cannot be cheaper than this.
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import Fastify from 'fastify';
@@ -10,12 +13,22 @@ const b64url = (value) => Buffer.from(value).toString('base64url');
 const header = b64url(JSON.stringify({ alg: 'ES256', typ: 'at+jwt', kid: 'k1' }));
 const issuer = `http://127.0.0.1:${process.env.PORT}`;
 
-function accessToken() {
+let turn;
+const endOfTurn = () =>
+  (turn ??= new Promise((resolve) =>
+    setImmediate(() => {
+      turn = undefined;
+      resolve();
+    }),
+  ));
+
+async function accessToken() {
   const iat = Math.floor(Date.now() / 1000);
   const client = 'lkc_3GxGdeBEhh5VnyRd1DwxDa';
   const claims = { iss: issuer, sub: client, aud: issuer, client_id: client, scope: 'invoices:read' };
   const payload = { ...claims, org_id: randomUUID(), iat, exp: iat + 3600, jti: randomUUID() };
   const input = `${header}.${b64url(JSON.stringify(payload))}`;
+  await endOfTurn();
   const signature = sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
   return `${input}.${signature.toString('base64url')}`;
 }
@@ -23,7 +36,7 @@ function accessToken() {
 const app = Fastify();
 await app.register(formbody);
 app.post('/token', async () => ({
-  access_token: accessToken(),
+  access_token: await accessToken(),
   token_type: 'Bearer',
   expires_in: 3600,
   scope: 'invoices:read',

@@ -4,12 +4,13 @@ import {
   generateKeyPairSync,
   type JsonWebKey,
   type KeyObject,
+  sign,
 } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import { randomToken } from '../crypto.ts';
 import type { ChangeNotices } from '../store/change-notices.ts';
 import type { KeyRepository, StoredKey } from '../store/keys.ts';
-import { createBatchSigner } from './batch-signer.ts';
+import { endOfTurn } from '../turn.ts';
 
 export interface PublicKey {
   kid: string;
@@ -20,7 +21,7 @@ export interface PublicKey {
 export interface KeyRing {
   /**
    * Signs a JWT with the current key; node:crypto's ES256 is ~3× jose's WebCrypto path here, and the
-   * signatures of one event-loop turn are made together (batch-signer.ts).
+   * signatures asked for in one event-loop turn are made together at its end (src/turn.ts).
    */
   signJwt(payload: object, typ: string): Promise<string>;
   /** Keys a verifier should accept: the signing key and retired keys whose tokens may still be valid. */
@@ -66,7 +67,6 @@ export async function openKeyRing(
   let published: PublicKey[] = [];
   let byKid = new Map<string, PublicKey>();
   let lastMissReload = 0;
-  const sign = createBatchSigner();
 
   // One read at a time, in the order asked: a slow earlier read cannot overwrite a later one.
   let queue: Promise<void> = Promise.resolve();
@@ -113,7 +113,9 @@ export async function openKeyRing(
         s.headers.set(typ, header);
       }
       const signingInput = `${header}.${b64url(JSON.stringify(payload))}`;
-      const signature = await sign(signingInput, s.key);
+      await endOfTurn();
+      // RFC 7518 §3.4: the JWS signature is R || S, which is what ieee-p1363 encoding yields.
+      const signature = sign('sha256', Buffer.from(signingInput), { key: s.key, dsaEncoding: 'ieee-p1363' });
       return `${signingInput}.${signature.toString('base64url')}`;
     },
     publicKeys: () => published,
