@@ -60,10 +60,22 @@ try {
   if (wanted('fastify')) targets.push(await startFastify(serverCore));
   if (wanted('fastify-signing')) targets.push(await startFastify(serverCore, true));
   if (wanted('oidc-provider')) targets.push(await startOidcProvider(serverCore, tokens));
-  for (const dir of wanted('compare') ? o.compare : [])
+  for (const dir of wanted('compare') ? o.compare : []) {
     targets.push(
       await startLatchkey({ core: serverCore, tokens, checkout: dir, name: `Latchkey (${basename(dir)})` }),
     );
+    // With --postgres, the other checkout runs on PostgreSQL too (one process), beside this one's.
+    if (o.postgres)
+      targets.push(
+        await startLatchkey({
+          core: serverCore,
+          tokens,
+          checkout: dir,
+          postgres: o.postgres,
+          name: `Latchkey (${basename(dir)}, PostgreSQL)`,
+        }),
+      );
+  }
   if (wanted('latchkey')) targets.push(await startLatchkey({ core: serverCore, tokens }));
   if (o.workers) {
     if (supportsWorkers())
