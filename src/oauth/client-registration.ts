@@ -2,7 +2,11 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { newId } from '../crypto.ts';
 import type { Client, GrantType } from '../store/clients.ts';
-import type { ClientRegistrationStorage, ClientRegistrationWrites } from './ports.ts';
+import type {
+  ClientRegistrationStorage,
+  ClientRegistrationWrites,
+  OrganizationDeletionWrites,
+} from './ports.ts';
 import { redirectUriProblems } from './redirect-uri.ts';
 import { cliOnlyScopes, isReservedScope } from './scope.ts';
 import { generateClientId, generateClientSecret } from './secrets.ts';
@@ -231,18 +235,53 @@ export async function deleteCredentials(
 ): Promise<Client> {
   const client = await s.store.clients.find(clientId);
   if (!client) throw new CredentialsError(`No credentials with client ID ${clientId}`);
-  await s.store.transaction(async (tx) => {
-    await tx.clients.delete(clientId);
-    await tx.audit.record({
-      orgId: client.orgId,
-      actor,
-      clientId: client.id,
-      action: 'client.deleted',
-      detail: { name: client.name },
-    });
-    await tx.outbox.add('client.deleted', clientEvent(client));
-  });
+  await s.store.transaction((tx) => removeCredentials(client, actor, tx));
   return client;
+}
+
+/**
+ * One set of credentials deleted inside the caller's transaction: the row (its cached copy dropped at
+ * every instance after the commit), the audit event and the `client.deleted` webhook.
+ */
+async function removeCredentials(client: Client, actor: string, tx: ClientRegistrationWrites): Promise<void> {
+  await tx.clients.delete(client.id);
+  await tx.audit.record({
+    orgId: client.orgId,
+    actor,
+    clientId: client.id,
+    action: 'client.deleted',
+    detail: { name: client.name },
+  });
+  await tx.outbox.add('client.deleted', clientEvent(client));
+}
+
+/**
+ * Deletes an organization with everything in it. Its credentials are deleted first, each as
+ * `deleteCredentials` deletes one, in the same transaction as the organization: a webhook consumer
+ * hears `client.deleted` for every one of them, and no instance keeps a cached copy that would go on
+ * issuing tokens (DESIGN.md: a deleted client is refused at every instance within 1 s). A cascade
+ * alone would remove the rows but neither announce them nor drop the caches. False when there is no
+ * such organization.
+ */
+export async function deleteOrganization(
+  orgId: string,
+  actor: string,
+  s: { readonly store: { transaction<T>(fn: (tx: OrganizationDeletionWrites) => Promise<T>): Promise<T> } },
+): Promise<boolean> {
+  return s.store.transaction(async (tx) => {
+    const org = await tx.accounts.findOrganization(orgId);
+    if (!org) return false;
+    for (const client of await tx.clients.list(orgId)) await removeCredentials(client, actor, tx);
+    await tx.accounts.deleteOrganization(orgId);
+    await tx.audit.record({
+      orgId,
+      actor,
+      clientId: null,
+      action: 'organization.deleted',
+      detail: { name: org.name },
+    });
+    return true;
+  });
 }
 
 export interface CredentialsUpdate {

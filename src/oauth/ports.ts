@@ -50,6 +50,9 @@ export interface ClientAuthenticationStorage {
 /** What a registration change writes in one transaction: the client, its audit event, its webhook. */
 export type ClientRegistrationWrites = Pick<Repositories, 'clients' | 'audit' | 'outbox'>;
 
+/** Deleting an organization: its credentials go one by one, each announced, then the organization. */
+export type OrganizationDeletionWrites = Pick<Repositories, 'accounts' | 'clients' | 'audit' | 'outbox'>;
+
 export interface ClientRegistrationStorage {
   readonly accounts: Pick<AccountRepository, 'findOrganization'>;
   readonly clients: Pick<ClientRepository, 'find'>;

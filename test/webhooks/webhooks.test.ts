@@ -1,10 +1,15 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { invite } from '../../src/accounts/members.ts';
-import { deleteCredentials, rotateSecret, updateCredentials } from '../../src/oauth/client-registration.ts';
+import {
+  deleteCredentials,
+  deleteOrganization,
+  rotateSecret,
+  updateCredentials,
+} from '../../src/oauth/client-registration.ts';
 import type { Deliverer } from '../../src/webhooks/deliverer.ts';
 import { webhookDeliverer } from '../../src/webhooks/deliverer.ts';
-import { type Latchkey, startLatchkey, testClock } from '../helpers/latchkey.ts';
+import { type Latchkey, requestToken, startLatchkey, testClock } from '../helpers/latchkey.ts';
 import { secret, startReceiver } from './receiver.ts';
 
 let lk: Latchkey;
@@ -99,6 +104,38 @@ describe('webhooks (Standard Webhooks)', () => {
     };
     expect(() => verifier.verify(receiver.received[0]!.body, forged)).toThrow();
     expect(await pending()).toEqual([]);
+  });
+
+  it('announces every credential of a deleted organization, which stop working at once', async () => {
+    const orgId = await lk.createOrganization('Leaving');
+    const first = await lk.createClient({ name: 'First', orgId });
+    const second = await lk.createClient({ name: 'Second', orgId });
+    const other = await lk.createClient({ name: 'Elsewhere' });
+    // Both in the client cache now: the deletion must drop them, not wait for the entries to age.
+    for (const c of [first, second]) expect((await requestToken(lk.issuer, c)).status).toBe(200);
+    while ((await deliverer.runOnce()) > 0);
+    receiver.received.length = 0;
+
+    expect(await deleteOrganization(orgId, 'admin-client', lk.services)).toBe(true);
+    expect(await deleteOrganization(orgId, 'admin-client', lk.services)).toBe(false);
+
+    for (const c of [first, second]) {
+      const refused = await requestToken(lk.issuer, c);
+      expect(refused.status).toBe(401);
+      expect((await refused.json()).error).toBe('invalid_client');
+    }
+    expect((await requestToken(lk.issuer, other)).status).toBe(200);
+    while ((await deliverer.runOnce()) > 0);
+    const verifier = new Webhook(secret);
+    const deleted = receiver.received
+      .map((r) => verifier.verify(r.body, r.headers as Record<string, string>) as { type: string; data: any })
+      .filter((e) => e.type === 'client.deleted');
+    expect(deleted.map((e) => e.data.client_id).sort()).toEqual([first.clientId, second.clientId].sort());
+    expect(deleted.every((e) => e.data.organization_id === orgId)).toBe(true);
+    const audit = await lk.services.store.audit.list({ orgId });
+    expect(audit.map((a) => a.action).sort()).toEqual(
+      ['client.created', 'client.created', 'client.deleted', 'client.deleted', 'organization.deleted'].sort(),
+    );
   });
 
   it('sends member.invited with the one-time link, so the platform can mail it', async () => {

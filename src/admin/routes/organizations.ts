@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { provisionUser } from '../../accounts/users.ts';
+import { deleteOrganization } from '../../oauth/client-registration.ts';
 import type { Services } from '../../services.ts';
 import type { Role } from '../../store/accounts.ts';
 import { type ListQuery, listResponse, pageQuery } from '../pagination.ts';
@@ -113,9 +114,9 @@ export async function organizationRoutes(app: FastifyInstance, opts: { services:
       },
     ),
     async (request, reply) => {
-      const org = await orgOr404(request.params.id);
-      await accounts.deleteOrganization(org.id);
-      await audit(request, org.id, 'organization.deleted', { name: org.name });
+      if (!(await deleteOrganization(request.params.id, actor(request), s))) {
+        throw notFound('organization', request.params.id);
+      }
       return reply.status(204).send();
     },
   );
