@@ -128,7 +128,13 @@ describe('webhooks (Standard Webhooks)', () => {
     while ((await deliverer.runOnce()) > 0);
     const verifier = new Webhook(secret);
     const deleted = receiver.received
-      .map((r) => verifier.verify(r.body, r.headers as Record<string, string>) as { type: string; data: any })
+      .map(
+        (r) =>
+          verifier.verify(r.body, r.headers as Record<string, string>) as {
+            type: string;
+            data: { client_id: string; organization_id: string };
+          },
+      )
       .filter((e) => e.type === 'client.deleted');
     expect(deleted.map((e) => e.data.client_id).sort()).toEqual([first.clientId, second.clientId].sort());
     expect(deleted.every((e) => e.data.organization_id === orgId)).toBe(true);
