@@ -59,10 +59,9 @@ describe('Settings → API in Chromium', { timeout: 60_000 }, () => {
   /** Switches the header's organization picker to the test organization. */
   async function useTestOrganization(page: Page): Promise<void> {
     await page.locator('#org-picker-select').selectOption({ label: 'Test Organization' });
-    await Promise.all([
-      page.waitForURL(/\/settings\/api/),
-      page.getByRole('button', { name: 'Switch' }).click(),
-    ]);
+    // The page is at /settings/api already, where waitForURL would resolve at once: wait for the
+    // page the switch loads instead.
+    await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Switch' }).click()]);
   }
 
   let clientId = '';
@@ -296,10 +295,9 @@ describe('Settings → API in Chromium', { timeout: 60_000 }, () => {
     const page = await context.newPage();
     await signIn(page, lk.issuer, admin.email, admin.password, '/settings/api');
     await page.locator('#org-picker-select').selectOption({ label: 'Test Organization' });
-    await Promise.all([
-      page.waitForURL(/\/settings\/api/),
-      page.getByRole('button', { name: 'Switch' }).click(),
-    ]);
+    // The page is at /settings/api already, where waitForURL would resolve at once: wait for the
+    // page the switch loads instead.
+    await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Switch' }).click()]);
 
     await Promise.all([
       page.waitForURL(/\/settings\/api\/new$/),
