@@ -39,8 +39,8 @@ interface Seed {
   orgId: string;
 }
 
-async function seed(env: NodeJS.ProcessEnv): Promise<Seed> {
-  const s = await createServices(loadConfig(env), { log: pino({ level: 'silent' }) });
+async function seed(env: NodeJS.ProcessEnv, migrate: boolean): Promise<Seed> {
+  const s = await createServices(loadConfig(env), { log: pino({ level: 'silent' }), migrate });
   const org = await s.store.accounts.createOrganization('Bench');
   const user = await createUser(
     { email: 'bench@example.com', password: 'bench-password-0123456789', orgId: org.id, role: 'admin' },
@@ -146,7 +146,12 @@ export async function startLatchkey(opts: {
     LATCHKEY_LOG_LEVEL: 'warn',
     LATCHKEY_TOKEN_RATE_LIMIT: '100000000/minute',
   };
-  const x = await seed(env);
+  // Another checkout gets its own schema (`latchkey migrate` there), which this checkout's code then
+  // fills: a migration of this change (an index dropped, say) must not reach the build it is
+  // compared with, whose migrator would refuse a database that knows a migration it does not.
+  if (opts.checkout)
+    execFileSync(process.execPath, ['bin/latchkey.mjs', 'migrate'], { cwd: opts.checkout, env });
+  const x = await seed(env, !opts.checkout);
   const workers = opts.workers ? ['--workers', String(opts.workers)] : [];
   const argv = [process.execPath, ...(opts.nodeArgs ?? []), 'bin/latchkey.mjs', 'serve', ...workers];
   const started = await startPinned(argv, {

@@ -78,7 +78,7 @@ export async function revokeRefreshFamily(
   s: RefreshFamilyRevocationDeps,
 ): Promise<void> {
   const now = s.clock();
-  await s.store.refreshTokens.revokeFamily(t.familyId, now);
+  await s.store.refreshTokens.revokeFamily(t.grantId, t.familyId, now);
   await s.store.grants.revoke(t.grantId, now);
   s.log.info({ client_id: t.clientId, grant_id: t.grantId, reason }, 'refresh token family revoked');
   await s.store.audit.record({

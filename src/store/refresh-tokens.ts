@@ -45,7 +45,8 @@ export interface RefreshTokenRepository {
    * old token with one conditional UPDATE (of racing rotations exactly one wins), store `next`.
    */
   rotate(old: { tokenHash: string; grantId: string }, at: number, next: NewRefreshToken): Promise<Rotation>;
-  revokeFamily(familyId: string, at: number): Promise<void>;
+  /** Revokes every token of one family (of the grant it belongs to). */
+  revokeFamily(grantId: string, familyId: string, at: number): Promise<void>;
 }
 
 const toToken = (r: Database['refresh_tokens']): RefreshToken => ({
@@ -198,10 +199,12 @@ export function refreshTokenRepository(db: Kysely<Database>): RefreshTokenReposi
         return 'rotated';
       });
     },
-    async revokeFamily(familyId, at) {
+    async revokeFamily(grantId, familyId, at) {
       await db
         .updateTable('refresh_tokens')
         .set({ revoked_at: at })
+        // Through the grant's index: a family never spans grants, and has no index of its own.
+        .where('grant_id', '=', grantId)
         .where('family_id', '=', familyId)
         .where('revoked_at', 'is', null)
         .execute();

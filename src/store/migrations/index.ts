@@ -5,6 +5,7 @@ import * as console from './003_console.ts';
 import * as platform from './004_platform.ts';
 import * as loginIdentities from './005_login_identities.ts';
 import * as modernOAuth from './006_modern_oauth.ts';
+import * as refreshTokenPages from './007_refresh_token_pages.ts';
 
 /** Migrations in order. Each later issue adds its own file and one line here. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '004_platform': platform,
   '005_login_identities': loginIdentities,
   '006_modern_oauth': modernOAuth,
+  '007_refresh_token_pages': refreshTokenPages,
 };

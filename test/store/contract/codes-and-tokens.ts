@@ -230,7 +230,7 @@ export function codesAndTokensContract({ store, clock, tenant }: Contract): void
       for (const r of [used, current, otherFamily]) await store().refreshTokens.create(r);
       await store().refreshTokens.consume(used.tokenHash, clock());
       clock.advance(1000);
-      await store().refreshTokens.revokeFamily(family, clock());
+      await store().refreshTokens.revokeFamily(grantId, family, clock());
       expect((await store().refreshTokens.find(used.tokenHash))!.revokedAt).toBe(clock());
       expect((await store().refreshTokens.find(current.tokenHash))!.revokedAt).toBe(clock());
       expect(await store().refreshTokens.consume(current.tokenHash, clock())).toBe(false);
