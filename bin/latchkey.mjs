@@ -13,14 +13,24 @@ if (!existsSync(built)) {
 process.setSourceMapsEnabled(true);
 // Loading the server allocates tens of MB that stay alive (modules, code): V8 reads that survival as
 // a sign to grow the young generation, which then sat at 32 MB (16 MB × 2 semi-spaces) of an idle
-// server's ~95 MB RSS. It stays at its initial 2 MB while we start; `startServer` restores V8's
-// default factor once it listens, so under load the young generation grows as it always did.
+// server's ~95 MB RSS. It stays at its initial 2 MB while we start; once it listens, `startServer`
+// lets it grow with the load up to 8 MB (src/server.ts `releaseYoungGeneration`).
 // (A runtime flag: it works the same under `npm start`, `latchkey serve` and the Docker image.)
 if (!youngGenerationTuned()) {
   setFlagsFromString('--semi-space-growth-factor=1');
   globalThis[Symbol.for('latchkey.youngGenerationHeld')] = true;
 }
+// Old space: after each full GC, V8 lets the heap grow up to 4× what survived before the next one;
+// a server's garbage then sits in RSS for seconds. Growing by 20 % took 20–40 MB off the peak RSS
+// under load at no CPU cost we could measure (bench/README.md, "Fourth round"). Read at every GC,
+// so it works as a runtime flag; an operator's own heap flags win.
+if (!oldGenerationTuned()) setFlagsFromString('--heap-growing-percent=20');
 await import('../dist/bundle/latchkey.js');
+
+function oldGenerationTuned() {
+  const flags = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
+  return /heap[-_]growing|max[-_]old[-_]space|max[-_]heap/.test(flags);
+}
 
 /** An operator's own young-generation flags win over ours. */
 function youngGenerationTuned() {

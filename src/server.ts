@@ -1,4 +1,5 @@
-import { setFlagsFromString } from 'node:v8';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.ts';
 import { buildApp } from './http/app.ts';
@@ -70,16 +71,34 @@ export async function startServer(
 
 const youngGenerationHeld = Symbol.for('latchkey.youngGenerationHeld');
 
+/** Both semi-spaces of V8's young generation together, at most: 2 × 4 MB instead of V8's 2 × 16 MB. */
+const youngGenerationCap = 8 * 1024 * 1024;
+
 /**
  * bin/latchkey.mjs holds V8's young generation at its initial size while the server loads (start-up
- * allocations would otherwise size it for good, ~30 MB of idle RSS). Listening, the server hands
- * sizing back to V8: its default growth factor, so the young generation follows the load.
+ * allocations would otherwise size it for good, ~30 MB of idle RSS). Listening, the server lets it
+ * grow with the load again, up to `youngGenerationCap`: after each GC, growth (V8's default factor
+ * 2, read at every resize) is allowed while the young generation is below the cap and stopped at it.
+ * `--max-semi-space-size` would say the same, but V8 reads it only when it sets up the heap, i.e. on
+ * the command line, which `latchkey serve`, `npm start` and the image do not all share. With the
+ * old-generation setting in bin/latchkey.mjs this brought peak RSS under load from 145–186 MB to
+ * 116–118 MB for 1–5 % more CPU per request (bench/README.md, "Fourth round"). An operator's own
+ * young-generation flags turn all of this off (bin/latchkey.mjs).
  */
 function releaseYoungGeneration(): void {
   const held = globalThis as { [youngGenerationHeld]?: boolean };
   if (!held[youngGenerationHeld]) return;
   delete held[youngGenerationHeld];
-  setFlagsFromString('--semi-space-growth-factor=2');
+  let growing = false;
+  const follow = () => {
+    const young = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
+    const grow = (young?.space_size ?? 0) < youngGenerationCap;
+    if (grow === growing) return;
+    growing = grow;
+    setFlagsFromString(`--semi-space-growth-factor=${grow ? 2 : 1}`);
+  };
+  follow();
+  new PerformanceObserver(follow).observe({ entryTypes: ['gc'] });
 }
 
 /**

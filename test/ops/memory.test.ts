@@ -1,0 +1,67 @@
+// The compiled server keeps V8's young generation at 8 MB at most under load (src/server.ts
+// `releaseYoungGeneration`), unless the operator passes young-generation flags of their own.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { assertBuilt, bin } from '../helpers/dist.ts';
+import { freePort } from '../helpers/latchkey.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'latchkey-memory-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Starts `latchkey serve` on a fresh development store, loads its token endpoint, and reads /metrics. */
+async function youngGenerationUnderLoad(name: string, nodeOptions: string): Promise<number> {
+  assertBuilt();
+  const port = await freePort();
+  const child = spawn(process.execPath, [bin, 'serve'], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      LATCHKEY_DATABASE: join(dir, `${name}.sqlite`),
+      NODE_OPTIONS: nodeOptions,
+      LATCHKEY_TOKEN_RATE_LIMIT: '100000000/minute',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  try {
+    while (!/latchkey listening/.test(out)) {
+      if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const [, id, secret] = /curl -s -u '([^:]+):([^']+)'/.exec(out)!;
+    const request = () =>
+      fetch(`http://127.0.0.1:${port}/oauth/token`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: 'grant_type=client_credentials',
+      }).then((r) => r.arrayBuffer());
+    // 50 at a time, as the benchmark loads it: enough allocation for V8 to grow an uncapped young
+    // generation past 8 MB.
+    for (let round = 0; round < 120; round++) await Promise.all(Array.from({ length: 50 }, request));
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const young = /nodejs_heap_space_size_total_bytes\{space="new"\} (\d+)/.exec(metrics);
+    expect(young).not.toBeNull();
+    return Number(young![1]);
+  } finally {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  }
+}
+
+describe('memory under load (compiled server)', () => {
+  it('keeps the young generation at 8 MB at most; an operator’s own young-generation flags turn that off', async () => {
+    const mb = 1024 * 1024;
+    expect(await youngGenerationUnderLoad('capped', '')).toBeLessThanOrEqual(8 * mb);
+    expect(await youngGenerationUnderLoad('operator', '--max-semi-space-size=16')).toBeGreaterThan(8 * mb);
+  }, 120_000);
+});
