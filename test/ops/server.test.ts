@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assertBuilt, bin } from '../helpers/dist.ts';
-import { requestToken, startLatchkey } from '../helpers/latchkey.ts';
+import { freePort, requestToken, startLatchkey } from '../helpers/latchkey.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-ops-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,15 +41,16 @@ function serve(env: Record<string, string>): {
 
 describe('latchkey serve (what `npm start` runs)', () => {
   it('seeds an empty development store once, prints a curl that works, and stops cleanly on SIGTERM', async () => {
-    const env = { PORT: '38123', LATCHKEY_DATABASE: join(dir, 'dev.sqlite') };
+    const port = await freePort();
+    const env = { PORT: String(port), LATCHKEY_DATABASE: join(dir, 'dev.sqlite') };
     const first = serve(env);
     const out = await first.waitFor(/latchkey listening/);
     expect(out).toContain('admin@example.com');
     const curl = /curl -s -u '([^:]+):([^']+)' -d grant_type=client_credentials (\S+)/.exec(out);
     expect(curl).not.toBeNull();
     const [, id, secret, url] = curl!;
-    expect(url).toBe('http://localhost:38123/oauth/token');
-    const res = await fetch('http://127.0.0.1:38123/oauth/token', {
+    expect(url).toBe(`http://localhost:${port}/oauth/token`);
+    const res = await fetch(`http://127.0.0.1:${port}/oauth/token`, {
       method: 'POST',
       headers: {
         authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`,
@@ -58,9 +59,9 @@ describe('latchkey serve (what `npm start` runs)', () => {
       body: 'grant_type=client_credentials',
     });
     expect(res.status).toBe(200);
-    expect((await fetch('http://127.0.0.1:38123/healthz')).status).toBe(200);
-    expect(await (await fetch('http://127.0.0.1:38123/readyz')).json()).toEqual({ status: 'ready' });
-    const metrics = await (await fetch('http://127.0.0.1:38123/metrics')).text();
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()).toEqual({ status: 'ready' });
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(
       /latchkey_token_requests_total\{grant_type="client_credentials",outcome="issued"\} 1/,
     );
