@@ -27,13 +27,15 @@ if (!youngGenerationTuned()) {
 if (!oldGenerationTuned()) setFlagsFromString('--heap-growing-percent=20');
 await import('../dist/bundle/latchkey.js');
 
+/** An operator's own heap flags win over ours. */
 function oldGenerationTuned() {
-  const flags = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
-  return /heap[-_]growing|max[-_]old[-_]space|max[-_]heap/.test(flags);
+  return /heap[-_]growing|max[-_]old[-_]space|max[-_]heap/.test(operatorFlags());
 }
 
-/** An operator's own young-generation flags win over ours. */
 function youngGenerationTuned() {
-  const flags = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
-  return /semi[-_]space/.test(flags);
+  return /semi[-_]space/.test(operatorFlags());
+}
+
+function operatorFlags() {
+  return `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
 }

@@ -41,9 +41,13 @@ export function isUnavailable(error: unknown): boolean {
   return error instanceof AggregateError && error.errors.some(isUnavailable);
 }
 
+/** `error`, as a StoreUnavailableError when it means the database cannot be reached. */
+export const asUnavailable = (error: unknown): unknown =>
+  isUnavailable(error) ? new StoreUnavailableError(error) : error;
+
 /** Rethrows `error`, as a StoreUnavailableError when it means the database cannot be reached. */
 export const translateUnavailable = (error: unknown): never => {
-  throw isUnavailable(error) ? new StoreUnavailableError(error) : error;
+  throw asUnavailable(error);
 };
 
 /** Wraps a Kysely dialect so that every "cannot reach the database" failure is a StoreUnavailableError. */

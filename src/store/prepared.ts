@@ -1,6 +1,6 @@
 import type SQLite from 'better-sqlite3';
 import { type Compilable, CompiledQuery, type Kysely, PostgresAdapter, type RawBuilder } from 'kysely';
-import { isUnavailable, StoreUnavailableError, translateUnavailable } from './errors.ts';
+import { asUnavailable, translateUnavailable } from './errors.ts';
 import type { Database } from './schema.ts';
 
 /**
@@ -86,7 +86,7 @@ function groupCommit(sqlite: SQLite.Database, onQuery?: (seconds: number) => voi
     try {
       outcomes = group(jobs);
     } catch (error) {
-      const failure = unavailableOr(error);
+      const failure = asUnavailable(error);
       for (const job of jobs) job.reject(failure);
       return;
     } finally {
@@ -94,7 +94,7 @@ function groupCommit(sqlite: SQLite.Database, onQuery?: (seconds: number) => voi
     }
     outcomes.forEach((o, i) => {
       if (o.ok) jobs[i]!.resolve(o.value);
-      else jobs[i]!.reject(unavailableOr(o.error));
+      else jobs[i]!.reject(asUnavailable(o.error));
     });
   }
 
@@ -111,9 +111,6 @@ function runSteps<T>(steps: Unit<T>): T {
   while (!next.done) next = steps.next(next.value.run(sync) as PreparedResult<unknown>);
   return next.value;
 }
-
-const unavailableOr = (error: unknown): unknown =>
-  isUnavailable(error) ? new StoreUnavailableError(error) : error;
 
 const slot = Symbol('argument');
 interface Slot {

@@ -22,3 +22,10 @@ export function assertBuilt(): void {
     }
   }
 }
+
+/** The demo client a fresh development store's `latchkey serve` prints (its curl line), from its output. */
+export function seededClient(output: string): { clientId: string; clientSecret: string } {
+  const curl = /curl -s -u '([^:]+):([^']+)'/.exec(output);
+  if (!curl) throw new Error(`no seeded client in the output:\n${output}`);
+  return { clientId: curl[1]!, clientSecret: curl[2]! };
+}

@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { assertBuilt, bin } from '../helpers/dist.ts';
-import { freePort } from '../helpers/latchkey.ts';
+import { assertBuilt, bin, seededClient } from '../helpers/dist.ts';
+import { freePort, requestToken } from '../helpers/latchkey.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-memory-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,16 +33,9 @@ async function youngGenerationUnderLoad(name: string, nodeOptions: string): Prom
       if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${out}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    const [, id, secret] = /curl -s -u '([^:]+):([^']+)'/.exec(out)!;
+    const client = seededClient(out);
     const request = () =>
-      fetch(`http://127.0.0.1:${port}/oauth/token`, {
-        method: 'POST',
-        headers: {
-          authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`,
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        body: 'grant_type=client_credentials',
-      }).then((r) => r.arrayBuffer());
+      requestToken(`http://127.0.0.1:${port}`, client, { auth: 'basic' }).then((r) => r.arrayBuffer());
     // 50 at a time, as the benchmark loads it: enough allocation for V8 to grow an uncapped young
     // generation past 8 MB.
     for (let round = 0; round < 120; round++) await Promise.all(Array.from({ length: 50 }, request));

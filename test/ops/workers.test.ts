@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from '../helpers/latchkey.ts';
+import { seededClient } from '../helpers/dist.ts';
+import { freePort, requestToken } from '../helpers/latchkey.ts';
 
 const bin = join(import.meta.dirname, '../../bin/latchkey.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-workers-'));
@@ -54,16 +55,8 @@ describe('latchkey serve --workers 2', () => {
       // The development seed ran once, in the primary.
       expect(out.match(/client_secret {3}/g)).toHaveLength(1);
 
-      const [, id, secret] = /curl -s -u '([^:]+):([^']+)'/.exec(out)!;
-      const token = () =>
-        fetch(`http://127.0.0.1:${port}/oauth/token`, {
-          method: 'POST',
-          headers: {
-            authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`,
-            'content-type': 'application/x-www-form-urlencoded',
-          },
-          body: 'grant_type=client_credentials',
-        });
+      const client = seededClient(out);
+      const token = () => requestToken(`http://127.0.0.1:${port}`, client, { auth: 'basic' });
       for (let i = 0; i < 6; i++) expect((await token()).status).toBe(200);
 
       // A worker killed outright is replaced; the port keeps answering.

@@ -9,7 +9,7 @@ import { openStore, type Store } from '../../src/store/index.ts';
 const clock = () => 1_000_000;
 const later = 2_000_000;
 
-/** An organization, a person, a client and a grant between them: what codes and tokens point at. */
+/** An organization, a person, a client, a grant between them, and an unused code of that grant. */
 async function seedGrant(store: Store) {
   const org = await store.accounts.createOrganization('Org');
   const user = await store.accounts.createUser('a@example.com', 'hash');
@@ -28,7 +28,21 @@ async function seedGrant(store: Store) {
     { clientId: client.id, userId: user.id, orgId: org.id, scope: '' },
     1,
   );
-  return { org, user, client, grant };
+  const code = {
+    clientId: client.id,
+    grantId: grant.id,
+    userId: user.id,
+    orgId: org.id,
+    scope: '',
+    codeHash: 'code-hash',
+    redirectUri: 'https://app.example/cb',
+    redirectUriSent: false,
+    codeChallenge: null,
+    expiresAt: later,
+    createdAt: 1,
+  };
+  await store.codes.create(code);
+  return { org, user, client, grant, code };
 }
 
 describe.each([
@@ -93,20 +107,13 @@ describe.each([
   });
 
   it('runs a redemption asked during an open transaction after it, outside it: the rollback keeps it', async () => {
-    const { org, user, client, grant } = await seedGrant(store);
-    const ids = { clientId: client.id, grantId: grant.id, userId: user.id, orgId: org.id, scope: '' };
-    const code = {
-      ...ids,
-      codeHash: 'code-hash',
-      redirectUri: 'https://app.example/cb',
-      redirectUriSent: false,
-      codeChallenge: null,
-      expiresAt: later,
-      createdAt: 1,
-    };
-    await store.codes.create(code);
+    const { grant, code } = await seedGrant(store);
     const refreshToken = {
-      ...ids,
+      clientId: code.clientId,
+      grantId: code.grantId,
+      userId: code.userId,
+      orgId: code.orgId,
+      scope: code.scope,
       tokenHash: 'token-hash',
       familyId: 'family',
       createdAt: later,
@@ -131,21 +138,7 @@ describe.each([
   });
 
   it('runs a redemption inside a store transaction as part of it', async () => {
-    const { org, user, client, grant } = await seedGrant(store);
-    const code = {
-      clientId: client.id,
-      grantId: grant.id,
-      userId: user.id,
-      orgId: org.id,
-      scope: '',
-      codeHash: 'code-hash',
-      redirectUri: 'https://app.example/cb',
-      redirectUriSent: false,
-      codeChallenge: null,
-      expiresAt: later,
-      createdAt: 1,
-    };
-    await store.codes.create(code);
+    const { code } = await seedGrant(store);
     await expect(
       store.transaction(async (tx) => {
         expect(await tx.codes.redeem(code, later, undefined)).toBe('redeemed');
