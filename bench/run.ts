@@ -113,10 +113,11 @@ try {
         let plan = await t.plan(c.id, n);
         if (!plan) continue;
         let m = await measure(t.url, t.pid, plan, { connections, seconds, warmup });
-        if (m.shortfall > 0) {
-          // The server outran the supply (the machine got quieter): measure again with twice what it used.
-          log(`${c.id} / ${t.name}: supply of ${n} ran out; again with ${2 * m.sent}`);
-          n = 2 * m.sent;
+        // The server outran the supply (the machine got quieter): measure again with three times what
+        // the window used (the warm-up takes its share too), at most twice.
+        for (let retry = 0; m.shortfall > 0 && retry < 2; retry++) {
+          log(`${c.id} / ${t.name}: supply of ${n} ran out; again with ${3 * m.sent}`);
+          n = 3 * m.sent;
           plan = (await t.plan(c.id, n))!;
           m = await measure(t.url, t.pid, plan, { connections, seconds, warmup });
         }

@@ -14,7 +14,7 @@ process.setSourceMapsEnabled(true);
 // Loading the server allocates tens of MB that stay alive (modules, code): V8 reads that survival as
 // a sign to grow the young generation, which then sat at 32 MB (16 MB × 2 semi-spaces) of an idle
 // server's ~95 MB RSS. It stays at its initial 2 MB while we start; once it listens, `startServer`
-// lets it grow with the load up to 8 MB (src/server.ts `releaseYoungGeneration`).
+// lets it grow with the load up to 16 MB (src/server.ts `releaseYoungGeneration`).
 // (A runtime flag: it works the same under `npm start`, `latchkey serve` and the Docker image.)
 if (!youngGenerationTuned()) {
   setFlagsFromString('--semi-space-growth-factor=1');

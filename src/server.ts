@@ -71,8 +71,8 @@ export async function startServer(
 
 const youngGenerationHeld = Symbol.for('latchkey.youngGenerationHeld');
 
-/** Both semi-spaces of V8's young generation together, at most: 2 × 4 MB instead of V8's 2 × 16 MB. */
-const youngGenerationCap = 8 * 1024 * 1024;
+/** Both semi-spaces of V8's young generation together, at most: 2 × 8 MB instead of V8's 2 × 16 MB. */
+const youngGenerationCap = 16 * 1024 * 1024;
 
 /**
  * bin/latchkey.mjs holds V8's young generation at its initial size while the server loads (start-up
@@ -81,9 +81,11 @@ const youngGenerationCap = 8 * 1024 * 1024;
  * 2, read at every resize) is allowed while the young generation is below the cap and stopped at it.
  * `--max-semi-space-size` would say the same, but V8 reads it only when it sets up the heap, i.e. on
  * the command line, which `latchkey serve`, `npm start` and the image do not all share. With the
- * old-generation setting in bin/latchkey.mjs this brought peak RSS under load from 145–186 MB to
- * 116–118 MB for 1–5 % more CPU per request (bench/README.md, "Fourth round"). An operator's own
- * young-generation flags turn all of this off (bin/latchkey.mjs).
+ * old-generation setting in bin/latchkey.mjs and an 8 MB cap this brought peak RSS under load from
+ * 145–186 MB to 116–118 MB for 1–5 % more CPU per request (bench/README.md, "Fourth round"); with
+ * SQLite's page cache at 4 MB instead of 16 (src/store/db.ts) the cap is 16 MB again: 3–7 % less CPU
+ * than at 8 MB, peak RSS 107–113 MB ("Fifth round"). An operator's own young-generation flags turn
+ * all of this off (bin/latchkey.mjs).
  */
 function releaseYoungGeneration(): void {
   const held = globalThis as { [youngGenerationHeld]?: boolean };

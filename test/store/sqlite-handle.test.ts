@@ -1,0 +1,81 @@
+// The SQLite connection as openDatabase sets it up (src/store/db.ts), and prepared reads through it
+// (src/store/prepared.ts), on a real file.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { randomToken } from '../../src/crypto.ts';
+import { type Db, openDatabase, sqlitePageCacheKib } from '../../src/store/db.ts';
+import { arg, prepareSql } from '../../src/store/prepared.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'latchkey-sqlite-handle-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let handle: Db;
+beforeEach(async () => {
+  handle = await openDatabase(join(dir, `${randomToken(6)}.sqlite`));
+  await sql`create table t (id integer primary key, name text, note text)`.execute(handle.db);
+  await sql`insert into t (id, name, note) values (1, 'one', null), (2, 'two', 'x')`.execute(handle.db);
+});
+afterEach(() => handle.close());
+
+const pragma = async (name: string) =>
+  Object.values((await sql.raw(`pragma ${name}`).execute(handle.db)).rows[0] as object)[0];
+
+describe('the SQLite connection', () => {
+  it('keeps a 4 MB page cache, not the 16 MB better-sqlite3 builds SQLite with', async () => {
+    expect(sqlitePageCacheKib).toBe(4000);
+    expect(await pragma('cache_size')).toBe(-4000);
+  });
+
+  it('runs in WAL mode with synchronous=NORMAL and foreign keys on', async () => {
+    expect(await pragma('journal_mode')).toBe('wal');
+    expect(await pragma('synchronous')).toBe(1);
+    expect(await pragma('foreign_keys')).toBe(1);
+  });
+});
+
+describe('prepared reads', () => {
+  it('return rows as objects named by column, nulls included', async () => {
+    const byId = prepareSql<{ id: number; name: string; note: string | null }, [number]>(
+      handle.db,
+      sql`select id, name, note from t where id >= ${arg(0)} order by id`,
+    );
+    expect((await byId(1)).rows).toEqual([
+      { id: 1, name: 'one', note: null },
+      { id: 2, name: 'two', note: 'x' },
+    ]);
+    expect((await byId(3)).rows).toEqual([]);
+  });
+
+  it('leave the shared statement in object mode for Kysely queries of the same text', async () => {
+    // The statement cache (db.ts) hands Kysely and prepared.ts the same statement for the same SQL;
+    // prepared reads switch it to raw (array) mode only while they run.
+    const prepared = prepareSql<{ id: number; name: string }, [number]>(
+      handle.db,
+      sql`select id, name from t where id = ${arg(0)}`,
+    );
+    expect((await prepared(2)).rows).toEqual([{ id: 2, name: 'two' }]);
+    const viaKysely = await handle.db.executeQuery(
+      sql`select id, name from t where id = ${2}`.compile(handle.db),
+    );
+    expect(viaKysely.rows).toEqual([{ id: 2, name: 'two' }]);
+  });
+});
+
+describe('randomToken', () => {
+  it('gives distinct tokens of the asked length across many refills of its pool', () => {
+    const tokens = Array.from({ length: 1000 }, () => randomToken(32));
+    expect(new Set(tokens).size).toBe(tokens.length);
+    for (const t of tokens) expect(Buffer.from(t, 'base64url')).toHaveLength(32);
+    expect(Buffer.from(randomToken(16), 'base64url')).toHaveLength(16);
+    // Larger than the pool: straight from randomBytes.
+    expect(Buffer.from(randomToken(5000), 'base64url')).toHaveLength(5000);
+  });
+
+  it('never hands out a token of zeroed (already issued) bytes', () => {
+    const zero32 = Buffer.alloc(32).toString('base64url');
+    for (let i = 0; i < 500; i++) expect(randomToken(32)).not.toBe(zero32);
+  });
+});
