@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { newId } from '../crypto.ts';
+import { newSortableId } from '../crypto.ts';
 import { atomically, type OutboxRepository } from './outbox.ts';
 import { afterCursor, type Page, type PageQuery, toPage } from './pages.ts';
 import { arg, type Prepared, prepare } from './prepared.ts';
@@ -127,7 +127,7 @@ export function grantRepository(
     },
     async create(g, at) {
       const row = {
-        id: newId(),
+        id: newSortableId(),
         client_id: g.clientId,
         user_id: g.userId,
         org_id: g.orgId,

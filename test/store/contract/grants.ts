@@ -34,6 +34,15 @@ export function grantsContract({ store, clock, tenant }: Contract): void {
       expect((await store().grants.find(g.id))!.lastUsedAt).toBe(clock());
     });
 
+    it('gives grants ids that sort in the order they were made (new ones at the index edge)', async () => {
+      const t = await tenant();
+      const ids: string[] = [];
+      for (let i = 0; i < 30; i++) ids.push((await grant(t)).id);
+      expect([...ids].sort()).toEqual(ids);
+      for (const id of ids)
+        expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    });
+
     it('revokes a grant with its refresh tokens, and nothing else', async () => {
       const t = await tenant();
       const g = await grant(t);
