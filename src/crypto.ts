@@ -26,6 +26,32 @@ export function randomToken(bytes = 32): string {
 
 export const newId = (): string => randomUUID();
 
+/** The time stamp that starts a stamped token: epoch milliseconds, 12 hex digits (sorts until 10889). */
+const stampDigits = 12;
+/** A token from `stampedToken(now)`: the stamp, then 32 random bytes in base64url (43 characters). */
+const stampedShape = /^[0-9a-f]{12}[A-Za-z0-9_-]{43}$/;
+
+/**
+ * An opaque single-use token that is looked up by its hash (authorization codes, refresh tokens): the
+ * time it was made in 12 hex digits, then 256 random bits (`randomToken(32)`). See `stampedTokenKey`.
+ */
+export const stampedToken = (now: number): string =>
+  Math.floor(now).toString(16).padStart(stampDigits, '0') + randomToken(32);
+
+/**
+ * The stored key of a token: for a stamped token its stamp, a dot and the SHA-256 of the whole token;
+ * for any other string (tokens issued before stamps, or not ours) its plain SHA-256, so tokens issued
+ * before still work. Stamped keys sort by the time their tokens were made: storing one goes at the
+ * right edge of the primary key's B-tree instead of on a random page (one random page less to write,
+ * log and checkpoint per code exchange and refresh; bench/README.md, "Fifth round"), and a code looked
+ * up seconds after it was made is found on a recent page. The stamp is no secret, the random bits are;
+ * a stamp changed by a caller changes the whole key, so it finds nothing.
+ */
+export function stampedTokenKey(token: string): string {
+  const digest = sha256(token);
+  return stampedShape.test(token) ? `${token.slice(0, stampDigits)}.${digest}` : digest;
+}
+
 /**
  * A UUID that sorts by creation time (RFC 9562 §5.7: 48-bit millisecond timestamp, then random bits),
  * for rows that other rows index by id. A new grant's id then lands at the right edge of the grants'

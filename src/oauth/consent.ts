@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
-import { randomToken, sha256 } from '../crypto.ts';
+import { stampedToken, stampedTokenKey } from '../crypto.ts';
 import type { PendingAuthorization } from '../store/authorization-requests.ts';
 import type { AuthorizationFlowStorage } from './ports.ts';
 import { parseScope } from './scope.ts';
@@ -36,8 +36,8 @@ export async function consentState(
 
 /**
  * Approval: a new grant for (person, client, organization) and a code bound to it, the client, the
- * redirect URI and the PKCE challenge. The code is random (256 bits), stored hashed, lives
- * `config.codeTtl` seconds (RFC 6749 §4.1.2: short-lived, single use).
+ * redirect URI and the PKCE challenge. The code is a time stamp and 256 random bits, stored as the stamp
+ * and a hash (`stampedTokenKey`), and lives `config.codeTtl` seconds (RFC 6749 §4.1.2: short-lived, single use).
  */
 export async function issueAuthorizationCode(
   pending: PendingAuthorization,
@@ -55,9 +55,9 @@ export async function issueAuthorizationCode(
     { clientId: pending.clientId, userId, orgId, scope: pending.scope },
     now,
   );
-  const code = randomToken(32);
+  const code = stampedToken(now);
   await store.codes.create({
-    codeHash: sha256(code),
+    codeHash: stampedTokenKey(code),
     clientId: pending.clientId,
     grantId: grant.id,
     userId,

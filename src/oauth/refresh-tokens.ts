@@ -1,14 +1,17 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
-import { newId, randomToken, sha256 } from '../crypto.ts';
+import { newId, stampedToken, stampedTokenKey } from '../crypto.ts';
 import type { Grant } from '../store/grants.ts';
 import type { NewRefreshToken, RefreshToken } from '../store/refresh-tokens.ts';
 import type { TokenKind } from './introspection.ts';
 import type { RefreshFamilyRevocationStorage } from './ports.ts';
 
-/** Refresh tokens are opaque, 256 random bits, stored only as SHA-256 (high entropy: no slow KDF). */
-export const hashRefreshToken = (token: string): string => sha256(token);
+/**
+ * Refresh tokens are opaque: a time stamp and 256 random bits, stored only as the stamp and a SHA-256
+ * (high entropy: no slow KDF). The stamp orders the stored keys by time (`stampedTokenKey`).
+ */
+export const hashRefreshToken = (token: string): string => stampedTokenKey(token);
 
 /** What making a refresh token takes; the grant handlers store it in their own transaction. */
 export interface RefreshTokenIssuerDeps {
@@ -43,8 +46,8 @@ export function newRefreshToken(
   input: RefreshTokenInput,
   s: RefreshTokenIssuerDeps,
 ): { token: string; record: NewRefreshToken } {
-  const token = randomToken(32);
   const now = s.clock();
+  const token = stampedToken(now);
   const familyExpiresAt = input.family?.expiresAt ?? now + s.config.refreshTokenAbsoluteTtl * 1000;
   const record = {
     tokenHash: hashRefreshToken(token),

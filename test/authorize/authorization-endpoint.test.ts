@@ -147,7 +147,8 @@ describe('authorization endpoint (RFC 6749 §4.1.1, §4.1.2.1; RFC 7636; RFC 920
     expect(url.searchParams.get('tenant')).toBe('a b');
     expect(url.searchParams.get('state')).toBe(state);
     expect(url.searchParams.get('iss')).toBe(lk.issuer);
-    expect(code).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // A time stamp (12 hex digits) and 256 random bits (src/crypto.ts `stampedToken`).
+    expect(code).toMatch(/^[0-9a-f]{12}[A-Za-z0-9_-]{43}$/);
   });
 });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256 } from '../../src/crypto.ts';
+import { stampedTokenKey } from '../../src/crypto.ts';
 import {
   type AuthorizationFlowDeps,
   decide,
@@ -170,7 +170,7 @@ describe('resumeAuthorization and decide', () => {
     expect(both.find((o) => o.kind !== 'redirect')).toMatchObject({ kind: 'page' });
     const answer = params(redirects[0]!.kind === 'redirect' ? redirects[0]!.url : '');
     expect(answer).toMatchObject({ state: 'st-1', iss: issuer });
-    const code = await store.codes.find(sha256(answer.code!));
+    const code = await store.codes.find(stampedTokenKey(answer.code!));
     expect(code).toMatchObject({ clientId: c.id, userId: who.userId, orgId, scope: 'invoices:read' });
   });
 

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { randomToken, sha256 } from '../../src/crypto.ts';
+import { hashRefreshToken } from '../../src/oauth/refresh-tokens.ts';
 import { type Latchkey, startLatchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
 import { introspect, obtainCode, Person, pkcePair, tokenEndpointLike, tokenRequest } from './flow.ts';
 
@@ -151,6 +153,27 @@ describe('refresh tokens (RFC 6749 §6, RFC 9700 §4.14)', () => {
   });
   const refresh = (token: unknown, extra: Record<string, string> = {}, who = client) =>
     tokenRequest(lk, who, { grant_type: 'refresh_token', refresh_token: String(token), ...extra });
+
+  it('codes and refresh tokens start with the time they were issued (their stored keys sort by it)', async () => {
+    const c = await code({ scope: 'profile:read' });
+    const stamp = (token: string) => Number.parseInt(token.slice(0, 12), 16);
+    for (const token of [c.code, String(tokens.refresh_token)]) {
+      expect(token).toMatch(/^[0-9a-f]{12}[A-Za-z0-9_-]{43}$/);
+      expect(stamp(token)).toBe(clock());
+    }
+    expect((await redeem(c)).status).toBe(200);
+  });
+
+  it('a refresh token issued before stamps (stored under its plain SHA-256) still rotates', async () => {
+    const store = lk.services.store.refreshTokens;
+    const current = await store.find(hashRefreshToken(String(tokens.refresh_token)));
+    const old = randomToken(32);
+    await store.create({ ...current!, tokenHash: sha256(old) });
+    const r = await refresh(old);
+    expect(r.status).toBe(200);
+    expect(String(r.body.refresh_token)).toMatch(/^[0-9a-f]{12}/);
+    expect((await refresh(old)).body.error).toBe('invalid_grant');
+  });
 
   it('every use rotates the token', async () => {
     const r1 = await refresh(tokens.refresh_token);

@@ -63,19 +63,3 @@ describe('prepared reads', () => {
     expect(viaKysely.rows).toEqual([{ id: 2, name: 'two' }]);
   });
 });
-
-describe('randomToken', () => {
-  it('gives distinct tokens of the asked length across many refills of its pool', () => {
-    const tokens = Array.from({ length: 1000 }, () => randomToken(32));
-    expect(new Set(tokens).size).toBe(tokens.length);
-    for (const t of tokens) expect(Buffer.from(t, 'base64url')).toHaveLength(32);
-    expect(Buffer.from(randomToken(16), 'base64url')).toHaveLength(16);
-    // Larger than the pool: straight from randomBytes.
-    expect(Buffer.from(randomToken(5000), 'base64url')).toHaveLength(5000);
-  });
-
-  it('never hands out a token of zeroed (already issued) bytes', () => {
-    const zero32 = Buffer.alloc(32).toString('base64url');
-    for (let i = 0; i < 500; i++) expect(randomToken(32)).not.toBe(zero32);
-  });
-});

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../../config/index.ts';
-import { sha256 } from '../../crypto.ts';
+import { stampedTokenKey } from '../../crypto.ts';
 import { type AccessTokenIssuerDeps, issueAccessToken } from '../access-token.ts';
 import { OAuthError } from '../errors.ts';
 import { required } from '../params.ts';
@@ -32,7 +32,7 @@ export const authorizationCodeGrant: GrantHandler<AuthorizationCodeGrantDeps> = 
   async handle({ auth, params, dpopJkt }, s) {
     const { client } = auth;
     assertGrantAllowed(client, 'authorization_code');
-    const codeHash = sha256(required(params, 'code'));
+    const codeHash = stampedTokenKey(required(params, 'code'));
     const code = await s.store.codes.find(codeHash);
     // §5.2: one error for unknown, expired, used, or issued to another client, so codes cannot be probed.
     if (!code || code.clientId !== client.id)
