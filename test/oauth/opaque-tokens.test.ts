@@ -1,7 +1,7 @@
 // Opaque tokens (src/crypto.ts): random bytes from a pool, and the time-stamped codes and refresh
-// tokens whose stored keys sort by the time they were made.
+// tokens whose stored keys sort by the time they were made, and time-ordered ids.
 import { describe, expect, it } from 'vitest';
-import { randomToken, sha256, stampedToken, stampedTokenKey } from '../../src/crypto.ts';
+import { newSortableId, randomToken, sha256, stampedToken, stampedTokenKey } from '../../src/crypto.ts';
 
 describe('randomToken', () => {
   it('gives distinct tokens of the asked length across many refills of its pool', () => {
@@ -39,5 +39,17 @@ describe('stamped tokens (codes, refresh tokens)', () => {
     const old = randomToken(32);
     expect(stampedTokenKey(old)).toBe(sha256(old));
     expect(stampedTokenKey('x')).toBe(sha256('x'));
+  });
+});
+
+describe('newSortableId (UUIDv7, RFC 9562 §5.7)', () => {
+  it('is a version 7 UUID, and ids made one after another sort in that order, within a millisecond too', () => {
+    const ids = Array.from({ length: 5000 }, () => newSortableId());
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(ids);
+    for (const id of ids)
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const ms = Number.parseInt(ids[0]!.replaceAll('-', '').slice(0, 12), 16);
+    expect(Math.abs(ms - Date.now())).toBeLessThan(60_000);
   });
 });
