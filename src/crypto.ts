@@ -78,7 +78,8 @@ export function newSortableId(): string {
     sortableMs = ms;
     sortableCounter = randomInt(0x800); // the lower half: room to count up within the millisecond
   } else if (++sortableCounter > 0xfff) {
-    // 4,096 ids in one millisecond (or the clock went back): borrow the next one (§6.2).
+    // Within one millisecond (or with the clock gone back) the counter counts up; when its 12 bits
+    // run out, the next millisecond is borrowed (§6.2), so ids keep their order either way.
     sortableMs += 1;
     sortableCounter = 0;
   }
