@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -28,4 +29,37 @@ export function seededClient(output: string): { clientId: string; clientSecret: 
   const curl = /curl -s -u '([^:]+):([^']+)'/.exec(output);
   if (!curl) throw new Error(`no seeded client in the output:\n${output}`);
   return { clientId: curl[1]!, clientSecret: curl[2]! };
+}
+
+/** A `latchkey serve` of the compiled dist/, with everything it writes to stdout and stderr. */
+export interface ServedBin {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves with the output once `re` matches it `times` times; rejects if the process exits first. */
+  waitFor(re: RegExp, times?: number): Promise<string>;
+}
+
+/** Spawns `latchkey serve …args` from dist/ with `env` over this process's environment. */
+export function serveBuilt(env: NodeJS.ProcessEnv, args: string[] = []): ServedBin {
+  assertBuilt();
+  const child = spawn(process.execPath, [bin, 'serve', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const waitFor = (re: RegExp, times = 1) =>
+    new Promise<string>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if ((out.match(new RegExp(re, 'g')) ?? []).length >= times) {
+          clearInterval(timer);
+          resolve(out);
+        } else if (child.exitCode !== null) {
+          clearInterval(timer);
+          reject(new Error(`exited ${child.exitCode}: ${out}`));
+        }
+      }, 50);
+    });
+  return { child, output: () => out, waitFor };
 }

@@ -1,11 +1,10 @@
 // The compiled server keeps V8's young generation at 16 MB at most under load (src/server.ts
 // `releaseYoungGeneration`), unless the operator passes young-generation flags of their own.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { assertBuilt, bin, seededClient } from '../helpers/dist.ts';
+import { seededClient, serveBuilt } from '../helpers/dist.ts';
 import { freePort, requestToken } from '../helpers/latchkey.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-memory-'));
@@ -13,26 +12,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Starts `latchkey serve` on a fresh development store, loads its token endpoint, and reads /metrics. */
 async function youngGenerationUnderLoad(name: string, nodeOptions: string): Promise<number> {
-  assertBuilt();
   const port = await freePort();
-  const child = spawn(process.execPath, [bin, 'serve'], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      LATCHKEY_DATABASE: join(dir, `${name}.sqlite`),
-      NODE_OPTIONS: nodeOptions,
-      LATCHKEY_TOKEN_RATE_LIMIT: '100000000/minute',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { child, waitFor } = serveBuilt({
+    PORT: String(port),
+    LATCHKEY_DATABASE: join(dir, `${name}.sqlite`),
+    NODE_OPTIONS: nodeOptions,
+    LATCHKEY_TOKEN_RATE_LIMIT: '100000000/minute',
   });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
   try {
-    while (!/latchkey listening/.test(out)) {
-      if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const out = await waitFor(/latchkey listening/);
     const client = seededClient(out);
     const request = () =>
       requestToken(`http://127.0.0.1:${port}`, client, { auth: 'basic' }).then((r) => r.arrayBuffer());

@@ -1,43 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { assertBuilt, bin } from '../helpers/dist.ts';
+import { serveBuilt } from '../helpers/dist.ts';
 import { freePort, requestToken, startLatchkey } from '../helpers/latchkey.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-ops-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function serve(env: Record<string, string>): {
-  child: ChildProcess;
-  output: () => string;
-  waitFor: (re: RegExp) => Promise<string>;
-} {
-  assertBuilt();
-  const child = spawn(process.execPath, [bin, 'serve'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const waitFor = (re: RegExp) =>
-    new Promise<string>((resolve, reject) => {
-      const timer = setInterval(() => {
-        if (re.test(out)) {
-          clearInterval(timer);
-          resolve(out);
-        }
-        if (child.exitCode !== null) {
-          clearInterval(timer);
-          reject(new Error(`exited ${child.exitCode}: ${out}`));
-        }
-      }, 50);
-    });
-  return { child, output: () => out, waitFor };
-}
+const serve = (env: Record<string, string>) => serveBuilt(env);
 
 describe('latchkey serve (what `npm start` runs)', () => {
   it('seeds an empty development store once, prints a curl that works, and stops cleanly on SIGTERM', async () => {

@@ -1,30 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { seededClient } from '../helpers/dist.ts';
+import { seededClient, serveBuilt } from '../helpers/dist.ts';
 import { freePort, requestToken } from '../helpers/latchkey.ts';
 
-const bin = join(import.meta.dirname, '../../bin/latchkey.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-workers-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Resolves with the output once `re` matches it `times` times; rejects if the process exits first. */
-function waitFor(child: ChildProcess, output: () => string, re: RegExp, times = 1): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      const out = output();
-      if ((out.match(new RegExp(re, 'g')) ?? []).length >= times) {
-        clearInterval(timer);
-        resolve(out);
-      } else if (child.exitCode !== null) {
-        clearInterval(timer);
-        reject(new Error(`exited ${child.exitCode}: ${out}`));
-      }
-    }, 50);
-  });
-}
 
 const listeningPids = (out: string): number[] =>
   out
@@ -35,20 +17,12 @@ const listeningPids = (out: string): number[] =>
 describe('latchkey serve --workers 2', () => {
   it('serves one port from two processes, replaces a worker that dies, and drains on SIGTERM', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [bin, 'serve', '--workers', '2'], {
-      env: {
-        ...process.env,
-        PORT: String(port),
-        LATCHKEY_DATABASE: join(dir, 'workers.sqlite'),
-        LATCHKEY_LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (out += d));
+    const { child, output, waitFor } = serveBuilt(
+      { PORT: String(port), LATCHKEY_DATABASE: join(dir, 'workers.sqlite'), LATCHKEY_LOG_LEVEL: 'info' },
+      ['--workers', '2'],
+    );
     try {
-      await waitFor(child, () => out, /"msg":"latchkey listening"/, 2);
+      let out = await waitFor(/"msg":"latchkey listening"/, 2);
       const workers = listeningPids(out);
       expect(new Set(workers).size).toBe(2);
       expect(workers).not.toContain(child.pid);
@@ -61,14 +35,14 @@ describe('latchkey serve --workers 2', () => {
 
       // A worker killed outright is replaced; the port keeps answering.
       process.kill(workers[0]!, 'SIGKILL');
-      await waitFor(child, () => out, /"msg":"latchkey listening"/, 3);
+      out = await waitFor(/"msg":"latchkey listening"/, 3);
       expect(out).toContain('worker died; restarting');
       expect(new Set(listeningPids(out)).size).toBe(3);
       expect((await token()).status).toBe(200);
 
       child.kill('SIGTERM');
       expect(await new Promise((r) => child.once('exit', r))).toBe(0);
-      expect(out.match(/"msg":"shutting down"/g)).toHaveLength(2);
+      expect(output().match(/"msg":"shutting down"/g)).toHaveLength(2);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }

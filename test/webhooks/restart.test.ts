@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.ts';
 import { openStore } from '../../src/store/index.ts';
-import { assertBuilt, bin } from '../helpers/dist.ts';
+import { assertBuilt, bin, serveBuilt } from '../helpers/dist.ts';
 import { freePort, requestToken } from '../helpers/latchkey.ts';
 import { secret, startReceiver } from './receiver.ts';
 
@@ -27,16 +27,11 @@ const until = async <T>(check: () => Promise<T | undefined> | T | undefined): Pr
   }
 };
 
-function serve(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [bin, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  return until(() => {
-    if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${out}`);
-    return /listening/.test(out) ? child : undefined;
-  });
+async function serve(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const served = serveBuilt(env);
+  children.push(served.child);
+  await served.waitFor(/listening/);
+  return served.child;
 }
 
 it('an event committed before the server is killed (SIGKILL) is delivered after the restart', async () => {
