@@ -7,6 +7,7 @@
  *   node --import tsx bench/run.ts [--seconds 5] [--rounds 2] [--warmup 1] [--connections 50]
  *                                  [--workers 2] [--postgres URL [--redis URL]] [--only code,refresh] [--compare DIR]... [--servers latchkey,compare] [--note TEXT] [--json FILE] [--no-write]
  *   node --import tsx bench/run.ts --quick     # every case briefly, one round, README untouched
+ *   node --import tsx bench/run.ts --load wrk [--wrk-threads 2]   # wrk instead of autocannon
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -15,11 +16,12 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type CaseId, cases, supplyOf } from './harness/cases.ts';
 import { startLatchkey, supportsWorkers } from './harness/latchkey.ts';
-import { type Measure, measure } from './harness/load.ts';
+import { type Load, type Measure, measure } from './harness/load.ts';
 import { startFastify, startOidcProvider } from './harness/peers.ts';
 import { peakRss } from './harness/process.ts';
 import { machine, markdown, type Report, type Row, writeReadme } from './harness/report.ts';
 import type { Target } from './harness/target.ts';
+import { wrkMissing } from './harness/wrk.ts';
 
 const { values: o } = parseArgs({
   options: {
@@ -38,8 +40,20 @@ const { values: o } = parseArgs({
     note: { type: 'string', multiple: true, default: [] },
     json: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
+    // The load generator: autocannon (in this process) or wrk (issue 11's tool; fixed requests only).
+    load: { type: 'string', default: 'autocannon' },
+    'wrk-threads': { type: 'string', default: '2' },
   },
 });
+if (o.load !== 'autocannon' && o.load !== 'wrk') {
+  process.stderr.write(`--load takes autocannon or wrk, not ${o.load}\n`);
+  process.exit(2);
+}
+const missing = o.load === 'wrk' ? wrkMissing() : undefined;
+if (missing) {
+  process.stderr.write(`${missing}\n`);
+  process.exit(2);
+}
 const seconds = Number(o.seconds ?? (o.quick ? 0.5 : 5));
 const rounds = Number(o.rounds ?? (o.quick ? 1 : 2));
 const warmup = Number(o.warmup ?? (o.quick ? 0.2 : 1));
@@ -48,6 +62,22 @@ const selected = cases.filter((c) => !o.only || o.only.split(',').includes(c.id)
 const tokens = o.quick ? 20 : 100;
 const [loadCore, serverCore] = [0, 1];
 const notes = [...o.note];
+const load: Load =
+  o.load === 'wrk'
+    ? { kind: 'wrk', threads: Number(o['wrk-threads']), core: loadCore }
+    : { kind: 'autocannon' };
+const loadName = load.kind === 'wrk' ? `wrk -t${load.threads} (Debian's wrk 4.1)` : 'autocannon';
+// wrk repeats one fixed request: the cases that spend a code or refresh token per request cannot use it.
+const runnable = selected.filter((c) => load.kind !== 'wrk' || !supplyOf(c.id));
+if (runnable.length < selected.length)
+  notes.push(
+    `With wrk, ${selected
+      .filter((c) => !runnable.includes(c))
+      .map((c) => c.id)
+      .join(
+        ' and ',
+      )} left out: each request needs a fresh single-use code or refresh token (run them with autocannon).`,
+  );
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 // The load generator gets its own core (all threads of this process).
@@ -107,19 +137,19 @@ try {
   for (let round = 0; round < rounds; round++) {
     // Rotate who goes first, so no server always follows the same neighbour.
     const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
-    for (const c of selected) {
+    for (const c of runnable) {
       for (const t of order) {
         let n = supplySize(c.id, t);
         let plan = await t.plan(c.id, n);
         if (!plan) continue;
-        let m = await measure(t.url, t.pid, plan, { connections, seconds, warmup });
+        let m = await measure(t.url, t.pid, plan, { connections, seconds, warmup, load });
         // The server outran the supply (the machine got quieter): measure again with three times what
         // the window used (the warm-up takes its share too), at most twice.
         for (let retry = 0; m.shortfall > 0 && retry < 2; retry++) {
           log(`${c.id} / ${t.name}: supply of ${n} ran out; again with ${3 * m.sent}`);
           n = 3 * m.sent;
           plan = (await t.plan(c.id, n))!;
-          m = await measure(t.url, t.pid, plan, { connections, seconds, warmup });
+          m = await measure(t.url, t.pid, plan, { connections, seconds, warmup, load });
         }
         const key = `${c.id}|${t.name}`;
         const row = results.get(key) ?? { server: t.name, note: plan.note, rounds: [] };
@@ -136,9 +166,9 @@ try {
   const report: Report = {
     meta: {
       ...meta,
-      detail: `${rounds} round(s), ${seconds} s measured after ${warmup} s warm-up per case and server, ${connections} connections`,
+      detail: `${rounds} round(s), ${seconds} s measured after ${warmup} s warm-up per case and server, ${connections} connections, load from ${loadName}`,
     },
-    cases: selected.map((c) => ({
+    cases: runnable.map((c) => ({
       id: c.id,
       title: c.title,
       rows: targets.flatMap((t) => results.get(`${c.id}|${t.name}`) ?? []),
@@ -180,5 +210,5 @@ function describe(round: number, c: string, server: string, m: Measure): string 
     .toString()
     .padStart(
       6,
-    )} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  ${Math.round(m.cpuUs)} µs CPU/req  errors ${m.errors}${statuses}`;
+    )} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms${m.p999 === undefined ? '' : `  p99.9 ${m.p999} ms  max ${m.max} ms`}  ${Math.round(m.cpuUs)} µs CPU/req  errors ${m.errors}${statuses}`;
 }

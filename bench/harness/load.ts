@@ -1,11 +1,15 @@
 import autocannon from 'autocannon';
 import type { Plan } from './cases.ts';
 import { cpuMicros, sampleRss } from './process.ts';
+import { fireWrk } from './wrk.ts';
 
 export interface Measure {
   rps: number;
   p50: number;
   p99: number;
+  /** wrk only (autocannon's histogram stops at p99 here): the 99.9th percentile and the maximum, ms. */
+  p999?: number;
+  max?: number;
   /**
    * Server CPU time (user + system, all its processes) per answered request in the window, µs. On a
    * shared machine req/s swings with other load; CPU per request much less, so compare that.
@@ -23,7 +27,24 @@ export interface Measure {
   sent: number;
 }
 
-function fire(url: string, plan: Plan, connections: number, seconds: number): Promise<autocannon.Result> {
+/** One load window, as either load generator reports it. */
+export interface Fired {
+  total: number;
+  seconds: number;
+  p50: number;
+  p99: number;
+  p999?: number;
+  max?: number;
+  /** Socket errors, timeouts and non-2xx answers. */
+  errors: number;
+  statuses: Record<string, number>;
+  sent: number;
+}
+
+/** Which load generator: autocannon in this process (the default), or wrk pinned to `core`. */
+export type Load = { kind: 'autocannon' } | { kind: 'wrk'; threads: number; core: number };
+
+async function fireAutocannon(url: string, plan: Plan, connections: number, seconds: number): Promise<Fired> {
   const { next } = plan;
   const request: autocannon.Request = {
     method: plan.method,
@@ -42,7 +63,7 @@ function fire(url: string, plan: Plan, connections: number, seconds: number): Pr
     };
   }
   // autocannon checks for the end of the run once per sample: 100 ms samples keep windows exact.
-  return autocannon({
+  const r = await autocannon({
     url,
     connections,
     duration: seconds,
@@ -50,6 +71,18 @@ function fire(url: string, plan: Plan, connections: number, seconds: number): Pr
     timeout: 10,
     sampleInt: 100,
   });
+  const statuses: Record<string, number> = {};
+  for (const [code, { count }] of Object.entries(r.statusCodeStats ?? {}))
+    if (!code.startsWith('2')) statuses[code] = count ?? 0;
+  return {
+    total: r.requests.total,
+    seconds: r.duration,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts + r.non2xx,
+    statuses,
+    sent: r.requests.sent,
+  };
 }
 
 /** A warm-up (JIT, pools, caches), then the measured window with RSS sampled every 100 ms. */
@@ -57,26 +90,29 @@ export async function measure(
   url: string,
   pid: number,
   plan: Plan,
-  opts: { connections: number; seconds: number; warmup: number },
+  opts: { connections: number; seconds: number; warmup: number; load?: Load },
 ): Promise<Measure> {
-  const warm = opts.warmup > 0 ? (await fire(url, plan, opts.connections, opts.warmup)).requests.sent : 0;
+  const load = opts.load ?? { kind: 'autocannon' };
+  const fire = (seconds: number): Promise<Fired> =>
+    load.kind === 'wrk'
+      ? fireWrk(url, plan, { connections: opts.connections, seconds, threads: load.threads, core: load.core })
+      : fireAutocannon(url, plan, opts.connections, seconds);
+  const warm = opts.warmup > 0 ? (await fire(opts.warmup)).sent : 0;
   const before = plan.shortfall?.() ?? 0;
   const stopSampling = sampleRss(pid);
   const cpuBefore = cpuMicros(pid);
-  const r = await fire(url, plan, opts.connections, opts.seconds);
+  const r = await fire(opts.seconds);
   const cpu = cpuMicros(pid) - cpuBefore;
-  const statuses: Record<string, number> = {};
-  for (const [code, { count }] of Object.entries(r.statusCodeStats ?? {}))
-    if (!code.startsWith('2')) statuses[code] = count ?? 0;
   return {
-    rps: r.requests.total / r.duration,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    cpuUs: r.requests.total > 0 ? cpu / r.requests.total : 0,
-    errors: r.errors + r.timeouts + r.non2xx,
+    rps: r.total / r.seconds,
+    p50: r.p50,
+    p99: r.p99,
+    ...(r.p999 !== undefined && { p999: r.p999, max: r.max }),
+    cpuUs: r.total > 0 ? cpu / r.total : 0,
+    errors: r.errors,
     shortfall: (plan.shortfall?.() ?? 0) - before,
     peakRss: stopSampling(),
-    statuses,
-    sent: warm + r.requests.sent,
+    statuses: r.statuses,
+    sent: warm + r.sent,
   };
 }

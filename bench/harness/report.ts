@@ -58,11 +58,15 @@ export function markdown(report: Report): string {
     '',
     `\`${m.command}\` — ${m.detail}; load average ${m['load average at start']} at start, ${m['load average at end']} at end.`,
   );
+  // wrk reports the tail beyond p99 too: two more columns then.
+  const tail = report.cases.some((c) => c.rows.some((r) => r.rounds.some((x) => x.p999 !== undefined)));
   out.push(
     '',
-    '| case | server | req/s | p50 ms | p99 ms | server CPU µs/req | errors | peak RSS MB | × node-oidc-provider | % of bare Fastify |',
+    `| case | server | req/s | p50 ms | p99 ms |${tail ? ' p99.9 ms | max ms |' : ''} server CPU µs/req | errors | peak RSS MB | × node-oidc-provider | % of bare Fastify |`,
   );
-  out.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  out.push(
+    `| --- | --- | ---: | ---: | ---: |${tail ? ' ---: | ---: |' : ''} ---: | ---: | ---: | ---: | ---: |`,
+  );
   const rps = (rows: Row[] | undefined, name: string) => {
     const row = rows?.find((r) => r.server === name);
     return row ? mean(row.rounds.map((x) => x.rps)) : undefined;
@@ -78,8 +82,11 @@ export function markdown(report: Report): string {
       const r = mean(row.rounds.map((x) => x.rps));
       const errors = row.rounds.reduce((a, x) => a + x.errors, 0);
       const vs = peer ? `${(r / peer).toFixed(2)}${peerCase === c ? '' : ' (vs form)'}` : '—';
+      const tailCells = tail
+        ? ` ${mean(row.rounds.map((x) => x.p999 ?? 0)).toFixed(0)} | ${Math.max(...row.rounds.map((x) => x.max ?? 0)).toFixed(0)} |`
+        : '';
       out.push(
-        `| ${c.title} | ${row.server}${row.note ? ` (${row.note})` : ''} | ${Math.round(r)} | ${mean(row.rounds.map((x) => x.p50)).toFixed(0)} | ${mean(row.rounds.map((x) => x.p99)).toFixed(0)} | ${mean(row.rounds.map((x) => x.cpuUs)).toFixed(0)} | ${errors} | ${mb(Math.max(...row.rounds.map((x) => x.peakRss)))} | ${vs} | ${ceiling ? `${((r / ceiling) * 100).toFixed(0)} %` : '—'} |`,
+        `| ${c.title} | ${row.server}${row.note ? ` (${row.note})` : ''} | ${Math.round(r)} | ${mean(row.rounds.map((x) => x.p50)).toFixed(0)} | ${mean(row.rounds.map((x) => x.p99)).toFixed(0)} |${tailCells} ${mean(row.rounds.map((x) => x.cpuUs)).toFixed(0)} | ${errors} | ${mb(Math.max(...row.rounds.map((x) => x.peakRss)))} | ${vs} | ${ceiling ? `${((r / ceiling) * 100).toFixed(0)} %` : '—'} |`,
       );
     }
   }

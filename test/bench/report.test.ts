@@ -66,6 +66,34 @@ describe('bench report', () => {
     expect(text).toContain('- provisional');
   });
 
+  it('adds p99.9 and max columns when the load generator measured them (wrk)', () => {
+    expect(text).not.toContain('p99.9');
+    const withTail: Report = {
+      ...report,
+      cases: [
+        {
+          id: 'cc-basic-form',
+          title: 'cc form',
+          rows: [
+            {
+              server: 'Latchkey',
+              rounds: [
+                { ...m(4000), p999: 7, max: 30 },
+                { ...m(4000), p999: 9, max: 20 },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const lines = markdown(withTail).split('\n');
+    expect(lines.find((l) => l.startsWith('| case |'))).toContain(
+      '| p99 ms | p99.9 ms | max ms | server CPU',
+    );
+    // p99.9 averaged over the rounds like the other columns; max is the highest of them.
+    expect(lines.find((l) => l.startsWith('| cc form | Latchkey |'))).toContain('| 1 | 2 | 8 | 30 | 250 |');
+  });
+
   it('replaces only the text between the markers of the README', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'bench-readme-')), 'README.md');
     writeFileSync(file, 'before\n<!-- bench:start -->\nold\n<!-- bench:end -->\nafter\n');

@@ -1,0 +1,75 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Plan } from './cases.ts';
+import type { Fired } from './load.ts';
+
+/**
+ * wrk (Debian's package `wrk`) as the load generator, as issue 11 measured: one C process on the
+ * load core. It sends one fixed request, so only plans without a per-request supply can use it
+ * (client_credentials, introspection, the API call); codes and refresh tokens, single-use, stay with
+ * autocannon. Latency is wrk's own: from the request written to the answer read.
+ */
+export function wrkMissing(): string | undefined {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+  } catch (error) {
+    // `wrk --version` prints its version and exits 1; only a missing binary is a failure.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      return 'wrk is not installed: `apt-get install -y wrk` (Debian), then run again';
+  }
+  return undefined;
+}
+
+const lua = (s: string): string => JSON.stringify(s); // a JSON string is a valid Lua string literal here
+
+/** The script: the plan's request, and one machine-readable summary line at the end. */
+function script(plan: Plan): string {
+  const headers = Object.entries(plan.headers)
+    .map(([name, value]) => `wrk.headers[${lua(name)}] = ${lua(value)}`)
+    .join('\n');
+  return `wrk.method = ${lua(plan.method)}
+${plan.body === undefined ? '' : `wrk.body = ${lua(plan.body)}`}
+${headers}
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("WRK %d %d %d %d %d %d %d %d\\n", summary.requests, summary.duration,
+    e.connect + e.read + e.write + e.timeout, e.status, latency:percentile(50), latency:percentile(99),
+    latency:percentile(99.9), latency.max))
+end
+`;
+}
+
+export async function fireWrk(
+  url: string,
+  plan: Plan,
+  opts: { connections: number; seconds: number; threads: number; core: number },
+): Promise<Fired> {
+  if (plan.next) throw new Error('wrk sends one fixed request: this case needs a fresh artifact per request');
+  const file = join(mkdtempSync(join(tmpdir(), 'latchkey-wrk-')), 'plan.lua');
+  writeFileSync(file, script(plan));
+  const args = ['-c', String(opts.core), 'wrk', `-t${opts.threads}`, `-c${opts.connections}`];
+  // wrk takes whole seconds only (0.5s is a usage error): shorter windows (--quick) last one second.
+  const seconds = Math.max(1, Math.round(opts.seconds));
+  args.push(`-d${seconds}s`, '--timeout', '10s', '-s', file, new URL(plan.path, url).href);
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile('taskset', args, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+  );
+  const line = /^WRK (.+)$/m.exec(out);
+  if (!line) throw new Error(`wrk printed no summary:\n${out}`);
+  const [requests, micros, socketErrors, statusErrors, p50, p99, p999, max] = line[1]!.split(' ').map(Number);
+  const ms = (us: number) => Math.round(us / 100) / 10;
+  return {
+    total: requests!,
+    seconds: micros! / 1e6,
+    p50: ms(p50!),
+    p99: ms(p99!),
+    p999: ms(p999!),
+    max: ms(max!),
+    errors: socketErrors! + statusErrors!,
+    // wrk counts answers of 400 and above together, without their codes.
+    statuses: statusErrors! > 0 ? { '4xx/5xx': statusErrors! } : {},
+    sent: requests!,
+  };
+}
