@@ -7,9 +7,10 @@ import type { Fired } from './load.ts';
 
 /**
  * wrk (Debian's package `wrk`) as the load generator, as issue 11 measured: one C process on the
- * load core. It sends one fixed request, so only plans without a per-request supply can use it
- * (client_credentials, introspection, the API call); codes and refresh tokens, single-use, stay with
- * autocannon. Latency is wrk's own: from the request written to the answer read.
+ * load core. It sends requests made before the window starts: one fixed request, or a plan's pool of
+ * tokens in turn (introspection, the API call). Codes and refresh tokens, single-use, need a fresh
+ * one per request, so those cases stay with autocannon. Latency is wrk's own: from the request
+ * written to the answer read.
  */
 export function wrkMissing(): string | undefined {
   try {
@@ -24,14 +25,39 @@ export function wrkMissing(): string | undefined {
 
 const lua = (s: string): string => JSON.stringify(s); // a JSON string is a valid Lua string literal here
 
-/** The script: the plan's request, and one machine-readable summary line at the end. */
+/** A pool plan (tokens used in turn) is cycled through this many of its requests. */
+const poolVariants = 100;
+
+const luaTable = (headers: Record<string, string>): string =>
+  `{ ${Object.entries(headers)
+    .map(([name, value]) => `[${lua(name)}] = ${lua(value)}`)
+    .join(', ')} }`;
+
+/** The script: the plan's request(s), and one machine-readable summary line at the end. */
 function script(plan: Plan): string {
-  const headers = Object.entries(plan.headers)
-    .map(([name, value]) => `wrk.headers[${lua(name)}] = ${lua(value)}`)
-    .join('\n');
-  return `wrk.method = ${lua(plan.method)}
-${plan.body === undefined ? '' : `wrk.body = ${lua(plan.body)}`}
-${headers}
+  const variants = plan.next
+    ? Array.from({ length: poolVariants }, () => {
+        const v = plan.next!();
+        return { headers: { ...plan.headers, ...v.headers }, body: v.body ?? plan.body };
+      })
+    : [{ headers: plan.headers, body: plan.body }];
+  const formatted = variants
+    .map(
+      (v) =>
+        `wrk.format(${lua(plan.method)}, nil, ${luaTable(v.headers)}, ${v.body === undefined ? 'nil' : lua(v.body)})`,
+    )
+    .join(',\n    ');
+  // Requests are formatted once per thread (init), then sent in turn.
+  return `local requests, i = {}, 0
+init = function(args)
+  requests = {
+    ${formatted}
+  }
+end
+request = function()
+  i = i % #requests + 1
+  return requests[i]
+end
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format("WRK %d %d %d %d %d %d %d %d\\n", summary.requests, summary.duration,
@@ -46,7 +72,10 @@ export async function fireWrk(
   plan: Plan,
   opts: { connections: number; seconds: number; threads: number; core: number },
 ): Promise<Fired> {
-  if (plan.next) throw new Error('wrk sends one fixed request: this case needs a fresh artifact per request');
+  if (plan.shortfall)
+    throw new Error(
+      'wrk sends requests made in advance: this case needs a fresh single-use artifact per request',
+    );
   const file = join(mkdtempSync(join(tmpdir(), 'latchkey-wrk-')), 'plan.lua');
   writeFileSync(file, script(plan));
   const args = ['-c', String(opts.core), 'wrk', `-t${opts.threads}`, `-c${opts.connections}`];

@@ -75,10 +75,19 @@ describe.skipIf(missing !== undefined && !process.env.CI)('wrk load', () => {
     expect(fired.statuses).toEqual({ '4xx/5xx': fired.total });
   });
 
-  it('refuses a plan that needs a fresh artifact per request', async () => {
+  it('sends a pool plan’s requests in turn', async () => {
+    const { url, seen } = await serve(200);
+    let n = 0;
+    const pool: Plan = { ...plan, next: () => ({ headers: { authorization: `Bearer t${n++ % 3}` } }) };
+    const fired = await fireWrk(url, pool, opts);
+    expect(fired.errors).toBe(0);
+    expect(new Set(seen.map((r) => r.auth))).toEqual(new Set(['Bearer t0', 'Bearer t1', 'Bearer t2']));
+    expect(seen.every((r) => r.body === plan.body && r.type === plan.headers['content-type'])).toBe(true);
+  });
+
+  it('refuses a plan that needs a fresh single-use artifact per request', async () => {
     const { url } = await serve(200);
-    await expect(fireWrk(url, { ...plan, next: () => ({ body: 'code=x' }) }, opts)).rejects.toThrow(
-      /fresh artifact/,
-    );
+    const single: Plan = { ...plan, next: () => ({ body: 'code=x' }), shortfall: () => 0 };
+    await expect(fireWrk(url, single, opts)).rejects.toThrow(/single-use/);
   });
 });
