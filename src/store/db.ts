@@ -108,8 +108,16 @@ const provider: MigrationProvider = {
   getMigrations: async (): Promise<Record<string, Migration>> => migrations,
 };
 
+/**
+ * Migration names are ASCII (`NNN_words`), so plain code-unit order is their order. Kysely's default,
+ * `localeCompare`, loads ICU's collation data: 1.6 MB of RSS for the life of every process that
+ * starts (bench/README.md, "Sixth round").
+ */
+export const byMigrationName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 export async function migrate(db: Kysely<Database>): Promise<string[]> {
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  const migrator = new Migrator({ db, provider, nameComparator: byMigrationName });
+  const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
