@@ -40,7 +40,7 @@ const { values: o } = parseArgs({
     note: { type: 'string', multiple: true, default: [] },
     json: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
-    // The load generator: autocannon (in this process) or wrk (issue 11's tool; fixed requests only).
+    // The load generator: autocannon (in this process) or wrk (issue 11's tool).
     load: { type: 'string', default: 'autocannon' },
     'wrk-threads': { type: 'string', default: '2' },
   },
@@ -67,17 +67,6 @@ const load: Load =
     ? { kind: 'wrk', threads: Number(o['wrk-threads']), core: loadCore }
     : { kind: 'autocannon' };
 const loadName = load.kind === 'wrk' ? `wrk -t${load.threads} (Debian's wrk 4.1)` : 'autocannon';
-// wrk repeats one fixed request: the cases that spend a code or refresh token per request cannot use it.
-const runnable = selected.filter((c) => load.kind !== 'wrk' || !supplyOf(c.id));
-if (runnable.length < selected.length)
-  notes.push(
-    `With wrk, ${selected
-      .filter((c) => !runnable.includes(c))
-      .map((c) => c.id)
-      .join(
-        ' and ',
-      )} left out: each request needs a fresh single-use code or refresh token (run them with autocannon).`,
-  );
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 // The load generator gets its own core (all threads of this process).
@@ -137,17 +126,18 @@ try {
   for (let round = 0; round < rounds; round++) {
     // Rotate who goes first, so no server always follows the same neighbour.
     const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
-    for (const c of runnable) {
+    for (const c of selected) {
       for (const t of order) {
         let n = supplySize(c.id, t);
         let plan = await t.plan(c.id, n);
         if (!plan) continue;
         let m = await measure(t.url, t.pid, plan, { connections, seconds, warmup, load });
         // The server outran the supply (the machine got quieter): measure again with three times what
-        // the window used (the warm-up takes its share too), at most twice.
+        // the window used or was given, whichever is more (the warm-up takes its share too; wrk's
+        // threads stop when dry, so what they sent can be less than the supply), at most twice.
         for (let retry = 0; m.shortfall > 0 && retry < 2; retry++) {
-          log(`${c.id} / ${t.name}: supply of ${n} ran out; again with ${3 * m.sent}`);
-          n = 3 * m.sent;
+          log(`${c.id} / ${t.name}: supply of ${n} ran out; again with ${3 * Math.max(m.sent, n)}`);
+          n = 3 * Math.max(m.sent, n);
           plan = (await t.plan(c.id, n))!;
           m = await measure(t.url, t.pid, plan, { connections, seconds, warmup, load });
         }
@@ -168,7 +158,7 @@ try {
       ...meta,
       detail: `${rounds} round(s), ${seconds} s measured after ${warmup} s warm-up per case and server, ${connections} connections, load from ${loadName}`,
     },
-    cases: runnable.map((c) => ({
+    cases: selected.map((c) => ({
       id: c.id,
       title: c.title,
       rows: targets.flatMap((t) => results.get(`${c.id}|${t.name}`) ?? []),

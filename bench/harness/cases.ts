@@ -27,6 +27,8 @@ export interface Plan {
   note?: string;
   /** Requests that found the supply empty (then counted as a harness fault, not a server's). */
   shortfall?: () => number;
+  /** Single-use artifacts still in the supply (codes, refresh tokens). */
+  remaining?: () => number;
 }
 
 export const basic = (id: string, secret: string): string =>
@@ -49,7 +51,11 @@ export const encode = (params: Record<string, string>, json = false): string =>
   json ? JSON.stringify(params) : new URLSearchParams(params).toString();
 
 /** Hands out `values` one per call, counting how often it ran dry (each then reuses the last). */
-export function supply(values: string[]): { take: () => string; shortfall: () => number } {
+export function supply(values: string[]): {
+  take: () => string;
+  shortfall: () => number;
+  remaining: () => number;
+} {
   let i = 0;
   let short = 0;
   return {
@@ -59,6 +65,7 @@ export function supply(values: string[]): { take: () => string; shortfall: () =>
       return values[values.length - 1]!;
     },
     shortfall: () => short,
+    remaining: () => values.length - i,
   };
 }
 

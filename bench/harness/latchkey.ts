@@ -205,7 +205,12 @@ export async function startLatchkey(opts: {
                   code_verifier: verifier,
                 })
             : () => encode({ grant_type: 'refresh_token', refresh_token: values.take() });
-        return { ...plan, next: () => ({ body: body() }), shortfall: values.shortfall };
+        return {
+          ...plan,
+          next: () => ({ body: body() }),
+          shortfall: values.shortfall,
+          remaining: values.remaining,
+        };
       }
       if (c === 'introspect') {
         const next = rotate(accessTokens);

@@ -39,6 +39,8 @@ export interface Fired {
   errors: number;
   statuses: Record<string, number>;
   sent: number;
+  /** wrk: requests that found no single-use artifact (autocannon's are counted by the plan). */
+  shortfall?: number;
 }
 
 /** Which load generator: autocannon in this process (the default), or wrk pinned to `core`. */
@@ -93,15 +95,30 @@ export async function measure(
   opts: { connections: number; seconds: number; warmup: number; load?: Load },
 ): Promise<Measure> {
   const load = opts.load ?? { kind: 'autocannon' };
-  const fire = (seconds: number): Promise<Fired> =>
-    load.kind === 'wrk'
-      ? fireWrk(url, plan, { connections: opts.connections, seconds, threads: load.threads, core: load.core })
-      : fireAutocannon(url, plan, opts.connections, seconds);
-  const warm = opts.warmup > 0 ? (await fire(opts.warmup)).sent : 0;
+  // wrk takes its single-use artifacts up front: the warm-up its share of the supply by time, the
+  // window all that is left.
+  const fresh = (window: boolean): number | undefined => {
+    const left = plan.remaining?.();
+    if (left === undefined || window) return left;
+    return Math.floor((left * opts.warmup) / (opts.warmup + opts.seconds));
+  };
+  const fire = (seconds: number, window: boolean): Promise<Fired> => {
+    if (load.kind === 'autocannon') return fireAutocannon(url, plan, opts.connections, seconds);
+    const { threads, core } = load;
+    const n = fresh(window);
+    return fireWrk(url, plan, {
+      connections: opts.connections,
+      seconds,
+      threads,
+      core,
+      ...(n !== undefined && { fresh: n }),
+    });
+  };
+  const warm = opts.warmup > 0 ? (await fire(opts.warmup, false)).sent : 0;
   const before = plan.shortfall?.() ?? 0;
   const stopSampling = sampleRss(pid);
   const cpuBefore = cpuMicros(pid);
-  const r = await fire(opts.seconds);
+  const r = await fire(opts.seconds, true);
   const cpu = cpuMicros(pid) - cpuBefore;
   return {
     rps: r.total / r.seconds,
@@ -110,7 +127,7 @@ export async function measure(
     ...(r.p999 !== undefined && { p999: r.p999, max: r.max }),
     cpuUs: r.total > 0 ? cpu / r.total : 0,
     errors: r.errors,
-    shortfall: (plan.shortfall?.() ?? 0) - before,
+    shortfall: r.shortfall ?? (plan.shortfall?.() ?? 0) - before,
     peakRss: stopSampling(),
     statuses: r.statuses,
     sent: warm + r.sent,

@@ -109,7 +109,12 @@ export async function startOidcProvider(core: number, tokens: number): Promise<T
                 })
             : () => encode({ grant_type: 'refresh_token', refresh_token: values.take() });
         const plan = post('/token', { grant_type: c }, { authorization: auth });
-        return { ...plan, next: () => ({ body: body() }), shortfall: values.shortfall };
+        return {
+          ...plan,
+          next: () => ({ body: body() }),
+          shortfall: values.shortfall,
+          remaining: values.remaining,
+        };
       }
       if (c === 'introspect') {
         const next = rotate(accessTokens);

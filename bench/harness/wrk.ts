@@ -7,10 +7,11 @@ import type { Fired } from './load.ts';
 
 /**
  * wrk (Debian's package `wrk`) as the load generator, as issue 11 measured: one C process on the
- * load core. It sends requests made before the window starts: one fixed request, or a plan's pool of
- * tokens in turn (introspection, the API call). Codes and refresh tokens, single-use, need a fresh
- * one per request, so those cases stay with autocannon. Latency is wrk's own: from the request
- * written to the answer read.
+ * load core. It sends requests made before the window starts: one fixed request, a plan's pool of
+ * tokens in turn (introspection, the API call), or `fresh` single-use codes or refresh tokens, each
+ * sent once. Those are dealt out among wrk's threads (each has its own Lua state); a thread that runs
+ * dry stops, and the window reports its shortfall, as autocannon's supply does. Latency is wrk's
+ * own: from the request written to the answer read.
  */
 export function wrkMissing(): string | undefined {
   try {
@@ -33,6 +34,53 @@ const luaTable = (headers: Record<string, string>): string =>
     .map(([name, value]) => `[${lua(name)}] = ${lua(value)}`)
     .join(', ')} }`;
 
+const summary = `done = function(summary, latency, requests)
+  local e, dry = summary.errors, 0
+  for _, t in ipairs(threads) do dry = dry + (t:get("dry") or 0) end
+  io.write(string.format("WRK %d %d %d %d %d %d %d %d %d\\n", summary.requests, summary.duration,
+    e.connect + e.read + e.write + e.timeout, e.status, latency:percentile(50), latency:percentile(99),
+    latency:percentile(99.9), latency.max, dry))
+end
+`;
+
+/**
+ * Single-use requests: the bodies are in a file, one per line (form and JSON bodies have no line
+ * breaks); thread k of T takes lines k, k + T, … so no artifact is sent twice. A thread that has sent
+ * all of its own stops, and its last request carries a spent marker instead of a real artifact (an
+ * unknown code is refused without revoking anything; a replayed one would revoke its grant). wrk
+ * calls the first thread's `request()` once before the run to check the request it makes, so that
+ * thread's first artifact is taken but never sent: one unused code per window.
+ */
+function singleUseScript(plan: Plan, file: string, threads: number): string {
+  return `local count, threads = 0, {}
+setup = function(thread)
+  thread:set("id", count)
+  count = count + 1
+  table.insert(threads, thread)
+end
+local requests, i = {}, 0
+dry = 0
+init = function(args)
+  local n = 0
+  for line in io.lines(${lua(file)}) do
+    if n % ${threads} == id then
+      requests[#requests + 1] = wrk.format(${lua(plan.method)}, nil, ${luaTable(plan.headers)}, line)
+    end
+    n = n + 1
+  end
+end
+request = function()
+  if i >= #requests then
+    dry = dry + 1
+    wrk.thread:stop()
+    return wrk.format(${lua(plan.method)}, nil, ${luaTable(plan.headers)}, "spent=1")
+  end
+  i = i + 1
+  return requests[i]
+end
+${summary}`;
+}
+
 /** The script: the plan's request(s), and one machine-readable summary line at the end. */
 function script(plan: Plan): string {
   const variants = plan.next
@@ -48,7 +96,11 @@ function script(plan: Plan): string {
     )
     .join(',\n    ');
   // Requests are formatted once per thread (init), then sent in turn.
-  return `local requests, i = {}, 0
+  return `local threads = {}
+setup = function(thread)
+  table.insert(threads, thread)
+end
+local requests, i = {}, 0
 init = function(args)
   requests = {
     ${formatted}
@@ -58,26 +110,28 @@ request = function()
   i = i % #requests + 1
   return requests[i]
 end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("WRK %d %d %d %d %d %d %d %d\\n", summary.requests, summary.duration,
-    e.connect + e.read + e.write + e.timeout, e.status, latency:percentile(50), latency:percentile(99),
-    latency:percentile(99.9), latency.max))
-end
-`;
+${summary}`;
 }
 
 export async function fireWrk(
   url: string,
   plan: Plan,
-  opts: { connections: number; seconds: number; threads: number; core: number },
-): Promise<Fired> {
-  if (plan.shortfall)
-    throw new Error(
-      'wrk sends requests made in advance: this case needs a fresh single-use artifact per request',
-    );
-  const file = join(mkdtempSync(join(tmpdir(), 'latchkey-wrk-')), 'plan.lua');
-  writeFileSync(file, script(plan));
+  opts: { connections: number; seconds: number; threads: number; core: number; fresh?: number },
+): Promise<Fired & { shortfall: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'latchkey-wrk-'));
+  const file = join(dir, 'plan.lua');
+  if (plan.shortfall) {
+    // Single use: this window's share of the supply, taken now and written out for the threads.
+    if (opts.fresh === undefined) throw new Error('a single-use plan needs the number of fresh artifacts');
+    const bodies = Array.from({ length: opts.fresh }, () => {
+      const v = plan.next!();
+      if (v.headers || v.body === undefined || /[\r\n]/.test(v.body))
+        throw new Error('wrk takes single-use artifacts as one-line bodies only');
+      return v.body;
+    });
+    writeFileSync(join(dir, 'bodies'), bodies.length ? `${bodies.join('\n')}\n` : '');
+    writeFileSync(file, singleUseScript(plan, join(dir, 'bodies'), opts.threads));
+  } else writeFileSync(file, script(plan));
   const args = ['-c', String(opts.core), 'wrk', `-t${opts.threads}`, `-c${opts.connections}`];
   // wrk takes whole seconds only (0.5s is a usage error): shorter windows (--quick) last one second.
   const seconds = Math.max(1, Math.round(opts.seconds));
@@ -87,7 +141,9 @@ export async function fireWrk(
   );
   const line = /^WRK (.+)$/m.exec(out);
   if (!line) throw new Error(`wrk printed no summary:\n${out}`);
-  const [requests, micros, socketErrors, statusErrors, p50, p99, p999, max] = line[1]!.split(' ').map(Number);
+  const [requests, micros, socketErrors, statusErrors, p50, p99, p999, max, dry] = line[1]!
+    .split(' ')
+    .map(Number);
   const ms = (us: number) => Math.round(us / 100) / 10;
   return {
     total: requests!,
@@ -100,5 +156,7 @@ export async function fireWrk(
     // wrk counts answers of 400 and above together, without their codes.
     statuses: statusErrors! > 0 ? { '4xx/5xx': statusErrors! } : {},
     sent: requests!,
+    // Requests a dry thread had no artifact for (each such thread stopped at its first).
+    shortfall: dry!,
   };
 }

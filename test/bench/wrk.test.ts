@@ -9,8 +9,8 @@ import { fireWrk, wrkMissing } from '../../bench/harness/wrk.ts';
 const missing = wrkMissing();
 let server: Server | undefined;
 
-/** A server that records what it received and answers with `status`. */
-async function serve(status: number) {
+/** A server that records what it received and answers with `status`, after `delayMs`. */
+async function serve(status: number, delayMs = 0) {
   const seen: { method: string; url: string; type: string; auth: string; body: string }[] = [];
   server = createServer((req, res) => {
     let body = '';
@@ -26,7 +26,9 @@ async function serve(status: number) {
         auth: `${h.authorization}`,
         body,
       });
-      res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
+      const answer = () => res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
+      if (delayMs > 0) setTimeout(answer, delayMs);
+      else answer();
     });
   });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
@@ -45,6 +47,19 @@ const plan: Plan = {
   body: 'grant_type=client_credentials&scope=invoices%3Aread',
 };
 const opts = { connections: 2, seconds: 1, threads: 1, core: 0 };
+
+/** A plan that hands out `n` codes, one per request, as the harness's single-use supplies do. */
+function singleUse(n: number) {
+  let i = 0;
+  const plan: Plan = {
+    ...plan0(),
+    next: () => ({ body: `code=c${i++}` }),
+    shortfall: () => Math.max(0, i - n),
+    remaining: () => n - i,
+  };
+  return { plan, taken: () => i };
+}
+const plan0 = (): Plan => ({ ...plan });
 
 // CI installs wrk (.ci/run); elsewhere the test says why it did not run.
 describe.skipIf(missing !== undefined && !process.env.CI)('wrk load', () => {
@@ -85,9 +100,28 @@ describe.skipIf(missing !== undefined && !process.env.CI)('wrk load', () => {
     expect(seen.every((r) => r.body === plan.body && r.type === plan.headers['content-type'])).toBe(true);
   });
 
-  it('refuses a plan that needs a fresh single-use artifact per request', async () => {
-    const { url } = await serve(200);
-    const single: Plan = { ...plan, next: () => ({ body: 'code=x' }), shortfall: () => 0 };
-    await expect(fireWrk(url, single, opts)).rejects.toThrow(/single-use/);
+  it('sends each single-use artifact once, dealt out among its threads', async () => {
+    // A slow server (5 ms an answer), so 2 connections cannot use up 2,000 codes in a second.
+    const { url, seen } = await serve(200, 5);
+    const plan1 = singleUse(2000);
+    const fired = await fireWrk(url, plan1.plan, { ...opts, threads: 2, fresh: 2000 });
+    const codes = seen.map((r) => r.body);
+    expect(fired.total).toBeGreaterThan(0);
+    expect(fired.shortfall).toBe(0);
+    expect(codes.every((c) => /^code=c\d+$/.test(c))).toBe(true);
+    expect(new Set(codes).size).toBe(codes.length); // none sent twice
+    // Both threads took from their own share: codes of both parities were sent.
+    expect(new Set(codes.map((c) => Number(c.slice(6)) % 2))).toEqual(new Set([0, 1]));
+    expect(plan1.taken()).toBe(2000);
+  });
+
+  it('reports the shortfall when the threads run dry, and sends no artifact twice', async () => {
+    const { url, seen } = await serve(200);
+    const fired = await fireWrk(url, singleUse(50).plan, { ...opts, threads: 2, fresh: 50 });
+    const codes = seen.map((r) => r.body).filter((b) => b.startsWith('code='));
+    expect(fired.shortfall).toBeGreaterThan(0);
+    expect(new Set(codes).size).toBe(codes.length);
+    // All but the one wrk spends on checking the first thread's request before the run.
+    expect(codes.length).toBe(49);
   });
 });
