@@ -34,7 +34,8 @@ const luaTable = (headers: Record<string, string>): string =>
     .map(([name, value]) => `[${lua(name)}] = ${lua(value)}`)
     .join(', ')} }`;
 
-const summary = `done = function(summary, latency, requests)
+/** wrk's `done`: one machine-readable line (counts, latency in µs, dry threads) for `fireWrk` to parse. */
+const doneFunction = `done = function(summary, latency, requests)
   local e, dry = summary.errors, 0
   for _, t in ipairs(threads) do dry = dry + (t:get("dry") or 0) end
   io.write(string.format("WRK %d %d %d %d %d %d %d %d %d\\n", summary.requests, summary.duration,
@@ -78,7 +79,7 @@ request = function()
   i = i + 1
   return requests[i]
 end
-${summary}`;
+${doneFunction}`;
 }
 
 /** The script: the plan's request(s), and one machine-readable summary line at the end. */
@@ -110,7 +111,7 @@ request = function()
   i = i % #requests + 1
   return requests[i]
 end
-${summary}`;
+${doneFunction}`;
 }
 
 export async function fireWrk(
