@@ -110,8 +110,8 @@ if (o.summarise) {
     ...(o.checkout && { checkout: o.checkout }),
   });
   try {
-    // Enough codes / refresh tokens for the warm-up and the window at 15,000 req/s (this machine runs 12,000): a used-up supply
-    // would replay the last one, and the profile would show the replay path.
+    // Enough codes / refresh tokens for the warm-up and the window at 15,000 req/s (an AMD EPYC ran
+    // 12,000): a used-up supply would replay the last one, and the profile would show the replay path.
     const plan = await target.plan(c, (Number(o.seconds) + 1) * 15_000);
     if (!plan) throw new Error(`no plan for ${c}`);
     // The load's window only: start-up, seeding and warm-up are left out of the summary.

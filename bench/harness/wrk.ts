@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Plan } from './cases.ts';
@@ -34,6 +34,15 @@ const luaTable = (headers: Record<string, string>): string =>
     .map(([name, value]) => `[${lua(name)}] = ${lua(value)}`)
     .join(', ')} }`;
 
+/** wrk's `setup`: every thread gets its number (`id`, 0 … T-1) and is kept for `done` to read. */
+const setupFunction = `local count, threads = 0, {}
+setup = function(thread)
+  thread:set("id", count)
+  count = count + 1
+  table.insert(threads, thread)
+end
+`;
+
 /** wrk's `done`: one machine-readable line (counts, latency in µs, dry threads) for `fireWrk` to parse. */
 const doneFunction = `done = function(summary, latency, requests)
   local e, dry = summary.errors, 0
@@ -53,20 +62,13 @@ end
  * thread's first artifact is taken but never sent: one unused code per window.
  */
 function singleUseScript(plan: Plan, file: string, threads: number): string {
-  return `local count, threads = 0, {}
-setup = function(thread)
-  thread:set("id", count)
-  count = count + 1
-  table.insert(threads, thread)
-end
-local requests, i = {}, 0
+  const format = (body: string) => `wrk.format(${lua(plan.method)}, nil, ${luaTable(plan.headers)}, ${body})`;
+  return `${setupFunction}local requests, i = {}, 0
 dry = 0
 init = function(args)
   local n = 0
   for line in io.lines(${lua(file)}) do
-    if n % ${threads} == id then
-      requests[#requests + 1] = wrk.format(${lua(plan.method)}, nil, ${luaTable(plan.headers)}, line)
-    end
+    if n % ${threads} == id then requests[#requests + 1] = ${format('line')} end
     n = n + 1
   end
 end
@@ -74,7 +76,7 @@ request = function()
   if i >= #requests then
     dry = dry + 1
     wrk.thread:stop()
-    return wrk.format(${lua(plan.method)}, nil, ${luaTable(plan.headers)}, "spent=1")
+    return ${format(lua('spent=1'))}
   end
   i = i + 1
   return requests[i]
@@ -97,11 +99,7 @@ function script(plan: Plan): string {
     )
     .join(',\n    ');
   // Requests are formatted once per thread (init), then sent in turn.
-  return `local threads = {}
-setup = function(thread)
-  table.insert(threads, thread)
-end
-local requests, i = {}, 0
+  return `${setupFunction}local requests, i = {}, 0
 init = function(args)
   requests = {
     ${formatted}
@@ -114,14 +112,30 @@ end
 ${doneFunction}`;
 }
 
+type WrkOptions = { connections: number; seconds: number; threads: number; core: number; fresh?: number };
+
 export async function fireWrk(
   url: string,
   plan: Plan,
-  opts: { connections: number; seconds: number; threads: number; core: number; fresh?: number },
+  opts: WrkOptions,
 ): Promise<Fired & { shortfall: number }> {
+  // The script and a single-use supply (up to tens of MB) live only as long as this window.
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-wrk-'));
+  try {
+    return await runIn(dir, url, plan, opts);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function runIn(
+  dir: string,
+  url: string,
+  plan: Plan,
+  opts: WrkOptions,
+): Promise<Fired & { shortfall: number }> {
   const file = join(dir, 'plan.lua');
-  if (plan.shortfall) {
+  if (plan.remaining) {
     // Single use: this window's share of the supply, taken now and written out for the threads.
     if (opts.fresh === undefined) throw new Error('a single-use plan needs the number of fresh artifacts');
     const bodies = Array.from({ length: opts.fresh }, () => {

@@ -1,12 +1,15 @@
 // The benchmark's wrk load (bench/harness/wrk.ts) against a real HTTP server on loopback: the request
 // it sends is the plan's, and its counts and errors are read back. No figure here is a timing.
+import { readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Plan } from '../../bench/harness/cases.ts';
 import { fireWrk, wrkMissing } from '../../bench/harness/wrk.ts';
 
 const missing = wrkMissing();
+const wrkDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith('latchkey-wrk-'));
 let server: Server | undefined;
 
 /** A server that records what it received and answers with `status`, after `delayMs`. */
@@ -51,15 +54,14 @@ const opts = { connections: 2, seconds: 1, threads: 1, core: 0 };
 /** A plan that hands out `n` codes, one per request, as the harness's single-use supplies do. */
 function singleUse(n: number) {
   let i = 0;
-  const plan: Plan = {
-    ...plan0(),
+  const single: Plan = {
+    ...plan,
     next: () => ({ body: `code=c${i++}` }),
     shortfall: () => Math.max(0, i - n),
     remaining: () => n - i,
   };
-  return { plan, taken: () => i };
+  return { plan: single, taken: () => i };
 }
-const plan0 = (): Plan => ({ ...plan });
 
 // CI installs wrk (.ci/run); elsewhere the test says why it did not run.
 describe.skipIf(missing !== undefined && !process.env.CI)('wrk load', () => {
@@ -117,7 +119,9 @@ describe.skipIf(missing !== undefined && !process.env.CI)('wrk load', () => {
 
   it('reports the shortfall when the threads run dry, and sends no artifact twice', async () => {
     const { url, seen } = await serve(200);
+    const before = wrkDirs();
     const fired = await fireWrk(url, singleUse(50).plan, { ...opts, threads: 2, fresh: 50 });
+    expect(wrkDirs()).toEqual(before); // the script and the supply's file are gone with the window
     const codes = seen.map((r) => r.body).filter((b) => b.startsWith('code='));
     expect(fired.shortfall).toBeGreaterThan(0);
     expect(new Set(codes).size).toBe(codes.length);
