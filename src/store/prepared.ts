@@ -45,14 +45,25 @@ interface Queued {
 }
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+/** A unit threw inside a group that runs without savepoints (below). */
+class UnitFailed {
+  readonly error: unknown;
+  constructor(error: unknown) {
+    this.error = error;
+  }
+}
+
 /**
  * Group commit: the atomic units asked for during one turn of the event loop run at setImmediate in
- * one BEGIN IMMEDIATE … COMMIT, each in a SAVEPOINT of its own, so a unit that throws is rolled back
- * alone and the others still commit. One commit then carries the WAL frames, locks and checkpoint
- * share of every code exchange and refresh of the turn (bench/README.md, "Fourth round"). A unit's
- * promise settles only after the commit: when COMMIT fails, every unit of the group fails, and none
- * of them was written. While a Kysely transaction holds the connection (it may span turns), the
- * group waits its turn through Kysely like any other transaction instead.
+ * one BEGIN IMMEDIATE … COMMIT. One commit then carries the WAL frames, locks and checkpoint share of
+ * every code exchange and refresh of the turn (bench/README.md, "Fourth round"). A unit that throws
+ * is rolled back alone and the others still commit: the group first runs without savepoints, and
+ * only when a unit throws (which rolls the whole group back, so nothing of it was written) runs again
+ * with each unit in a SAVEPOINT of its own. Units only yield steps, so running one again is safe; a
+ * SAVEPOINT and RELEASE per unit on every group cost ~1.6 µs per code exchange (bench/README.md,
+ * "Seventh round"). A unit's promise settles only after the commit: when COMMIT fails, every unit of
+ * the group fails, and none of them was written. While a Kysely transaction holds the connection (it
+ * may span turns), the group waits its turn through Kysely like any other transaction instead.
  */
 function groupCommit(sqlite: SQLite.Database, onQuery?: (seconds: number) => void): SqliteHandle['commit'] {
   let queue: Queued[] = [];
@@ -62,6 +73,15 @@ function groupCommit(sqlite: SQLite.Database, onQuery?: (seconds: number) => voi
   // a deferred transaction that reads first could fail with SQLITE_BUSY when it comes to write,
   // where BEGIN IMMEDIATE waits out the busy timeout instead.
   const group = sqlite.transaction((jobs: Queued[]) =>
+    jobs.map((job): Outcome => {
+      try {
+        return { ok: true, value: runSteps(job.unit()) };
+      } catch (error) {
+        throw new UnitFailed(error); // rolls the group back; told apart from BEGIN or COMMIT failing
+      }
+    }),
+  ).immediate;
+  const isolated = sqlite.transaction((jobs: Queued[]) =>
     jobs.map((job): Outcome => {
       try {
         return { ok: true, value: savepoint(job.unit) };
@@ -84,7 +104,14 @@ function groupCommit(sqlite: SQLite.Database, onQuery?: (seconds: number) => voi
     const started = onQuery ? performance.now() : 0;
     let outcomes: Outcome[];
     try {
-      outcomes = group(jobs);
+      try {
+        outcomes = group(jobs);
+      } catch (thrown) {
+        if (!(thrown instanceof UnitFailed)) throw thrown;
+        // Nothing of the group was written. Alone, the unit's error is its outcome; with others, the
+        // group runs again with savepoints, so only the unit that throws fails.
+        outcomes = jobs.length === 1 ? [{ ok: false, error: thrown.error }] : isolated(jobs);
+      }
     } catch (error) {
       const failure = asUnavailable(error);
       for (const job of jobs) job.reject(failure);

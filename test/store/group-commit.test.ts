@@ -1,5 +1,5 @@
-// Group commit (src/store/prepared.ts): the atomic units of one event-loop turn commit together, each
-// in a savepoint, on a real SQLite file in WAL mode.
+// Group commit (src/store/prepared.ts): the atomic units of one event-loop turn commit together, on a
+// real SQLite file in WAL mode; only when one throws does the group run again, each unit in a savepoint.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,10 +14,13 @@ let file: string;
 let sqlite: SQLite.Database;
 let db: Kysely<Database>;
 let insert: ReturnType<typeof prepareSql<unknown, [number]>>;
+/** Every statement the connection ran, as better-sqlite3's `verbose` hook reports them. */
+let statements: string[];
 
 beforeEach(() => {
   file = join(mkdtempSync(join(tmpdir(), 'latchkey-group-')), 'db.sqlite');
-  sqlite = new SQLite(file);
+  statements = [];
+  sqlite = new SQLite(file, { verbose: (sql) => statements.push(String(sql)) });
   sqlite.pragma('journal_mode = WAL');
   sqlite.exec('CREATE TABLE t (x INTEGER PRIMARY KEY)');
   db = new Kysely<Database>({ dialect: reportUnavailable(new SqliteDialect({ database: sqlite })) });
@@ -30,6 +33,9 @@ const rows = () => (sqlite.prepare('SELECT x FROM t ORDER BY x').all() as { x: n
 /** Frames in the WAL since it was last emptied: the pages the commits since then wrote. */
 const walFrames = () => (sqlite.pragma('wal_checkpoint(PASSIVE)') as { log: number }[])[0]!.log;
 const emptyWal = () => sqlite.pragma('wal_checkpoint(TRUNCATE)');
+/** The transaction control statements run so far (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE). */
+const control = () =>
+  statements.filter((s) => /^(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)/.test(s)).map((s) => s.split(' ')[0]);
 
 function* inserts(...values: number[]): Unit<number> {
   for (const x of values) yield* insert.step(x);
@@ -49,6 +55,31 @@ describe('group commit of atomic units (SQLite)', () => {
     expect(apart).toBe(4);
   });
 
+  it('runs a group without savepoints when no unit throws: one BEGIN … COMMIT around all of them', async () => {
+    statements.length = 0;
+    expect(await Promise.all([atomic(db, () => inserts(1)), atomic(db, () => inserts(2, 3))])).toEqual([
+      1, 2,
+    ]);
+    expect(control()).toEqual(['BEGIN', 'COMMIT']);
+    expect(statements.filter((s) => s.startsWith('insert'))).toHaveLength(3);
+    expect(rows()).toEqual([1, 2, 3]);
+  });
+
+  it('fails a unit that throws alone in its group, runs it once, and writes nothing of it', async () => {
+    let runs = 0;
+    statements.length = 0;
+    await expect(
+      atomic(db, function* () {
+        runs++;
+        yield* insert.step(1);
+        throw new Error('alone and failing');
+      }),
+    ).rejects.toThrow('alone and failing');
+    expect(runs).toBe(1);
+    expect(control()).toEqual(['BEGIN', 'ROLLBACK']);
+    expect(rows()).toEqual([]);
+  });
+
   it('rolls back only the unit that throws; the others of its group commit', async () => {
     const results = await Promise.allSettled([
       atomic(db, () => inserts(1, 2)),
@@ -65,6 +96,15 @@ describe('group commit of atomic units (SQLite)', () => {
       code: 'SQLITE_CONSTRAINT_PRIMARYKEY',
     });
     expect(rows()).toEqual([1, 2, 5]);
+    // The group ran once without savepoints, was rolled back whole, and ran again with one per unit.
+    expect(control()).toEqual([
+      'BEGIN',
+      'ROLLBACK',
+      'BEGIN',
+      ...['SAVEPOINT', 'RELEASE', 'SAVEPOINT', 'ROLLBACK', 'RELEASE'],
+      ...['SAVEPOINT', 'ROLLBACK', 'RELEASE', 'SAVEPOINT', 'RELEASE'],
+      'COMMIT',
+    ]);
   });
 
   it('sees the earlier units of its group: of two units claiming the same row, the second finds it taken', async () => {
@@ -85,7 +125,10 @@ describe('group commit of atomic units (SQLite)', () => {
     const holder = new SQLite(file);
     holder.exec('BEGIN IMMEDIATE');
     try {
+      statements.length = 0;
       const results = await Promise.allSettled([atomic(db, () => inserts(1)), atomic(db, () => inserts(2))]);
+      // BEGIN failing is no unit's fault: the group is not run again (nor the busy timeout waited twice).
+      expect(control()).toEqual(['BEGIN']);
       for (const r of results) {
         expect(r.status).toBe('rejected');
         expect((r as PromiseRejectedResult).reason).toBeInstanceOf(StoreUnavailableError);
