@@ -94,6 +94,18 @@ function groupCommit(sqlite: SQLite.Database, onQuery?: (seconds: number) => voi
     }),
   ).immediate;
 
+  /** One run without savepoints; only when a unit threw, a second with one savepoint per unit. */
+  function run(jobs: Queued[]): Outcome[] {
+    try {
+      return group(jobs);
+    } catch (thrown) {
+      if (!(thrown instanceof UnitFailed)) throw thrown; // BEGIN or COMMIT failed: the whole group fails
+      // Nothing of the group was written. Alone, the unit's error is its outcome; with others, the
+      // group runs again with savepoints, so only the unit that throws fails.
+      return jobs.length === 1 ? [{ ok: false, error: thrown.error }] : isolated(jobs);
+    }
+  }
+
   function flush(): void {
     const jobs = queue;
     queue = [];
@@ -104,14 +116,7 @@ function groupCommit(sqlite: SQLite.Database, onQuery?: (seconds: number) => voi
     const started = onQuery ? performance.now() : 0;
     let outcomes: Outcome[];
     try {
-      try {
-        outcomes = group(jobs);
-      } catch (thrown) {
-        if (!(thrown instanceof UnitFailed)) throw thrown;
-        // Nothing of the group was written. Alone, the unit's error is its outcome; with others, the
-        // group runs again with savepoints, so only the unit that throws fails.
-        outcomes = jobs.length === 1 ? [{ ok: false, error: thrown.error }] : isolated(jobs);
-      }
+      outcomes = run(jobs);
     } catch (error) {
       const failure = asUnavailable(error);
       for (const job of jobs) job.reject(failure);

@@ -9,13 +9,11 @@ import { freePort, requestToken, startLatchkey } from '../helpers/latchkey.ts';
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-ops-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const serve = (env: Record<string, string>) => serveBuilt(env);
-
 describe('latchkey serve (what `npm start` runs)', () => {
   it('seeds an empty development store once, prints a curl that works, and stops cleanly on SIGTERM', async () => {
     const port = await freePort();
     const env = { PORT: String(port), LATCHKEY_DATABASE: join(dir, 'dev.sqlite') };
-    const first = serve(env);
+    const first = serveBuilt(env);
     const out = await first.waitFor(/latchkey listening/);
     expect(out).toContain('admin@example.com');
     const curl = /curl -s -u '([^:]+):([^']+)' -d grant_type=client_credentials (\S+)/.exec(out);
@@ -44,7 +42,7 @@ describe('latchkey serve (what `npm start` runs)', () => {
     expect(first.output()).toContain('"msg":"shutting down"');
 
     // Second start: not seeded again, nothing printed twice.
-    const second = serve(env);
+    const second = serveBuilt(env);
     const again = await second.waitFor(/latchkey listening/);
     expect(again).not.toContain('admin@example.com');
     second.child.kill('SIGTERM');
