@@ -76,21 +76,21 @@ export interface RefreshFamilyRevocationStorage {
 }
 
 /**
- * The authorization_code grant (RFC 6749 §4.1.3): find the code, redeem it once (consume it, check and
- * touch its grant, start a refresh token family: one transaction), revoke the grant on a replay.
+ * The authorization_code grant (RFC 6749 §4.1.3): redeem the code once (read and judge it, consume it,
+ * check and touch its grant, start a refresh token family: one transaction), revoke the grant on a replay.
  */
 export interface AuthorizationCodeGrantStorage {
-  readonly codes: Pick<CodeRepository, 'find' | 'redeem'>;
+  readonly codes: Pick<CodeRepository, 'redeem'>;
   readonly grants: Pick<GrantRepository, 'revoke'>;
   readonly audit: Pick<AuditRepository, 'record'>;
 }
 
 /**
- * The refresh_token grant (RFC 6749 §6): find the token, rotate it once (check and touch its grant,
- * consume it, store the next: one transaction), revoke the family on reuse.
+ * The refresh_token grant (RFC 6749 §6): rotate the token once (read and judge it, check and touch its
+ * grant, consume it, store the next: one transaction), revoke the family on reuse.
  */
 export type RefreshTokenGrantStorage = RefreshFamilyRevocationStorage & {
-  readonly refreshTokens: Pick<RefreshTokenRepository, 'find' | 'rotate'>;
+  readonly refreshTokens: Pick<RefreshTokenRepository, 'rotate'>;
 };
 
 /** Introspection (RFC 7662): authenticate the caller, check access tokens and refresh tokens. */

@@ -268,6 +268,22 @@ export function prepare<R, A extends unknown[]>(
 }
 
 /**
+ * A caller's judgement of a row read inside a unit (`codes.redeem`, `refreshTokens.rotate`): what
+ * `judge` returned, or what it threw. The unit hands a refusal back as a value: a unit that throws
+ * rolls its whole group back and runs it again (above), which a refused request must not cost.
+ */
+export function verdict<T, V>(
+  row: T,
+  judge: (row: T) => V,
+): { ok: true; value: V } | { ok: false; reason: unknown } {
+  try {
+    return { ok: true, value: judge(row) };
+  } catch (reason) {
+    return { ok: false, reason };
+  }
+}
+
+/**
  * Runs `unit` atomically: every step commits, or none does (a throw from a step or from the unit
  * rolls it all back). On SQLite it joins the next group commit (above): synchronous, no promise per
  * statement, and no other request's query can slip in since nothing in it waits. Otherwise

@@ -1,6 +1,15 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { touchActiveGrant } from './grants.ts';
-import { arg, atomic, onPostgres, type Prepared, prepare, prepareSql } from './prepared.ts';
+import {
+  arg,
+  atomic,
+  onPostgres,
+  type Prepared,
+  prepare,
+  prepareSql,
+  type Unit,
+  verdict,
+} from './prepared.ts';
 import type { Database } from './schema.ts';
 
 /** A refresh token (RFC 6749 §6), stored only as its SHA-256; rotated on every use. */
@@ -28,12 +37,23 @@ export interface RefreshToken {
 /** A refresh token about to be stored. */
 export type NewRefreshToken = Omit<RefreshToken, 'consumedAt' | 'revokedAt'>;
 
+/** What a refresh stores besides consuming the old token: the next token of its family. */
+export interface RotationPlan {
+  next: NewRefreshToken;
+}
+
 /**
- * What a rotation did: `rotated` (the old token consumed, the grant touched, the next token stored,
- * all in one commit); `used` (the old token was already consumed or revoked: the loser of a race,
- * or a reuse) and `revoked` (its grant is): in both, no token was consumed or stored.
+ * What a rotation found and did: `unknown` (no such token); `refused` (the caller's judgement threw
+ * `reason`: nothing written); `rotated` (the old token consumed, the grant touched, the plan's next
+ * token stored, all in one commit); `used` (the old token was already consumed or revoked: the loser
+ * of a race, or a reuse) and `revoked` (its grant is): in these, no token was consumed or stored.
  */
-export type Rotation = 'rotated' | 'used' | 'revoked';
+export type Rotation<P> =
+  | { outcome: 'unknown' }
+  | { outcome: 'refused'; token: RefreshToken; reason: unknown }
+  | { outcome: 'used'; token: RefreshToken }
+  | { outcome: 'revoked'; token: RefreshToken }
+  | { outcome: 'rotated'; token: RefreshToken; plan: P };
 
 export interface RefreshTokenRepository {
   create(token: NewRefreshToken): Promise<void>;
@@ -41,10 +61,16 @@ export interface RefreshTokenRepository {
   /** Rotation: one conditional UPDATE; false when the token was already used or revoked. */
   consume(tokenHash: string, at: number): Promise<boolean>;
   /**
-   * RFC 6749 §6 rotation as one transaction: touch the grant if it is still active, consume the
-   * old token with one conditional UPDATE (of racing rotations exactly one wins), store `next`.
+   * RFC 6749 §6 rotation as one transaction: read the token, let `judge` decide on it (it throws to
+   * refuse the token, and returns the next one), touch the grant if it is still active, consume the
+   * old token with one conditional UPDATE (of racing rotations exactly one wins), store the next.
+   * `judge` runs inside the transaction: synchronous, and without the store.
    */
-  rotate(old: { tokenHash: string; grantId: string }, at: number, next: NewRefreshToken): Promise<Rotation>;
+  rotate<P extends RotationPlan>(
+    tokenHash: string,
+    at: number,
+    judge: (token: RefreshToken) => P,
+  ): Promise<Rotation<P>>;
   /** Revokes every token of one family (of the grant it belongs to). */
   revokeFamily(grantId: string, familyId: string, at: number): Promise<void>;
 }
@@ -184,19 +210,39 @@ export function refreshTokenRepository(db: Kysely<Database>): RefreshTokenReposi
     async consume(tokenHash, at) {
       return (await consume(tokenHash, at)).changes === 1;
     },
-    async rotate(old, at, next) {
+    async rotate<P extends RotationPlan>(
+      tokenHash: string,
+      at: number,
+      judge: (token: RefreshToken) => P,
+    ): Promise<Rotation<P>> {
       if (postgres) {
-        const [r] = (await rotateInOneStatement(old.grantId, at, old.tokenHash, ...insertArgs(next))).rows;
-        return r!.touched !== 1 ? 'revoked' : r!.consumed !== 1 ? 'used' : 'rotated';
+        const [r] = (await findByHash(tokenHash)).rows;
+        if (!r) return { outcome: 'unknown' };
+        const token = toToken(r);
+        const judged = verdict(token, judge);
+        if (!judged.ok) return { outcome: 'refused', token, reason: judged.reason };
+        const next = insertArgs(judged.value.next);
+        const [x] = (await rotateInOneStatement(token.grantId, at, tokenHash, ...next)).rows;
+        if (x!.touched !== 1) return { outcome: 'revoked', token };
+        return x!.consumed !== 1
+          ? { outcome: 'used', token }
+          : { outcome: 'rotated', token, plan: judged.value };
       }
-      return atomic(db, function* () {
+      // SQLite: the token is read inside the write transaction (the turn's group commit), not in a
+      // read transaction of its own before it (bench/README.md, "Eighth round").
+      return atomic(db, function* (): Unit<Rotation<P>> {
+        const [r] = (yield* findByHash.step(tokenHash)).rows;
+        if (!r) return { outcome: 'unknown' };
+        const token = toToken(r);
+        const judged = verdict(token, judge);
+        if (!judged.ok) return { outcome: 'refused', token, reason: judged.reason };
         // The grant first: revoking one locks the grant, then its tokens (grants.ts), so taking
         // them in the same order here cannot deadlock against it on PostgreSQL.
-        if ((yield* touchGrant.step(old.grantId, at)).changes !== 1) return 'revoked';
+        if ((yield* touchGrant.step(token.grantId, at)).changes !== 1) return { outcome: 'revoked', token };
         // A reuse leaves the grant touched: the caller revokes it next anyway.
-        if ((yield* consume.step(old.tokenHash, at)).changes !== 1) return 'used';
-        yield* insert.step(...insertArgs(next));
-        return 'rotated';
+        if ((yield* consume.step(tokenHash, at)).changes !== 1) return { outcome: 'used', token };
+        yield* insert.step(...insertArgs(judged.value.next));
+        return { outcome: 'rotated', token, plan: judged.value };
       });
     },
     async revokeFamily(grantId, familyId, at) {

@@ -120,17 +120,17 @@ describe.each([
       expiresAt: later + 1,
       familyExpiresAt: later + 1,
     };
-    let redeemed: Promise<string> | undefined;
+    let redeemed: Promise<{ outcome: string }> | undefined;
     await expect(
       store.transaction(async (tx) => {
         await tx.revocations.revoke('jti-1', later);
         // Another request's code exchange (an atomic unit), while this transaction is open.
-        redeemed = store.codes.redeem(code, later, refreshToken);
+        redeemed = store.codes.redeem(code.codeHash, later, () => ({ refreshToken }));
         await tx.revocations.revoke('jti-2', later);
         throw new Error('roll back');
       }),
     ).rejects.toThrow('roll back');
-    expect(await redeemed).toBe('redeemed');
+    expect((await redeemed)?.outcome).toBe('redeemed');
     expect(await store.revocations.isRevoked('jti-1')).toBe(false);
     expect((await store.codes.find(code.codeHash))?.consumedAt).toBe(later);
     expect((await store.grants.find(grant.id))?.lastUsedAt).toBe(later);
@@ -141,7 +141,7 @@ describe.each([
     const { code } = await seedGrant(store);
     await expect(
       store.transaction(async (tx) => {
-        expect(await tx.codes.redeem(code, later, undefined)).toBe('redeemed');
+        expect((await tx.codes.redeem(code.codeHash, later, () => ({}))).outcome).toBe('redeemed');
         throw new Error('roll back');
       }),
     ).rejects.toThrow('roll back');

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../../config/index.ts';
 import { stampedTokenKey } from '../../crypto.ts';
+import type { AuthorizationCode } from '../../store/codes.ts';
 import { type AccessTokenIssuerDeps, issueAccessToken } from '../access-token.ts';
 import { OAuthError } from '../errors.ts';
 import { required } from '../params.ts';
@@ -13,6 +14,7 @@ import { assertGrantAllowed } from './allowed.ts';
 import type { GrantHandler } from './types.ts';
 
 const invalidGrant = (description: string): OAuthError => new OAuthError('invalid_grant', description);
+const unknownCode = (): OAuthError => invalidGrant('The authorization code is invalid, expired or used');
 
 export type AuthorizationCodeGrantDeps = AccessTokenIssuerDeps &
   RefreshTokenIssuerDeps & {
@@ -21,11 +23,15 @@ export type AuthorizationCodeGrantDeps = AccessTokenIssuerDeps &
     readonly config: Pick<Config, 'resources'>;
   };
 
+/** Thrown by a judgement to say the code was used before: a replay (§4.1.2), not a plain refusal. */
+class CodeReplayed extends Error {}
+
 /**
  * RFC 6749 §4.1.3 with RFC 7636 §4.6. The client is already authenticated. The code must be bound to
- * this client, unexpired, unused, with the same redirect URI and the PKCE verifier. It is consumed
- * with one conditional UPDATE, so of two racing redemptions exactly one wins, in the same transaction
- * that touches its grant and stores the refresh token (codes.redeem): all of it commits, or none.
+ * this client, unexpired, unused, with the same redirect URI and the PKCE verifier. The store reads
+ * it, runs these checks and consumes it with one conditional UPDATE (so of two racing redemptions
+ * exactly one wins), in the same transaction that touches its grant and stores the refresh token
+ * (codes.redeem): all of it commits, or none.
  */
 export const authorizationCodeGrant: GrantHandler<AuthorizationCodeGrantDeps> = {
   type: 'authorization_code',
@@ -33,39 +39,48 @@ export const authorizationCodeGrant: GrantHandler<AuthorizationCodeGrantDeps> = 
     const { client } = auth;
     assertGrantAllowed(client, 'authorization_code');
     const codeHash = stampedTokenKey(required(params, 'code'));
-    const code = await s.store.codes.find(codeHash);
-    // §5.2: one error for unknown, expired, used, or issued to another client, so codes cannot be probed.
-    if (!code || code.clientId !== client.id)
-      throw invalidGrant('The authorization code is invalid, expired or used');
-
     const now = s.clock();
-    if (code.consumedAt !== null) return replayed();
-    if (code.expiresAt <= now) throw invalidGrant('The authorization code expired; codes live 60 seconds');
 
-    // §4.1.3: redirect_uri is required and must be identical when the authorization request had it.
-    const redirectUri = params.redirect_uri;
-    if (code.redirectUriSent && redirectUri === undefined) {
-      throw invalidGrant('Send the same redirect_uri as in the authorization request');
-    }
-    if (redirectUri !== undefined && redirectUri !== code.redirectUri) {
-      throw invalidGrant('redirect_uri does not match the one of the authorization request');
-    }
-    checkCodeVerifier(code.codeChallenge, params.code_verifier);
-    const resource = boundResource(params.resource, code.resource, s.config);
+    /** Runs inside the store's transaction: synchronous, and it must not use the store. */
+    const judge = (code: AuthorizationCode) => {
+      // §5.2: one error for unknown, expired, used, or issued to another client, so codes cannot be probed.
+      if (code.clientId !== client.id) throw unknownCode();
+      if (code.consumedAt !== null) throw new CodeReplayed();
+      if (code.expiresAt <= now) throw invalidGrant('The authorization code expired; codes live 60 seconds');
 
-    // The code carries its grant's ids (consent.ts made both), so the grant is not read again: the
-    // redemption checks it is still active as it touches it.
-    const grant = { id: code.grantId, clientId: code.clientId, userId: code.userId, orgId: code.orgId };
-    const refresh = client.grantTypes.includes('refresh_token')
-      ? // RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key.
-        newRefreshToken(
-          { grant, scope: code.scope, resource, dpopJkt: client.isPublic ? dpopJkt : undefined },
-          s,
-        )
-      : undefined;
-    const redeemed = await s.store.codes.redeem(code, now, refresh?.record);
-    if (redeemed === 'used') return replayed();
-    if (redeemed === 'revoked') throw invalidGrant('The authorization was revoked');
+      // §4.1.3: redirect_uri is required and must be identical when the authorization request had it.
+      const redirectUri = params.redirect_uri;
+      if (code.redirectUriSent && redirectUri === undefined) {
+        throw invalidGrant('Send the same redirect_uri as in the authorization request');
+      }
+      if (redirectUri !== undefined && redirectUri !== code.redirectUri) {
+        throw invalidGrant('redirect_uri does not match the one of the authorization request');
+      }
+      checkCodeVerifier(code.codeChallenge, params.code_verifier);
+      const resource = boundResource(params.resource, code.resource, s.config);
+      // The code carries its grant's ids (consent.ts made both), so the grant is not read again: the
+      // redemption checks it is still active as it touches it.
+      const grant = { id: code.grantId, clientId: code.clientId, userId: code.userId, orgId: code.orgId };
+      const refresh = client.grantTypes.includes('refresh_token')
+        ? // RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key.
+          newRefreshToken(
+            { grant, scope: code.scope, resource, dpopJkt: client.isPublic ? dpopJkt : undefined },
+            s,
+          )
+        : undefined;
+      return { grant, resource, refreshToken: refresh?.record, token: refresh?.token };
+    };
+
+    const redeemed = await s.store.codes.redeem(codeHash, now, judge);
+    if (redeemed.outcome === 'unknown') throw unknownCode();
+    const { code } = redeemed;
+    if (redeemed.outcome === 'used') return replayed();
+    if (redeemed.outcome === 'revoked') throw invalidGrant('The authorization was revoked');
+    if (redeemed.outcome === 'refused') {
+      if (redeemed.reason instanceof CodeReplayed) return replayed();
+      throw redeemed.reason;
+    }
+    const { grant, resource, token: refreshToken } = redeemed.plan;
 
     const token = await issueAccessToken(
       {
@@ -85,22 +100,22 @@ export const authorizationCodeGrant: GrantHandler<AuthorizationCodeGrantDeps> = 
       token_type: dpopJkt ? 'DPoP' : 'Bearer',
       expires_in: token.expiresIn,
       scope: code.scope,
-      ...(refresh && { refresh_token: refresh.token }),
+      ...(refreshToken !== undefined && { refresh_token: refreshToken }),
     };
 
     /** §4.1.2: a code used twice: refuse, and revoke what the first use issued (§10.5). */
     async function replayed(): Promise<never> {
-      await s.store.grants.revoke(code!.grantId, s.clock());
+      await s.store.grants.revoke(code.grantId, s.clock());
       s.log.warn(
-        { client_id: client.id, grant_id: code!.grantId },
+        { client_id: client.id, grant_id: code.grantId },
         'authorization code reused; grant revoked',
       );
       await s.store.audit.record({
-        orgId: code!.orgId,
+        orgId: code.orgId,
         actor: 'system',
         clientId: client.id,
         action: 'grant.revoked',
-        detail: { grantId: code!.grantId, userId: code!.userId, reason: 'authorization code reused' },
+        detail: { grantId: code.grantId, userId: code.userId, reason: 'authorization code reused' },
       });
       throw invalidGrant('The authorization code was already used; the tokens it issued are now revoked');
     }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { newId, sha256 } from '../../../src/crypto.ts';
+import type { AuthorizationCode } from '../../../src/store/codes.ts';
+import type { NewRefreshToken, RefreshToken } from '../../../src/store/refresh-tokens.ts';
 import type { Contract, Tenant } from '../contract.ts';
 
 export function codesAndTokensContract({ store, clock, tenant }: Contract): void {
@@ -37,6 +39,13 @@ export function codesAndTokensContract({ store, clock, tenant }: Contract): void
     familyExpiresAt: clock() + 120_000,
   });
 
+  /** A redemption whose judgement accepts the code and plans `refreshToken`: its outcome. */
+  const redeem = async (c: { codeHash: string }, at: number, refreshToken: NewRefreshToken | undefined) =>
+    (await store().codes.redeem(c.codeHash, at, () => ({ refreshToken }))).outcome;
+  /** A rotation whose judgement accepts the token and plans `next`: its outcome. */
+  const rotate = async (old: { tokenHash: string }, at: number, next: NewRefreshToken) =>
+    (await store().refreshTokens.rotate(old.tokenHash, at, () => ({ next }))).outcome;
+
   describe('authorization codes', () => {
     it('round-trip, booleans included', async () => {
       const { t, grantId } = await setup();
@@ -68,18 +77,52 @@ export function codesAndTokensContract({ store, clock, tenant }: Contract): void
       await store().codes.create(c);
       clock.advance(1000);
       const r = token(t, grantId, newId());
-      expect(await store().codes.redeem(c, clock(), r)).toBe('redeemed');
+      expect(await redeem(c, clock(), r)).toBe('redeemed');
       expect((await store().codes.find(c.codeHash))!.consumedAt).toBe(clock());
       expect((await store().grants.find(grantId))!.lastUsedAt).toBe(clock());
       expect(await store().refreshTokens.find(r.tokenHash)).toMatchObject({ ...r, consumedAt: null });
       // Without a refresh token (a client without the refresh_token grant).
       const bare = code(t, grantId);
       await store().codes.create(bare);
-      expect(await store().codes.redeem(bare, clock(), undefined)).toBe('redeemed');
-      expect(await store().codes.redeem(bare, clock(), undefined)).toBe('used');
-      expect(await store().codes.redeem({ codeHash: sha256('unknown'), grantId }, clock(), undefined)).toBe(
-        'used',
-      );
+      expect(await redeem(bare, clock(), undefined)).toBe('redeemed');
+      expect(await redeem(bare, clock(), undefined)).toBe('used');
+      expect(await redeem({ codeHash: sha256('unknown') }, clock(), undefined)).toBe('unknown');
+    });
+
+    it('hand the stored code to the judgement, and its plan back with the outcome', async () => {
+      const { t, grantId } = await setup();
+      const c = code(t, grantId);
+      await store().codes.create(c);
+      const r = token(t, grantId, newId());
+      const seen: AuthorizationCode[] = [];
+      const plan = { refreshToken: r, note: 'kept' };
+      const redeemed = await store().codes.redeem(c.codeHash, clock(), (found) => {
+        seen.push(found);
+        return plan;
+      });
+      expect(seen).toEqual([{ ...c, consumedAt: null }]);
+      expect(redeemed).toEqual({ outcome: 'redeemed', code: { ...c, consumedAt: null }, plan });
+      // An unknown code is not judged at all.
+      const unknown = await store().codes.redeem(sha256('unknown'), clock(), () => {
+        throw new Error('judged an unknown code');
+      });
+      expect(unknown).toEqual({ outcome: 'unknown' });
+    });
+
+    it('write nothing when the judgement refuses the code, and hand back what it threw', async () => {
+      const { t, grantId } = await setup();
+      const c = code(t, grantId);
+      await store().codes.create(c);
+      clock.advance(1000);
+      const reason = new Error('wrong code_verifier');
+      const refused = await store().codes.redeem(c.codeHash, clock(), () => {
+        throw reason;
+      });
+      expect(refused).toEqual({ outcome: 'refused', code: { ...c, consumedAt: null }, reason });
+      expect((await store().codes.find(c.codeHash))!.consumedAt).toBeNull();
+      expect((await store().grants.find(grantId))!.lastUsedAt).toBeNull();
+      // The code is still good for a redemption that passes.
+      expect(await redeem(c, clock(), undefined)).toBe('redeemed');
     });
 
     it('are redeemed once under a race: one refresh token stored, for the one winner', async () => {
@@ -87,7 +130,7 @@ export function codesAndTokensContract({ store, clock, tenant }: Contract): void
       const c = code(t, grantId);
       await store().codes.create(c);
       const tokens = [1, 2, 3, 4].map(() => token(t, grantId, newId()));
-      const results = await Promise.all(tokens.map((r) => store().codes.redeem(c, clock(), r)));
+      const results = await Promise.all(tokens.map((r) => redeem(c, clock(), r)));
       expect(results.filter((x) => x === 'redeemed')).toHaveLength(1);
       expect(results.filter((x) => x === 'used')).toHaveLength(3);
       const stored = await Promise.all(tokens.map((r) => store().refreshTokens.find(r.tokenHash)));
@@ -102,13 +145,13 @@ export function codesAndTokensContract({ store, clock, tenant }: Contract): void
       clock.advance(1000);
       // A refresh token that cannot be stored (no such client: a foreign-key violation).
       const broken = { ...token(t, grantId, newId()), clientId: newId() };
-      await expect(store().codes.redeem(c, clock(), broken)).rejects.toThrow();
+      await expect(redeem(c, clock(), broken)).rejects.toThrow();
       expect((await store().codes.find(c.codeHash))!.consumedAt).toBeNull();
       expect((await store().grants.find(grantId))!.lastUsedAt).toBeNull();
       expect(await store().refreshTokens.find(broken.tokenHash)).toBeUndefined();
       // Nothing was spent: the code can still be redeemed.
       const r = token(t, grantId, newId());
-      expect(await store().codes.redeem(c, clock(), r)).toBe('redeemed');
+      expect(await redeem(c, clock(), r)).toBe('redeemed');
       expect(await store().refreshTokens.find(r.tokenHash)).toBeDefined();
     });
 
@@ -119,7 +162,7 @@ export function codesAndTokensContract({ store, clock, tenant }: Contract): void
       await store().grants.revoke(grantId, clock());
       clock.advance(1000);
       const r = token(t, grantId, newId());
-      expect(await store().codes.redeem(c, clock(), r)).toBe('revoked');
+      expect(await redeem(c, clock(), r)).toBe('revoked');
       expect((await store().codes.find(c.codeHash))!.consumedAt).toBe(clock());
       expect((await store().grants.find(grantId))!.lastUsedAt).toBeNull();
       expect(await store().refreshTokens.find(r.tokenHash)).toBeUndefined();
@@ -169,14 +212,43 @@ export function codesAndTokensContract({ store, clock, tenant }: Contract): void
       await store().refreshTokens.create(old);
       clock.advance(1000);
       const next = token(t, grantId, family);
-      expect(await store().refreshTokens.rotate(old, clock(), next)).toBe('rotated');
+      expect(await rotate(old, clock(), next)).toBe('rotated');
       expect((await store().refreshTokens.find(old.tokenHash))!.consumedAt).toBe(clock());
       expect((await store().grants.find(grantId))!.lastUsedAt).toBe(clock());
       expect(await store().refreshTokens.find(next.tokenHash)).toMatchObject({ ...next, consumedAt: null });
       // The old one again (a reuse): nothing stored.
       const again = token(t, grantId, family);
-      expect(await store().refreshTokens.rotate(old, clock(), again)).toBe('used');
+      expect(await rotate(old, clock(), again)).toBe('used');
       expect(await store().refreshTokens.find(again.tokenHash)).toBeUndefined();
+    });
+
+    it('hand the stored token to the judgement; a refusal writes nothing and hands back what it threw', async () => {
+      const { t, grantId } = await setup();
+      const family = newId();
+      const old = token(t, grantId, family);
+      await store().refreshTokens.create(old);
+      clock.advance(1000);
+      const reason = new Error('scope widened');
+      const seen: RefreshToken[] = [];
+      const refused = await store().refreshTokens.rotate(old.tokenHash, clock(), (found) => {
+        seen.push(found);
+        throw reason;
+      });
+      const stored = { ...old, consumedAt: null, revokedAt: null };
+      expect(seen).toEqual([stored]);
+      expect(refused).toEqual({ outcome: 'refused', token: stored, reason });
+      expect((await store().refreshTokens.find(old.tokenHash))!.consumedAt).toBeNull();
+      expect((await store().grants.find(grantId))!.lastUsedAt).toBeNull();
+      const plan = { next: token(t, grantId, family) };
+      expect(await store().refreshTokens.rotate(old.tokenHash, clock(), () => plan)).toEqual({
+        outcome: 'rotated',
+        token: stored,
+        plan,
+      });
+      const unknown = await store().refreshTokens.rotate(sha256('unknown'), clock(), () => {
+        throw new Error('judged an unknown token');
+      });
+      expect(unknown).toEqual({ outcome: 'unknown' });
     });
 
     it('rotate once under a race: one next token stored, for the one winner', async () => {
@@ -185,7 +257,7 @@ export function codesAndTokensContract({ store, clock, tenant }: Contract): void
       const old = token(t, grantId, family);
       await store().refreshTokens.create(old);
       const nexts = [1, 2, 3, 4].map(() => token(t, grantId, family));
-      const results = await Promise.all(nexts.map((n) => store().refreshTokens.rotate(old, clock(), n)));
+      const results = await Promise.all(nexts.map((n) => rotate(old, clock(), n)));
       expect(results.filter((x) => x === 'rotated')).toHaveLength(1);
       expect(results.filter((x) => x === 'used')).toHaveLength(3);
       const stored = await Promise.all(nexts.map((n) => store().refreshTokens.find(n.tokenHash)));
@@ -202,11 +274,11 @@ export function codesAndTokensContract({ store, clock, tenant }: Contract): void
       // The next token cannot be stored: its hash is taken (a primary-key violation).
       const taken = token(t, grantId, family);
       await store().refreshTokens.create(taken);
-      await expect(store().refreshTokens.rotate(old, clock(), { ...taken })).rejects.toThrow();
+      await expect(rotate(old, clock(), { ...taken })).rejects.toThrow();
       expect((await store().refreshTokens.find(old.tokenHash))!.consumedAt).toBeNull();
       expect((await store().grants.find(grantId))!.lastUsedAt).toBeNull();
       const next = token(t, grantId, family);
-      expect(await store().refreshTokens.rotate(old, clock(), next)).toBe('rotated');
+      expect(await rotate(old, clock(), next)).toBe('rotated');
     });
 
     it('do not rotate under a revoked grant: nothing consumed, nothing stored', async () => {
@@ -216,7 +288,7 @@ export function codesAndTokensContract({ store, clock, tenant }: Contract): void
       await store().refreshTokens.create(old);
       await store().grants.revoke(grantId, clock());
       const next = token(t, grantId, family);
-      expect(await store().refreshTokens.rotate(old, clock(), next)).toBe('revoked');
+      expect(await rotate(old, clock(), next)).toBe('revoked');
       expect((await store().refreshTokens.find(old.tokenHash))!.consumedAt).toBeNull();
       expect(await store().refreshTokens.find(next.tokenHash)).toBeUndefined();
     });
