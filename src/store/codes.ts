@@ -176,7 +176,7 @@ export function codeRepository(db: Kysely<Database>): CodeRepository {
           : { outcome: 'redeemed', code, plan: judged.value };
       }
       // SQLite: the code is read inside the write transaction (the turn's group commit), not in a read
-      // transaction of its own before it: 12 % of a code exchange's CPU (bench/README.md, "Eighth round").
+      // transaction of its own before it: ~8 % of a code exchange's CPU (bench/README.md, "Eighth round").
       return atomic(db, function* (): Unit<Redemption<P>> {
         const [r] = (yield* findByHash.step(codeHash)).rows;
         if (!r) return { outcome: 'unknown' };
