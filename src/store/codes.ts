@@ -128,6 +128,30 @@ export function codeRepository(db: Kysely<Database>): CodeRepository {
       )
       select (select count(*) from code) as consumed, (select count(*) from touched) as touched`,
   );
+  /**
+   * The SQLite redemption, as an atomic unit. Declared once here, not as a `function*` literal per
+   * call: V8 gives every new generator function its own prototype object and hidden class, which
+   * live in old space and kept each exchange's objects alive into it (bench/README.md, "Ninth round").
+   */
+  function* redemption<P extends RedemptionPlan>(
+    codeHash: string,
+    at: number,
+    judge: (code: AuthorizationCode) => P,
+  ): Unit<Redemption<P>> {
+    const [r] = (yield* findByHash.step(codeHash)).rows;
+    if (!r) return { outcome: 'unknown' };
+    const code = toCode(r);
+    const judged = verdict(code, judge);
+    if (!judged.ok) return { outcome: 'refused', code, reason: judged.reason };
+    if ((yield* consume.step(codeHash, at)).changes !== 1) return { outcome: 'used', code };
+    // A code is spent whatever follows (§4.1.2: single use). Code, then grant: no path locks
+    // them the other way round, so this cannot deadlock on PostgreSQL.
+    if ((yield* touchGrant.step(code.grantId, at)).changes !== 1) return { outcome: 'revoked', code };
+    const { refreshToken } = judged.value;
+    if (refreshToken) yield* insertRefreshToken.step(...insertArgs(refreshToken));
+    return { outcome: 'redeemed', code, plan: judged.value };
+  }
+
   return {
     async create(c) {
       await db
@@ -177,20 +201,7 @@ export function codeRepository(db: Kysely<Database>): CodeRepository {
       }
       // SQLite: the code is read inside the write transaction (the turn's group commit), not in a read
       // transaction of its own before it: ~8 % of a code exchange's CPU (bench/README.md, "Eighth round").
-      return atomic(db, function* (): Unit<Redemption<P>> {
-        const [r] = (yield* findByHash.step(codeHash)).rows;
-        if (!r) return { outcome: 'unknown' };
-        const code = toCode(r);
-        const judged = verdict(code, judge);
-        if (!judged.ok) return { outcome: 'refused', code, reason: judged.reason };
-        if ((yield* consume.step(codeHash, at)).changes !== 1) return { outcome: 'used', code };
-        // A code is spent whatever follows (§4.1.2: single use). Code, then grant: no path locks
-        // them the other way round, so this cannot deadlock on PostgreSQL.
-        if ((yield* touchGrant.step(code.grantId, at)).changes !== 1) return { outcome: 'revoked', code };
-        const { refreshToken } = judged.value;
-        if (refreshToken) yield* insertRefreshToken.step(...insertArgs(refreshToken));
-        return { outcome: 'redeemed', code, plan: judged.value };
-      });
+      return atomic(db, () => redemption(codeHash, at, judge));
     },
     async prune(before) {
       await db.deleteFrom('authorization_codes').where('expires_at', '<', before).execute();

@@ -199,6 +199,26 @@ export function refreshTokenRepository(db: Kysely<Database>): RefreshTokenReposi
       .where('consumed_at', 'is', null)
       .where('revoked_at', 'is', null),
   );
+  /** The SQLite rotation, as an atomic unit; declared once, not per call (see codes.ts `redemption`). */
+  function* rotation<P extends RotationPlan>(
+    tokenHash: string,
+    at: number,
+    judge: (token: RefreshToken) => P,
+  ): Unit<Rotation<P>> {
+    const [r] = (yield* findByHash.step(tokenHash)).rows;
+    if (!r) return { outcome: 'unknown' };
+    const token = toToken(r);
+    const judged = verdict(token, judge);
+    if (!judged.ok) return { outcome: 'refused', token, reason: judged.reason };
+    // The grant first: revoking one locks the grant, then its tokens (grants.ts), so taking
+    // them in the same order here cannot deadlock against it on PostgreSQL.
+    if ((yield* touchGrant.step(token.grantId, at)).changes !== 1) return { outcome: 'revoked', token };
+    // A reuse leaves the grant touched: the caller revokes it next anyway.
+    if ((yield* consume.step(tokenHash, at)).changes !== 1) return { outcome: 'used', token };
+    yield* insert.step(...insertArgs(judged.value.next));
+    return { outcome: 'rotated', token, plan: judged.value };
+  }
+
   return {
     async create(t) {
       await insert(...insertArgs(t));
@@ -230,20 +250,7 @@ export function refreshTokenRepository(db: Kysely<Database>): RefreshTokenReposi
       }
       // SQLite: the token is read inside the write transaction (the turn's group commit), not in a
       // read transaction of its own before it (bench/README.md, "Eighth round").
-      return atomic(db, function* (): Unit<Rotation<P>> {
-        const [r] = (yield* findByHash.step(tokenHash)).rows;
-        if (!r) return { outcome: 'unknown' };
-        const token = toToken(r);
-        const judged = verdict(token, judge);
-        if (!judged.ok) return { outcome: 'refused', token, reason: judged.reason };
-        // The grant first: revoking one locks the grant, then its tokens (grants.ts), so taking
-        // them in the same order here cannot deadlock against it on PostgreSQL.
-        if ((yield* touchGrant.step(token.grantId, at)).changes !== 1) return { outcome: 'revoked', token };
-        // A reuse leaves the grant touched: the caller revokes it next anyway.
-        if ((yield* consume.step(tokenHash, at)).changes !== 1) return { outcome: 'used', token };
-        yield* insert.step(...insertArgs(judged.value.next));
-        return { outcome: 'rotated', token, plan: judged.value };
-      });
+      return atomic(db, () => rotation(tokenHash, at, judge));
     },
     async revokeFamily(grantId, familyId, at) {
       await db
