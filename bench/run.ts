@@ -7,7 +7,7 @@
  *   node --import tsx bench/run.ts [--seconds 5] [--rounds 2] [--warmup 1] [--connections 50]
  *                                  [--workers 2] [--postgres URL [--redis URL]] [--only code,refresh] [--compare DIR]... [--servers latchkey,compare] [--note TEXT] [--json FILE] [--no-write]
  *   node --import tsx bench/run.ts --quick     # every case briefly, one round, README untouched
- *   node --import tsx bench/run.ts --load wrk [--wrk-threads 2]   # wrk instead of autocannon
+ *   node --import tsx bench/run.ts --load wrk [--wrk-threads 1]   # wrk instead of autocannon
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -42,7 +42,9 @@ const { values: o } = parseArgs({
     'no-write': { type: 'boolean', default: false },
     // The load generator: autocannon (in this process) or wrk (issue 11's tool).
     load: { type: 'string', default: 'autocannon' },
-    'wrk-threads': { type: 'string', default: '2' },
+    // One thread for the one load core: two threads time-slicing that core put their own waits into
+    // the latencies (p99.9 45–105 ms instead of 7–45 for Latchkey; bench/README.md, "Tenth round").
+    'wrk-threads': { type: 'string', default: '1' },
   },
 });
 if (o.load !== 'autocannon' && o.load !== 'wrk') {
