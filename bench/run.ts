@@ -4,7 +4,7 @@
  * machine hits all of them alike. Each server is its own process pinned to core 1; this process
  * (autocannon, 50 connections) is pinned to core 0. Prints the tables and writes bench/README.md.
  *
- *   node --import tsx bench/run.ts [--seconds 5] [--rounds 2] [--warmup 1] [--connections 50]
+ *   node --import tsx bench/run.ts [--seconds 5] [--rounds 2] [--warmup 1] [--first-warmup 3] [--connections 50]
  *                                  [--workers 2] [--postgres URL [--redis URL]] [--only code,refresh] [--compare DIR]... [--servers latchkey,compare] [--note TEXT] [--json FILE] [--no-write]
  *   node --import tsx bench/run.ts --quick     # every case briefly, one round, README untouched
  *   node --import tsx bench/run.ts --load wrk [--wrk-threads 1]   # wrk instead of autocannon
@@ -29,6 +29,9 @@ const { values: o } = parseArgs({
     seconds: { type: 'string' },
     rounds: { type: 'string' },
     warmup: { type: 'string' },
+    // The first window of each case and server: its code is still being compiled by V8's threads,
+    // which share the server's core (bench/README.md, "Tenth round").
+    'first-warmup': { type: 'string' },
     connections: { type: 'string', default: '50' },
     workers: { type: 'string' },
     postgres: { type: 'string' },
@@ -59,6 +62,7 @@ if (missing) {
 const seconds = Number(o.seconds ?? (o.quick ? 0.5 : 5));
 const rounds = Number(o.rounds ?? (o.quick ? 1 : 2));
 const warmup = Number(o.warmup ?? (o.quick ? 0.2 : 1));
+const firstWarmup = Math.max(warmup, Number(o['first-warmup'] ?? (o.quick ? 0 : 3)));
 const connections = Number(o.connections);
 const selected = cases.filter((c) => !o.only || o.only.split(',').includes(c.id));
 const tokens = o.quick ? 20 : 100;
@@ -130,10 +134,11 @@ try {
     const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
     for (const c of selected) {
       for (const t of order) {
-        let n = supplySize(c.id, t);
+        const warm = round === 0 ? firstWarmup : warmup;
+        let n = supplySize(c.id, t, warm);
         let plan = await t.plan(c.id, n);
         if (!plan) continue;
-        let m = await measure(t.url, t.pid, plan, { connections, seconds, warmup, load });
+        let m = await measure(t.url, t.pid, plan, { connections, seconds, warmup: warm, load });
         // The server outran the supply (the machine got quieter): measure again with three times what
         // the window used or was given, whichever is more (the warm-up takes its share too; wrk's
         // threads stop when dry, so what they sent can be less than the supply), at most twice.
@@ -141,7 +146,7 @@ try {
           log(`${c.id} / ${t.name}: supply of ${n} ran out; again with ${3 * Math.max(m.sent, n)}`);
           n = 3 * Math.max(m.sent, n);
           plan = (await t.plan(c.id, n))!;
-          m = await measure(t.url, t.pid, plan, { connections, seconds, warmup, load });
+          m = await measure(t.url, t.pid, plan, { connections, seconds, warmup: warm, load });
         }
         const key = `${c.id}|${t.name}`;
         const row = results.get(key) ?? { server: t.name, note: plan.note, rounds: [] };
@@ -158,7 +163,7 @@ try {
   const report: Report = {
     meta: {
       ...meta,
-      detail: `${rounds} round(s), ${seconds} s measured after ${warmup} s warm-up per case and server, ${connections} connections, load from ${loadName}`,
+      detail: `${rounds} round(s), ${seconds} s measured after ${warmup} s warm-up per case and server (${firstWarmup} s before each one's first window), ${connections} connections, load from ${loadName}`,
     },
     cases: selected.map((c) => ({
       id: c.id,
@@ -186,11 +191,11 @@ try {
    * Single-use artifacts for one window: the last rate of this case, else the best client_credentials
    * rate of this server so far (a code exchange does at least as much work), × time, with margin.
    */
-  function supplySize(c: CaseId, t: Target): number {
+  function supplySize(c: CaseId, t: Target, warm: number): number {
     if (!supplyOf(c)) return 0;
     const cc = cases.filter((x) => x.id.startsWith('cc-')).map((x) => lastRps.get(`${x.id}|${t.name}`) ?? 0);
     const rate = Math.max(lastRps.get(`${c}|${t.name}`) ?? 0, ...cc, 500);
-    return Math.ceil(rate * (seconds + warmup) * 1.5) + 4 * connections + 100;
+    return Math.ceil(rate * (seconds + warm) * 1.5) + 4 * connections + 100;
   }
 } finally {
   for (const t of targets) await t.close();
