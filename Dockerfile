@@ -10,6 +10,7 @@ ENV npm_config_nodedir=/usr/local
 COPY package.json package-lock.json tsconfig.json tsconfig.sdk.json ./
 COPY scripts ./scripts
 COPY bin ./bin
+COPY native ./native
 COPY src ./src
 RUN npm ci --no-audit --no-fund
 

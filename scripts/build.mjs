@@ -80,6 +80,7 @@ for (const entry of readdirSync(dist, { recursive: true, withFileTypes: true }))
   );
 }
 
+buildNativeSigner();
 await bundleServer();
 
 const { bundleConsoleScript } = await import(join(dist, 'console/browser/bundle.js'));
@@ -87,6 +88,54 @@ writeFileSync(join(dist, 'console/browser/console.js'), bundleConsoleScript().co
 
 writeFileSync(stamp, `${new Date().toISOString()}\n`);
 console.log(`latchkey build: ${relative(process.cwd(), dist) || '.'} ready`);
+
+/**
+ * native/es256.c, the ES256 signer (src/keys/es256.ts), into dist/native/es256.node. Optional: where
+ * it cannot be built the server signs through node:crypto, slower, and this says so. Built against
+ * Node's own headers (npm_config_nodedir, else the ones installed beside this node), never downloaded;
+ * rebuilt only when its source or the Node version changed.
+ */
+function buildNativeSigner() {
+  const folder = join(root, 'native');
+  const built = join(folder, 'build/Release/es256.node');
+  const stampFile = join(folder, 'build/latchkey-stamp');
+  const nodeRoot = join(dirname(process.execPath), '..');
+  const nodedir =
+    process.env.npm_config_nodedir ??
+    (existsSync(join(nodeRoot, 'include/node/node_api.h')) ? nodeRoot : undefined);
+  const npmGyp = process.env.npm_execpath
+    ? join(dirname(process.env.npm_execpath), '../node_modules/node-gyp/bin/node-gyp.js')
+    : undefined;
+  const gyp = [
+    process.env.npm_config_node_gyp,
+    npmGyp,
+    join(nodeRoot, 'lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js'),
+  ].find((candidate) => candidate && existsSync(candidate));
+  const skip = (reason) =>
+    console.warn(
+      `latchkey build: the native ES256 signer is not built (${reason}); tokens are signed through ` +
+        'node:crypto, ~10-25 µs slower each. To build it: python3, make and a C compiler, then `npm run build`.',
+    );
+  if (!existsSync(join(folder, 'es256.c'))) return skip('native/ is missing');
+  const source = ['es256.c', 'binding.gyp'].map((name) => readFileSync(join(folder, name), 'utf8'));
+  const stamp = `${process.version} ${process.arch}\n${source.join('\n')}`;
+  const upToDate = existsSync(built) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp;
+  if (!upToDate) {
+    if (!gyp) return skip("npm's node-gyp was not found");
+    if (!nodedir) return skip("Node's headers were not found: set npm_config_nodedir");
+    const result = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`], {
+      cwd: folder,
+      encoding: 'utf8',
+    });
+    if (result.status !== 0) {
+      console.warn(`${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n'));
+      return skip('node-gyp failed, above');
+    }
+    writeFileSync(stampFile, stamp);
+  }
+  mkdirSync(join(dist, 'native'), { recursive: true });
+  cpSync(built, join(dist, 'native/es256.node'));
+}
 
 /**
  * The server as one ES module, dist/bundle/latchkey.js, which bin/latchkey.mjs runs: resolving and

@@ -3,6 +3,7 @@ import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.ts';
 import { buildApp } from './http/app.ts';
+import { es256Signing } from './keys/es256.ts';
 import { seedBanner, seedIfEmpty } from './seed.ts';
 import { closeServices, createServices, type ServiceOptions, type Services } from './services.ts';
 
@@ -33,6 +34,12 @@ export async function startServer(
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  if (!es256Signing.native) {
+    services.log.warn(
+      { reason: es256Signing.reason },
+      'tokens are signed through node:crypto: the native ES256 signer is not loaded (`npm run build` builds it)',
+    );
+  }
   if (seeded) (options.printBanner ?? ((t) => process.stdout.write(t)))(seedBanner(seeded, config.issuer));
 
   // `latchkey keys rotate` runs in another process: pick its key up without a restart.

@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "es256",
+      "sources": ["es256.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+    }
+  ]
+}
