@@ -1,12 +1,14 @@
 /**
- * ES256 JWT signing: jose's SignJWT (WebCrypto) against node:crypto's one-shot sign with a KeyObject
- * made once, the path the token endpoint uses (src/keys/keyring.ts). Both outputs verify with jose.
+ * ES256 JWT signing: jose's SignJWT (WebCrypto), node:crypto's one-shot sign with a KeyObject made
+ * once, and the native signer the token endpoint uses when it is built (src/keys/es256.ts, one
+ * OpenSSL context per key). Every output verifies with jose.
  *
  *   node --import tsx bench/sign.ts [--seconds 3]
  */
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { jwtVerify, SignJWT } from 'jose';
+import { es256Signer, es256Signing } from '../src/keys/es256.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' } } });
 const ms = Number(values.seconds) * 1000;
@@ -28,6 +30,11 @@ const nodeCrypto = async (): Promise<string> => {
   const input = `${header}.${Buffer.from(JSON.stringify(claims())).toString('base64url')}`;
   return `${input}.${sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
 };
+const signNative = es256Signer(privateKey, true);
+const native = async (): Promise<string> => {
+  const input = `${header}.${Buffer.from(JSON.stringify(claims())).toString('base64url')}`;
+  return `${input}.${signNative(input)}`;
+};
 const jose = (): Promise<string> =>
   new SignJWT(claims()).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'k1' }).sign(privateKey);
 
@@ -45,6 +52,7 @@ async function rate(fn: () => Promise<string>): Promise<number> {
 const results = [
   { name: 'node:crypto sign (KeyObject, ieee-p1363)', rate: await rate(nodeCrypto) },
   { name: 'jose SignJWT (WebCrypto)', rate: await rate(jose) },
+  ...(es256Signing.native ? [{ name: 'native signer (native/es256.c)', rate: await rate(native) }] : []),
 ];
 console.log(`ES256 signatures per second, one core, ${new Date().toISOString()}`);
 console.log('| path | signs/s | × jose |');

@@ -34,10 +34,10 @@ export async function startServer(
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  if (!es256Signing.native) {
+  if (config.nativeSigning && !es256Signing.native) {
     services.log.warn(
       { reason: es256Signing.reason },
-      'tokens are signed through node:crypto: the native ES256 signer is not loaded (`npm run build` builds it)',
+      'tokens are signed through node:crypto: the native ES256 signer is not loaded (`npm run build` builds it, with python3, make and a C compiler)',
     );
   }
   if (seeded) (options.printBanner ?? ((t) => process.stdout.write(t)))(seedBanner(seeded, config.issuer));

@@ -17,7 +17,6 @@ interface NativeEs256 {
  * Both src/keys/ and dist/keys/ are two folders below the package root.
  */
 function loadNative(): { addon: NativeEs256 } | { addon: undefined; reason: string } {
-  if (process.env.LATCHKEY_NATIVE_SIGNING === 'off') return { addon: undefined, reason: 'turned off' };
   try {
     const path = fileURLToPath(new URL('../../dist/native/es256.node', import.meta.url));
     return { addon: createRequire(import.meta.url)(path) as NativeEs256 };
@@ -28,13 +27,13 @@ function loadNative(): { addon: NativeEs256 } | { addon: undefined; reason: stri
 
 const native = loadNative();
 
-/** How ES256 tokens are signed in this process, for the start-up log and `latchkey doctor`-style checks. */
+/** Whether the native signer loaded in this process (the start-up log says when it did not). */
 export const es256Signing: { native: boolean; reason?: string } = native.addon
   ? { native: true }
   : { native: false, reason: native.reason };
 
 /** The signing function for one P-256 private key: the addon's, or node:crypto's. */
-export function es256Signer(key: KeyObject, useNative = native.addon !== undefined): Es256Sign {
+export function es256Signer(key: KeyObject, useNative = true): Es256Sign {
   const addon = native.addon;
   if (useNative && addon) {
     const der = key.export({ format: 'der', type: 'pkcs8' });

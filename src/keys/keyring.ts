@@ -63,7 +63,9 @@ export async function openKeyRing(
   clock: Clock,
   publishRetiredMs: number,
   notices?: ChangeNotices,
+  options: { nativeSigning?: boolean } = {},
 ): Promise<KeyRing> {
+  const nativeSigning = options.nativeSigning ?? true;
   let signer: { kid: string; sign: Es256Sign; headers: Map<string, string> } | undefined;
   let published: PublicKey[] = [];
   let byKid = new Map<string, PublicKey>();
@@ -87,7 +89,10 @@ export async function openKeyRing(
     const active = keys.find((k) => k.retiredAt === null) ?? keys[0]!;
     signer = {
       kid: active.kid,
-      sign: es256Signer(createPrivateKey({ key: JSON.parse(active.privateJwk), format: 'jwk' })),
+      sign: es256Signer(
+        createPrivateKey({ key: JSON.parse(active.privateJwk), format: 'jwk' }),
+        nativeSigning,
+      ),
       headers: new Map(),
     };
     published = keys
