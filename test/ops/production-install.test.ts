@@ -95,6 +95,8 @@ describe('a production install (npm ci --omit=dev on a built dist/)', { timeout:
       await exited;
     }
     expect(out).not.toMatch(/Cannot find (module|package)/);
+    // The native ES256 signer came along in dist/native/ (the image copies dist/ from its build stage).
+    expect(out).not.toContain('native ES256 signer is not loaded');
   });
 
   it('fails the prepare step with one clear line when there is no dist/ to keep', async () => {
