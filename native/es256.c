@@ -9,6 +9,7 @@
  *   create(pkcs8: Buffer) -> signer     a P-256 private key, DER PKCS #8
  *   sign(signer, signingInput: string) -> base64url(R || S)
  */
+#define NAPI_VERSION 8 /* type tags; Node 20 has 9 */
 #include <node_api.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
@@ -17,6 +18,9 @@
 #include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Marks the externals this addon made, so sign() never takes another addon's pointer for a signer. */
+static const napi_type_tag signer_tag = {0x6c61746368b3e256ULL, 0x9e6b2d1a5c0f4e71ULL};
 
 typedef struct {
   EVP_PKEY *pkey;
@@ -84,6 +88,9 @@ static napi_value create(napi_env env, napi_callback_info info) {
     signer_free(s);
     return fail(env, 0, "could not wrap the signer");
   }
+  // From here the finalizer owns `s`.
+  if (napi_type_tag_object(env, external, &signer_tag) != napi_ok)
+    return fail(env, 0, "could not tag the signer");
   return external;
 }
 
@@ -117,8 +124,10 @@ static napi_value sign(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   signer_t *s = NULL;
   napi_valuetype type = napi_undefined;
+  bool tagged = false;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
       napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
+      napi_check_object_type_tag(env, argv[0], &signer_tag, &tagged) != napi_ok || !tagged ||
       napi_get_value_external(env, argv[0], (void **)&s) != napi_ok || s == NULL ||
       napi_typeof(env, argv[1], &type) != napi_ok || type != napi_string)
     return fail(env, 1, "sign() takes a signer and the signing input as a string");
