@@ -8,7 +8,7 @@
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { jwtVerify, SignJWT } from 'jose';
-import { es256Signer, es256Signing } from '../src/keys/es256.ts';
+import { es256Signer } from '../src/keys/es256.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' } } });
 const ms = Number(values.seconds) * 1000;
@@ -30,10 +30,10 @@ const nodeCrypto = async (): Promise<string> => {
   const input = `${header}.${Buffer.from(JSON.stringify(claims())).toString('base64url')}`;
   return `${input}.${sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
 };
-const signNative = es256Signer(privateKey, true);
+const signer = es256Signer(privateKey);
 const native = async (): Promise<string> => {
   const input = `${header}.${Buffer.from(JSON.stringify(claims())).toString('base64url')}`;
-  return `${input}.${signNative(input)}`;
+  return `${input}.${signer.sign(input)}`;
 };
 const jose = (): Promise<string> =>
   new SignJWT(claims()).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'k1' }).sign(privateKey);
@@ -52,7 +52,7 @@ async function rate(fn: () => Promise<string>): Promise<number> {
 const results = [
   { name: 'node:crypto sign (KeyObject, ieee-p1363)', rate: await rate(nodeCrypto) },
   { name: 'jose SignJWT (WebCrypto)', rate: await rate(jose) },
-  ...(es256Signing.native ? [{ name: 'native signer (native/es256.c)', rate: await rate(native) }] : []),
+  ...(signer.native ? [{ name: 'native signer (native/es256.c)', rate: await rate(native) }] : []),
 ];
 console.log(`ES256 signatures per second, one core, ${new Date().toISOString()}`);
 console.log('| path | signs/s | × jose |');

@@ -96,26 +96,18 @@ static napi_value create(napi_env env, napi_callback_info info) {
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/* RFC 4648 §5 without padding: 64 bytes are 86 characters. */
-static size_t base64url(const unsigned char *in, size_t length, char *out) {
-  size_t o = 0, i = 0;
-  for (; i + 3 <= length; i += 3) {
+/* RFC 4648 §5 without padding, for the 64-byte R || S: 21 groups of 3 bytes, then 1 byte left (86 characters). */
+static size_t base64url_signature(const unsigned char in[64], char out[86]) {
+  size_t o = 0;
+  for (size_t i = 0; i < 63; i += 3) {
     unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
     out[o++] = alphabet[v >> 18 & 63];
     out[o++] = alphabet[v >> 12 & 63];
     out[o++] = alphabet[v >> 6 & 63];
     out[o++] = alphabet[v & 63];
   }
-  if (length - i == 1) {
-    unsigned v = (unsigned)in[i] << 16;
-    out[o++] = alphabet[v >> 18 & 63];
-    out[o++] = alphabet[v >> 12 & 63];
-  } else if (length - i == 2) {
-    unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8;
-    out[o++] = alphabet[v >> 18 & 63];
-    out[o++] = alphabet[v >> 12 & 63];
-    out[o++] = alphabet[v >> 6 & 63];
-  }
+  out[o++] = alphabet[in[63] >> 2];
+  out[o++] = alphabet[(in[63] & 3) << 4];
   return o;
 }
 
@@ -162,9 +154,9 @@ static napi_value sign(napi_env env, napi_callback_info info) {
   }
   ECDSA_SIG_free(sig);
 
-  char text[88];
+  char text[86];
   napi_value result;
-  if (napi_create_string_latin1(env, text, base64url(raw, sizeof raw, text), &result) != napi_ok)
+  if (napi_create_string_latin1(env, text, base64url_signature(raw, text), &result) != napi_ok)
     return fail(env, 0, "could not return the signature");
   return result;
 }

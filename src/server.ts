@@ -34,7 +34,7 @@ export async function startServer(
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  if (config.nativeSigning && !es256Signing.native) {
+  if (config.nativeSigning && !services.keys.signsNatively()) {
     services.log.warn(
       { reason: es256Signing.reason },
       'tokens are signed through node:crypto: the native ES256 signer is not loaded (`npm run build` builds it, with python3, make and a C compiler)',

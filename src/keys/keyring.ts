@@ -10,7 +10,7 @@ import { randomToken } from '../crypto.ts';
 import type { ChangeNotices } from '../store/change-notices.ts';
 import type { KeyRepository, StoredKey } from '../store/keys.ts';
 import { endOfTurn } from '../turn.ts';
-import { type Es256Sign, es256Signer } from './es256.ts';
+import { type Es256Signer, es256Signer } from './es256.ts';
 
 export interface PublicKey {
   kid: string;
@@ -25,6 +25,8 @@ export interface KeyRing {
    * at its end (src/turn.ts).
    */
   signJwt(payload: object, typ: string): Promise<string>;
+  /** Whether the native signer signs (LATCHKEY_NATIVE_SIGNING and a built addon), or node:crypto. */
+  signsNatively(): boolean;
   /** Keys a verifier should accept: the signing key and retired keys whose tokens may still be valid. */
   publicKeys(): PublicKey[];
   publicKey(kid: string): PublicKey | undefined;
@@ -66,7 +68,7 @@ export async function openKeyRing(
   options: { nativeSigning?: boolean } = {},
 ): Promise<KeyRing> {
   const nativeSigning = options.nativeSigning ?? true;
-  let signer: { kid: string; sign: Es256Sign; headers: Map<string, string> } | undefined;
+  let signer: { kid: string; es256: Es256Signer; headers: Map<string, string> } | undefined;
   let published: PublicKey[] = [];
   let byKid = new Map<string, PublicKey>();
   let lastMissReload = 0;
@@ -89,7 +91,7 @@ export async function openKeyRing(
     const active = keys.find((k) => k.retiredAt === null) ?? keys[0]!;
     signer = {
       kid: active.kid,
-      sign: es256Signer(
+      es256: es256Signer(
         createPrivateKey({ key: JSON.parse(active.privateJwk), format: 'jwk' }),
         nativeSigning,
       ),
@@ -120,8 +122,9 @@ export async function openKeyRing(
       }
       const signingInput = `${header}.${b64url(JSON.stringify(payload))}`;
       await endOfTurn();
-      return `${signingInput}.${s.sign(signingInput)}`;
+      return `${signingInput}.${s.es256.sign(signingInput)}`;
     },
+    signsNatively: () => signer!.es256.native,
     publicKeys: () => published,
     publicKey: (kid) => byKid.get(kid),
     async findPublicKey(kid) {

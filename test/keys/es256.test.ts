@@ -25,12 +25,19 @@ describe('ES256 signer', () => {
 
   for (const native of [true, false]) {
     describe(native ? 'native' : 'node:crypto', () => {
-      const sign = es256Signer(privateKey, native);
+      const signer = es256Signer(privateKey, native);
+      const sign = signer.sign;
+
+      it(`says it signs ${native ? 'natively' : 'through node:crypto'}`, () => {
+        expect(signer.native).toBe(native);
+      });
 
       it('makes JWS signatures that node:crypto and jose accept', async () => {
         const input = jwt({ iss: 'https://issuer.test', sub: 'lkc_1', exp: 4_000_000_000 });
         const signature = sign(input);
         expect(signature).toMatch(/^[A-Za-z0-9_-]{86}$/);
+        // Canonical base64url: Node's own encoder gives back the same text for the same 64 bytes.
+        expect(Buffer.from(signature, 'base64url').toString('base64url')).toBe(signature);
         expect(verifies(input, signature)).toBe(true);
         const key = await importJWK(publicKey.export({ format: 'jwk' }), 'ES256');
         const { payload, protectedHeader } = await jwtVerify(`${input}.${signature}`, key);
@@ -62,14 +69,14 @@ describe('ES256 signer', () => {
           expect(() => es256Signer(rsa, true)).toThrow(/P-256/);
         } else {
           // node:crypto signs with whatever key it is given; only ES256 keys reach here (keyring.ts).
-          expect(() => es256Signer(other, false)('a.b')).not.toThrow();
+          expect(() => es256Signer(other, false).sign('a.b')).not.toThrow();
         }
       });
     });
   }
 
   it('answers a wrong argument with a TypeError, not a crash', () => {
-    const sign = es256Signer(privateKey, true) as unknown as (input: unknown) => string;
+    const sign = es256Signer(privateKey, true).sign as unknown as (input: unknown) => string;
     expect(() => sign(42)).toThrow(TypeError);
     expect(() => sign(undefined)).toThrow(TypeError);
   });

@@ -74,7 +74,8 @@ describe('signing keys', () => {
   it('signs tokens that verify the same with LATCHKEY_NATIVE_SIGNING=false (node:crypto)', async () => {
     const plain = await startLatchkey({ clock, env: { LATCHKEY_NATIVE_SIGNING: 'false' } });
     try {
-      expect(plain.services.config.nativeSigning).toBe(false);
+      expect(plain.services.keys.signsNatively()).toBe(false);
+      expect(lk.services.keys.signsNatively()).toBe(true);
       const res = await requestToken(plain.issuer, await plain.createClient());
       const { access_token } = await res.json();
       const set = await (await fetch(`${plain.issuer}/.well-known/jwks.json`)).json();

@@ -1,4 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
+import { createPublicKey, verify } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -47,6 +48,36 @@ beforeAll(() => {
   }
 });
 
+/** `latchkey serve` from the copy, as the image runs it, on a fresh SQLite file. */
+async function serveCopy(database: string) {
+  const child = spawn(process.execPath, ['bin/latchkey.mjs', 'serve'], {
+    cwd: dir,
+    env: { ...process.env, PORT: '0', LATCHKEY_DATABASE: join(dir, database), LATCHKEY_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const stop = async () => {
+    child.kill('SIGTERM');
+    await exited;
+  };
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', () => {
+        const m = /"url":"([^"]+)".*"msg":"latchkey listening"/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      exited.then((code) => reject(new Error(`exited ${code}: ${out}`)));
+    });
+    return { url, output: () => out, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
 describe('a production install (npm ci --omit=dev on a built dist/)', { timeout: 60_000 }, () => {
   it('has none of the build tools', () => {
     for (const tool of ['typescript', 'tsx', 'esbuild']) {
@@ -61,42 +92,52 @@ describe('a production install (npm ci --omit=dev on a built dist/)', { timeout:
   });
 
   it('serves from dist/: ready, and the console script is the prebuilt bundle', async () => {
-    const child = spawn(process.execPath, ['bin/latchkey.mjs', 'serve'], {
-      cwd: dir,
-      env: {
-        ...process.env,
-        PORT: '0',
-        LATCHKEY_DATABASE: join(dir, 'prod.sqlite'),
-        LATCHKEY_LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const server = await serveCopy('prod.sqlite');
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        child.stdout.on('data', () => {
-          const m = /"url":"([^"]+)".*"msg":"latchkey listening"/.exec(out);
-          if (m) resolve(m[1]!);
-        });
-        exited.then((code) => reject(new Error(`exited ${code}: ${out}`)));
-      });
-      const ready = await fetch(`${url}/readyz`);
+      const ready = await fetch(`${server.url}/readyz`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toEqual({ status: 'ready' });
-      const script = await fetch(`${url}/assets/console.js`);
+      const script = await fetch(`${server.url}/assets/console.js`);
       expect(script.status).toBe(200);
       const served = Buffer.from(await script.arrayBuffer());
       expect(served.equals(readFileSync(join(dir, 'dist/console/browser/console.js')))).toBe(true);
     } finally {
-      child.kill('SIGTERM');
-      await exited;
+      await server.stop();
     }
-    expect(out).not.toMatch(/Cannot find (module|package)/);
+    expect(server.output()).not.toMatch(/Cannot find (module|package)/);
     // The native ES256 signer came along in dist/native/ (the image copies dist/ from its build stage).
-    expect(out).not.toContain('native ES256 signer is not loaded');
+    expect(server.output()).not.toContain('native ES256 signer is not loaded');
+  });
+
+  it('without dist/native/ still issues tokens, through node:crypto, and says so at start', async () => {
+    rmSync(join(dir, 'dist/native'), { recursive: true });
+    const server = await serveCopy('no-native.sqlite');
+    try {
+      expect(server.output()).toContain('native ES256 signer is not loaded');
+      // The development seed prints its demo client once (src/seed.ts).
+      const id = /client_id\s+(\S+)/.exec(server.output())![1]!;
+      const secret = /client_secret\s+(\S+)/.exec(server.output())![1]!;
+      const res = await fetch(`${server.url}/oauth/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` },
+        body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      });
+      expect(res.status).toBe(200);
+      const { access_token } = await res.json();
+      const { keys } = await (await fetch(`${server.url}/.well-known/jwks.json`)).json();
+      const [input, signature] = [access_token.split('.').slice(0, 2).join('.'), access_token.split('.')[2]];
+      const key = createPublicKey({ key: keys[0], format: 'jwk' });
+      expect(
+        verify(
+          'sha256',
+          Buffer.from(input),
+          { key, dsaEncoding: 'ieee-p1363' },
+          Buffer.from(signature, 'base64url'),
+        ),
+      ).toBe(true);
+    } finally {
+      await server.stop();
+    }
   });
 
   it('fails the prepare step with one clear line when there is no dist/ to keep', async () => {
