@@ -3,9 +3,19 @@
 // that is not TypeScript (stylesheets, scripts), and the console's browser bundle (esbuild).
 // Runs at `npm ci` (prepare) and before `npm test`. Under `npm ci --omit=dev` TypeScript is absent:
 // a dist/ built earlier (the production image copies it in) is kept, otherwise one clear line.
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
@@ -87,6 +97,7 @@ const { bundleConsoleScript } = await import(join(dist, 'console/browser/bundle.
 writeFileSync(join(dist, 'console/browser/console.js'), bundleConsoleScript().code);
 
 writeFileSync(stamp, `${new Date().toISOString()}\n`);
+await warmCodeCache();
 console.log(`latchkey build: ${relative(process.cwd(), dist) || '.'} ready`);
 
 /**
@@ -144,6 +155,10 @@ function buildNativeSigner() {
  * stay imports (`kept`); dist/ keeps the per-file build for the SDK exports and for tools.
  */
 async function bundleServer() {
+  const dynamicImport = /(?<!typeof\s*)\bimport\((['"])([^'"]+)\1\)/g;
+  const isOutside = (specifier) =>
+    specifier.startsWith('node:') ||
+    kept.some((name) => specifier === name || specifier.startsWith(`${name}/`));
   // commander too: every CLI error's stack runs through it, and frames in the bundle's packages are
   // not mapped (see ownSourcesOnly): its frames keep naming node_modules/commander.
   const kept = [
@@ -156,39 +171,67 @@ async function bundleServer() {
     'commander',
   ];
   const outdir = join(dist, 'bundle');
-  const moduleUrls = {
-    // `import.meta.url` in src/ means the module's own place (assets next to it): point it at the
-    // file tsc wrote for that module, one folder up from the bundle.
-    name: 'module-urls',
+  // What an ES module in src/ means that a CommonJS bundle says otherwise.
+  const sourcesAsScript = {
+    name: 'sources-as-script',
     setup(build) {
       build.onLoad({ filter: /[\\/]src[\\/].*\.tsx?$/ }, (args) => {
         const text = readFileSync(args.path, 'utf8');
-        if (!text.includes('import.meta.url')) return undefined;
+        if (!text.includes('import.meta.url') && text.search(dynamicImport) === -1) return undefined;
         const compiled = relative(src, args.path)
           .replaceAll('\\', '/')
           .replace(/\.tsx?$/, '.js');
         return {
-          contents: text.replaceAll('import.meta.url', `new URL('../${compiled}', import.meta.url).href`),
+          contents: text
+            // `import.meta.url` means the module's own place (assets next to it): the file tsc
+            // wrote for that module, one folder up from the bundle.
+            .replaceAll('import.meta.url', `new URL('../${compiled}', import.meta.url).href`)
+            // import() of a package left outside the bundle: V8 code-cached scripts have no
+            // import() on Node 20 without an experimental flag. These packages are CommonJS or
+            // built in; the namespace is what import() gives them (module.exports as `default`).
+            .replace(dynamicImport, (call, quote, specifier) => {
+              if (!isOutside(specifier)) return call; // bundled: esbuild turns it into a lazy require
+              return `Promise.resolve().then(() => latchkeyNamespace(require(${quote}${specifier}${quote})))`;
+            }),
           loader: args.path.endsWith('x') ? 'tsx' : 'ts',
         };
       });
     },
   };
+  // zod's barrel re-exports its ~50 locales (~300 KB bundled) as `z.locales`; the config module
+  // never uses them and zod registers English itself (classic/schemas.js imports locales/en.js).
+  const zodEnglishOnly = {
+    name: 'zod-english-only',
+    setup(build) {
+      build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+        /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)
+          ? { path: join(dirname(args.importer), args.path), namespace: 'zod-locales' }
+          : undefined,
+      );
+      build.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+        contents: `export { default as en } from ${JSON.stringify(join(dirname(args.path), 'en.js'))};`,
+        resolveDir: dirname(args.path),
+      }));
+    },
+  };
   const result = await esbuild.build({
     entryPoints: { latchkey: join(src, 'cli.ts') },
     bundle: true,
-    splitting: true, // dynamic import() (Redis, the OpenAPI document) stays lazy: its own file
-    format: 'esm',
+    // CommonJS, one file: bin/latchkey.mjs compiles it with a V8 code cache (bin/load-bundle.mjs),
+    // which Node 20 offers for scripts but not for ES modules.
+    format: 'cjs',
     platform: 'node',
     target: 'node20',
-    outdir,
-    chunkNames: '[name]-[hash]',
+    outfile: join(outdir, 'latchkey.cjs'),
     external: [...kept, ...kept.map((name) => `${name}/*`)],
     jsx: 'automatic',
     jsxImportSource: 'preact',
-    // CommonJS packages inside an ES module still call require().
+    // `import.meta.url` of the bundle itself (the moduleUrls plugin points each use at its own file).
+    define: { 'import.meta.url': 'latchkeyBundleUrl' },
     banner: {
-      js: "import { createRequire as latchkeyCreateRequire } from 'node:module'; const require = latchkeyCreateRequire(import.meta.url);",
+      js:
+        "const latchkeyBundleUrl = require('node:url').pathToFileURL(__filename).href;\n" +
+        "const latchkeyNamespace = (m) => new Proxy(m, { get: (target, key) => (key === 'default' ? target : target[key]) });",
     },
     // Names stay; comments and line breaks go (V8 keeps every module's source in its heap).
     minifyWhitespace: true,
@@ -196,16 +239,65 @@ async function bundleServer() {
     charset: 'ascii',
     sourcemap: 'linked',
     sourcesContent: false,
-    plugins: [moduleUrls],
+    plugins: [sourcesAsScript, zodEnglishOnly],
     write: false,
     logLevel: 'warning',
   });
   for (const file of result.outputFiles) {
+    if (file.path.endsWith('.cjs') && /\bimport\(/.test(file.text)) {
+      throw new Error(`${relative(root, file.path)} calls import(), which bin/load-bundle.mjs cannot run`);
+    }
     const text = file.path.endsWith('.map')
       ? JSON.stringify(ownSourcesOnly(JSON.parse(file.text)))
       : file.text;
     mkdirSync(dirname(file.path), { recursive: true });
     writeFileSync(file.path, text);
+  }
+}
+
+/**
+ * Starts the server once (SQLite in a temporary folder, port 0) so that it writes the V8 code cache
+ * of the bundle (bin/load-bundle.mjs): `npm start` and the image then begin with it. Optional:
+ * without it the first start compiles the bundle and writes the cache itself where dist/ is writable.
+ * The operator's LATCHKEY_* and NODE_OPTIONS are left out: V8 takes a cache only under the flags it
+ * was made with, and a plain start has none.
+ */
+async function warmCodeCache() {
+  const { codeCacheFile } = await import('../bin/load-bundle.mjs');
+  // The cache a plain start (`npm start`, the image's command) looks for: no Node options.
+  const cache = codeCacheFile(join(dist, 'bundle/latchkey.cjs'), { execArgv: [], nodeOptions: '' });
+  const folder = mkdtempSync(join(tmpdir(), 'latchkey-build-'));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('LATCHKEY_') && name !== 'NODE_OPTIONS'),
+  );
+  const server = spawn(process.execPath, [join(root, 'bin/latchkey.mjs'), 'serve'], {
+    env: {
+      ...env,
+      NODE_ENV: 'development',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LATCHKEY_DATABASE: join(folder, 'warm.sqlite'),
+      LATCHKEY_LOG_LEVEL: 'error',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let errors = '';
+  server.stderr.on('data', (chunk) => {
+    errors += chunk;
+  });
+  const exited = new Promise((done) => server.once('exit', done));
+  const deadline = Date.now() + 30_000;
+  while (!existsSync(cache) && server.exitCode === null && Date.now() < deadline) {
+    await new Promise((done) => setTimeout(done, 25));
+  }
+  server.kill('SIGTERM');
+  await exited;
+  rmSync(folder, { recursive: true, force: true });
+  if (!existsSync(cache)) {
+    console.warn(
+      `latchkey build: the V8 code cache was not written (${errors.trim().split('\n').at(-1) || 'the server did not start in 30 s'}); ` +
+        'the first `latchkey serve` compiles the bundle and writes it',
+    );
   }
 }
 

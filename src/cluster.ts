@@ -15,7 +15,10 @@ export async function serve(config: Config, workers: number): Promise<void> {
   // A cluster worker finds the store migrated, keyed and seeded by the primary.
   const server = await startServer(config, { migrate: !cluster.isWorker });
   closeOnSignals(server);
-  server.services.log.info({ url: server.url, issuer: config.issuer }, 'latchkey listening');
+  server.services.log.info(
+    { url: server.url, issuer: config.issuer, codeCache: server.codeCache },
+    'latchkey listening',
+  );
 }
 
 // A worker that dies is replaced after a pause that doubles while workers keep dying young.

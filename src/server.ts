@@ -11,6 +11,8 @@ export interface RunningServer {
   app: FastifyInstance;
   services: Services;
   url: string;
+  /** What the bin did with the bundle's V8 code cache (bin/load-bundle.mjs); undefined when not run by the bin. */
+  codeCache: string | undefined;
   close(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export async function startServer(
     await closeServices(services);
     throw error;
   }
+  const codeCache = settleCodeCache();
   releaseYoungGeneration();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -60,6 +63,7 @@ export async function startServer(
     app,
     services,
     url,
+    codeCache,
     async close() {
       clearInterval(reloadKeys);
       clearInterval(prune);
@@ -74,6 +78,30 @@ export async function startServer(
       await closeServices(services);
     },
   };
+}
+
+interface BundleCodeCache {
+  used: boolean;
+  save?: () => string | undefined;
+}
+
+/**
+ * What bin/load-bundle.mjs did with the bundle's V8 code cache, for the listening line; undefined
+ * when the server was not started by the bin. Without a usable cache it saves one now: the start's
+ * code is compiled by now, and V8's flags are still those it loaded under (before
+ * `releaseYoungGeneration` changes one), which a cache must match to be taken.
+ */
+function settleCodeCache(): string | undefined {
+  const cache = (globalThis as { [key: symbol]: BundleCodeCache | undefined })[
+    Symbol.for('latchkey.codeCache')
+  ];
+  if (!cache) return undefined;
+  if (cache.used) return 'used';
+  const save = cache.save;
+  if (!save) return 'compiled';
+  cache.save = undefined;
+  const failure = save();
+  return failure ? `compiled; not saved (${failure}): each start compiles the bundle` : 'compiled and saved';
 }
 
 const youngGenerationHeld = Symbol.for('latchkey.youngGenerationHeld');

@@ -63,3 +63,34 @@ export function serveBuilt(env: NodeJS.ProcessEnv, args: string[] = []): ServedB
     });
   return { child, output: () => out, waitFor };
 }
+
+/**
+ * `latchkey serve` from a copy of the package in `cwd` (bin/, dist/, node_modules), as the image runs
+ * it, with `env` over this process's environment. Resolves once it listens, with its listening line.
+ */
+export async function serveCopy(cwd: string, env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, ['bin/latchkey.mjs', 'serve'], {
+    cwd,
+    env: { ...process.env, PORT: '0', LATCHKEY_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const stop = async () => {
+    child.kill('SIGTERM');
+    await exited;
+  };
+  const listening = await new Promise<{ url: string; codeCache?: string }>((resolve, reject) => {
+    child.stdout!.on('data', () => {
+      const line = out.split('\n').find((l) => l.includes('"msg":"latchkey listening"'));
+      if (line) resolve(JSON.parse(line));
+    });
+    exited.then((code) => reject(new Error(`exited ${code}: ${out}`)));
+  }).catch(async (error) => {
+    await stop();
+    throw error;
+  });
+  return { url: listening.url, codeCache: listening.codeCache, output: () => out, stop };
+}

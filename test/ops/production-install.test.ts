@@ -1,11 +1,11 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createPublicKey, verify } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, root } from '../helpers/dist.ts';
+import { assertBuilt, root, serveCopy } from '../helpers/dist.ts';
 
 // The production image copies a built dist/ in and runs `npm ci --omit=dev`: no TypeScript, tsx or
 // esbuild. A real `npm ci` here rebuilds better-sqlite3 from source (over a minute), so this test
@@ -49,34 +49,7 @@ beforeAll(() => {
 });
 
 /** `latchkey serve` from the copy, as the image runs it, on a fresh SQLite file. */
-async function serveCopy(database: string) {
-  const child = spawn(process.execPath, ['bin/latchkey.mjs', 'serve'], {
-    cwd: dir,
-    env: { ...process.env, PORT: '0', LATCHKEY_DATABASE: join(dir, database), LATCHKEY_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const stop = async () => {
-    child.kill('SIGTERM');
-    await exited;
-  };
-  try {
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', () => {
-        const m = /"url":"([^"]+)".*"msg":"latchkey listening"/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      exited.then((code) => reject(new Error(`exited ${code}: ${out}`)));
-    });
-    return { url, output: () => out, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-}
+const serveCopyOn = (database: string) => serveCopy(dir, { LATCHKEY_DATABASE: join(dir, database) });
 
 describe('a production install (npm ci --omit=dev on a built dist/)', { timeout: 60_000 }, () => {
   it('has none of the build tools', () => {
@@ -92,7 +65,7 @@ describe('a production install (npm ci --omit=dev on a built dist/)', { timeout:
   });
 
   it('serves from dist/: ready, and the console script is the prebuilt bundle', async () => {
-    const server = await serveCopy('prod.sqlite');
+    const server = await serveCopyOn('prod.sqlite');
     try {
       const ready = await fetch(`${server.url}/readyz`);
       expect(ready.status).toBe(200);
@@ -111,7 +84,7 @@ describe('a production install (npm ci --omit=dev on a built dist/)', { timeout:
 
   it('without dist/native/ still issues tokens, through node:crypto, and says so at start', async () => {
     rmSync(join(dir, 'dist/native'), { recursive: true });
-    const server = await serveCopy('no-native.sqlite');
+    const server = await serveCopyOn('no-native.sqlite');
     try {
       expect(server.output()).toContain('native ES256 signer is not loaded');
       // The development seed prints its demo client once (src/seed.ts).

@@ -1,0 +1,140 @@
+import { createHash } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error: the bin is plain JavaScript, without declarations
+import { codeCacheFile } from '../../bin/load-bundle.mjs';
+import { assertBuilt, root, seededClient, serveCopy } from '../helpers/dist.ts';
+import { freshPostgres } from '../helpers/postgres.ts';
+
+// bin/load-bundle.mjs compiles dist/bundle/latchkey.cjs with a V8 code cache beside it. These tests
+// run a copy of bin/ and dist/ (the cache is rewritten and broken here, never in the real dist/).
+const dir = mkdtempSync(join(tmpdir(), 'latchkey-code-cache-'));
+const bundle = join(dir, 'dist/bundle/latchkey.cjs');
+// The cache a plain start looks for (the children below get no Node options).
+const plainStart = { execArgv: [], nodeOptions: '' };
+const cache = codeCacheFile(bundle, plainStart);
+const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest();
+
+beforeAll(() => {
+  assertBuilt();
+  for (const path of ['package.json', 'bin', 'dist'])
+    cpSync(join(root, path), join(dir, path), { recursive: true });
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const serve = (env: Record<string, string>) => serveCopy(dir, { NODE_OPTIONS: '', ...env });
+
+/** A client_credentials token from the seeded demo client, and a call of the API with it. */
+async function tokenAndApiCall(url: string, output: string) {
+  const { clientId, clientSecret } = seededClient(output);
+  const token = await fetch(`${url}/oauth/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'client_credentials' }),
+  });
+  expect(token.status).toBe(200);
+  const { access_token } = (await token.json()) as { access_token: string };
+  const me = await fetch(`${url}/api/v1/me`, { headers: { authorization: `Bearer ${access_token}` } });
+  expect(me.status).toBe(200);
+}
+
+describe('the V8 code cache of the server bundle', { timeout: 60_000 }, () => {
+  it('is left by the build, made from the bundle the build wrote', () => {
+    const built = readFileSync(codeCacheFile(join(root, 'dist/bundle/latchkey.cjs'), plainStart));
+    const source = readFileSync(join(root, 'dist/bundle/latchkey.cjs'));
+    expect(built.subarray(0, 32).equals(sha256(source))).toBe(true);
+    expect(built.length).toBeGreaterThan(100_000);
+  });
+
+  it('is taken by a start and left as it was; packages outside the bundle still load on first use', async () => {
+    const before = readFileSync(cache);
+    // A fresh store: seeding hashes a password with @node-rs/argon2, imported on first use.
+    const server = await serve({ LATCHKEY_DATABASE: join(dir, 'used.sqlite') });
+    try {
+      expect(server.codeCache).toBe('used');
+      await tokenAndApiCall(server.url, server.output());
+      // The admin API's OpenAPI document loads @fastify/swagger on its first request.
+      const openapi = await fetch(`${server.url}/admin/v1/openapi.json`);
+      expect(openapi.status).toBe(200);
+      expect(((await openapi.json()) as { openapi: string }).openapi).toBe('3.1.0');
+    } finally {
+      await server.stop();
+    }
+    expect(readFileSync(cache).equals(before)).toBe(true);
+  });
+
+  it('loads pg on first use under the cache (a PostgreSQL store)', async () => {
+    const database = await freshPostgres();
+    if (!database) throw new Error('PostgreSQL does not answer (LATCHKEY_TEST_POSTGRES)');
+    const server = await serve({ LATCHKEY_DATABASE: database.url });
+    try {
+      expect(server.codeCache).toBe('used');
+      await tokenAndApiCall(server.url, server.output());
+    } finally {
+      await server.stop();
+      await database.drop();
+    }
+  });
+
+  it('is one per set of Node options: a start under others neither takes nor replaces the plain one', async () => {
+    const before = readFileSync(cache);
+    const options = '--max-semi-space-size=32';
+    const other = codeCacheFile(bundle, { execArgv: [], nodeOptions: options });
+    const first = await serveCopy(dir, {
+      NODE_OPTIONS: options,
+      LATCHKEY_DATABASE: join(dir, 'options.sqlite'),
+    });
+    await first.stop();
+    expect(first.codeCache).toBe('compiled and saved');
+    const second = await serveCopy(dir, {
+      NODE_OPTIONS: options,
+      LATCHKEY_DATABASE: join(dir, 'options.sqlite'),
+    });
+    await second.stop();
+    expect(second.codeCache).toBe('used');
+    expect(
+      readFileSync(other)
+        .subarray(0, 32)
+        .equals(sha256(readFileSync(bundle))),
+    ).toBe(true);
+    expect(readFileSync(cache).equals(before)).toBe(true);
+  });
+
+  it('made for another bundle is never handed to V8, and is replaced by one for this bundle', async () => {
+    // V8 checks only the source's length: a cache of the same size for other code must be refused
+    // by the digest. Here the V8 data is valid, the digest another bundle's.
+    const valid = readFileSync(cache);
+    writeFileSync(cache, Buffer.concat([sha256('another bundle'), valid.subarray(32)]));
+    const server = await serve({ LATCHKEY_DATABASE: join(dir, 'replaced.sqlite') });
+    try {
+      expect(server.codeCache).toBe('compiled and saved');
+      await tokenAndApiCall(server.url, server.output());
+    } finally {
+      await server.stop();
+    }
+    const saved = readFileSync(cache);
+    expect(saved.subarray(0, 32).equals(sha256(readFileSync(bundle)))).toBe(true);
+    const again = await serve({ LATCHKEY_DATABASE: join(dir, 'replaced.sqlite') });
+    await again.stop();
+    expect(again.codeCache).toBe('used');
+  });
+
+  it('that cannot be written leaves the server working and says so', async () => {
+    rmSync(cache);
+    mkdirSync(cache); // where the file would go: the write fails as on a read-only dist/
+    try {
+      const server = await serve({ LATCHKEY_DATABASE: join(dir, 'unwritable.sqlite') });
+      try {
+        expect(server.codeCache).toMatch(/^compiled; not saved \(EISDIR\)/);
+        await tokenAndApiCall(server.url, server.output());
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      rmSync(cache, { recursive: true });
+    }
+  });
+});
