@@ -149,10 +149,12 @@ function buildNativeSigner() {
 }
 
 /**
- * The server as one ES module, dist/bundle/latchkey.js, which bin/latchkey.mjs runs: resolving and
- * loading ~900 files one by one (our modules, zod's ~95, Fastify's and ajv's CommonJS) was the
- * largest part of every start. Packages with native addons, worker files or their own lazy loading
- * stay imports (`kept`); dist/ keeps the per-file build for the SDK exports and for tools.
+ * The server as one CommonJS script, dist/bundle/latchkey.cjs, which bin/latchkey.mjs runs with a V8
+ * code cache (bin/load-bundle.mjs): resolving and loading ~900 files one by one (our modules, zod's
+ * ~95, Fastify's and ajv's CommonJS) was the largest part of every start, and compiling the bundle
+ * the largest after that. Packages with native addons or their own lazy loading stay outside
+ * (`kept`); dist/ keeps the per-file build for the SDK exports and for tools. pino is inside: its
+ * worker files serve only transports, which Latchkey does not use (it writes JSON lines itself).
  */
 async function bundleServer() {
   const dynamicImport = /(?<!typeof\s*)\bimport\((['"])([^'"]+)\1\)/g;
@@ -166,7 +168,6 @@ async function bundleServer() {
     '@node-rs/argon2',
     'pg',
     'ioredis',
-    'pino',
     '@fastify/swagger',
     'commander',
   ];
