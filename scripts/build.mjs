@@ -163,14 +163,7 @@ async function bundleServer() {
     kept.some((name) => specifier === name || specifier.startsWith(`${name}/`));
   // commander too: every CLI error's stack runs through it, and frames in the bundle's packages are
   // not mapped (see ownSourcesOnly): its frames keep naming node_modules/commander.
-  const kept = [
-    'better-sqlite3',
-    '@node-rs/argon2',
-    'pg',
-    'ioredis',
-    '@fastify/swagger',
-    'commander',
-  ];
+  const kept = ['better-sqlite3', '@node-rs/argon2', 'pg', 'ioredis', '@fastify/swagger', 'commander'];
   const outdir = join(dist, 'bundle');
   // What an ES module in src/ means that a CommonJS bundle says otherwise.
   const sourcesAsScript = {
@@ -258,22 +251,37 @@ async function bundleServer() {
 
 /**
  * Starts the server once (SQLite in a temporary folder, port 0) so that it writes the V8 code cache
- * of the bundle (bin/load-bundle.mjs): `npm start` and the image then begin with it. Optional:
- * without it the first start compiles the bundle and writes the cache itself where dist/ is writable.
- * The operator's LATCHKEY_* and NODE_OPTIONS are left out: V8 takes a cache only under the flags it
- * was made with, and a plain start has none.
+ * of the bundle (bin/load-bundle.mjs): `npm start` and the image then begin with it. V8 takes a cache
+ * only under the flags it was made with, so this is a plain start (no NODE_OPTIONS, the image's
+ * command), and one more under this shell's NODE_OPTIONS when it has some: later starts from the same
+ * shell find theirs. Optional: without it the first start compiles the bundle and writes the cache
+ * itself where dist/ is writable. The operator's LATCHKEY_* variables are left out.
  */
 async function warmCodeCache() {
   const { codeCacheFile } = await import('../bin/load-bundle.mjs');
-  // The cache a plain start (`npm start`, the image's command) looks for: no Node options.
-  const cache = codeCacheFile(join(dist, 'bundle/latchkey.cjs'), { execArgv: [], nodeOptions: '' });
+  const shellOptions = process.env.NODE_OPTIONS?.trim() ?? '';
+  for (const nodeOptions of shellOptions ? ['', shellOptions] : ['']) {
+    const cache = codeCacheFile(join(dist, 'bundle/latchkey.cjs'), { execArgv: [], nodeOptions });
+    const failure = await startOnce(cache, nodeOptions);
+    if (failure) {
+      console.warn(
+        `latchkey build: the V8 code cache${nodeOptions ? ` for NODE_OPTIONS=${nodeOptions}` : ''} was not written ` +
+          `(${failure}); the first \`latchkey serve\` compiles the bundle and writes it`,
+      );
+    }
+  }
+}
+
+/** `latchkey serve` until it has written `cache`; why not, if it did not. */
+async function startOnce(cache, nodeOptions) {
   const folder = mkdtempSync(join(tmpdir(), 'latchkey-build-'));
   const env = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('LATCHKEY_') && name !== 'NODE_OPTIONS'),
+    Object.entries(process.env).filter(([name]) => !name.startsWith('LATCHKEY_')),
   );
   const server = spawn(process.execPath, [join(root, 'bin/latchkey.mjs'), 'serve'], {
     env: {
       ...env,
+      NODE_OPTIONS: nodeOptions,
       NODE_ENV: 'development',
       HOST: '127.0.0.1',
       PORT: '0',
@@ -294,12 +302,8 @@ async function warmCodeCache() {
   server.kill('SIGTERM');
   await exited;
   rmSync(folder, { recursive: true, force: true });
-  if (!existsSync(cache)) {
-    console.warn(
-      `latchkey build: the V8 code cache was not written (${errors.trim().split('\n').at(-1) || 'the server did not start in 30 s'}); ` +
-        'the first `latchkey serve` compiles the bundle and writes it',
-    );
-  }
+  if (existsSync(cache)) return undefined;
+  return errors.trim().split('\n').at(-1) || 'the server did not start in 30 s';
 }
 
 /**
