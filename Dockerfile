@@ -31,6 +31,9 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
+# The V8 code cache for this stage's Node (the build stage wrote one for its own): dist/ stays
+# read-only to the server's user, who could not write it at start (docs/deploy.md).
+RUN node bin/warm-code-cache.mjs
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

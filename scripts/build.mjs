@@ -3,19 +3,9 @@
 // that is not TypeScript (stylesheets, scripts), and the console's browser bundle (esbuild).
 // Runs at `npm ci` (prepare) and before `npm test`. Under `npm ci --omit=dev` TypeScript is absent:
 // a dist/ built earlier (the production image copies it in) is kept, otherwise one clear line.
-import { spawn, spawnSync } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
@@ -97,7 +87,8 @@ const { bundleConsoleScript } = await import(join(dist, 'console/browser/bundle.
 writeFileSync(join(dist, 'console/browser/console.js'), bundleConsoleScript().code);
 
 writeFileSync(stamp, `${new Date().toISOString()}\n`);
-await warmCodeCache();
+// The V8 code cache of the bundle, for `npm start` and the image (bin/load-bundle.mjs).
+await import('../bin/warm-code-cache.mjs');
 console.log(`latchkey build: ${relative(process.cwd(), dist) || '.'} ready`);
 
 /**
@@ -247,63 +238,6 @@ async function bundleServer() {
     mkdirSync(dirname(file.path), { recursive: true });
     writeFileSync(file.path, text);
   }
-}
-
-/**
- * Starts the server once (SQLite in a temporary folder, port 0) so that it writes the V8 code cache
- * of the bundle (bin/load-bundle.mjs): `npm start` and the image then begin with it. V8 takes a cache
- * only under the flags it was made with, so this is a plain start (no NODE_OPTIONS, the image's
- * command), and one more under this shell's NODE_OPTIONS when it has some: later starts from the same
- * shell find theirs. Optional: without it the first start compiles the bundle and writes the cache
- * itself where dist/ is writable. The operator's LATCHKEY_* variables are left out.
- */
-async function warmCodeCache() {
-  const { codeCacheFile } = await import('../bin/load-bundle.mjs');
-  const shellOptions = process.env.NODE_OPTIONS?.trim() ?? '';
-  for (const nodeOptions of shellOptions ? ['', shellOptions] : ['']) {
-    const cache = codeCacheFile(join(dist, 'bundle/latchkey.cjs'), { execArgv: [], nodeOptions });
-    const failure = await startOnce(cache, nodeOptions);
-    if (failure) {
-      console.warn(
-        `latchkey build: the V8 code cache${nodeOptions ? ` for NODE_OPTIONS=${nodeOptions}` : ''} was not written ` +
-          `(${failure}); the first \`latchkey serve\` compiles the bundle and writes it`,
-      );
-    }
-  }
-}
-
-/** `latchkey serve` until it has written `cache`; why not, if it did not. */
-async function startOnce(cache, nodeOptions) {
-  const folder = mkdtempSync(join(tmpdir(), 'latchkey-build-'));
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('LATCHKEY_')),
-  );
-  const server = spawn(process.execPath, [join(root, 'bin/latchkey.mjs'), 'serve'], {
-    env: {
-      ...env,
-      NODE_OPTIONS: nodeOptions,
-      NODE_ENV: 'development',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LATCHKEY_DATABASE: join(folder, 'warm.sqlite'),
-      LATCHKEY_LOG_LEVEL: 'error',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let errors = '';
-  server.stderr.on('data', (chunk) => {
-    errors += chunk;
-  });
-  const exited = new Promise((done) => server.once('exit', done));
-  const deadline = Date.now() + 30_000;
-  while (!existsSync(cache) && server.exitCode === null && Date.now() < deadline) {
-    await new Promise((done) => setTimeout(done, 25));
-  }
-  server.kill('SIGTERM');
-  await exited;
-  rmSync(folder, { recursive: true, force: true });
-  if (existsSync(cache)) return undefined;
-  return errors.trim().split('\n').at(-1) || 'the server did not start in 30 s';
 }
 
 /**

@@ -1,7 +1,18 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: the bin is plain JavaScript, without declarations
 import { codeCacheFile } from '../../bin/load-bundle.mjs';
@@ -15,6 +26,7 @@ const bundle = join(dir, 'dist/bundle/latchkey.cjs');
 // The cache a plain start looks for (the children below get no Node options).
 const plainStart = { execArgv: [], nodeOptions: '' };
 const cache = codeCacheFile(bundle, plainStart);
+const run = promisify(execFile);
 const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest();
 
 beforeAll(() => {
@@ -101,6 +113,34 @@ describe('the V8 code cache of the server bundle', { timeout: 60_000 }, () => {
         .equals(sha256(readFileSync(bundle))),
     ).toBe(true);
     expect(readFileSync(cache).equals(before)).toBe(true);
+  });
+
+  it("is written by bin/warm-code-cache.mjs (the image's last stage), plain and for this shell's NODE_OPTIONS", async () => {
+    const options = '--max-old-space-size=300';
+    const forOptions = codeCacheFile(bundle, { execArgv: [], nodeOptions: options });
+    for (const file of readdirSync(join(dir, 'dist/bundle'))) {
+      if (file.endsWith('.cache')) rmSync(join(dir, 'dist/bundle', file));
+    }
+    await run(process.execPath, ['bin/warm-code-cache.mjs'], {
+      cwd: dir,
+      env: { ...process.env, NODE_OPTIONS: options },
+    });
+    for (const file of [cache, forOptions]) {
+      expect(
+        readFileSync(file)
+          .subarray(0, 32)
+          .equals(sha256(readFileSync(bundle))),
+      ).toBe(true);
+    }
+    const plain = await serve({ LATCHKEY_DATABASE: join(dir, 'warmed.sqlite') });
+    await plain.stop();
+    expect(plain.codeCache).toBe('used');
+    const withOptions = await serveCopy(dir, {
+      NODE_OPTIONS: options,
+      LATCHKEY_DATABASE: join(dir, 'warmed.sqlite'),
+    });
+    await withOptions.stop();
+    expect(withOptions.codeCache).toBe('used');
   });
 
   it('made for another bundle is never handed to V8, and is replaced by one for this bundle', async () => {
