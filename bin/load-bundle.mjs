@@ -1,17 +1,17 @@
-// Runs the server bundle (dist/bundle/latchkey.cjs, one CommonJS script) compiled with a V8 code cache
-// kept beside it. Parsing and compiling the ~2 MB bundle was most of a start after Node's own
-// bootstrap; with the cache V8 deserializes the bytecode of every function a start used
-// instead (bench/README.md, "Twelfth round"). Node 22 has module.enableCompileCache(); Node 20 has
-// only vm.Script's cachedData, so this works the same on 20, 22 and 24.
+// Runs the server bundle (dist/bundle/latchkey.cjs, one CommonJS script) compiled with the V8 code
+// cache kept beside it: V8 then reads the bytecode of every function a start used instead of
+// compiling the ~2 MB source, which was most of a start after Node's own bootstrap (bench/README.md,
+// "Twelfth round"). Node 22 has module.enableCompileCache(); Node 20 has only vm.Script's cachedData,
+// hence a script, and this runs the same on 20, 22 and 24.
 //
-// Stack frames in the bundle are mapped to src/ (its source map), as Node does for modules its own
-// loader compiled: see mapStackFrames.
-//
-// A start without a usable cache writes one once the server listens (src/server.ts calls `save` of
-// the state registered under `latchkey.codeCache`), so it holds what a whole start compiled, while
-// V8's flags are still those the next start compiles under (V8 rejects a cache made under others). V8 checks its version and
-// flags but of the source only the length: the file starts with the SHA-256 of the bundle it was
-// made from, and a cache for another bundle is never handed to V8.
+// - A start without a usable cache writes one once the server listens (src/server.ts calls `save` of
+//   the state under `latchkey.codeCache`): it then holds what a whole start compiled, and V8's flags
+//   are still those the next start compiles under (V8 refuses a cache made under other flags).
+// - V8 checks its version and flags, but of the source only its length: the file starts with the
+//   SHA-256 of the bundle it was made from, and a cache for another bundle is never handed to V8.
+// - The script has no import(): scripts compiled by `vm` get it on Node 20 only through an
+//   experimental loader, so the build turns import() into require() and refuses a bundle with any.
+// - Stack frames in the bundle are mapped to src/, as Node does for what its own loader compiled.
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import Module, { createRequire, SourceMap } from 'node:module';
@@ -23,19 +23,16 @@ const codeCache = Symbol.for('latchkey.codeCache');
 const digestLength = 32;
 
 export function loadBundle(file) {
-  const loader = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
-  // Node maps stack frames to src/ only for modules its own loader compiled: an operator who starts
-  // with --enable-source-maps gets those, and a slower start.
-  if (process.sourceMapsEnabled || loader === undefined) return createRequire(import.meta.url)(file);
+  // With --enable-source-maps, Node's own loader and source-map support, and a slower start.
+  if (process.sourceMapsEnabled) {
+    globalThis[codeCache] = { used: false };
+    return createRequire(import.meta.url)(file);
+  }
   const source = readFileSync(file, 'utf8');
   const cacheFile = codeCacheFile(file);
   const digest = createHash('sha256').update(source).digest();
   const cachedData = readCache(cacheFile, digest);
-  const script = new vm.Script(Module.wrap(source), {
-    filename: file,
-    cachedData,
-    importModuleDynamically: loader, // import() of the packages kept outside the bundle
-  });
+  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
   const used = cachedData !== undefined && !script.cachedDataRejected;
   globalThis[codeCache] = { used, save: used ? undefined : () => writeCache(cacheFile, digest, script) };
   mapStackFrames(file);

@@ -143,6 +143,19 @@ describe('the V8 code cache of the server bundle', { timeout: 60_000 }, () => {
     expect(withOptions.codeCache).toBe('used');
   });
 
+  it('is not used under --enable-source-maps, where Node loads the bundle and maps the frames', async () => {
+    const server = await serveCopy(dir, {
+      NODE_OPTIONS: '--enable-source-maps',
+      LATCHKEY_DATABASE: join(dir, 'source-maps.sqlite'),
+    });
+    try {
+      expect(server.codeCache).toBe('compiled');
+      await tokenAndApiCall(server.url, server.output());
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('made for another bundle is never handed to V8, and is replaced by one for this bundle', async () => {
     // V8 checks only the source's length: a cache of the same size for other code must be refused
     // by the digest. Here the V8 data is valid, the digest another bundle's.
