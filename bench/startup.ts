@@ -4,8 +4,10 @@
  * does not inflate), then the resident memory of the idle process 2 s later. Alternates between the bins given,
  * so machine load falls on each alike; a warm-up start per bin migrates and seeds its database.
  *
- *   node --import tsx bench/startup.ts [--runs 5] [--bin bin/latchkey.mjs]...
+ *   node --import tsx bench/startup.ts [--runs 5] [--core N] [--bin bin/latchkey.mjs]...
  *   e.g. --bin /path/to/old-checkout/bin/latchkey.mjs --bin bin/latchkey.mjs   (before, after)
+ *   --core 1 pins each server to that core with taskset, as `npm run bench` starts them (V8's helper
+ *   threads then share the server's core).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,7 +17,11 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '5' }, bin: { type: 'string', multiple: true } },
+  options: {
+    runs: { type: 'string', default: '5' },
+    bin: { type: 'string', multiple: true },
+    core: { type: 'string' },
+  },
 });
 const runs = Number(values.runs);
 const bins = (values.bin ?? [join(import.meta.dirname, '../bin/latchkey.mjs')]).map((b) => resolve(b));
@@ -43,7 +49,9 @@ const cpuMs = (pid: number): number => {
 async function once(bin: string, db: string): Promise<{ ms: number; cpu: number; rss: number }> {
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [bin, 'serve'], {
+  const command = [process.execPath, bin, 'serve'];
+  const [file, ...args] = values.core === undefined ? command : ['taskset', '-c', values.core, ...command];
+  const child = spawn(file!, args, {
     cwd: join(dirname(bin), '..'),
     env: { ...process.env, PORT: String(port), LATCHKEY_DATABASE: db, LATCHKEY_LOG_LEVEL: 'warn' },
     stdio: 'ignore',
