@@ -171,9 +171,9 @@ async function bundleServer() {
             // `import.meta.url` means the module's own place (assets next to it): the file tsc
             // wrote for that module, one folder up from the bundle.
             .replaceAll('import.meta.url', `new URL('../${compiled}', import.meta.url).href`)
-            // import() of a package left outside the bundle: V8 code-cached scripts have no
-            // import() on Node 20 without an experimental flag. These packages are CommonJS or
-            // built in; the namespace is what import() gives them (module.exports as `default`).
+            // import() of a package left outside the bundle: a script compiled by `vm` has no
+            // import() on Node 20 but through an experimental loader. These packages are CommonJS
+            // or built in; the namespace is what import() gives them (module.exports as `default`).
             .replace(dynamicImport, (call, quote, specifier) => {
               if (!isOutside(specifier)) return call; // bundled: esbuild turns it into a lazy require
               return `Promise.resolve().then(() => latchkeyNamespace(require(${quote}${specifier}${quote})))`;
@@ -211,7 +211,7 @@ async function bundleServer() {
     external: [...kept, ...kept.map((name) => `${name}/*`)],
     jsx: 'automatic',
     jsxImportSource: 'preact',
-    // `import.meta.url` of the bundle itself (the moduleUrls plugin points each use at its own file).
+    // `import.meta.url` of the bundle itself (sourcesAsScript points each use at its own file).
     define: { 'import.meta.url': 'latchkeyBundleUrl' },
     banner: {
       js:
@@ -230,7 +230,10 @@ async function bundleServer() {
   });
   for (const file of result.outputFiles) {
     if (file.path.endsWith('.cjs') && /\bimport\(/.test(file.text)) {
-      throw new Error(`${relative(root, file.path)} calls import(), which bin/load-bundle.mjs cannot run`);
+      throw new Error(
+        `${relative(root, file.path)} calls import(), which bin/load-bundle.mjs cannot run ` +
+          "(sourcesAsScript turns only src/'s import() of a package in `kept` into require())",
+      );
     }
     const text = file.path.endsWith('.map')
       ? JSON.stringify(ownSourcesOnly(JSON.parse(file.text)))
