@@ -90,7 +90,10 @@ export function markdown(report: Report): string {
       );
     }
   }
-  out.push('', '| server | start → first answer ms | idle RSS MB | peak RSS MB (VmHWM, whole run) |');
+  out.push(
+    '',
+    '| server | start → first answer ms (median of 3 starts) | idle RSS MB | peak RSS MB (VmHWM, whole run) |',
+  );
   out.push('| --- | ---: | ---: | ---: |');
   for (const s of report.servers)
     out.push(`| ${s.server} | ${s.startMs.toFixed(0)} | ${mb(s.idleRss)} | ${mb(s.peakRss)} |`);
