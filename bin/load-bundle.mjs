@@ -14,7 +14,7 @@
 // - Stack frames in the bundle are mapped to src/, as Node does for what its own loader compiled.
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import Module, { createRequire, SourceMap } from 'node:module';
+import { createRequire, SourceMap } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import vm from 'node:vm';
@@ -32,7 +32,9 @@ export function loadBundle(file) {
   const cacheFile = codeCacheFile(file);
   const digest = createHash('sha256').update(source).digest();
   const cachedData = readCache(cacheFile, digest);
-  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
+  // CommonJS's own wrapper, written out: Module.wrap is not a documented API.
+  const wrapped = `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
+  const script = new vm.Script(wrapped, { filename: file, cachedData });
   const used = cachedData !== undefined && !script.cachedDataRejected;
   globalThis[codeCache] = { used, save: used ? undefined : () => writeCache(cacheFile, digest, script) };
   mapStackFrames(file);
