@@ -95,6 +95,8 @@ describe('the V8 code cache of the server bundle', { timeout: 60_000 }, () => {
     const before = readFileSync(cache);
     const options = '--max-semi-space-size=32';
     const other = codeCacheFile(bundle, { execArgv: [], nodeOptions: options });
+    // Another test file may have started the real dist/ under these options before it was copied.
+    rmSync(other, { force: true });
     const first = await serveCopy(dir, {
       NODE_OPTIONS: options,
       LATCHKEY_DATABASE: join(dir, 'options.sqlite'),
