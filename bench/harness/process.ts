@@ -39,9 +39,7 @@ export async function startPinned(
       const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
       return { ...started, startMs: median };
     }
-    const exited = new Promise((resolve) => started.child.once('exit', resolve));
-    started.child.kill('SIGTERM');
-    await exited;
+    await stop(started.child);
   }
 }
 

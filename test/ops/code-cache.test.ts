@@ -39,6 +39,19 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const serve = (env: Record<string, string>) => serveCopy(dir, { NODE_OPTIONS: '', ...env });
 
+/** What one start (stopped once it listens) did with the code cache, by its listening line. */
+async function codeCacheOfAStart(env: Record<string, string>) {
+  const server = await serveCopy(dir, env);
+  await server.stop();
+  return server.codeCache;
+}
+
+/** Whether a cache file was made from `source` (its first 32 bytes are the bundle's SHA-256). */
+const madeFrom = (cacheFile: string, source = bundle) =>
+  readFileSync(cacheFile)
+    .subarray(0, 32)
+    .equals(sha256(readFileSync(source)));
+
 /** A client_credentials token from the seeded demo client, and a call of the API with it. */
 async function tokenAndApiCall(url: string, output: string) {
   const { clientId, clientSecret } = seededClient(output);
@@ -55,10 +68,10 @@ async function tokenAndApiCall(url: string, output: string) {
 
 describe('the V8 code cache of the server bundle', { timeout: 60_000 }, () => {
   it('is left by the build, made from the bundle the build wrote', () => {
-    const built = readFileSync(codeCacheFile(join(root, 'dist/bundle/latchkey.cjs'), plainStart));
-    const source = readFileSync(join(root, 'dist/bundle/latchkey.cjs'));
-    expect(built.subarray(0, 32).equals(sha256(source))).toBe(true);
-    expect(built.length).toBeGreaterThan(100_000);
+    const source = join(root, 'dist/bundle/latchkey.cjs');
+    const built = codeCacheFile(source, plainStart);
+    expect(madeFrom(built, source)).toBe(true);
+    expect(readFileSync(built).length).toBeGreaterThan(100_000);
   });
 
   it('is taken by a start and left as it was; packages outside the bundle still load on first use', async () => {
@@ -97,23 +110,10 @@ describe('the V8 code cache of the server bundle', { timeout: 60_000 }, () => {
     const other = codeCacheFile(bundle, { execArgv: [], nodeOptions: options });
     // Another test file may have started the real dist/ under these options before it was copied.
     rmSync(other, { force: true });
-    const first = await serveCopy(dir, {
-      NODE_OPTIONS: options,
-      LATCHKEY_DATABASE: join(dir, 'options.sqlite'),
-    });
-    await first.stop();
-    expect(first.codeCache).toBe('compiled and saved');
-    const second = await serveCopy(dir, {
-      NODE_OPTIONS: options,
-      LATCHKEY_DATABASE: join(dir, 'options.sqlite'),
-    });
-    await second.stop();
-    expect(second.codeCache).toBe('used');
-    expect(
-      readFileSync(other)
-        .subarray(0, 32)
-        .equals(sha256(readFileSync(bundle))),
-    ).toBe(true);
+    const env = { NODE_OPTIONS: options, LATCHKEY_DATABASE: join(dir, 'options.sqlite') };
+    expect(await codeCacheOfAStart(env)).toBe('compiled and saved');
+    expect(await codeCacheOfAStart(env)).toBe('used');
+    expect(madeFrom(other)).toBe(true);
     expect(readFileSync(cache).equals(before)).toBe(true);
   });
 
@@ -127,22 +127,11 @@ describe('the V8 code cache of the server bundle', { timeout: 60_000 }, () => {
       cwd: dir,
       env: { ...process.env, NODE_OPTIONS: options },
     });
-    for (const file of [cache, forOptions]) {
-      expect(
-        readFileSync(file)
-          .subarray(0, 32)
-          .equals(sha256(readFileSync(bundle))),
-      ).toBe(true);
-    }
-    const plain = await serve({ LATCHKEY_DATABASE: join(dir, 'warmed.sqlite') });
-    await plain.stop();
-    expect(plain.codeCache).toBe('used');
-    const withOptions = await serveCopy(dir, {
-      NODE_OPTIONS: options,
-      LATCHKEY_DATABASE: join(dir, 'warmed.sqlite'),
-    });
-    await withOptions.stop();
-    expect(withOptions.codeCache).toBe('used');
+    expect(madeFrom(cache)).toBe(true);
+    expect(madeFrom(forOptions)).toBe(true);
+    const database = join(dir, 'warmed.sqlite');
+    expect(await codeCacheOfAStart({ NODE_OPTIONS: '', LATCHKEY_DATABASE: database })).toBe('used');
+    expect(await codeCacheOfAStart({ NODE_OPTIONS: options, LATCHKEY_DATABASE: database })).toBe('used');
   });
 
   it('is not used under --enable-source-maps, where Node loads the bundle and maps the frames', async () => {
@@ -170,11 +159,10 @@ describe('the V8 code cache of the server bundle', { timeout: 60_000 }, () => {
     } finally {
       await server.stop();
     }
-    const saved = readFileSync(cache);
-    expect(saved.subarray(0, 32).equals(sha256(readFileSync(bundle)))).toBe(true);
-    const again = await serve({ LATCHKEY_DATABASE: join(dir, 'replaced.sqlite') });
-    await again.stop();
-    expect(again.codeCache).toBe('used');
+    expect(madeFrom(cache)).toBe(true);
+    expect(
+      await codeCacheOfAStart({ NODE_OPTIONS: '', LATCHKEY_DATABASE: join(dir, 'replaced.sqlite') }),
+    ).toBe('used');
   });
 
   it('that cannot be written leaves the server working and says so', async () => {
