@@ -80,7 +80,7 @@ for (const entry of readdirSync(dist, { recursive: true, withFileTypes: true }))
   );
 }
 
-buildNativeSigner();
+buildNativeAddons();
 await bundleServer();
 
 const { bundleConsoleScript } = await import(join(dist, 'console/browser/bundle.js'));
@@ -92,14 +92,16 @@ await import('../bin/warm-code-cache.mjs');
 console.log(`latchkey build: ${relative(process.cwd(), dist) || '.'} ready`);
 
 /**
- * native/es256.c, the ES256 signer (src/keys/es256.ts), into dist/native/es256.node. Optional: where
- * it cannot be built the server signs through node:crypto, slower, and this says so. Built against
- * Node's own headers (npm_config_nodedir, else the ones installed beside this node), never downloaded;
- * rebuilt only when its source or the Node version changed.
+ * The addons in native/, into dist/native/: es256.c, the ES256 signer (src/keys/es256.ts), and
+ * accept.c, which accepts a burst of connections in one turn (src/http/accept-backlog.ts). Optional:
+ * where they cannot be built the server signs through node:crypto, slower, accepts one connection
+ * per turn as libuv does, and this says so. Built against Node's own headers (npm_config_nodedir,
+ * else the ones installed beside this node), never downloaded; rebuilt only when their sources or
+ * the Node version changed.
  */
-function buildNativeSigner() {
+function buildNativeAddons() {
   const folder = join(root, 'native');
-  const built = join(folder, 'build/Release/es256.node');
+  const addons = ['es256', 'accept'];
   const stampFile = join(folder, 'build/latchkey-stamp');
   const nodeRoot = join(dirname(process.execPath), '..');
   const nodedir =
@@ -115,13 +117,18 @@ function buildNativeSigner() {
   ].find((candidate) => candidate && existsSync(candidate));
   const skip = (reason) =>
     console.warn(
-      `latchkey build: the native ES256 signer is not built (${reason}); tokens are signed through ` +
-        'node:crypto, ~10-25 µs slower each. To build it: python3, make and a C compiler, then `npm run build`.',
+      `latchkey build: the native addons are not built (${reason}). Tokens are signed through ` +
+        'node:crypto, ~10-25 µs slower each, and a burst of new connections is accepted one per ' +
+        'turn of the event loop. To build them: python3, make and a C compiler, then `npm run build`.',
     );
-  if (!existsSync(join(folder, 'es256.c'))) return skip('native/ is missing');
-  const source = ['es256.c', 'binding.gyp'].map((name) => readFileSync(join(folder, name), 'utf8'));
-  const stamp = `${process.version} ${process.arch}\n${source.join('\n')}`;
-  const upToDate = existsSync(built) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp;
+  const sources = [...addons.map((name) => `${name}.c`), 'binding.gyp'];
+  if (!sources.every((name) => existsSync(join(folder, name)))) return skip('native/ is incomplete');
+  const stamp = `${process.version} ${process.arch}\n${sources.map((name) => readFileSync(join(folder, name), 'utf8')).join('\n')}`;
+  const built = (name) => join(folder, `build/Release/${name}.node`);
+  const upToDate =
+    addons.every((name) => existsSync(built(name))) &&
+    existsSync(stampFile) &&
+    readFileSync(stampFile, 'utf8') === stamp;
   if (!upToDate) {
     if (!gyp) return skip("npm's node-gyp was not found");
     if (!nodedir) return skip("Node's headers were not found: set npm_config_nodedir");
@@ -136,7 +143,7 @@ function buildNativeSigner() {
     writeFileSync(stampFile, stamp);
   }
   mkdirSync(join(dist, 'native'), { recursive: true });
-  cpSync(built, join(dist, 'native/es256.node'));
+  for (const name of addons) cpSync(built(name), join(dist, `native/${name}.node`));
 }
 
 /**

@@ -16,7 +16,12 @@ export async function serve(config: Config, workers: number): Promise<void> {
   const server = await startServer(config, { migrate: !cluster.isWorker });
   closeOnSignals(server);
   server.services.log.info(
-    { url: server.url, issuer: config.issuer, codeCache: server.codeCache },
+    {
+      url: server.url,
+      issuer: config.issuer,
+      codeCache: server.codeCache,
+      acceptBacklog: server.acceptBacklog,
+    },
     'latchkey listening',
   );
 }

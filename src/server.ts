@@ -2,6 +2,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.ts';
+import { acceptWholeBacklog } from './http/accept-backlog.ts';
 import { buildApp } from './http/app.ts';
 import { es256Signing } from './keys/es256.ts';
 import { seedBanner, seedIfEmpty } from './seed.ts';
@@ -13,6 +14,8 @@ export interface RunningServer {
   url: string;
   /** What the bin did with the bundle's V8 code cache (bin/load-bundle.mjs); undefined when not run by the bin. */
   codeCache: string | undefined;
+  /** How new connections are accepted: `whole backlog per turn` (src/http/accept-backlog.ts), or why one per turn. */
+  acceptBacklog: string;
   close(): Promise<void>;
 }
 
@@ -32,6 +35,7 @@ export async function startServer(
     await closeServices(services);
     throw error;
   }
+  const accepting = acceptWholeBacklog(app.server);
   const codeCache = settleCodeCache();
   releaseYoungGeneration();
   const address = app.server.address();
@@ -64,6 +68,7 @@ export async function startServer(
     services,
     url,
     codeCache,
+    acceptBacklog: accepting.enabled ? 'whole backlog per turn' : `one per turn: ${accepting.reason}`,
     async close() {
       clearInterval(reloadKeys);
       clearInterval(prune);

@@ -1,6 +1,5 @@
 import { type KeyObject, sign } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { loadAddon } from '../native.ts';
 
 export interface Es256Signer {
   /** Signs a JWS signing input (`header.payload`) and returns the signature, base64url (RFC 7515 §3). */
@@ -18,18 +17,8 @@ interface NativeEs256 {
  * The addon in native/es256.c, built by scripts/build.mjs into dist/native/. It keeps one OpenSSL
  * context per key: 29–38 µs per signature here against 38–65 µs through node:crypto's sign()
  * (bench/README.md, "Eleventh round"). Where it is not built (no C compiler at install), node:crypto.
- * Both src/keys/ and dist/keys/ are two folders below the package root.
  */
-function loadNative(): { addon: NativeEs256 } | { addon: undefined; reason: string } {
-  try {
-    const path = fileURLToPath(new URL('../../dist/native/es256.node', import.meta.url));
-    return { addon: createRequire(import.meta.url)(path) as NativeEs256 };
-  } catch (error) {
-    return { addon: undefined, reason: (error as Error).message.split('\n')[0]! };
-  }
-}
-
-const native = loadNative();
+const native = loadAddon<NativeEs256>('es256');
 
 /** Whether the addon loaded in this process, and if not why (for the start-up warning). */
 export const es256Signing: { native: boolean; reason?: string } = native.addon
