@@ -1,0 +1,133 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo, connect, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { acceptWholeBacklog } from '../../src/http/accept-backlog.ts';
+
+/** Turns of the event loop, counted at each check phase (one setImmediate per turn). */
+function turnCounter(): { now: () => number; stop: () => void } {
+  let turn = 0;
+  let running = true;
+  const tick = () => {
+    turn++;
+    if (running) setImmediate(tick);
+  };
+  setImmediate(tick);
+  return { now: () => turn, stop: () => (running = false) };
+}
+
+const servers: Server[] = [];
+const clients: Socket[] = [];
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.destroy();
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+});
+
+async function listening(wholeBacklog: boolean): Promise<{ server: Server; port: number; turns: number[] }> {
+  const server = createServer((req, res) => {
+    res.end(`${req.socket.remotePort}`);
+  });
+  servers.push(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  if (wholeBacklog) expect(acceptWholeBacklog(server)).toEqual({ enabled: true });
+  const turns: number[] = [];
+  const counter = turnCounter();
+  server.on('connection', () => turns.push(counter.now()));
+  server.on('close', counter.stop);
+  return { server, port: (server.address() as AddressInfo).port, turns };
+}
+
+/** `count` clients connect in one go: the kernel queues them all before the server's next turn. */
+async function burst(port: number, count: number): Promise<Socket[]> {
+  const made = Array.from({ length: count }, () => connect(port, '127.0.0.1'));
+  clients.push(...made);
+  await Promise.all(made.map((socket) => once(socket, 'connect')));
+  return made;
+}
+
+const waitUntil = async (done: () => boolean): Promise<void> => {
+  for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 2));
+  expect(done()).toBe(true);
+};
+
+/** One HTTP/1.1 request on a socket already connected; the body of the answer. The socket stays open. */
+function get(socket: Socket): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    const onData = (chunk: Buffer) => {
+      text += chunk;
+      if (!/\r\n\r\n\d+$/.test(text)) return;
+      socket.off('data', onData);
+      resolve(text.split('\r\n\r\n')[1]!);
+    };
+    socket.on('data', onData);
+    socket.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n');
+  });
+}
+
+describe('accepting a burst of connections (src/http/accept-backlog.ts)', () => {
+  // The premise, so that a Node whose libuv accepts in a loop again shows up here.
+  it("without it, Node accepts one connection per turn of the event loop (libuv's behaviour)", async () => {
+    const { port, turns } = await listening(false);
+    await burst(port, 20);
+    await waitUntil(() => turns.length === 20);
+    expect(new Set(turns).size).toBeGreaterThan(10);
+  });
+
+  it('takes the whole queue in the turn that sees its first connection', async () => {
+    const { port, turns } = await listening(true);
+    await burst(port, 20);
+    await waitUntil(() => turns.length === 20);
+    expect(new Set(turns).size).toBe(1);
+  });
+
+  it('hands each socket over as Node would: served, counted, its peer known, released on close', async () => {
+    const { server, port, turns } = await listening(true);
+    const sockets = await burst(port, 12);
+    await waitUntil(() => turns.length === 12);
+    expect(new Set(turns).size).toBe(1); // handed over here, not accepted by libuv
+    const answers = await Promise.all(sockets.map(get));
+    expect(answers).toEqual(sockets.map((socket) => String(socket.localPort)));
+
+    const count = () => new Promise<number>((r) => server.getConnections((_e, n) => r(n)));
+    expect(await count()).toBe(12);
+    for (const socket of sockets) socket.destroy();
+    await waitUntil(() => (server as unknown as { _connections: number })._connections === 0);
+    // close() waits for connections to end; the handed-over sockets count themselves out.
+    const closed = new Promise((r) => server.close(r));
+    servers.splice(servers.indexOf(server), 1);
+    await expect(closed).resolves.toBeUndefined();
+  });
+
+  it('keeps to maxConnections: the rest are left to Node, which drops them', async () => {
+    const { server, port, turns } = await listening(true);
+    server.maxConnections = 5;
+    let dropped = 0;
+    server.on('drop', () => dropped++);
+    await burst(port, 12);
+    await waitUntil(() => turns.length + dropped === 12);
+    expect(turns).toHaveLength(5);
+    expect(new Set(turns).size).toBe(1);
+    expect(dropped).toBe(7);
+  });
+
+  it('says why not when the server has no socket of its own', () => {
+    const server = createServer();
+    expect(acceptWholeBacklog(server)).toEqual({
+      enabled: false,
+      reason: 'the server does not accept its own connections',
+    });
+  });
+
+  it('answers every request of a 50-connection burst to a real server', async () => {
+    const { port, turns } = await listening(true);
+    const sockets = await burst(port, 50);
+    const answers = await Promise.all(sockets.map(get));
+    expect(answers).toHaveLength(50);
+    expect(new Set(turns).size).toBe(1);
+  });
+});
