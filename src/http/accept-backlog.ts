@@ -18,6 +18,8 @@ interface ListeningServer extends Server {
   keepAlive?: boolean;
   keepAliveInitialDelay?: number;
   highWaterMark?: number;
+  /** Node ≥ 22.13: addresses refused at accept (net.js `onconnection`). */
+  blockList?: unknown;
 }
 
 /** At most this many connections taken from the queue per turn. */
@@ -43,6 +45,8 @@ export function acceptWholeBacklog(server: Server): { enabled: true } | { enable
   if (typeof listening._handle?.fd !== 'number' || listening._handle.fd < 0) {
     return { enabled: false, reason: 'the server does not accept its own connections' };
   }
+  // Node refuses a blocked address at accept; a socket handed over here would skip that check.
+  if (listening.blockList) return { enabled: false, reason: 'the server filters addresses (blockList)' };
   let handing = false;
   server.on('connection', () => {
     // The sockets handed over below emit 'connection' too.

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import { type AddressInfo, connect, type Socket } from 'node:net';
+import { type AddressInfo, BlockList, connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { acceptWholeBacklog } from '../../src/http/accept-backlog.ts';
 
@@ -120,6 +120,18 @@ describe('accepting a burst of connections (src/http/accept-backlog.ts)', () => 
     expect(acceptWholeBacklog(server)).toEqual({
       enabled: false,
       reason: 'the server does not accept its own connections',
+    });
+  });
+
+  it('stands aside for a server that refuses addresses at accept (blockList, Node ≥ 22.13)', async () => {
+    const server = createServer();
+    servers.push(server);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    Object.assign(server, { blockList: new BlockList() });
+    expect(acceptWholeBacklog(server)).toEqual({
+      enabled: false,
+      reason: 'the server filters addresses (blockList)',
     });
   });
 
