@@ -56,8 +56,18 @@ export function acceptWholeBacklog(server: Server): { enabled: true } | { enable
     const room = listening.maxConnections ? listening.maxConnections - listening._connections : perTurn;
     if (room <= 0) return; // libuv accepts and drops the rest, and emits 'drop'
     handing = true;
+    const accepted = addon.acceptPending(fd, Math.min(room, perTurn));
     try {
-      for (const client of addon.acceptPending(fd, Math.min(room, perTurn))) handOver(listening, client);
+      for (let i = 0; i < accepted.length; i++) {
+        try {
+          handOver(listening, accepted[i]!);
+        } catch (error) {
+          // A 'connection' listener threw, as it would have from Node's own accept: the sockets not
+          // yet handed over are closed rather than left open with no one to read them.
+          for (const rest of accepted.slice(i + 1)) closeSync(rest);
+          throw error;
+        }
+      }
     } finally {
       handing = false;
     }
