@@ -115,11 +115,15 @@ function buildNativeAddons() {
     npmGyp,
     join(nodeRoot, 'lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js'),
   ].find((candidate) => candidate && existsSync(candidate));
-  const skip = (reason) =>
+  const without = {
+    es256: 'tokens are signed through node:crypto, ~10-25 µs slower each',
+    accept: 'a burst of new connections is accepted one per turn of the event loop',
+  };
+  const skip = (reason, names = addons) =>
     console.warn(
-      `latchkey build: the native addons are not built (${reason}). Tokens are signed through ` +
-        'node:crypto, ~10-25 µs slower each, and a burst of new connections is accepted one per ' +
-        'turn of the event loop. To build them: python3, make and a C compiler, then `npm run build`.',
+      `latchkey build: ${names.map((name) => `native/${name}.c`).join(' and ')} not built (${reason}): ` +
+        `${names.map((name) => without[name]).join('; ')}. To build: python3, make and a C compiler, ` +
+        'then `npm run build`.',
     );
   const sources = [...addons.map((name) => `${name}.c`), 'binding.gyp'];
   if (!sources.every((name) => existsSync(join(folder, name)))) return skip('native/ is incomplete');
@@ -135,15 +139,21 @@ function buildNativeAddons() {
     const result = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`], {
       cwd: folder,
       encoding: 'utf8',
+      // make -k: an addon that fails to compile leaves the other one built.
+      env: { ...process.env, MAKEFLAGS: `${process.env.MAKEFLAGS ?? ''} -k`.trim() },
     });
-    if (result.status !== 0) {
-      console.warn(`${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n'));
-      return skip('node-gyp failed, above');
-    }
-    writeFileSync(stampFile, stamp);
+    if (result.status === 0) writeFileSync(stampFile, stamp);
+    else console.warn(`${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n'));
   }
+  // Each addon that built is used, even when the other failed (the next build tries again).
   mkdirSync(join(dist, 'native'), { recursive: true });
-  for (const name of addons) cpSync(built(name), join(dist, `native/${name}.node`));
+  const missing = addons.filter((name) => !existsSync(built(name)));
+  for (const name of addons) {
+    const target = join(dist, `native/${name}.node`);
+    if (missing.includes(name)) rmSync(target, { force: true });
+    else cpSync(built(name), target);
+  }
+  if (missing.length > 0) skip('node-gyp failed, above', missing);
 }
 
 /**
