@@ -143,7 +143,8 @@ function buildNativeAddons() {
       env: { ...process.env, MAKEFLAGS: `${process.env.MAKEFLAGS ?? ''} -k`.trim() },
     });
     if (result.status === 0) writeFileSync(stampFile, stamp);
-    else console.warn(`${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n'));
+    else
+      console.warn(`${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n'));
   }
   // Each addon that built is used, even when the other failed (the next build tries again).
   mkdirSync(join(dist, 'native'), { recursive: true });
