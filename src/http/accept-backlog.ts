@@ -57,19 +57,14 @@ export function acceptWholeBacklog(server: Server): { enabled: true } | { enable
     if (room <= 0) return; // libuv accepts and drops the rest, and emits 'drop'
     handing = true;
     const accepted = addon.acceptPending(fd, Math.min(room, perTurn));
+    let next = 0;
     try {
-      for (let i = 0; i < accepted.length; i++) {
-        try {
-          handOver(listening, accepted[i]!);
-        } catch (error) {
-          // A 'connection' listener threw, as it would have from Node's own accept: the sockets not
-          // yet handed over are closed rather than left open with no one to read them.
-          for (const rest of accepted.slice(i + 1)) closeSync(rest);
-          throw error;
-        }
-      }
+      for (; next < accepted.length; next++) handOver(listening, accepted[next]!);
     } finally {
       handing = false;
+      // A 'connection' listener threw, as it would have from Node's own accept: the sockets not yet
+      // handed over are closed rather than left open with no one to read them.
+      for (const rest of accepted.slice(next + 1)) closeSync(rest);
     }
   });
   return { enabled: true };
@@ -85,7 +80,8 @@ function handOver(server: ListeningServer, fd: number): void {
     return;
   }
   if (server.noDelay) socket.setNoDelay(true);
-  if (server.keepAlive) socket.setKeepAlive(true, server.keepAliveInitialDelay);
+  // The server keeps the delay in seconds (net.js); Socket#setKeepAlive takes milliseconds.
+  if (server.keepAlive) socket.setKeepAlive(true, (server.keepAliveInitialDelay ?? 0) * 1000);
   server._connections++;
   // A socket with a server counts itself out of `_connections` when it closes (net.js `_destroy`).
   Object.assign(socket, { server, _server: server });

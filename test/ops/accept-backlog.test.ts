@@ -111,6 +111,32 @@ describe('accepting a burst of connections (src/http/accept-backlog.ts)', () => 
     await expect(closed).resolves.toBeUndefined();
   });
 
+  it("gives handed-over sockets the server's socket options, as Node's own accept does", async () => {
+    // keepAlive and its delay, and http's default noDelay: net.js records each on the socket.
+    const server = createServer({ keepAlive: true, keepAliveInitialDelay: 3000 });
+    servers.push(server);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const sockets: Socket[] = [];
+    server.on('connection', (socket: Socket) => sockets.push(socket)); // before the drain's listener
+    expect(acceptWholeBacklog(server)).toEqual({ enabled: true });
+    await burst((server.address() as AddressInfo).port, 6);
+    await waitUntil(() => sockets.length === 6);
+    const options = (socket: Socket) =>
+      Object.fromEntries(
+        Object.getOwnPropertySymbols(socket)
+          .filter((key) => /^Symbol\(kSet(NoDelay|KeepAlive|KeepAliveInitialDelay)\)$/.test(String(key)))
+          .map((key) => [String(key), (socket as unknown as Record<symbol, unknown>)[key]]),
+      );
+    // The first was accepted by libuv; the others were handed over here.
+    expect(options(sockets[0]!)).toEqual({
+      'Symbol(kSetNoDelay)': true,
+      'Symbol(kSetKeepAlive)': true,
+      'Symbol(kSetKeepAliveInitialDelay)': 3,
+    });
+    for (const socket of sockets.slice(1)) expect(options(socket)).toEqual(options(sockets[0]!));
+  });
+
   it('keeps to maxConnections: the rest are left to Node, which drops them', async () => {
     const { server, port, turns } = await listening(true);
     server.maxConnections = 5;
