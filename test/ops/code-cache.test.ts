@@ -74,6 +74,18 @@ describe('the V8 code cache of the server bundle', { timeout: 60_000 }, () => {
     expect(readFileSync(built).length).toBeGreaterThan(100_000);
   });
 
+  it('stays out of the npm package: a cache fits one Node build and set of flags, so each install makes its own', async () => {
+    const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: root,
+      env: { ...process.env, npm_config_update_notifier: 'false' },
+    });
+    const [{ files }] = JSON.parse(stdout) as [{ files: { path: string }[] }];
+    const paths = files.map((f) => f.path);
+    expect(paths).toContain('dist/bundle/latchkey.cjs');
+    expect(readdirSync(join(root, 'dist/bundle')).some((f) => f.endsWith('.cache'))).toBe(true);
+    expect(paths.filter((p) => p.endsWith('.cache'))).toEqual([]);
+  });
+
   it('is taken by a start and left as it was; packages outside the bundle still load on first use', async () => {
     const before = readFileSync(cache);
     // A fresh store: seeding hashes a password with @node-rs/argon2, imported on first use.
