@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { type AddressInfo, BlockList, connect, type Socket } from 'node:net';
+import { type AddressInfo, BlockList, connect, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { acceptWholeBacklog } from '../../src/http/accept-backlog.ts';
 
@@ -147,6 +149,30 @@ describe('accepting a burst of connections (src/http/accept-backlog.ts)', () => 
     expect(turns).toHaveLength(5);
     expect(turnsSeen(turns)).toBeLessThanOrEqual(oneBurst);
     expect(dropped).toBe(7);
+  });
+
+  it("closes the sockets it has not handed over yet when a 'connection' listener throws", async () => {
+    const { server, port } = await listening(true);
+    let seen = 0;
+    server.on('connection', () => {
+      if (++seen === 2) throw new Error('listener failed');
+    });
+    // Five connections queued while this process's event loop is blocked (the child connects and
+    // exits), so libuv has accepted none of them when the drain runs below.
+    const child = spawnSync(process.execPath, [
+      '-e',
+      `const net = require('node:net');
+       let open = 0;
+       for (let i = 0; i < 5; i++) net.connect(${port}, '127.0.0.1', () => { if (++open === 5) process.exit(0); });`,
+    ]);
+    expect(child.status).toBe(0);
+    const descriptors = () => readdirSync('/proc/self/fd').length;
+    const before = descriptors();
+    // As libuv would: 'connection' for a socket it accepted, which starts the drain.
+    expect(() => server.emit('connection', new Socket())).toThrow('listener failed');
+    // The first two were handed over (the second's listener threw); the other three are closed.
+    expect(seen).toBe(2);
+    expect(descriptors()).toBe(before + 2);
   });
 
   it('says why not when the server has no socket of its own', () => {
