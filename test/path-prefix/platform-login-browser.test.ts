@@ -1,0 +1,81 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type PlatformIdp, startPlatformIdp } from '../e2e/platform-login-idp.ts';
+import { launchBrowser, screenshot } from '../helpers/browser.ts';
+import { freePort, type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
+import { startTlsProxy } from '../helpers/tls.ts';
+
+/**
+ * Sign-in through the platform's OpenID provider with Latchkey at https://localhost:PORT/auth behind
+ * a TLS proxy, in Chromium: over https every cookie is Secure and prefixed, and under a path the
+ * prefix must be `__Secure-` (a `__Host-` cookie with Path=/auth is dropped by the browser, and the
+ * sign-in could never complete).
+ */
+describe('platform sign-in under https://…/auth in Chromium', { timeout: 90_000 }, () => {
+  let lk: Latchkey;
+  let idp: PlatformIdp;
+  let proxy: Awaited<ReturnType<typeof startTlsProxy>>;
+  let browser: Browser;
+  let issuer: string;
+
+  beforeAll(async () => {
+    const [idpPort, tlsPort] = [await freePort(), await freePort()];
+    issuer = `https://localhost:${tlsPort}/auth`;
+    lk = await startLatchkey({
+      issuerPath: '/auth',
+      env: {
+        LATCHKEY_ISSUER: issuer,
+        LATCHKEY_LOGIN_OIDC_ISSUER: `http://localhost:${idpPort}`,
+        LATCHKEY_LOGIN_OIDC_CLIENT_ID: 'latchkey',
+        LATCHKEY_LOGIN_OIDC_CLIENT_SECRET: 'platform-idp-secret-for-latchkey-0123456789',
+      },
+    });
+    proxy = await startTlsProxy(tlsPort, lk.issuer);
+    idp = await startPlatformIdp({ latchkeyIssuer: issuer, port: idpPort });
+    browser = await launchBrowser();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await idp?.close();
+    await proxy?.close();
+    await lk?.close();
+  });
+
+  const newContext = () => browser.newContext({ ignoreHTTPSErrors: true });
+
+  /** At the provider's development pages: sign in as `login`, then allow Latchkey. */
+  async function signInAtIdp(page: Page, login: string): Promise<void> {
+    await page.waitForURL((url) => url.origin === idp.issuer);
+    await page.locator('input[name="login"]').fill(login);
+    await page.locator('input[name="password"]').fill('anything');
+    await page.getByRole('button', { name: 'Sign-in' }).click();
+    const consent = page.getByRole('button', { name: 'Continue' });
+    await page.waitForURL((url) => url.origin !== idp.issuer || url.pathname.startsWith('/interaction'));
+    if (new URL(page.url()).origin === idp.issuer && (await consent.count()) > 0) await consent.click();
+  }
+
+  const latchkeyCookies = async (context: BrowserContext) =>
+    (await context.cookies(issuer))
+      .filter((c) => c.name.includes('latchkey'))
+      .map((c) => ({ name: c.name, path: c.path, secure: c.secure }));
+
+  it('stores the sign-in cookie as __Secure- with Path=/auth and completes the sign-in', async () => {
+    idp.accounts.set('grace', { email: 'grace@platform.example', email_verified: true, name: 'Grace' });
+    const context = await newContext();
+    const page = await context.newPage();
+    await page.goto(`${issuer}/`);
+    await page.waitForURL((url) => url.origin === idp.issuer);
+    // On the way to the provider, the browser kept the cookie that ties the callback to this sign-in.
+    expect(await latchkeyCookies(context)).toEqual([
+      { name: '__Secure-latchkey_oidc', path: '/auth', secure: true },
+    ]);
+    await signInAtIdp(page, 'grace');
+    await page.waitForURL(`${issuer}/`);
+    await expect(page.locator('main').textContent()).resolves.toContain('grace@platform.example');
+    await screenshot(page, 'path-prefix-platform-login');
+    expect(await latchkeyCookies(context)).toEqual([
+      { name: '__Secure-latchkey_session', path: '/auth', secure: true },
+    ]);
+    await context.close();
+  });
+});
