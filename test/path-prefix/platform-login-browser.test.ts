@@ -79,3 +79,30 @@ describe('platform sign-in under https://…/auth in Chromium', { timeout: 90_00
     await context.close();
   });
 });
+
+describe('platform sign-in at the root of an https issuer', () => {
+  it('keeps the __Host- prefix and Path=/ there', async () => {
+    const idpPort = await freePort();
+    const lk = await startLatchkey({
+      env: {
+        LATCHKEY_ISSUER: 'https://localhost:8443',
+        LATCHKEY_LOGIN_OIDC_ISSUER: `http://localhost:${idpPort}`,
+        LATCHKEY_LOGIN_OIDC_CLIENT_ID: 'latchkey',
+        LATCHKEY_LOGIN_OIDC_CLIENT_SECRET: 'platform-idp-secret-for-latchkey-0123456789',
+      },
+    });
+    const idp = await startPlatformIdp({ latchkeyIssuer: 'https://localhost:8443', port: idpPort });
+    try {
+      // lk.issuer is where the server listens (plain http, as behind the TLS proxy).
+      const start = await fetch(`${lk.issuer}/login/oidc`, { redirect: 'manual' });
+      expect(start.status).toBe(303);
+      const [cookie] = start.headers.getSetCookie();
+      expect(cookie).toMatch(
+        /^__Host-latchkey_oidc=[^;]+; Max-Age=600; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
+      );
+    } finally {
+      await idp.close();
+      await lk.close();
+    }
+  });
+});
