@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newAccountLimit } from '../../src/accounts/members.ts';
 import { type Latchkey, startLatchkey, testClock } from '../helpers/latchkey.ts';
+import { startLatchkeyOnPostgres } from '../helpers/postgres.ts';
 import { cookieJar, decode, hiddenField, submitLogin } from '../helpers/web.ts';
 import { type Session, signInHttp } from './helpers.ts';
 
@@ -215,6 +216,36 @@ describe('an invitation for an email without an account (password sign-in)', () 
     const page = await visitor(lk.issuer).get(`/invitations/${'x'.repeat(43)}`);
     expect(page.status).toBe(404);
     expect(page.body).toContain('This invitation link does not work');
+  });
+});
+
+describe('an invitation for a new account on PostgreSQL', () => {
+  it('makes one account when several submits race (the others are told it was used)', async () => {
+    const lk = await startLatchkeyOnPostgres();
+    try {
+      const boss = await lk.createUser({ email: 'boss@pg.example', role: 'admin' });
+      const admin = await signInHttp(lk, boss.email, boss.password);
+      await admin.get('/settings/members');
+      const { path } = await invite(lk, admin, 'racer@pg.example');
+      const v = visitor(lk.issuer);
+      const form = {
+        _csrf: hiddenField((await v.get(path)).body, '_csrf'),
+        name: 'R',
+        password,
+        confirm: password,
+      };
+      const answers = await Promise.all([1, 2, 3].map(() => v.post(`${path}/account`, form)));
+      expect(answers.map((r) => r.status).sort()).toEqual([303, 410, 410]);
+      const user = (await lk.services.store.accounts.findUserByEmail('racer@pg.example'))!;
+      expect((await lk.services.store.accounts.memberships(user.id)).map((m) => m.role)).toEqual([
+        'developer',
+      ]);
+      expect(
+        (await lk.services.store.audit.list({ orgId: lk.orgId, actions: ['member.joined'] })).length,
+      ).toBe(1);
+    } finally {
+      await lk.close();
+    }
   });
 });
 
