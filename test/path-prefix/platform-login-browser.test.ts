@@ -78,6 +78,39 @@ describe('platform sign-in under https://…/auth in Chromium', { timeout: 90_00
     ]);
     await context.close();
   });
+
+  it('sends an invited person without an account to the provider first, then to accept', async () => {
+    // An organization made here (no organizations claim): its admin invites, as with passwords.
+    const boss = await lk.createUser({ email: 'boss@platform.example', role: 'admin' });
+    idp.accounts.set('boss', { email: boss.email, email_verified: true, name: 'Boss' });
+    idp.accounts.set('newbie', { email: 'newbie@platform.example', email_verified: true, name: 'Newbie' });
+    const adminContext = await newContext();
+    const adminPage = await adminContext.newPage();
+    await adminPage.goto(`${issuer}/settings/members`);
+    await signInAtIdp(adminPage, 'boss');
+    await adminPage.waitForURL(`${issuer}/settings/members`);
+    await adminPage.getByLabel('Email address').fill('newbie@platform.example');
+    await adminPage.locator('#invite-role').selectOption('developer');
+    await adminPage.getByRole('button', { name: 'Create invitation link' }).click();
+    const link = await adminPage.getByLabel('Invitation link').inputValue();
+    expect(link).toMatch(new RegExp(`^${issuer}/invitations/[\\w-]{43}$`));
+    await adminContext.close();
+
+    const context = await newContext();
+    const page = await context.newPage();
+    await page.goto(link);
+    await signInAtIdp(page, 'newbie');
+    await page.waitForURL(link);
+    await page.getByRole('button', { name: 'Accept invitation' }).click();
+    await page.waitForURL(`${issuer}/`);
+    await expect(page.locator('main').textContent()).resolves.toContain(
+      'Signed in as newbie@platform.example in Test Organization',
+    );
+    const user = (await lk.services.store.accounts.findUserByEmail('newbie@platform.example'))!;
+    expect((await lk.services.store.accounts.memberships(user.id)).map((m) => m.role)).toEqual(['developer']);
+    expect(user.passwordHash).toBe('');
+    await context.close();
+  });
 });
 
 describe('platform sign-in at the root of an https issuer', () => {
