@@ -211,7 +211,7 @@ export function invitationLinks(app: FastifyInstance, s: Services): void {
         status: 403,
         user,
         title: 'This invitation is for someone else',
-        message: `It was sent to another email address than yours (${user.email}). Sign in as the invited person, or ask the admin to invite ${user.email}.`,
+        message: `It was sent to another email address than yours (${user.email}). To join as the invited person, sign out and open the link again; or ask the admin to invite ${user.email}.`,
       });
     }
     await s.store.sessions.setActiveOrg(user.sessionId, found.invitation.orgId);
