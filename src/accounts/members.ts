@@ -8,13 +8,18 @@ import type { Services } from '../services.ts';
 import { type MemberChange, normalizeEmail, type Role } from '../store/accounts.ts';
 import type { Invitation } from '../store/invitations.ts';
 import { accountEvents } from './events.ts';
+import { hashPassword, passwordProblem } from './passwords.ts';
 
 /** Invitation links live a week: long enough to reach someone on leave, short enough to go stale. */
 export const invitationTtlMs = 7 * 86_400_000;
 
 const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-export const rolesFromPlatform = (s: Services): boolean => s.config.loginOidc !== undefined;
+/**
+ * Memberships come from the platform's provider only when it sends the organizations claim; without
+ * one, people still sign in there, and admins manage memberships here (invitations included).
+ */
+export const rolesFromPlatform = (s: Services): boolean => s.config.loginOidc?.orgsClaim !== undefined;
 
 const audit = (s: Services, orgId: string, actor: string, action: string, detail: Record<string, unknown>) =>
   s.store.audit.record({ orgId, actor, clientId: null, action, detail });
@@ -71,6 +76,81 @@ export async function invite(
     invitedBy: input.by,
   });
   return { ok: true, invitation, url };
+}
+
+/** What an invitation link leads to: an open invitation, or why it no longer works. */
+export type InvitationLookup =
+  | { state: 'open'; invitation: Invitation & { orgName: string } }
+  | { state: 'used' | 'expired' | 'unknown' };
+
+const tokenShape = /^[A-Za-z0-9_-]{43}$/;
+
+export async function lookUpInvitation(token: string, s: Services): Promise<InvitationLookup> {
+  const found = tokenShape.test(token) ? await s.store.invitations.find(token) : undefined;
+  if (!found) return { state: 'unknown' };
+  if (found.acceptedAt !== null) return { state: 'used' };
+  if (found.expiresAt <= s.clock()) return { state: 'expired' };
+  return { state: 'open', invitation: found };
+}
+
+/** Tries at making an account from one invitation, per window: each costs an argon2 hash. */
+export const newAccountLimit = { perInvitation: 5, windowMs: 15 * 60_000 };
+
+export type NewAccountResult =
+  | { ok: true; userId: string; orgId: string }
+  | { ok: false; reason: 'used' | 'expired' | 'unknown' | 'account_exists' }
+  | { ok: false; reason: 'throttled'; retryAfter: number };
+
+/**
+ * For an invited email that has no account yet: makes the account (argon2id password, the name
+ * given) and its membership with the invited role, and consumes the invitation, in one transaction.
+ * The email is the invitation's, never the form's. `password` must already pass `passwordProblem`.
+ */
+export async function joinWithNewAccount(
+  token: string,
+  input: { name: string; password: string },
+  s: Services,
+): Promise<NewAccountResult> {
+  const found = await lookUpInvitation(token, s);
+  if (found.state !== 'open') return { ok: false, reason: found.state };
+  const { invitation } = found;
+  if (passwordProblem(input.password)) throw new Error('joinWithNewAccount: the password was not checked');
+  if (await s.store.accounts.findUserByEmail(invitation.email))
+    return { ok: false, reason: 'account_exists' };
+  const limit = await s.limiter.hit(
+    `invitation:account:${invitation.id}`,
+    newAccountLimit.perInvitation,
+    newAccountLimit.windowMs,
+  );
+  if (!limit.allowed) return { ok: false, reason: 'throttled', retryAfter: limit.retryAfter };
+  const passwordHash = await hashPassword(input.password);
+  let userId: string;
+  try {
+    userId = await s.store.transaction(async (tx) => {
+      const user = await tx.accounts.createUser(invitation.email, passwordHash, { name: input.name });
+      // The same conditional update as acceptInvitation: when another submit consumed the
+      // invitation first, this one rolls back and makes nothing.
+      if (!(await tx.invitations.accept(invitation.id, user.id))) throw new Error('invitation used');
+      await tx.accounts.addMembership(invitation.orgId, user.id, invitation.role);
+      await tx.audit.record({
+        orgId: invitation.orgId,
+        actor: user.id,
+        clientId: null,
+        action: 'member.joined',
+        detail: { role: invitation.role, invitation_id: invitation.id, new_account: true },
+      });
+      return user.id;
+    });
+  } catch (error) {
+    // A submit that lost a race (the invitation used meanwhile, or the account made first: the
+    // email is unique) made nothing; say why. Anything else is a real failure.
+    const after = await lookUpInvitation(token, s);
+    if (after.state !== 'open') return { ok: false, reason: after.state };
+    if (await s.store.accounts.findUserByEmail(invitation.email))
+      return { ok: false, reason: 'account_exists' };
+    throw error;
+  }
+  return { ok: true, userId, orgId: invitation.orgId };
 }
 
 export type AcceptResult = 'accepted' | 'invalid' | 'other_email';

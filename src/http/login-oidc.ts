@@ -15,13 +15,14 @@ import type { Services } from '../services.ts';
 import { safeNext } from './login.tsx';
 import { sendMessagePage } from './page.tsx';
 import { forRequest } from './request-services.ts';
-import { cookieOptions, currentUser, setSessionCookie } from './session.ts';
+import { cookieOptions, cookiePrefix, currentUser, setSessionCookie } from './session.ts';
 import { withBase } from './urls.ts';
 
 const flowTtlSeconds = 600;
 export const oidcCallbackPath = '/login/oidc/callback';
-const cookieName = (s: Services): string =>
-  s.config.issuer.startsWith('https:') ? '__Host-latchkey_oidc' : 'latchkey_oidc';
+// The prefix the session cookie has: `__Host-` demands Path=/, so under a base path browsers drop a
+// `__Host-` cookie that carries Path=<base> (RFC 6265bis §4.1.3.2); `__Secure-` is used there.
+const cookieName = (s: Services): string => `${cookiePrefix(s)}latchkey_oidc`;
 
 interface Flow {
   verifier: string;

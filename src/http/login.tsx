@@ -46,7 +46,8 @@ export function safeNext(next: string | undefined, issuer: string, fallback?: st
 
 const loginCsrfTtl = 3600;
 
-function loginCsrf(request: FastifyRequest, reply: FastifyReply, s: Services): string {
+/** The double-submit token of forms people send before they have a session (login CSRF). */
+export function loginCsrf(request: FastifyRequest, reply: FastifyReply, s: Services): string {
   const existing = request.cookies?.[loginCsrfCookieName(s)];
   if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return existing;
   const token = randomToken(32);

@@ -46,7 +46,7 @@ const isHttps = (s: Services): boolean => s.config.issuer.startsWith('https:');
  * `__Host-` pins the cookie to this exact origin over https (RFC 6265bis §4.1.3.2), but requires
  * Path=/; under a base path `__Secure-` (§4.1.3.1) keeps the Secure guarantee with Path=<base path>.
  */
-const cookiePrefix = (s: Services): string =>
+export const cookiePrefix = (s: Services): string =>
   !isHttps(s) ? '' : s.config.basePath ? '__Secure-' : '__Host-';
 export const sessionCookieName = (s: Services): string => `${cookiePrefix(s)}latchkey_session`;
 export const loginCsrfCookieName = (s: Services): string => `${cookiePrefix(s)}latchkey_login`;

@@ -28,6 +28,8 @@ export interface InvitationRepository {
   create(input: Omit<Invitation, 'id' | 'createdAt'> & { token: string }): Promise<Invitation>;
   /** The invitation a link's token names, while it is open (not accepted, not expired). */
   findOpen(token: string): Promise<(Invitation & { orgName: string }) | undefined>;
+  /** The invitation a link's token names, open or not: to tell a used link from an expired one. */
+  find(token: string): Promise<(Invitation & { orgName: string; acceptedAt: number | null }) | undefined>;
   /** Marks it accepted by `userId` once; false when it was already used or has expired. */
   accept(id: string, userId: string): Promise<boolean>;
   /** Open invitations of an organization, newest first. */
@@ -55,6 +57,13 @@ export function invitationRepository(db: Kysely<Database>, clock: Clock): Invita
     createdAt: r.created_at,
     expiresAt: r.expires_at,
   });
+  const byToken = (token: string) =>
+    db
+      .selectFrom('invitations')
+      .innerJoin('organizations', 'organizations.id', 'invitations.org_id')
+      .selectAll('invitations')
+      .select('organizations.name as org_name')
+      .where('token_hash', '=', sha256(token));
   const openRequest = (orgId: string) =>
     db
       .selectFrom('access_requests')
@@ -102,16 +111,15 @@ export function invitationRepository(db: Kysely<Database>, clock: Clock): Invita
       return toInvitation(row);
     },
     async findOpen(token) {
-      const r = await db
-        .selectFrom('invitations')
-        .innerJoin('organizations', 'organizations.id', 'invitations.org_id')
-        .selectAll('invitations')
-        .select('organizations.name as org_name')
-        .where('token_hash', '=', sha256(token))
+      const r = await byToken(token)
         .where('accepted_at', 'is', null)
         .where('expires_at', '>', clock())
         .executeTakeFirst();
       return r && { ...toInvitation(r), orgName: r.org_name };
+    },
+    async find(token) {
+      const r = await byToken(token).executeTakeFirst();
+      return r && { ...toInvitation(r), orgName: r.org_name, acceptedAt: r.accepted_at };
     },
     async accept(id, userId) {
       const now = clock();

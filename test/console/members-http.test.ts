@@ -65,8 +65,8 @@ describe('Settings → Members over HTTP (JavaScript off)', () => {
     expect(await roleOf(newcomer.userId)).toBe('developer');
     // Single use.
     const again = await s.post(`/invitations/${token}`, { _csrf: s.csrf });
-    expect(again.status).toBe(404);
-    expect(again.body).toContain('This invitation link does not work');
+    expect(again.status).toBe(410);
+    expect(again.body).toContain('This invitation was used already');
   });
 
   it('lets an invitation expire after 7 days (injected clock), and keeps it for the invited address', async () => {
@@ -94,7 +94,8 @@ describe('Settings → Members over HTTP (JavaScript off)', () => {
     await s.get('/');
     clock.advance(7 * 86_400_000 + 1);
     const expired = await s.post(`/invitations/${token}`, { _csrf: s.csrf });
-    expect(expired.status).toBe(404);
+    expect(expired.status).toBe(410);
+    expect(expired.body).toContain('This invitation has expired');
     expect(await roleOf(late.userId)).toBeUndefined();
   });
 
@@ -225,6 +226,7 @@ describe('Settings → Members with the platform’s OpenID provider', () => {
         LATCHKEY_LOGIN_OIDC_ISSUER: 'http://127.0.0.1:9',
         LATCHKEY_LOGIN_OIDC_CLIENT_ID: 'latchkey',
         LATCHKEY_LOGIN_OIDC_CLIENT_SECRET: 'secret',
+        LATCHKEY_LOGIN_OIDC_ORGS_CLAIM: 'orgs',
         LATCHKEY_PASSWORD_LOGIN: 'true',
       },
     });

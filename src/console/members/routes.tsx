@@ -1,11 +1,10 @@
 /**
- * Settings → Members, and the invitation link. Server-rendered forms that work without JavaScript;
+ * Settings → Members, and the invitation link (./invitation.tsx). Server-rendered forms that work without JavaScript;
  * every POST carries the session's CSRF token. Only the active organization's admins change people,
  * and only in that organization: every action names the organization from the session, never the form.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  acceptInvitation,
   changeRole,
   decideRequest,
   invite,
@@ -15,9 +14,10 @@ import {
 } from '../../accounts/members.ts';
 import { sendMessagePage, sendPage } from '../../http/page.tsx';
 import { formField, requireCsrf, requireUser } from '../../http/session.ts';
-import { urlFor, withBase } from '../../http/urls.ts';
+import { withBase } from '../../http/urls.ts';
 import type { Services } from '../../services.ts';
 import { isRole, type Membership } from '../../store/accounts.ts';
+import { invitationLinks } from './invitation.tsx';
 import { AccessPage, MembersPage, type MembersView, membersPath } from './pages.tsx';
 
 const notices: Record<string, MembersView['notice']> = {
@@ -220,60 +220,5 @@ export async function membersConsole(app: FastifyInstance, opts: { services: Ser
     );
   });
 
-  // The invitation link: sign in first (GET redirects to /login?next=…), then accept with one click.
-  const invitationPath = '/invitations/:token';
-  const tokenOf = (request: FastifyRequest) => (request.params as { token: string }).token;
-  const invalid = (request: FastifyRequest, reply: FastifyReply) =>
-    sendMessagePage(reply, {
-      status: 404,
-      user: request.user,
-      title: 'This invitation link does not work',
-      message:
-        'It was used already, has expired, or was copied incompletely. Ask the admin who invited you for a new one.',
-      link: { href: withBase(s.config.basePath, '/'), text: 'Go to the start page' },
-    });
-
-  app.get(invitationPath, userOnly, async (request, reply) => {
-    reply.header('cache-control', 'no-store');
-    const invitation = await s.store.invitations.findOpen(tokenOf(request));
-    if (!invitation) return invalid(request, reply);
-    const user = request.user!;
-    return sendPage(reply, {
-      title: 'Invitation',
-      user,
-      body: (
-        <div class="card stack">
-          <h1>Join {invitation.orgName}</h1>
-          <p>
-            You are invited to <strong>{invitation.orgName}</strong> as{' '}
-            {invitation.role === 'admin' ? 'an' : 'a'} {invitation.role}.
-          </p>
-          <form
-            method="post"
-            action={urlFor(request, `/invitations/${encodeURIComponent(tokenOf(request))}`)}
-          >
-            <input type="hidden" name="_csrf" value={user.csrfToken} />
-            <button type="submit">Accept invitation</button>
-          </form>
-        </div>
-      ),
-    });
-  });
-
-  app.post(invitationPath, form, async (request, reply) => {
-    const user = request.user!;
-    const invitation = await s.store.invitations.findOpen(tokenOf(request));
-    const result = await acceptInvitation(tokenOf(request), user, s);
-    if (result === 'invalid' || !invitation) return invalid(request, reply);
-    if (result === 'other_email') {
-      return sendMessagePage(reply, {
-        status: 403,
-        user,
-        title: 'This invitation is for someone else',
-        message: `It was sent to another email address than yours (${user.email}). Sign in as the invited person, or ask the admin to invite ${user.email}.`,
-      });
-    }
-    await s.store.sessions.setActiveOrg(user.sessionId, invitation.orgId);
-    return reply.redirect(urlFor(request, '/'), 303);
-  });
+  invitationLinks(app, s);
 }
