@@ -103,6 +103,8 @@ describe.each([
       user_id: leaver.userId,
     });
     expect(removed.headers.get('location')).toBe('/settings/members?notice=removed');
+    const notice = await admin.get('/settings/members?notice=removed');
+    expect(notice.body).toContain('the apps they connected to it are signed out');
 
     await expectEnded(here, [elsewhere, others], adminId, 'removed from the organization');
   });
