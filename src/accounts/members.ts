@@ -134,8 +134,9 @@ export async function removeMember(
  * Someone taken out of an organization keeps no access to it: every app they connected there is
  * revoked with its refresh tokens, so refresh fails and introspection answers inactive (RFC 7662
  * §2.2) at once, with an audit event and a `grant.revoked` webhook per grant. Call it inside the
- * transaction that ends the membership. Nothing caches a grant's state between instances (token
- * status is cached per SQLite connection only, and dropped at the next commit), so no notice is sent.
+ * transaction that ends the membership. No change notice is needed: no instance caches a grant's
+ * state (PostgreSQL: read at every check; SQLite: cached per process until its next write, or
+ * within 100 ms of another process's commit, store/cached-token-status.ts).
  */
 export async function endConnectedApps(
   tx: Pick<Repositories, 'grants' | 'audit'>,
