@@ -6,6 +6,7 @@
 import { randomToken } from '../crypto.ts';
 import type { Services } from '../services.ts';
 import { type MemberChange, normalizeEmail, type Role } from '../store/accounts.ts';
+import type { Repositories } from '../store/index.ts';
 import type { Invitation } from '../store/invitations.ts';
 import { accountEvents } from './events.ts';
 import { hashPassword, passwordProblem } from './passwords.ts';
@@ -193,11 +194,44 @@ export async function removeMember(
   input: { orgId: string; userId: string; by: string },
   s: Services,
 ): Promise<MemberChange> {
-  const result = await s.store.accounts.removeMembership(input.orgId, input.userId);
-  if (result === 'done') {
-    await audit(s, input.orgId, input.by, 'member.removed', { user_id: input.userId });
+  return s.store.transaction(async (tx) => {
+    const result = await tx.accounts.removeMembership(input.orgId, input.userId);
+    if (result === 'done') {
+      await tx.audit.record({
+        orgId: input.orgId,
+        actor: input.by,
+        clientId: null,
+        action: 'member.removed',
+        detail: { user_id: input.userId },
+      });
+      await endConnectedApps(tx, { ...input, reason: 'removed from the organization' }, s.clock());
+    }
+    return result;
+  });
+}
+
+/**
+ * Someone taken out of an organization keeps no access to it: every app they connected there is
+ * revoked with its refresh tokens, so refresh fails and introspection answers inactive (RFC 7662
+ * §2.2) at once, with an audit event and a `grant.revoked` webhook per grant. Call it inside the
+ * transaction that ends the membership. No change notice is needed: no instance caches a grant's
+ * state (PostgreSQL: read at every check; SQLite: cached per process until its next write, or
+ * within 100 ms of another process's commit, store/cached-token-status.ts).
+ */
+export async function endConnectedApps(
+  tx: Pick<Repositories, 'grants' | 'audit'>,
+  input: { orgId: string; userId: string; by: string; reason: string },
+  at: number,
+): Promise<void> {
+  for (const grant of await tx.grants.revokeMemberGrants(input, at)) {
+    await tx.audit.record({
+      orgId: input.orgId,
+      actor: input.by,
+      clientId: grant.clientId,
+      action: 'grant.revoked',
+      detail: { grantId: grant.id, userId: input.userId, reason: input.reason },
+    });
   }
-  return result;
 }
 
 export async function requestAccess(orgId: string, userId: string, s: Services): Promise<boolean> {

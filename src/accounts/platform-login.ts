@@ -6,9 +6,13 @@
 import type { Services } from '../services.ts';
 import { isRole } from '../store/accounts.ts';
 import type { PlatformMembership } from '../store/login-identities.ts';
+import { endConnectedApps } from './members.ts';
 
 /** The claims Latchkey reads: the ID token's, completed from userinfo. */
 export type ProviderClaims = Record<string, unknown> & { sub: string };
+
+/** The actor of what the organizations claim changes at sign-in: the platform's provider. */
+export const signInActor = 'platform-sign-in';
 
 export type PlatformSignIn =
   | { ok: true; userId: string; created: boolean }
@@ -71,7 +75,22 @@ export async function signInFromProvider(
     const claimed = parseOrgsClaim(claims[claimName], (entry) =>
       s.log.warn({ claim: claimName, entry }, 'skipped an organization the provider listed'),
     );
-    await s.store.loginIdentities.syncMemberships(userId, claimed);
+    const person = userId;
+    const reason = `no longer in the ${claimName} claim`;
+    // A membership the claim no longer lists ends with the apps the person connected there.
+    await s.store.transaction(async (tx) => {
+      for (const orgId of await tx.loginIdentities.syncMemberships(person, claimed)) {
+        const detail = { userId: person, reason };
+        await tx.audit.record({
+          orgId,
+          actor: signInActor,
+          clientId: null,
+          action: 'member.removed',
+          detail,
+        });
+        await endConnectedApps(tx, { orgId, userId: person, by: signInActor, reason }, s.clock());
+      }
+    });
   }
   return { ok: true, userId, created };
 }

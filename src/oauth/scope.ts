@@ -38,6 +38,14 @@ export const adminScope = 'latchkey:admin';
 export const cliOnlyScopes: readonly string[] = [introspectScope, adminScope];
 export const isReservedScope = (scope: string): boolean => scope.startsWith('latchkey:');
 
+/**
+ * Credentials holding a reserved scope reach Latchkey itself (the admin API reads and changes every
+ * organization): only the operator manages them, with the CLI or the admin API, never the console of
+ * the organization that happens to own them.
+ */
+export const operatorManaged = (client: { readonly scopes: readonly string[] }): boolean =>
+  client.scopes.some(isReservedScope);
+
 /** client_credentials may also carry the admin scope, when the operator registered it from the CLI. */
 export const clientCredentialsScopes = (
   registered: readonly string[],

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import { newId } from '../crypto.ts';
+import { atomically } from './outbox.ts';
 import { afterCursor, type Page, type PageQuery, toPage } from './pages.ts';
 import type { Database } from './schema.ts';
 
@@ -129,9 +130,10 @@ export function accountRepository(db: Kysely<Database>, clock: Clock): AccountRe
   }): Organization => ({ id: r.id, name: r.name, externalId: r.external_id, createdAt: r.created_at });
   const key = (item: { id: string; createdAt: number }) => ({ createdAt: item.createdAt, id: item.id });
   /**
-   * Runs `change` unless it would leave the organization without an admin. One transaction, so
-   * the count and the change agree (SQLite serialises writers; on PostgreSQL two admins demoting
-   * each other at the same instant could still both pass: acceptable for a console action).
+   * Runs `change` unless it would leave the organization without an admin. One transaction (the
+   * caller's, inside store.transaction), so the count and the change agree (SQLite serialises
+   * writers; on PostgreSQL two admins demoting each other at the same instant could still both pass:
+   * acceptable for a console action).
    */
   const unlessLastAdmin = (
     orgId: string,
@@ -139,7 +141,7 @@ export function accountRepository(db: Kysely<Database>, clock: Clock): AccountRe
     demotes: boolean,
     change: (tx: Kysely<Database>) => Promise<void>,
   ): Promise<MemberChange> =>
-    db.transaction().execute(async (tx) => {
+    atomically(db, async (tx) => {
       const current = await tx
         .selectFrom('memberships')
         .select('role')

@@ -49,6 +49,8 @@ export interface GrantRepository {
   revoke(id: string, at: number): Promise<void>;
   /** Revokes every active grant of one connection; returns how many. */
   revokeConnection(c: { clientId: string; userId: string; orgId: string }, at: number): Promise<number>;
+  /** Revokes every active grant a person holds in one organization (they left it); returns them. */
+  revokeMemberGrants(m: { userId: string; orgId: string }, at: number): Promise<Grant[]>;
   connections(filter: { orgId: string; userId?: string }): Promise<Connection[]>;
   /** Every grant of an organization, revoked ones included, oldest first (the admin API). */
   page(orgId: string, page: PageQuery): Promise<Page<Grant>>;
@@ -181,6 +183,16 @@ export function grantRepository(
           .execute();
         await revokeIds(tx, grants, at);
         return grants.length;
+      });
+    },
+    async revokeMemberGrants(m, at) {
+      return atomically(db, async (tx) => {
+        const grants = await active(tx)
+          .where('user_id', '=', m.userId)
+          .where('org_id', '=', m.orgId)
+          .execute();
+        await revokeIds(tx, grants, at);
+        return grants.map((g) => ({ ...toGrant(g), revokedAt: at }));
       });
     },
     async page(orgId, { limit, after }) {

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import { newId } from '../crypto.ts';
 import type { Role } from './accounts.ts';
+import { atomically } from './outbox.ts';
 import type { Database } from './schema.ts';
 
 /** One entry of the platform's organizations claim: its org id, name and the person's role there. */
@@ -20,9 +21,9 @@ export interface LoginIdentityRepository {
    * Makes the person's memberships of platform organizations (those with an `external_id`) match
    * the claim, in one transaction: organizations are created when missing (and renamed when the
    * platform renamed them), roles updated, memberships no longer claimed end. Organizations made
-   * locally (no `external_id`) are left alone.
+   * locally (no `external_id`) are left alone. Returns the organizations whose membership ended.
    */
-  syncMemberships(userId: string, claimed: readonly PlatformMembership[]): Promise<void>;
+  syncMemberships(userId: string, claimed: readonly PlatformMembership[]): Promise<string[]>;
 }
 
 export function loginIdentityRepository(db: Kysely<Database>, clock: Clock): LoginIdentityRepository {
@@ -45,7 +46,7 @@ export function loginIdentityRepository(db: Kysely<Database>, clock: Clock): Log
         .execute();
     },
     syncMemberships(userId, claimed) {
-      return db.transaction().execute(async (tx) => {
+      return atomically(db, async (tx) => {
         const now = clock();
         const keep = new Set<string>();
         for (const entry of claimed) {
@@ -89,6 +90,7 @@ export function loginIdentityRepository(db: Kysely<Database>, clock: Clock): Log
             .where('org_id', 'in', ended)
             .execute();
         }
+        return ended;
       });
     },
   };

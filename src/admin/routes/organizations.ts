@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { endConnectedApps } from '../../accounts/members.ts';
 import { provisionUser } from '../../accounts/users.ts';
 import { deleteOrganization } from '../../oauth/client-registration.ts';
 import type { Services } from '../../services.ts';
@@ -226,8 +227,23 @@ export async function organizationRoutes(app: FastifyInstance, opts: { services:
       const { id, user_id } = request.params;
       const member = await accounts.findMembership(id, user_id);
       if (!member) throw notFound('member of this organization', user_id);
-      await accounts.removeMembership(id, user_id, { keepAnAdmin: false });
-      await audit(request, id, 'member.removed', { userId: user_id, email: member.email, role: member.role });
+      const by = actor(request);
+      // The membership, its audit event and the end of the apps the person connected here commit together.
+      await s.store.transaction(async (tx) => {
+        if ((await tx.accounts.removeMembership(id, user_id, { keepAnAdmin: false })) !== 'done') return;
+        await tx.audit.record({
+          orgId: id,
+          actor: by,
+          clientId: null,
+          action: 'member.removed',
+          detail: { userId: user_id, email: member.email, role: member.role },
+        });
+        await endConnectedApps(
+          tx,
+          { orgId: id, userId: user_id, by, reason: 'removed through the admin API' },
+          s.clock(),
+        );
+      });
       return reply.status(204).send();
     },
   );

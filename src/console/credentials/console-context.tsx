@@ -10,7 +10,9 @@ import { rolesFromPlatform } from '../../accounts/members.ts';
 import type { SessionUser } from '../../accounts/sessions.ts';
 import { sendPage } from '../../http/page.tsx';
 import { requireCsrf, requireUser } from '../../http/session.ts';
+import { operatorManaged } from '../../oauth/scope.ts';
 import type { Services } from '../../services.ts';
+import type { Client } from '../../store/clients.ts';
 import { RequestAccess } from '../members/pages.tsx';
 import { defaultAuth } from './auth-choice.tsx';
 import { credentialDetail, listCredentials, organizationAdmins, recentChanges } from './data.ts';
@@ -25,7 +27,7 @@ import {
 import { type GenerateFormState, GeneratePage } from './generate.tsx';
 import { ListPage } from './list-page.tsx';
 import { memoryOnceTokens, redisOnceTokens } from './once-tokens.ts';
-import { NoOrganizationPage, NotAdminPage, NotFoundPage } from './refusal-pages.tsx';
+import { NoOrganizationPage, NotAdminPage, NotFoundPage, OperatorManagedPage } from './refusal-pages.tsx';
 import type { Notice } from './shared.tsx';
 
 /** The signed-in admin or developer of the active organization, for one request. */
@@ -235,6 +237,31 @@ export function consoleContext(s: Services) {
     );
   }
 
+  /**
+   * The credentials `id` of the active organization, for a change (edit, rotate, delete); otherwise
+   * sends the page that says why not: none such here (404), or operator-managed (403). Those hold a
+   * reserved scope: a secret rotated here would hand whoever rotated it the admin API, which reads and
+   * changes every organization, so the route refuses whatever the page showed.
+   */
+  async function changeable(reply: FastifyReply, ctx: AdminContext, id: string): Promise<Client | undefined> {
+    const client = await s.store.clients.find(id);
+    if (!client || client.orgId !== ctx.orgId) {
+      await renderCredential(reply, ctx, id);
+      return undefined;
+    }
+    if (operatorManaged(client)) {
+      send(
+        reply,
+        ctx.user,
+        'Managed by the platform operator',
+        <OperatorManagedPage clientId={client.id} name={client.name} />,
+        403,
+      );
+      return undefined;
+    }
+    return client;
+  }
+
   /** The secret response: never cached, never stored by the browser (RFC 9111 §5.2.2.5). */
   const noStore = (reply: FastifyReply): FastifyReply =>
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
@@ -251,6 +278,7 @@ export function consoleContext(s: Services) {
     renderGenerate,
     renderList,
     renderCredential,
+    changeable,
     noStore,
     userOnly,
     form,

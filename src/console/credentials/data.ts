@@ -1,3 +1,4 @@
+import { operatorManaged } from '../../oauth/scope.ts';
 import type { Services } from '../../services.ts';
 import type { Client, ClientSecret, GrantType } from '../../store/clients.ts';
 import { type ActivitySummary, activitySummary } from '../activity.ts';
@@ -56,6 +57,8 @@ export interface CredentialSummary {
   status: CredentialStatus;
   /** When its newest unreplaced leaked secret was reported, else null. */
   leakedAt: number | null;
+  /** It holds a reserved `latchkey:*` scope: shown read-only, managed by the operator (CLI, admin API). */
+  operatorManaged: boolean;
 }
 
 export interface AuditEntry {
@@ -159,6 +162,7 @@ export async function listCredentials(s: Services, orgId: string): Promise<Crede
       lastUsedAt: latest(own.map((secret) => secret.lastUsedAt)),
       status: credentialStatus(client, own, now),
       leakedAt: unreplacedLeak(own)?.leakedAt ?? null,
+      operatorManaged: operatorManaged(client),
     };
   });
 }
@@ -198,6 +202,7 @@ export async function credentialDetail(
     lastUsedAt: latest(secrets.map((secret) => secret.lastUsedAt)),
     status: credentialStatus(client, secrets, now),
     leakedAt: leaked?.leakedAt ?? null,
+    operatorManaged: operatorManaged(client),
     orgId: client.orgId,
     orgName: org?.name ?? '',
     secrets: secrets.slice(0, 20).map((secret) => ({

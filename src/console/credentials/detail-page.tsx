@@ -16,6 +16,7 @@ import {
   Csrf,
   consolePath,
   credentialPath,
+  grantNames,
   type Notice,
   NoticeBox,
   PageHead,
@@ -57,20 +58,71 @@ export function CredentialPage(props: CredentialPageProps): VNode {
         </p>
       </PageHead>
       <NoticeBox notice={props.notice} />
-      {d.leak && <LeakBanner leak={d.leak} now={now} />}
+      {d.operatorManaged && <OperatorManagedNotice />}
+      {d.leak && <LeakBanner leak={d.leak} now={now} operatorManaged={d.operatorManaged} />}
       <SecretsSection detail={d} now={now} csrfToken={props.csrfToken} rotateOnce={props.rotateOnce} />
       <ActivitySection activity={d.activity} rateLimit={props.rateLimit} />
-      <SettingsSection
-        clientId={d.id}
-        isPublic={d.isPublic}
-        csrfToken={props.csrfToken}
-        values={props.edit.values}
-        errors={props.edit.errors}
-      />
+      {d.operatorManaged ? (
+        <ReadOnlySettings detail={d} />
+      ) : (
+        <SettingsSection
+          clientId={d.id}
+          isPublic={d.isPublic}
+          csrfToken={props.csrfToken}
+          values={props.edit.values}
+          errors={props.edit.errors}
+        />
+      )}
       <AuditTrail audit={d.audit} now={now} />
-      <DeleteSection clientId={d.id} name={d.name} csrfToken={props.csrfToken} error={props.deleteError} />
+      {!d.operatorManaged && (
+        <DeleteSection clientId={d.id} name={d.name} csrfToken={props.csrfToken} error={props.deleteError} />
+      )}
       {props.overlay}
     </div>
+  );
+}
+
+/** Why an operator-managed credential shows no forms (the routes refuse them too). */
+function OperatorManagedNotice(): VNode {
+  return (
+    <div class="notice notice-info lk-notice" role="note" data-operator-managed>
+      <strong>Managed by the platform operator.</strong> These credentials can call Latchkey itself, so they
+      are shown read-only: only the platform operator changes, rotates or deletes them, with the{' '}
+      <code>latchkey</code> command line or the admin API.
+    </div>
+  );
+}
+
+/** The settings of operator-managed credentials, as text: no form to change them. */
+function ReadOnlySettings({ detail: d }: { detail: CredentialDetail }): VNode {
+  return (
+    <section class="card lk-section" aria-labelledby="lk-edit-title">
+      <h2 id="lk-edit-title">Settings</h2>
+      <dl class="lk-keys">
+        <dt>Name</dt>
+        <dd>{d.name}</dd>
+        <dt>Redirect URLs</dt>
+        <dd>
+          {d.redirectUris.length === 0 ? (
+            <span class="muted">None</span>
+          ) : (
+            <ul class="lk-urls">
+              {d.redirectUris.map((u) => (
+                <li>
+                  <code>{u}</code>
+                </li>
+              ))}
+            </ul>
+          )}
+        </dd>
+        <dt>Grants</dt>
+        <dd>{grantNames(d.grantTypes)}</dd>
+        <dt>Scopes</dt>
+        <dd>
+          <code>{d.scopes.join(' ')}</code>
+        </dd>
+      </dl>
+    </section>
   );
 }
 

@@ -17,7 +17,7 @@ import {
 import { consolePath, credentialPath } from './shared.tsx';
 
 export function detailAndEditRoutes(app: FastifyInstance, c: ConsoleContext): void {
-  const { s, admin, noticeFrom, renderCredential, userOnly, form } = c;
+  const { s, admin, noticeFrom, renderCredential, changeable, userOnly, form } = c;
 
   app.get<{ Params: { id: string } }>(`${consolePath}/:id`, userOnly, async (request, reply) => {
     const ctx = await admin(request, reply);
@@ -31,8 +31,8 @@ export function detailAndEditRoutes(app: FastifyInstance, c: ConsoleContext): vo
     const { id } = request.params;
     const body = (request.body ?? {}) as Body;
     const values = parseCredentialsForm(body);
-    const client = await s.store.clients.find(id);
-    if (!client || client.orgId !== ctx.orgId) return renderCredential(reply, ctx, id);
+    const client = await changeable(reply, ctx, id);
+    if (!client) return reply;
     if (client.isPublic) values.grants = toGrantChoices(client.grantTypes);
 
     if (changeRows(body, values)) return renderCredential(reply, ctx, id, { edit: { values } });

@@ -173,6 +173,15 @@ function CredentialRow({
       </td>
       <td data-label="Status">
         <StatusBadge status={c.status} now={now} />
+        {c.operatorManaged && (
+          <span
+            class="badge"
+            data-operator-managed
+            title="Changed only with the latchkey command line or the admin API"
+          >
+            Managed by the platform operator
+          </span>
+        )}
         {c.leakedAt !== null && (
           <span
             class="badge lk-badge-danger"

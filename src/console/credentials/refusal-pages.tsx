@@ -1,11 +1,11 @@
 /**
- * Pages that say why the console cannot be shown: not an administrator, no organization, or no
- * such credentials in the active organization.
+ * Pages that say why the console cannot be shown: not an administrator, no organization, no such
+ * credentials in the active organization, or credentials only the platform operator may change.
  */
 import type { VNode } from 'preact';
 import { useUrl } from '../../http/urls.ts';
 import { AdminContacts } from '../admin-contacts.tsx';
-import { ConsoleAssets, consolePath } from './shared.tsx';
+import { ConsoleAssets, consolePath, credentialPath } from './shared.tsx';
 
 export function NotAdminPage(props: {
   orgName: string;
@@ -64,6 +64,28 @@ export function NotFoundPage(props: { orgName: string }): VNode {
         <p>
           <a class="button" href={url(consolePath)}>
             Back to API credentials
+          </a>
+        </p>
+      </div>
+    </div>
+  );
+}
+
+/** A change refused because the credentials reach Latchkey itself (a reserved `latchkey:*` scope). */
+export function OperatorManagedPage(props: { clientId: string; name: string }): VNode {
+  const url = useUrl();
+  return (
+    <div class="lk-console lk-narrow">
+      <div class="card" data-operator-managed>
+        <h1>Managed by the platform operator</h1>
+        <p>
+          <strong>{props.name}</strong> can call Latchkey itself, so only the platform operator changes,
+          rotates or deletes it, with the <code>latchkey</code> command line or the admin API. Nothing was
+          changed.
+        </p>
+        <p>
+          <a class="button" href={url(credentialPath(props.clientId))}>
+            Back to {props.name}
           </a>
         </p>
       </div>

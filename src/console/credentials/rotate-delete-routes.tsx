@@ -13,15 +13,16 @@ import { NotConfirmedPage, SecretDialog } from './secret-dialog.tsx';
 import { consolePath, credentialPath } from './shared.tsx';
 
 export function rotateAndDeleteRoutes(app: FastifyInstance, c: ConsoleContext): void {
-  const { s, once, send, admin, renderCredential, noStore, form } = c;
+  const { s, once, send, admin, renderCredential, changeable, noStore, form } = c;
 
   app.post<{ Params: { id: string } }>(`${consolePath}/:id/rotate`, form, async (request, reply) => {
     const ctx = await admin(request, reply);
     if (!ctx) return reply;
     const { id } = request.params;
     const body = (request.body ?? {}) as Body;
-    const client = await s.store.clients.find(id);
-    if (!client || client.orgId !== ctx.orgId || client.isPublic) return renderCredential(reply, ctx, id);
+    const client = await changeable(reply, ctx, id);
+    if (!client) return reply;
+    if (client.isPublic) return renderCredential(reply, ctx, id);
     const choice = overlapChoices.find((c) => c.value === field(body, 'overlap'));
     if (!choice) {
       return renderCredential(reply, ctx, id, {
@@ -79,8 +80,8 @@ export function rotateAndDeleteRoutes(app: FastifyInstance, c: ConsoleContext): 
     const ctx = await admin(request, reply);
     if (!ctx) return reply;
     const { id } = request.params;
-    const client = await s.store.clients.find(id);
-    if (!client || client.orgId !== ctx.orgId) return renderCredential(reply, ctx, id);
+    const client = await changeable(reply, ctx, id);
+    if (!client) return reply;
     const typed = field((request.body ?? {}) as Body, 'confirm_name').trim();
     if (typed !== client.name) {
       return renderCredential(reply, ctx, id, {

@@ -41,6 +41,11 @@ export function SecretsSection(props: {
                 </>
               )}
             </span>
+          ) : d.operatorManaged ? (
+            <span class="muted">
+              Shown only once, when it was generated. Only the platform operator rotates it (
+              <code>latchkey client rotate-secret</code> or the admin API).
+            </span>
           ) : (
             <span class="muted">
               Shown only once, when it was generated. Lost it?{' '}
@@ -58,7 +63,9 @@ export function SecretsSection(props: {
           <h3 id="lk-rotate-title">Client secrets</h3>
           <p class="muted">Only the last four characters are kept for you to tell secrets apart.</p>
           <SecretsTable secrets={d.secrets} now={now} />
-          <RotateForm clientId={d.id} csrfToken={props.csrfToken} rotateOnce={props.rotateOnce} />
+          {!d.operatorManaged && (
+            <RotateForm clientId={d.id} csrfToken={props.csrfToken} rotateOnce={props.rotateOnce} />
+          )}
         </>
       )}
     </section>
@@ -69,7 +76,15 @@ export function SecretsSection(props: {
  * The warning for a leaked secret (RFC 9700 §4.14: a disclosed credential must be replaced), shown
  * until a newer secret exists; its link leads to the rotate form below.
  */
-export function LeakBanner({ leak, now }: { leak: LeakView; now: number }): VNode {
+export function LeakBanner({
+  leak,
+  now,
+  operatorManaged,
+}: {
+  leak: LeakView;
+  now: number;
+  operatorManaged: boolean;
+}): VNode {
   const where = leak.url ? (
     <>
       {' '}
@@ -85,10 +100,17 @@ export function LeakBanner({ leak, now }: { leak: LeakView; now: number }): VNod
   return (
     <div class="notice notice-danger lk-notice lk-leak" role="alert" data-leak-banner>
       <strong>This secret (••••{leak.hint}) was found in public</strong>
-      {where} on {formatDate(leak.leakedAt)}; {ends}. Rotate it now and update the software that uses it.{' '}
-      <a class="button button-secondary" href="#lk-rotate-title">
-        Rotate the secret
-      </a>
+      {where} on {formatDate(leak.leakedAt)}; {ends}.{' '}
+      {operatorManaged ? (
+        'Ask the platform operator to rotate it now.'
+      ) : (
+        <>
+          Rotate it now and update the software that uses it.{' '}
+          <a class="button button-secondary" href="#lk-rotate-title">
+            Rotate the secret
+          </a>
+        </>
+      )}
     </div>
   );
 }

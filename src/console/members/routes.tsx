@@ -22,7 +22,10 @@ import { AccessPage, MembersPage, type MembersView, membersPath } from './pages.
 
 const notices: Record<string, MembersView['notice']> = {
   role: { kind: 'success', text: 'The role is changed.' },
-  removed: { kind: 'success', text: 'The person is removed from the organization.' },
+  removed: {
+    kind: 'success',
+    text: 'The person is removed from the organization, and the apps they connected to it are signed out.',
+  },
   last_admin: {
     kind: 'error',
     text: 'The organization needs at least one admin: make someone else admin first.',

@@ -1,0 +1,172 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signInActor } from '../../src/accounts/platform-login.ts';
+import {
+  type Connection,
+  callbackUri,
+  redeem,
+  revokedAudit,
+  revokedWebhooks,
+  state,
+} from '../accounts/connections.ts';
+import { pkcePair } from '../authorize/flow.ts';
+import { freePort, type Latchkey, startLatchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
+import { cookieJar, hiddenField } from '../helpers/web.ts';
+import { secret, startReceiver } from '../webhooks/receiver.ts';
+import { type PlatformIdp, startPlatformIdp } from './platform-login-idp.ts';
+
+/**
+ * The platform's organizations claim ends a membership at the next sign-in: the apps the person
+ * connected in that organization end with it (refresh fails, introspection says inactive, audit
+ * event and grant.revoked webhook), while those in organizations still claimed keep working.
+ * Driven over plain HTTP: the provider's development pages are two simple forms.
+ */
+describe('a membership the upstream claim drops ends the connected apps', () => {
+  const clock = testClock(Date.now());
+  let lk: Latchkey;
+  let idp: PlatformIdp;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let client: TestClient;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    receiver = await startReceiver();
+    lk = await startLatchkey({
+      clock,
+      env: {
+        LATCHKEY_LOGIN_OIDC_ISSUER: `http://localhost:${port}`,
+        LATCHKEY_LOGIN_OIDC_CLIENT_ID: 'latchkey',
+        LATCHKEY_LOGIN_OIDC_CLIENT_SECRET: 'platform-idp-secret-for-latchkey-0123456789',
+        LATCHKEY_LOGIN_OIDC_ORGS_CLAIM: 'orgs',
+        LATCHKEY_WEBHOOK_URL: receiver.url,
+        LATCHKEY_WEBHOOK_SECRET: secret,
+      },
+    });
+    await lk.server.app.webhooks!.stop();
+    idp = await startPlatformIdp({ latchkeyIssuer: lk.issuer, port });
+    client = await lk.createClient({ name: 'Ledger Sync', redirectUris: [callbackUri] });
+  });
+  afterAll(async () => {
+    await idp?.close();
+    await lk?.close();
+    await receiver?.close();
+  });
+
+  /**
+   * A browser stand-in with one cookie jar per site: follows redirects between Latchkey and the
+   * provider, signs in at the provider as `login` and confirms there. Stops at the first page of
+   * Latchkey's, or at a redirect that leaves both sites (the client's callback).
+   */
+  function browser(login: string) {
+    const jars = new Map<string, ReturnType<typeof cookieJar>>();
+    const jar = (url: string) => {
+      const origin = new URL(url).origin;
+      if (!jars.has(origin)) jars.set(origin, cookieJar());
+      return jars.get(origin)!;
+    };
+    return async function go(start: string, form?: Record<string, string>): Promise<Response> {
+      let url = start;
+      let body = form && new URLSearchParams(form);
+      for (let i = 0; i < 20; i++) {
+        const r = await fetch(url, {
+          method: body ? 'POST' : 'GET',
+          redirect: 'manual',
+          headers: {
+            cookie: jar(url).header(),
+            ...(body && { 'content-type': 'application/x-www-form-urlencoded' }),
+          },
+          body,
+        });
+        jar(url).take(r);
+        body = undefined;
+        const location = r.headers.get('location');
+        const origin = new URL(url).origin;
+        if (location) {
+          const next = new URL(location, url);
+          if (next.origin !== new URL(lk.issuer).origin && next.origin !== idp.issuer) return r;
+          url = next.href;
+          continue;
+        }
+        if (origin !== idp.issuer) return r;
+        // The provider's development pages: the sign-in form, then the confirmation.
+        const html = await r.text();
+        const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
+        if (!action) throw new Error(`unexpected page at the provider: ${html}`);
+        url = new URL(action, url).href;
+        body = new URLSearchParams(
+          html.includes('name="login"')
+            ? { prompt: 'login', login, password: 'anything' }
+            : { prompt: 'consent' },
+        );
+      }
+      throw new Error('too many redirects');
+    };
+  }
+
+  /** Authorize → sign in at the provider → consent for `orgId` → code → tokens. */
+  async function connect(login: string, orgId: string): Promise<Connection> {
+    const go = browser(login);
+    const pkce = pkcePair();
+    const consent = await go(
+      `${lk.issuer}/oauth/authorize?${new URLSearchParams({
+        response_type: 'code',
+        client_id: client.clientId,
+        redirect_uri: callbackUri,
+        scope: 'profile:read',
+        state: 'st',
+        prompt: 'consent',
+        code_challenge: pkce.challenge,
+        code_challenge_method: 'S256',
+      })}`,
+    );
+    expect(consent.status).toBe(200);
+    const html = await consent.text();
+    const back = await go(`${lk.issuer}/consent`, {
+      _csrf: hiddenField(html, '_csrf'),
+      request: hiddenField(html, 'request'),
+      decision: 'approve',
+      org_id: orgId,
+    });
+    const code = new URL(back.headers.get('location')!).searchParams.get('code');
+    expect(code).toBeTruthy();
+    const connection = await redeem(lk, client, code!, pkce.verifier);
+    expect(connection.orgId).toBe(orgId);
+    return connection;
+  }
+
+  const orgByExternalId = async (externalId: string) =>
+    (await lk.services.store.accounts.listOrganizations({ limit: 1 }, { externalId })).items[0]!.id;
+
+  it('revokes the grants of the dropped organization at the sign-in that drops it, and only those', async () => {
+    idp.accounts.set('ada', {
+      email: 'ada@nordwind.example',
+      email_verified: true,
+      name: 'Ada Lovelace',
+      orgs: [
+        { id: 'org-nordwind', name: 'Nordwind Handels GmbH', role: 'member' },
+        { id: 'org-sued', name: 'Süd AG', role: 'member' },
+      ],
+    });
+    // The first sign-in makes the person and both organizations.
+    expect((await browser('ada')(`${lk.issuer}/login`)).status).toBe(200);
+    const nordwind = await orgByExternalId('org-nordwind');
+    const sued = await orgByExternalId('org-sued');
+    const dropped = await connect('ada', nordwind);
+    const kept = await connect('ada', sued);
+    for (const c of [dropped, kept])
+      expect(await state(lk, client, c)).toEqual({ active: true, refresh: 'ok' });
+
+    idp.accounts.set('ada', {
+      ...idp.accounts.get('ada'),
+      orgs: [{ id: 'org-sued', name: 'Süd AG', role: 'member' }],
+    });
+    expect((await browser('ada')(`${lk.issuer}/login`)).status).toBe(200);
+
+    expect(await state(lk, client, dropped)).toEqual({ active: false, refresh: 'invalid_grant' });
+    expect(await state(lk, client, kept)).toEqual({ active: true, refresh: 'ok' });
+    expect(await revokedAudit(lk, nordwind)).toEqual([
+      { grantId: dropped.grantId, actor: signInActor, reason: 'no longer in the orgs claim' },
+    ]);
+    expect(await revokedAudit(lk, sued)).toEqual([]);
+    expect(await revokedWebhooks(lk, receiver)).toEqual([dropped.grantId]);
+  });
+});
