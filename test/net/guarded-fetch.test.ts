@@ -15,7 +15,7 @@ let cert: Buffer;
 let server: Server;
 let port: number;
 let connections = 0;
-const seen: { servername: string | false; host: string | undefined; path: string | undefined }[] = [];
+const seen: { servername: string | false | null; host: string | undefined; path: string | undefined }[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'latchkey-tls-'));
