@@ -103,8 +103,9 @@ export async function checkPassword(
   );
   const takeBack = () => Promise.all(counted.map(({ key }) => s.limiter.undo(key, windowMs)));
   const refusals = [byAccountAndAddress!, byAddress!].filter((d) => !d.allowed);
-  // Past `pacedAfter` failures, one attempt per pace window, whoever makes it (not taken back).
-  if (!byAccount!.allowed) {
+  // Past `pacedAfter` failures, one attempt per pace window, whoever makes it (not taken back). An
+  // attempt already refused above does not take the turn of the next one.
+  if (refusals.length === 0 && !byAccount!.allowed) {
     const pace = await s.limiter.hit(`login:pace:${account}`, 1, paceMs);
     if (!pace.allowed) refusals.push(pace);
   }
