@@ -79,8 +79,11 @@ export type PasswordCheck =
 let dummyHash: Promise<string> | undefined;
 
 /**
- * Checks an email and password, slowing repeated failures. Failures are counted; a success does not
- * reset the count (an attacker could interleave a known password).
+ * Checks an email and password, slowing repeated failures. Each attempt is counted (one atomic
+ * increment per counter, in Redis where configured) before argon2 runs, so parallel attempts cannot
+ * all pass a check made before any of them was counted; an attempt refused, or one whose password
+ * was right, is then taken back, so the counts stay failures (and attempts in flight). A success
+ * does not reset the count (an attacker could interleave a known password).
  */
 export async function checkPassword(
   email: string,
@@ -96,15 +99,18 @@ export async function checkPassword(
     { key: `login:account:${account}`, limit: pacedAfter },
   ];
   const [byAccountAndAddress, byAddress, byAccount] = await Promise.all(
-    counted.map(({ key, limit }) => s.limiter.peek(key, limit, windowMs)),
+    counted.map(({ key, limit }) => s.limiter.hit(key, limit, windowMs)),
   );
+  const takeBack = () => Promise.all(counted.map(({ key }) => s.limiter.undo(key, windowMs)));
   const refusals = [byAccountAndAddress!, byAddress!].filter((d) => !d.allowed);
-  // Past `pacedAfter` failures, one attempt per pace window, whoever makes it.
-  if (!byAccount!.allowed) {
+  // Past `pacedAfter` failures, one attempt per pace window, whoever makes it (not taken back). An
+  // attempt already refused above does not take the turn of the next one.
+  if (refusals.length === 0 && !byAccount!.allowed) {
     const pace = await s.limiter.hit(`login:pace:${account}`, 1, paceMs);
     if (!pace.allowed) refusals.push(pace);
   }
   if (refusals.length > 0) {
+    await takeBack();
     return { ok: false, reason: 'throttled', retryAfter: Math.max(...refusals.map((d) => d.retryAfter)) };
   }
   const user = await s.store.accounts.findUserByEmail(email);
@@ -112,7 +118,9 @@ export async function checkPassword(
   const ok = user
     ? await verifyPassword(user.passwordHash, password)
     : (await verifyPassword(await dummyHash, password)) && false;
-  if (ok && user) return { ok: true, userId: user.id };
-  await Promise.all(counted.map(({ key, limit }) => s.limiter.hit(key, limit, windowMs)));
+  if (ok && user) {
+    await takeBack();
+    return { ok: true, userId: user.id };
+  }
   return { ok: false, reason: 'invalid' };
 }

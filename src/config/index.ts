@@ -103,6 +103,21 @@ const scanningKeys = z.string().transform((value, ctx): ScanningKey[] => {
   }
 });
 
+/** Comma-separated host names or addresses, and `*.example.com` patterns (src/net/public-address.ts). */
+const hostList = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter((h) => h !== ''),
+  )
+  .pipe(
+    z.array(
+      z.string().regex(/^(\*\.)?[a-z0-9.:_-]+$/, 'use host names, addresses or *.example.com patterns'),
+    ),
+  );
+
 const positiveInt = z.coerce.number().int().positive();
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -157,6 +172,7 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9_.:/-]+$/, 'a claim name')
     .optional(),
   LATCHKEY_PASSWORD_LOGIN: bool.optional(),
+  LATCHKEY_JWKS_URI_ALLOWED_HOSTS: hostList.default([]),
 });
 
 export interface Config {
@@ -202,6 +218,8 @@ export interface Config {
   loginOidc: LoginOidcConfig | undefined;
   /** Email + password sign-in: on unless an OpenID provider is set (then LATCHKEY_PASSWORD_LOGIN=true). */
   passwordLogin: boolean;
+  /** Hosts a client's `jwks_uri` may name although they are not public (or use http): tests, a lab. */
+  jwksUriAllowedHosts: readonly string[];
 }
 
 export interface LoginOidcConfig {
@@ -311,6 +329,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : undefined,
     loginOidc,
     passwordLogin: c.LATCHKEY_PASSWORD_LOGIN ?? !loginOidc,
+    jwksUriAllowedHosts: c.LATCHKEY_JWKS_URI_ALLOWED_HOSTS,
   };
 }
 

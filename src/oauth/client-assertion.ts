@@ -3,8 +3,13 @@
  * own key instead of sending a secret. The server keeps only public keys: the registered `jwks`, or
  * those at the client's `jwks_uri`, fetched with a time and size limit, cached, and fetched again on
  * an unknown `kid` at most once per `jwksRefetchCooldownMs` (key rotation at the client, no downtime).
+ * The URL is the client's choice, so it is fetched through the guarded fetcher (public addresses
+ * only, unless `LATCHKEY_JWKS_URI_ALLOWED_HOSTS` lists the host), and only once an assertion that
+ * passes every other check names a key we do not hold; a failed fetch is reported in the same words
+ * whatever the other side answered, so the endpoint cannot be used to probe what answers there.
  */
 import type { Clock } from '../clock.ts';
+import { FetchRefused, guardedFetch } from '../net/guarded-fetch.ts';
 import type { Client } from '../store/clients.ts';
 import { isSupportedAlgorithm, SUPPORTED_ALGORITHMS } from '../verify/algorithms.ts';
 import { TokenVerificationError } from '../verify/errors.ts';
@@ -42,6 +47,8 @@ export interface AssertionContext {
   /** The issuer identifier and the URL of the endpoint called: the accepted `aud` values. */
   audiences: readonly string[];
   clock: Clock;
+  /** Hosts a `jwks_uri` may name without the address check (LATCHKEY_JWKS_URI_ALLOWED_HOSTS). */
+  allowedHosts: readonly string[];
   store: Pick<ClientAuthenticationStorage, 'seenValues'>;
 }
 
@@ -87,9 +94,14 @@ export async function verifyClientAssertion(
   const kid = typeof header.kid === 'string' ? header.kid : undefined;
   let valid: boolean;
   try {
-    const check = await keysOf(client, ctx.clock).check(kid, header.alg);
+    const check = await keysOf(client, ctx).check(kid, header.alg);
     valid = await check(signingInput, signature);
   } catch (error) {
+    if (error instanceof FetchRefused) {
+      throw new AssertionError("client_assertion key: could not fetch the client's jwks_uri", {
+        cause: error,
+      });
+    }
     if (error instanceof TokenVerificationError) {
       throw new AssertionError(`client_assertion key: ${error.description}`);
     }
@@ -106,7 +118,7 @@ export async function verifyClientAssertion(
 /** One key cache per client and key source; a changed registration gets a fresh one. */
 const caches = new Map<string, JwksCache>();
 
-function keysOf(client: Client, clock: Clock): JwksCache {
+function keysOf(client: Client, ctx: AssertionContext): JwksCache {
   const source = client.jwksUri ?? JSON.stringify(client.jwks);
   const id = `${client.id} ${source}`;
   let cache = caches.get(id);
@@ -114,8 +126,8 @@ function keysOf(client: Client, clock: Clock): JwksCache {
     if (caches.size >= 1_000) caches.clear();
     const { jwksUri, jwks } = client;
     cache = new JwksCache({
-      load: async () => (jwksUri ? fetchJwks(jwksUri) : jwks),
-      clock,
+      load: async () => (jwksUri ? fetchJwks(jwksUri, ctx.allowedHosts) : jwks),
+      clock: ctx.clock,
       cooldownMs: jwksUri ? jwksRefetchCooldownMs : Number.POSITIVE_INFINITY,
       maxAgeMs: jwksUri ? jwksMaxAgeMs : Number.POSITIVE_INFINITY,
     });
@@ -124,34 +136,22 @@ function keysOf(client: Client, clock: Clock): JwksCache {
   return cache;
 }
 
-/** GET the client's JWK set: no redirects, a time limit, a size limit. */
-async function fetchJwks(uri: string): Promise<unknown> {
-  const unavailable = (why: string) =>
-    new TokenVerificationError('temporarily_unavailable', `the client's jwks_uri ${why}`);
-  let response: Response;
+/** GET the client's JWK set; every failure is a FetchRefused whose message is only logged. */
+async function fetchJwks(uri: string, allowedHosts: readonly string[]): Promise<unknown> {
+  const response = await guardedFetch(uri, {
+    allowedHosts,
+    timeoutMs: jwksFetchTimeoutMs,
+    maxBytes: jwksMaxBytes,
+  });
+  if (response.status !== 200) throw new FetchRefused(`${uri} answered ${response.status}`);
+  let body: unknown;
   try {
-    response = await fetch(uri, {
-      headers: { accept: 'application/json' },
-      redirect: 'error',
-      signal: AbortSignal.timeout(jwksFetchTimeoutMs),
-    });
+    body = JSON.parse(response.body.toString('utf8'));
   } catch {
-    throw unavailable('could not be fetched');
+    throw new FetchRefused(`${uri} did not answer JSON`);
   }
-  if (!response.ok || !response.body) {
-    await response.body?.cancel();
-    throw unavailable(`answered ${response.status}`);
+  if (!Array.isArray((body as { keys?: unknown } | null)?.keys)) {
+    throw new FetchRefused(`${uri} did not answer a JWK set`);
   }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > jwksMaxBytes) throw unavailable(`is larger than ${jwksMaxBytes} bytes`);
-    chunks.push(chunk);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw unavailable('is not JSON');
-  }
+  return body;
 }

@@ -115,7 +115,7 @@ function invalidBasic(description: string): OAuthError {
 
 export interface ClientAuthenticationDeps {
   readonly store: ClientAuthenticationStorage;
-  readonly config: Pick<Config, 'environment' | 'issuer'>;
+  readonly config: Pick<Config, 'environment' | 'issuer' | 'jwksUriAllowedHosts'>;
   readonly clock: Clock;
   /** Counts failures, so the endpoint cannot be used to guess secrets. */
   readonly limiter: Pick<RateLimiter, 'hit' | 'peek'>;
@@ -168,7 +168,9 @@ export async function authenticateClient(
       keys.map((k, i) => s.limiter.hit(k, i === 0 ? failuresPerClient : failuresPerAddress, failureWindowMs)),
     );
     if (error instanceof OAuthError) {
-      s.log.info({ client_id: clientId, reason: error.message }, 'client authentication failed');
+      // The cause (why a jwks_uri could not be fetched) is for the operator, never for the caller.
+      const detail = error.cause instanceof Error ? { detail: error.cause.message } : {};
+      s.log.info({ client_id: clientId, reason: error.message, ...detail }, 'client authentication failed');
       void s.store.audit
         .record({
           orgId: null,
@@ -226,9 +228,15 @@ export async function authenticateClient(
         `${s.config.issuer}${credentials.endpoint ?? '/oauth/token'}`,
       ];
       try {
-        await verifyClientAssertion(assertion, client, { audiences, clock: s.clock, store: s.store });
+        const allowedHosts = s.config.jwksUriAllowedHosts;
+        await verifyClientAssertion(assertion, client, {
+          audiences,
+          clock: s.clock,
+          store: s.store,
+          allowedHosts,
+        });
       } catch (error) {
-        if (error instanceof AssertionError) throw fail(error.message);
+        if (error instanceof AssertionError) throw Object.assign(fail(error.message), { cause: error.cause });
         throw error;
       }
       return { client, method: 'private_key_jwt', secretId: undefined };

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { newId } from '../crypto.ts';
+import { urlProblem } from '../net/guarded-fetch.ts';
 import type { Client, GrantType } from '../store/clients.ts';
 import type {
   ClientRegistrationStorage,
@@ -15,7 +16,7 @@ import { generateClientId, generateClientSecret } from './secrets.ts';
 export interface ClientRegistrationDeps {
   readonly store: ClientRegistrationStorage;
   /** The scope catalog new credentials may hold; the environment their secrets are marked with. */
-  readonly config: Pick<Config, 'scopes' | 'environment'>;
+  readonly config: Pick<Config, 'scopes' | 'environment' | 'jwksUriAllowedHosts'>;
   readonly clock: Clock;
 }
 
@@ -101,7 +102,7 @@ export async function createCredentials(
     );
   }
 
-  checkClientKeys(input, isPublic);
+  checkClientKeys(input, isPublic, s.config.jwksUriAllowedHosts);
   const usesKeys = input.jwks !== undefined || input.jwksUri !== undefined;
 
   // The client, its secret, the audit event and the webhook commit together (store.transaction).
@@ -150,8 +151,16 @@ export const clientEvent = (c: Client) => ({
 export const tokenEndpointAuthMethod = (c: Pick<Client, 'isPublic' | 'jwks' | 'jwksUri'>) =>
   c.isPublic ? 'none' : c.jwks || c.jwksUri ? 'private_key_jwt' : 'client_secret_basic';
 
-/** A JWK set of public signing keys, or an https (loopback http) URL: never both, never private keys. */
-function checkClientKeys(input: Pick<NewCredentials, 'jwks' | 'jwksUri'>, isPublic: boolean): void {
+/**
+ * A JWK set of public signing keys, or an https URL that does not point inside (http, and
+ * non-public addresses, only for hosts in LATCHKEY_JWKS_URI_ALLOWED_HOSTS): never both, never
+ * private keys.
+ */
+function checkClientKeys(
+  input: Pick<NewCredentials, 'jwks' | 'jwksUri'>,
+  isPublic: boolean,
+  allowedHosts: readonly string[],
+): void {
   const { jwks, jwksUri } = input;
   if (jwks === undefined && jwksUri === undefined) return;
   if (isPublic) throw new CredentialsError('Public clients have no keys: leave out --jwks and --jwks-uri');
@@ -169,10 +178,16 @@ function checkClientKeys(input: Pick<NewCredentials, 'jwks' | 'jwksUri'>, isPubl
     }
   }
   if (jwksUri !== undefined) {
-    const problem = redirectUriProblems([jwksUri])[0];
-    if (problem) throw new CredentialsError(`jwks_uri ${jwksUri}: ${problem.problem}`);
+    const problem = urlProblem(jwksUri, allowedHosts);
+    if (problem) throw new CredentialsError(`jwks_uri ${jwksUri} ${problem}${allowHint(problem)}`);
   }
 }
+
+/** Where the operator can make an exception for a host (tests, a lab), when the refusal allows one. */
+const allowHint = (problem: string): string =>
+  problem.startsWith('must use https') || problem.startsWith('must not point')
+    ? ' (unless LATCHKEY_JWKS_URI_ALLOWED_HOSTS lists its host)'
+    : '';
 
 async function addSecret(
   tx: ClientRegistrationWrites,
@@ -323,7 +338,7 @@ export async function updateCredentials(
   if (grantTypes.includes('authorization_code') && redirectUris.length === 0) {
     throw new CredentialsError('The authorization_code grant needs at least one redirect URL');
   }
-  checkClientKeys(update, client.isPublic);
+  checkClientKeys(update, client.isPublic, s.config.jwksUriAllowedHosts);
   // One source of keys: a new jwks replaces a jwks_uri and the other way round.
   const keys =
     update.jwks !== undefined

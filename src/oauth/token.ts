@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.ts';
-import type { RateLimiter } from '../ratelimit/index.ts';
+import type { RateDecision, RateLimiter } from '../ratelimit/index.ts';
 import { authenticateClient, type ClientAuthenticationDeps, readClientCredentials } from './client-auth.ts';
 import { checkDpop, type DpopDeps } from './dpop.ts';
 import { OAuthError } from './errors.ts';
@@ -17,7 +17,7 @@ export type TokenEndpointDeps = ClientAuthenticationDeps &
   ClientCredentialsGrantDeps &
   DpopDeps & {
     readonly config: Pick<Config, 'tokenRateLimit'>;
-    readonly limiter: Pick<RateLimiter, 'hit'>;
+    readonly limiter: Pick<RateLimiter, 'hit' | 'peek' | 'undo'>;
     readonly events: Pick<OAuthEvents, 'onTokenRequest'>;
   };
 
@@ -55,9 +55,19 @@ export interface TokenRequest {
   dpop?: string | string[];
 }
 
+/** Failed token requests of public clients allowed per address and window (see handleTokenRequest). */
+export const failedGrantsPerAddress = 30;
+const failedGrantsWindowMs = 60_000;
+
 /**
  * The token endpoint (RFC 6749 §3.2) after HTTP parsing: find the grant handler, authenticate the
  * client once, apply the per-client rate limit, then let the handler validate and issue.
+ *
+ * The per-client limit counts a confidential client's every request before any work: only its owner
+ * can send them. A public client proves nothing (its id is public, RFC 6749 §2.1), so counting every
+ * request for its id would let anyone use up its limit with junk and lock its real users out: for it
+ * only requests that carry a valid grant count (checked before, counted once issued), and failures
+ * are counted per address instead, before the work, and taken back when the request succeeds.
  */
 export async function handleTokenRequest(
   request: TokenRequest,
@@ -74,22 +84,65 @@ export async function handleTokenRequest(
   }
   const credentials = readClientCredentials(request.authorization, params);
   const auth = await authenticateClient(credentials, request.ip, s);
-
+  const clientId = auth.client.id;
   const { limit, windowMs } = s.config.tokenRateLimit;
-  const decision = await s.limiter.hit(`token:${auth.client.id}`, limit, windowMs);
-  if (!decision.allowed) {
-    s.events.onTokenRequest({ clientId: auth.client.id, outcome: 'rate_limited' });
-    throw new OAuthError(
+  const perClient = `token:${clientId}`;
+
+  const issue = async (): Promise<TokenResponse> => {
+    const dpopJkt = await checkDpop(
+      request.dpop,
+      { method: 'POST', url: `${s.config.issuer}/oauth/token` },
+      s,
+    );
+    if (auth.client.requireDpop && dpopJkt === undefined) {
+      throw new OAuthError('invalid_dpop_proof', 'These credentials must send a DPoP proof (RFC 9449)');
+    }
+    return handler.handle({ auth, params, dpopJkt }, s);
+  };
+  const tooMany = (decision: RateDecision): OAuthError => {
+    s.events.onTokenRequest({ clientId, outcome: 'rate_limited' });
+    return new OAuthError(
       'slow_down',
       `Too many token requests for this client (limit ${limit} per ${windowMs / 1000} s). Reuse the access token until it expires instead of requesting a new one; retry in ${decision.retryAfter} s.`,
       { status: 429, headers: { 'Retry-After': String(decision.retryAfter) } },
     );
+  };
+
+  if (!auth.client.isPublic) {
+    const decision = await s.limiter.hit(perClient, limit, windowMs);
+    if (!decision.allowed) throw tooMany(decision);
+    const response = await issue();
+    s.events.onTokenRequest({ clientId, outcome: 'issued' });
+    return response;
   }
-  const dpopJkt = await checkDpop(request.dpop, { method: 'POST', url: `${s.config.issuer}/oauth/token` }, s);
-  if (auth.client.requireDpop && dpopJkt === undefined) {
-    throw new OAuthError('invalid_dpop_proof', 'These credentials must send a DPoP proof (RFC 9449)');
+
+  const failures = `grantfail:ip:${request.ip}`;
+  const [byClient, byAddress] = await Promise.all([
+    s.limiter.peek(perClient, limit, windowMs),
+    s.limiter.hit(failures, failedGrantsPerAddress, failedGrantsWindowMs),
+  ]);
+  if (!byAddress.allowed || !byClient.allowed) {
+    await s.limiter.undo(failures, failedGrantsWindowMs);
+    if (!byClient.allowed) throw tooMany(byClient);
+    throw new OAuthError(
+      'slow_down',
+      `Too many failed token requests from this address; retry in ${byAddress.retryAfter} s`,
+      { headers: { 'Retry-After': String(byAddress.retryAfter) } },
+    );
   }
-  const response = await handler.handle({ auth, params, dpopJkt }, s);
-  s.events.onTokenRequest({ clientId: auth.client.id, outcome: 'issued' });
+  let response: TokenResponse;
+  try {
+    response = await issue();
+  } catch (error) {
+    // A refused grant stays counted; a nonce request (RFC 9449 §8) or our own failure does not.
+    const refused = error instanceof OAuthError && error.status < 500 && error.code !== 'use_dpop_nonce';
+    if (!refused) await s.limiter.undo(failures, failedGrantsWindowMs);
+    throw error;
+  }
+  await Promise.all([
+    s.limiter.undo(failures, failedGrantsWindowMs),
+    s.limiter.hit(perClient, limit, windowMs),
+  ]);
+  s.events.onTokenRequest({ clientId, outcome: 'issued' });
   return response;
 }

@@ -13,6 +13,11 @@ export interface RateLimiter {
   hit(key: string, limit: number, windowMs: number): Promise<RateDecision>;
   /** Whether `key` is already over `limit`, without counting. */
   peek(key: string, limit: number, windowMs: number): Promise<RateDecision>;
+  /**
+   * Takes back one hit of the current window (never below zero): an attempt counted before the
+   * expensive work, so parallel ones cannot all pass, that turned out not to be one to count.
+   */
+  undo(key: string, windowMs: number): Promise<void>;
   /** Limiters shared through Redis say whether it answers ('degraded': counting in memory meanwhile). */
   sharedState?(): 'ok' | 'degraded';
   close(): Promise<void>;
@@ -59,6 +64,11 @@ export function memoryRateLimiter(clock: Clock, maxKeys = 100_000): RateLimiter 
       const w = windows.get(key);
       const counted = w !== undefined && w.start === start ? w : { start, count: 0 };
       return { ...decide(counted, limit, windowMs), allowed: counted.count < limit };
+    },
+    async undo(key, windowMs) {
+      const now = clock();
+      const w = windows.get(key);
+      if (w !== undefined && w.start === now - (now % windowMs) && w.count > 0) w.count--;
     },
     async close() {},
   };

@@ -14,11 +14,19 @@ const hitScript = `local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n`;
 
-type HitCommand = { latchkeyHit(key: string, ttlMs: number): Promise<number> };
+const undoScript = `local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then redis.call('DECR', KEYS[1]) end
+return n`;
+
+type HitCommand = {
+  latchkeyHit(key: string, ttlMs: number): Promise<number>;
+  latchkeyUndo(key: string): Promise<number>;
+};
 
 export function redisRateLimiter(redis: SharedRedis, clock: Clock, prefix = 'latchkey:rl:'): RateLimiter {
   // EVALSHA, with the script loaded by ioredis on first use (and again after a Redis restart).
   redis.client.defineCommand('latchkeyHit', { numberOfKeys: 1, lua: hitScript });
+  redis.client.defineCommand('latchkeyUndo', { numberOfKeys: 1, lua: undoScript });
   const local = memoryRateLimiter(clock);
 
   const windowKey = (key: string, windowMs: number): { redisKey: string; start: number } => {
@@ -57,6 +65,14 @@ export function redisRateLimiter(redis: SharedRedis, clock: Clock, prefix = 'lat
           return decide(count, start, limit, windowMs, count < limit);
         },
         () => local.peek(key, limit, windowMs),
+      ),
+    undo: (key, windowMs) =>
+      redis.use(
+        async (r) => {
+          // Never below zero, and never a key the window has not made (a DECR would make one at -1).
+          await (r as unknown as HitCommand).latchkeyUndo(windowKey(key, windowMs).redisKey);
+        },
+        () => local.undo(key, windowMs),
       ),
     sharedState: () => redis.state(),
     // The connection belongs to the services, which close it.

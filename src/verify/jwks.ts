@@ -55,8 +55,9 @@ export class JwksCache {
       this.#refresh().catch(() => {});
     }
     let entry = this.#find(kid);
-    if (!entry && this.#options.clock() - this.#fetchedAt >= this.#options.cooldownMs) {
-      // An unknown kid usually means the issuer rotated its keys since we last looked.
+    if (!entry && kid !== undefined && this.#options.clock() - this.#fetchedAt >= this.#options.cooldownMs) {
+      // An unknown kid usually means the issuer rotated its keys since we last looked. A token that
+      // names no key gives no reason to fetch again: the set we hold already says it is ambiguous.
       await this.#refresh(kid);
       entry = this.#find(kid);
     }

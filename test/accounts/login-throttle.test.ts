@@ -63,4 +63,16 @@ describe('sign-in throttling', () => {
     expect(paced.status).toBe(429);
     expect(Number(paced.headers.get('retry-after'))).toBeLessThanOrEqual(5);
   });
+
+  it('an attempt refused for its own address does not take the paced turn of the right password', async () => {
+    clock.advance(15 * 60_000);
+    const person = await lk.createUser();
+    for (let i = 0; i < 5; i++) await signIn(person.email, 'wrong password!', '198.51.100.30');
+    for (let i = 0; i < 5; i++) await signIn(person.email, 'wrong password!', `198.51.100.${31 + i}`);
+    clock.advance(5_000);
+    // The first address is over its own limit: refused, without using up the account's pace window…
+    expect((await signIn(person.email, 'wrong password!', '198.51.100.30')).status).toBe(429);
+    // …so the person, elsewhere, gets in.
+    expect((await signIn(person.email, person.password, '192.0.2.40')).status).toBe(303);
+  });
 });

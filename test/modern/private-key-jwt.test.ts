@@ -23,7 +23,8 @@ let fetches = 0;
 let jwksUri: string;
 
 beforeAll(async () => {
-  lk = await startLatchkey({ clock });
+  // The client's keys are served on loopback: listed, as an operator lists a lab's key server.
+  lk = await startLatchkey({ clock, env: { LATCHKEY_JWKS_URI_ALLOWED_HOSTS: '127.0.0.1' } });
   as = await discover(lk);
   jwksServer = createServer((_req, res) => {
     fetches++;
@@ -179,6 +180,27 @@ describe('private_key_jwt (RFC 7523)', () => {
     clock.advance(31_000);
     expect((await tokenWith(registered.clientId, await assertion(registered.clientId, k2))).status).toBe(200);
     expect(fetches).toBe(2);
+  });
+
+  it('jwks_uri: an assertion that names no key makes no fetch once the set is known', async () => {
+    const k1 = await keyPair('k1');
+    const k2 = await keyPair('k2');
+    published = [k1, k2];
+    const registered = await register(lk, { jwksUri });
+    fetches = 0;
+    expect((await tokenWith(registered.clientId, await assertion(registered.clientId, k1))).status).toBe(200);
+    clock.advance(31_000);
+    const now = Math.floor(clock() / 1000);
+    const noKid = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256' })
+      .setIssuer(registered.clientId)
+      .setSubject(registered.clientId)
+      .setAudience(lk.issuer)
+      .setExpirationTime(now + 60)
+      .setJti(crypto.randomUUID())
+      .sign(k1.privateKey);
+    expect((await tokenWith(registered.clientId, noKid)).status).toBe(401);
+    expect(fetches).toBe(1);
   });
 
   it('registration refuses private keys and both jwks and jwks_uri', async () => {
