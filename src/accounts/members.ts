@@ -7,12 +7,11 @@ import { randomToken } from '../crypto.ts';
 import type { Services } from '../services.ts';
 import { type MemberChange, normalizeEmail, type Role } from '../store/accounts.ts';
 import type { Invitation } from '../store/invitations.ts';
+import { isEmailAddress } from './email.ts';
 import { accountEvents } from './events.ts';
 
 /** Invitation links live a week: long enough to reach someone on leave, short enough to go stale. */
 export const invitationTtlMs = 7 * 86_400_000;
-
-const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export const rolesFromPlatform = (s: Services): boolean => s.config.loginOidc !== undefined;
 
@@ -24,8 +23,7 @@ export async function invite(
   s: Services,
 ): Promise<{ ok: true; invitation: Invitation; url: string } | { ok: false; problem: string }> {
   const email = normalizeEmail(input.email);
-  if (!emailPattern.test(email) || email.length > 320)
-    return { ok: false, problem: 'Enter an email address' };
+  if (!isEmailAddress(email)) return { ok: false, problem: 'Enter an email address' };
   const existing = await s.store.accounts.findUserByEmail(email);
   if (existing && (await s.store.accounts.memberships(existing.id)).some((m) => m.orgId === input.orgId)) {
     return { ok: false, problem: `${email} is already a member` };
