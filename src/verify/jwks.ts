@@ -61,7 +61,10 @@ export class JwksCache {
       entry = this.#find(kid);
     }
     if (!entry) {
-      throw invalidToken(kid === undefined ? 'token has no kid' : `no key "${kid}" in the issuer's JWKS`);
+      // The caller's kid is not repeated: it would reach the WWW-Authenticate header and the logs.
+      throw invalidToken(
+        kid === undefined ? 'token has no kid' : "the token's kid names no key in the issuer's JWKS",
+      );
     }
     let pending = entry.checks.get(alg);
     if (!pending) {

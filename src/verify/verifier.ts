@@ -114,7 +114,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const { alg, typ, kid } = header;
     // RFC 8725 §3.1: the algorithm comes from our allow-list, never from the token alone.
     if (!isSupportedAlgorithm(alg) || !algorithms.has(alg)) {
-      throw invalidToken(`alg "${String(alg)}" is not accepted`);
+      // The caller's alg is not repeated: it would reach the WWW-Authenticate header and the logs.
+      throw invalidToken(`token alg is not accepted; expected ${[...algorithms].join(', ')}`);
     }
     // RFC 9068 §4: reject anything not typed as an access token (an ID token, say).
     if (typ !== 'at+jwt' && (typeof typ !== 'string' || !ACCESS_TOKEN_TYPES.has(typ.toLowerCase()))) {
