@@ -51,7 +51,8 @@ describe('what anonymous requests can make the server keep', () => {
     expect(ok.status).toBe(302);
     expect(ok.headers.get('location')).toMatch(/\/login\?/);
 
-    for (const extra of [{ state: 's'.repeat(4097) }, { nonce: 'n'.repeat(5000) }]) {
+    const overlong: Record<string, string>[] = [{ state: 's'.repeat(4097) }, { nonce: 'n'.repeat(5000) }];
+    for (const extra of overlong) {
       const refused = await authorize(lk.issuer, confidential.clientId, extra);
       expect(refused.status).toBe(302);
       const to = new URL(refused.headers.get('location')!);
