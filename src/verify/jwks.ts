@@ -1,5 +1,5 @@
 import type { SupportedAlgorithm } from './algorithms.ts';
-import { invalidToken, TokenVerificationError } from './errors.ts';
+import { invalidToken, named, TokenVerificationError } from './errors.ts';
 import { isSignatureVerificationKey, type PublicJwk } from './jwk.ts';
 import { createSignatureCheck, type SignatureCheck } from './signature.ts';
 
@@ -61,9 +61,8 @@ export class JwksCache {
       entry = this.#find(kid);
     }
     if (!entry) {
-      // The caller's kid is not repeated: it would reach the WWW-Authenticate header and the logs.
       throw invalidToken(
-        kid === undefined ? 'token has no kid' : "the token's kid names no key in the issuer's JWKS",
+        kid === undefined ? 'token has no kid' : `no key for ${named('kid', kid)} in the issuer's JWKS`,
       );
     }
     let pending = entry.checks.get(alg);
