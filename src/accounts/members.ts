@@ -8,13 +8,12 @@ import type { Services } from '../services.ts';
 import { type MemberChange, normalizeEmail, type Role } from '../store/accounts.ts';
 import type { Repositories } from '../store/index.ts';
 import type { Invitation } from '../store/invitations.ts';
+import { isEmailAddress } from './email.ts';
 import { accountEvents } from './events.ts';
 import { hashPassword, passwordProblem } from './passwords.ts';
 
 /** Invitation links live a week: long enough to reach someone on leave, short enough to go stale. */
 export const invitationTtlMs = 7 * 86_400_000;
-
-const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /**
  * Memberships come from the platform's provider only when it sends the organizations claim; without
@@ -30,8 +29,7 @@ export async function invite(
   s: Services,
 ): Promise<{ ok: true; invitation: Invitation; url: string } | { ok: false; problem: string }> {
   const email = normalizeEmail(input.email);
-  if (!emailPattern.test(email) || email.length > 320)
-    return { ok: false, problem: 'Enter an email address' };
+  if (!isEmailAddress(email)) return { ok: false, problem: 'Enter an email address' };
   const existing = await s.store.accounts.findUserByEmail(email);
   if (existing && (await s.store.accounts.memberships(existing.id)).some((m) => m.orgId === input.orgId)) {
     return { ok: false, problem: `${email} is already a member` };

@@ -6,6 +6,7 @@
 import type { Services } from '../services.ts';
 import { isRole } from '../store/accounts.ts';
 import type { PlatformMembership } from '../store/login-identities.ts';
+import { isEmailAddress } from './email.ts';
 import { endConnectedApps } from './members.ts';
 
 /** The claims Latchkey reads: the ID token's, completed from userinfo. */
@@ -18,7 +19,6 @@ export type PlatformSignIn =
   | { ok: true; userId: string; created: boolean }
   | { ok: false; reason: 'no_email' | 'email_taken' };
 
-const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const text = (value: unknown, max: number): string | undefined =>
   typeof value === 'string' && value.trim() !== '' && value.length <= max ? value.trim() : undefined;
 
@@ -56,7 +56,7 @@ export async function signInFromProvider(
   let created = false;
   if (!userId) {
     const email = text(claims.email, 320);
-    if (!email || !emailPattern.test(email)) return { ok: false, reason: 'no_email' };
+    if (!email || !isEmailAddress(email)) return { ok: false, reason: 'no_email' };
     const existing = await accounts.findUserByEmail(email);
     if (existing) {
       // Linking to an existing account by email is only safe when the provider vouches for the

@@ -1,5 +1,6 @@
 import type { Services } from '../services.ts';
 import type { Role, User } from '../store/accounts.ts';
+import { isEmailAddress } from './email.ts';
 import { hashPassword, passwordProblem } from './passwords.ts';
 
 export class AccountError extends Error {
@@ -12,14 +13,11 @@ export class AccountError extends Error {
   }
 }
 
-const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
 export async function createUser(
   input: { email: string; password: string; orgId: string; role: Role },
   s: Services,
 ): Promise<User> {
-  if (!emailPattern.test(input.email.trim()))
-    throw new AccountError(`"${input.email}" is not an email address`);
+  if (!isEmailAddress(input.email.trim())) throw new AccountError(`"${input.email}" is not an email address`);
   const problem = passwordProblem(input.password);
   if (problem) throw new AccountError(`Password: ${problem}`);
   if (!(await s.store.accounts.findOrganization(input.orgId)))
@@ -52,8 +50,7 @@ export async function provisionUser(
   input: { email: string; name?: string | null; externalId?: string | null },
   s: Services,
 ): Promise<User> {
-  if (!emailPattern.test(input.email.trim()))
-    throw new AccountError(`"${input.email}" is not an email address`);
+  if (!isEmailAddress(input.email.trim())) throw new AccountError(`"${input.email}" is not an email address`);
   if (await s.store.accounts.findUserByEmail(input.email))
     throw new AccountError(`A user with email ${input.email} exists`, 'conflict');
   if (input.externalId) {

@@ -3,6 +3,7 @@ import type { SessionUser } from '../accounts/sessions.ts';
 import type { Config } from '../config/index.ts';
 import { type ConsentNeeded, type PendingRequestPage, pendingTtlMs } from '../oauth/authorization-flow.ts';
 import type { AuthorizationRequestPage } from '../oauth/authorize.ts';
+import { maxRedirectUriLength } from '../oauth/redirect-uri.ts';
 import { parseScope } from '../oauth/scope.ts';
 import { CsrfField, ErrorSummary, sendMessagePage, sendPage } from './page.tsx';
 import { urlFor } from './urls.ts';
@@ -47,6 +48,11 @@ function requestPageCopy(
         title: notValid,
         message:
           'This app has several redirect URLs registered, so the request must say which one to use (redirect_uri).',
+      };
+    case 'too_many_requests':
+      return {
+        title: 'Too many sign-in requests',
+        message: `Too many apps asked to connect from your network in the last minute. Wait ${e.retryAfter} seconds, then go back to the app and try again.`,
       };
     case 'redirect_uri_not_registered':
       return {
@@ -173,6 +179,10 @@ export function sendConsentPage(
   });
 }
 
+/** A requested URI as shown to the developer: long enough to recognize, never the caller's 14 KB. */
+const shortened = (uri: string): string =>
+  uri.length > maxRedirectUriLength ? `${uri.slice(0, maxRedirectUriLength)}…` : uri;
+
 /** A problem with the client or the redirect URI: explained here, never redirected. */
 export function sendAuthorizationRequestPage(
   reply: FastifyReply,
@@ -182,8 +192,10 @@ export function sendAuthorizationRequestPage(
   const { title, message } = requestPageCopy(e, environment);
   const client = 'client' in e ? e.client : undefined;
   const mismatch = e.reason === 'redirect_uri_not_registered' ? e : undefined;
+  // RFC 6585 §4: 429 with Retry-After (RFC 9110 §10.2.3).
+  if (e.reason === 'too_many_requests') reply.header('retry-after', String(e.retryAfter));
   return sendPage(reply, {
-    status: 400,
+    status: e.reason === 'too_many_requests' ? 429 : 400,
     title,
     body: (
       <div class="narrow stack">
@@ -206,8 +218,14 @@ export function sendAuthorizationRequestPage(
               <>
                 <p>
                   Requested redirect_uri:
-                  <code class="code code-block">{mismatch.requestedRedirectUri}</code>
+                  <code class="code code-block">{shortened(mismatch.requestedRedirectUri)}</code>
                 </p>
+                {mismatch.requestedRedirectUri.length > maxRedirectUriLength && (
+                  <p data-too-long>
+                    It is {mismatch.requestedRedirectUri.length} characters long; a registered redirect URL
+                    has at most {maxRedirectUriLength}.
+                  </p>
+                )}
                 {mismatch.closest && (
                   <>
                     <p>

@@ -21,11 +21,16 @@ import { urlFor } from './urls.ts';
  */
 export async function authorizePages(app: FastifyInstance, opts: { services: Services }): Promise<void> {
   const s = opts.services;
-  const flow: AuthorizationFlowDeps = { store: s.store, config: s.config, clock: s.clock };
+  const flow: AuthorizationFlowDeps = {
+    store: s.store,
+    config: s.config,
+    clock: s.clock,
+    limiter: s.limiter,
+  };
 
   app.get('/oauth/authorize', async (request, reply) => {
     const user = await currentUser(request, s);
-    const outcome = await startAuthorization(request.query as RawQuery, user, flow);
+    const outcome = await startAuthorization(request.query as RawQuery, user, flow, request.ip);
     if (outcome.kind === 'page') return sendAuthorizationRequestPage(reply, outcome, s.config.environment);
     if (outcome.kind === 'redirect') return reply.redirect(outcome.url, 302);
     const consent = `${urlFor(request, '/consent')}?request=${encodeURIComponent(outcome.pendingId)}`;

@@ -1,18 +1,17 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type AccessTokenClaims, verifyAccessToken } from '../oauth/access-token.ts';
-import { checkDpop, DPOP_ALGORITHMS } from '../oauth/dpop.ts';
+import { checkDpop } from '../oauth/dpop.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { parseScope } from '../oauth/scope.ts';
 import type { Services } from '../services.ts';
 import { bearerTokenFromHeader } from '../verify/bearer-header.ts';
+import { authChallenge, dpopChallenge } from '../verify/http-response.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     token?: AccessTokenClaims;
   }
 }
-
-const quote = (value: string): string => value.replace(/["\\]/g, '');
 
 /** RFC 9728 §3: the demo API's metadata, served next to it. */
 export const protectedResourceMetadataUrl = (issuer: string): string =>
@@ -26,11 +25,14 @@ type BearerError = 'invalid_token' | 'insufficient_scope';
  * the challenge but no error code.
  */
 function refuse(s: Services, code: BearerError | undefined, description: string, scope?: string): OAuthError {
-  let challenge = `Bearer realm="${quote(s.config.issuer)}"`;
-  if (code) challenge += `, error="${code}", error_description="${quote(description)}"`;
-  if (scope) challenge += `, scope="${quote(scope)}"`;
-  // RFC 9728 §5.1: where a client finds this resource's metadata.
-  challenge += `, resource_metadata="${quote(protectedResourceMetadataUrl(s.config.issuer))}"`;
+  const challenge = authChallenge('Bearer', {
+    realm: s.config.issuer,
+    error: code,
+    error_description: code && description,
+    scope,
+    // RFC 9728 §5.1: where a client finds this resource's metadata.
+    resource_metadata: protectedResourceMetadataUrl(s.config.issuer),
+  });
   return new OAuthError(code ?? 'invalid_token', description, {
     status: code === 'insufficient_scope' ? 403 : 401,
     headers: { 'www-authenticate': challenge },
@@ -97,9 +99,7 @@ async function checkProof(
   const refuseProof = (description: string): OAuthError =>
     new OAuthError('invalid_dpop_proof', description, {
       status: 401,
-      headers: {
-        'www-authenticate': `DPoP error="invalid_dpop_proof", error_description="${quote(description)}", algs="${DPOP_ALGORITHMS.join(' ')}"`,
-      },
+      headers: { 'www-authenticate': dpopChallenge(description) },
     });
   if (jkt === undefined) throw refuseProof('This access token is not DPoP-bound: send it as "Bearer"');
   if (!dpopScheme)

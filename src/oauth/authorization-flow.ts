@@ -3,7 +3,8 @@
  * function per step. Each returns a typed outcome; src/http only renders it (a `page` by its `reason`,
  * a `redirect` as 302/303, `consent` as the consent form, `pending` as the way to sign-in or consent).
  *
- *   GET /oauth/authorize → startAuthorization(query, person)
+ *   GET /oauth/authorize → startAuthorization(query, person, deps, address)
+ *     Counted per address first (./request-limits.ts): too many → a `page`.
  *     validateAuthorizationRequest (./authorize.ts) checks the client and the redirect URI first: a
  *     problem there is a `page`, never a redirect. Any later problem is a `redirect` carrying `error`,
  *     `state` and `iss`. prompt=none without a session → login_required. Otherwise the request is
@@ -24,6 +25,7 @@
  */
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
+import type { RateLimiter } from '../ratelimit/index.ts';
 import type { PendingAuthorization } from '../store/authorization-requests.ts';
 import type { Client } from '../store/clients.ts';
 import {
@@ -38,6 +40,7 @@ import { consentState, issueAuthorizationCode } from './consent.ts';
 import { OAuthError, type OAuthErrorCode } from './errors.ts';
 import { takePushedRequest } from './par.ts';
 import type { AuthorizationFlowStorage } from './ports.ts';
+import { countParkedRequest } from './request-limits.ts';
 import { formatScope } from './scope.ts';
 
 /** How long a person has to sign in and decide before the request must start again. */
@@ -47,6 +50,8 @@ export interface AuthorizationFlowDeps {
   readonly store: AuthorizationFlowStorage;
   readonly config: Pick<Config, 'issuer' | 'scopes' | 'requirePkce' | 'codeTtl' | 'resources'>;
   readonly clock: Clock;
+  /** Counts requests per address before anything is parked (./request-limits.ts). */
+  readonly limiter: Pick<RateLimiter, 'hit'>;
 }
 
 /** The signed-in person (the resource owner, RFC 6749 §1.1) and the organizations they belong to. */
@@ -85,12 +90,16 @@ export interface Finished {
   kind: 'finished';
 }
 
-/** GET /oauth/authorize: validate, answer prompt=none, park the request. */
+/** GET /oauth/authorize from `address`: validate, answer prompt=none, park the request. */
 export async function startAuthorization(
   query: RawQuery,
   person: ResourceOwner | undefined,
   deps: AuthorizationFlowDeps,
+  address: string,
 ): Promise<AuthorizationRequestPage | AuthorizationRedirect | Pending> {
+  // Anyone may send this request and each one parks a row: counted first, per address.
+  const retryAfter = await countParkedRequest(address, deps.limiter);
+  if (retryAfter !== undefined) return { kind: 'page', reason: 'too_many_requests', retryAfter };
   // RFC 9126 §4: with request_uri, the pushed parameters are the request (taken once).
   let pushed = false;
   if (query.request_uri !== undefined) {

@@ -4,6 +4,7 @@ import { OAuthError, type OAuthErrorCode } from './errors.ts';
 import { readCodeChallenge } from './pkce.ts';
 import type { AuthorizationFlowStorage } from './ports.ts';
 import { type ClosestRedirectUri, closestRedirectUri } from './redirect-uri.ts';
+import { maxParameterLength, overlongParameter } from './request-limits.ts';
 import { checkResource, scopesForResource } from './resource.ts';
 import { clientScopes, resolveScope } from './scope.ts';
 
@@ -30,6 +31,8 @@ export type AuthorizationRequestPage =
   | { kind: 'page'; reason: 'client_id_missing' | 'client_id_repeated' }
   /** RFC 9126 §4: the request_uri is unknown, expired, used, or pushed by another client. */
   | { kind: 'page'; reason: 'request_uri_invalid' }
+  /** This address sent more authorization requests than anyone needs (./request-limits.ts). */
+  | { kind: 'page'; reason: 'too_many_requests'; retryAfter: number }
   | { kind: 'page'; reason: 'unknown_client'; clientId: string }
   | {
       kind: 'page';
@@ -68,6 +71,26 @@ const single = (query: RawQuery, name: string): { value: string | undefined; rep
 };
 
 const supportedPrompts = new Set(['none', 'consent']);
+
+/**
+ * The parameters this endpoint reads (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 8707 §2, OpenID Connect
+ * `prompt`; `request` and `request_uri` to refuse them): a pushed request keeps these only, since
+ * §3.1 has the server ignore the others.
+ */
+export const authorizationParameters: ReadonlySet<string> = new Set([
+  'client_id',
+  'redirect_uri',
+  'response_type',
+  'response_mode',
+  'scope',
+  'state',
+  'code_challenge',
+  'code_challenge_method',
+  'resource',
+  'prompt',
+  'request',
+  'request_uri',
+]);
 
 /** Checks an authorization request (RFC 6749 §4.1.1); the first step of ./authorization-flow.ts. */
 export async function validateAuthorizationRequest(
@@ -111,12 +134,20 @@ export async function validateAuthorizationRequest(
 
   // 2. From here on, errors are redirected to the (now trusted) redirect URI.
   const stateParam = single(query, 'state');
-  const state = stateParam.value;
+  // A state too long to keep is refused below, and not sent back either.
+  const state = (stateParam.value?.length ?? 0) > maxParameterLength ? undefined : stateParam.value;
   const fail = (code: OAuthErrorCode, description: string): AuthorizationRedirect =>
     errorRedirect({ redirectUri, state }, new OAuthError(code, description), config.issuer);
   // RFC 6749 §3.1: no parameter more than once.
   const repeated = Object.entries(query).find(([, v]) => Array.isArray(v));
   if (repeated) return fail('invalid_request', `Parameter "${repeated[0]}" appears more than once`);
+  const overlong = overlongParameter(query);
+  if (overlong !== undefined) {
+    return fail(
+      'invalid_request',
+      `Parameter "${overlong.slice(0, 40)}" is longer than ${maxParameterLength} characters`,
+    );
+  }
 
   const responseType = single(query, 'response_type').value;
   if (responseType === undefined)

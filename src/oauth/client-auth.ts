@@ -4,6 +4,7 @@ import type { Config } from '../config/index.ts';
 import { constantTimeEqual } from '../crypto.ts';
 import type { RateLimiter } from '../ratelimit/index.ts';
 import type { Client } from '../store/clients.ts';
+import { authChallenge } from '../verify/http-response.ts';
 import {
   AssertionError,
   assertionSubject,
@@ -109,7 +110,7 @@ function readAssertion(
 function invalidBasic(description: string): OAuthError {
   return new OAuthError('invalid_client', description, {
     status: 401,
-    headers: { 'WWW-Authenticate': 'Basic realm="latchkey", charset="UTF-8"' },
+    headers: { 'WWW-Authenticate': authChallenge('Basic', { realm: 'latchkey', charset: 'UTF-8' }) },
   });
 }
 

@@ -8,7 +8,7 @@ import type {
   ClientRegistrationWrites,
   OrganizationDeletionWrites,
 } from './ports.ts';
-import { redirectUriProblems } from './redirect-uri.ts';
+import { redirectUriCountProblem, redirectUriProblems } from './redirect-uri.ts';
 import { cliOnlyScopes, isReservedScope } from './scope.ts';
 import { generateClientId, generateClientSecret } from './secrets.ts';
 
@@ -77,8 +77,7 @@ export async function createCredentials(
     throw new CredentialsError('Public clients cannot use client_credentials: they have no secret');
   }
   const redirectUris = input.redirectUris ?? [];
-  const problem = redirectUriProblems(redirectUris)[0];
-  if (problem) throw new CredentialsError(`Redirect URL ${problem.uri}: ${problem.problem}`);
+  checkRedirectUris(redirectUris);
   if (grantTypes.includes('authorization_code') && redirectUris.length === 0) {
     throw new CredentialsError('The authorization_code grant needs at least one redirect URL');
   }
@@ -146,6 +145,14 @@ export const clientEvent = (c: Client) => ({
   scopes: c.scopes,
   public: c.isPublic,
 });
+
+/** The redirect URIs' rules (./redirect-uri.ts), the number of them included: the first problem, thrown. */
+function checkRedirectUris(uris: readonly string[]): void {
+  const tooMany = redirectUriCountProblem(uris.length);
+  if (tooMany) throw new CredentialsError(tooMany);
+  const problem = redirectUriProblems(uris)[0];
+  if (problem) throw new CredentialsError(`Redirect URL ${problem.uri}: ${problem.problem}`);
+}
 
 /** RFC 7591 §2 token_endpoint_auth_method: how these credentials authenticate. */
 export const tokenEndpointAuthMethod = (c: Pick<Client, 'isPublic' | 'jwks' | 'jwksUri'>) =>
@@ -325,8 +332,8 @@ export async function updateCredentials(
   const name = update.name?.trim() ?? client.name;
   if (name === '' || name.length > 100) throw new CredentialsError('The name must be 1 to 100 characters');
   const redirectUris = update.redirectUris ?? client.redirectUris;
-  const problem = redirectUriProblems(redirectUris)[0];
-  if (problem) throw new CredentialsError(`Redirect URL ${problem.uri}: ${problem.problem}`);
+  // Those registered before a rule existed stay until the list is changed (a rename keeps working).
+  if (update.redirectUris !== undefined) checkRedirectUris(redirectUris);
   const grantTypes = [...new Set(update.grantTypes ?? client.grantTypes)] as GrantType[];
   const unknownGrant = grantTypes.find((g) => !allGrantTypes.includes(g));
   if (unknownGrant)

@@ -8,18 +8,16 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { randomToken, sha256 } from '../crypto.ts';
 import type { PushedRequest } from '../store/pushed-requests.ts';
-import { type RawQuery, validateAuthorizationRequest } from './authorize.ts';
+import { authorizationParameters, type RawQuery, validateAuthorizationRequest } from './authorize.ts';
 import { authenticateClient, type ClientAuthenticationDeps, readClientCredentials } from './client-auth.ts';
 import { OAuthError } from './errors.ts';
 import type { Params } from './params.ts';
 import type { PushedRequestStorage } from './ports.ts';
+import { checkPushedRequestSize, countParkedRequest } from './request-limits.ts';
 
 /** RFC 9126 §2.2: short-lived; DESIGN.md: 60 s, single use. */
 export const pushedRequestTtlSeconds = 60;
 const uriPrefix = 'urn:ietf:params:oauth:request_uri:';
-
-/** Client authentication parameters: used at PAR, never stored with the request. */
-const credentialParams = new Set(['client_secret', 'client_assertion', 'client_assertion_type']);
 
 export type PushedRequestDeps = ClientAuthenticationDeps & {
   readonly store: PushedRequestStorage;
@@ -35,14 +33,29 @@ export async function pushAuthorizationRequest(
   s: PushedRequestDeps,
 ): Promise<{ request_uri: string; expires_in: number }> {
   const auth = await authenticateClient(readClientCredentials(authorization, params, '/oauth/par'), ip, s);
+  // A public client is anyone who knows its client_id: its pushes are counted per address.
+  const retryAfter = auth.client.isPublic ? await countParkedRequest(ip, s.limiter) : undefined;
+  if (retryAfter !== undefined) {
+    throw new OAuthError(
+      'slow_down',
+      `Too many pushed requests from this address; retry in ${retryAfter} s`,
+      {
+        status: 429,
+        headers: { 'Retry-After': String(retryAfter) },
+      },
+    );
+  }
   // §2.1: request_uri must not be pushed itself.
   if (params.request_uri !== undefined) {
     throw new OAuthError('invalid_request', 'request_uri cannot be pushed; send the parameters themselves');
   }
+  // Only what the authorization endpoint reads is kept (client credentials and unknown names are not).
   const pushed: Record<string, string> = {};
-  for (const [name, value] of Object.entries(params)) if (!credentialParams.has(name)) pushed[name] = value;
+  for (const [name, value] of Object.entries(params))
+    if (authorizationParameters.has(name)) pushed[name] = value;
   // The authenticated client, whatever the body said (readClientCredentials refused a mismatch).
   pushed.client_id = auth.client.id;
+  checkPushedRequestSize(pushed);
 
   const v = await validateAuthorizationRequest(pushed, s, true);
   if (v.kind === 'redirect') throw v.error ?? new OAuthError('invalid_request', 'Invalid request');

@@ -5,9 +5,26 @@
  */
 const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/**
+ * Bounds on what a client registers, so that the closest-URI diagnostics (below) stay small work for
+ * any request: the admin API's schema names the same numbers.
+ */
+export const maxRedirectUriLength = 2000;
+export const maxRedirectUris = 20;
+
+/** What is wrong with the number of redirect URIs a client registers, or undefined. */
+export function redirectUriCountProblem(count: number): string | undefined {
+  return count > maxRedirectUris
+    ? `Register at most ${maxRedirectUris} redirect URLs (${count} were given): remove the ones no longer used`
+    : undefined;
+}
+
 /** Returns what is wrong with `uri` as a registered redirect URI, in words a person can act on. */
 export function redirectUriProblem(uri: string): string | undefined {
   if (uri.trim() !== uri || uri === '') return 'Remove the spaces around the URL';
+  if (uri.length > maxRedirectUriLength) {
+    return `Shorten the URL to ${maxRedirectUriLength} characters (it has ${uri.length})`;
+  }
   let url: URL;
   try {
     url = new URL(uri);
@@ -50,22 +67,46 @@ interface RawUri {
   fragment: string | undefined;
 }
 
-const rawPattern = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#(.*))?$/;
+const isDigits = (s: string): boolean => [...s].every((c) => c >= '0' && c <= '9');
+const isSchemeChar = (c: string, first: boolean): boolean =>
+  (c >= 'A' && c <= 'Z') ||
+  (c >= 'a' && c <= 'z') ||
+  (!first && ((c >= '0' && c <= '9') || c === '+' || c === '.' || c === '-'));
 
+/**
+ * Splits `scheme://authority path ?query #fragment` by the first delimiter of each part (RFC 3986
+ * §3), with indexOf rather than a pattern: the requested URI is the caller's, and a pattern with
+ * adjacent open-ended parts backtracks quadratically on a crafted one (issue 28: 14 KB, 1.5 s).
+ */
 function splitUri(uri: string): RawUri | undefined {
-  const m = rawPattern.exec(uri);
-  if (!m) return undefined;
-  let authority = m[2]!;
+  const separator = uri.indexOf('://');
+  const scheme = uri.slice(0, Math.max(separator, 0));
+  if (scheme === '' || ![...scheme].every((c, i) => isSchemeChar(c, i === 0))) return undefined;
+  let rest = uri.slice(separator + 3);
+  const cut = (delimiter: string): string | undefined => {
+    const at = rest.indexOf(delimiter);
+    if (at < 0) return undefined;
+    const after = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    return after;
+  };
+  const fragment = cut('#');
+  const query = cut('?');
+  const slash = rest.indexOf('/');
+  let authority = slash < 0 ? rest : rest.slice(0, slash);
+  const path = slash < 0 ? '' : rest.slice(slash);
   let userinfo: string | undefined;
   const at = authority.lastIndexOf('@');
   if (at >= 0) {
     userinfo = authority.slice(0, at);
     authority = authority.slice(at + 1);
   }
-  const portMatch = /^(.*?)(?::(\d*))?$/.exec(authority)!;
-  const host = authority.startsWith('[') ? authority.slice(0, authority.indexOf(']') + 1) : portMatch[1]!;
-  const port = authority.startsWith('[') ? /\]:(\d*)$/.exec(authority)?.[1] : portMatch[2];
-  return { scheme: m[1]!, userinfo, host, port, path: m[3]!, query: m[4], fragment: m[5] };
+  // The port follows the last colon, after the closing bracket of an IPv6 literal (§3.2.2, §3.2.3).
+  const colon = authority.lastIndexOf(':');
+  const hasPort = colon >= 0 && colon > authority.indexOf(']') && isDigits(authority.slice(colon + 1));
+  const host = hasPort ? authority.slice(0, colon) : authority;
+  const port = hasPort ? authority.slice(colon + 1) : undefined;
+  return { scheme, userinfo, host, port, path, query, fragment };
 }
 
 const defaultPorts: Record<string, string> = { http: '80', https: '443' };
@@ -151,7 +192,8 @@ export function redirectUriDifferences(requested: string, registered: string): R
     }
   }
   if (a.path !== b.path) {
-    if (a.path.replace(/\/$/, '') === b.path.replace(/\/$/, '')) {
+    const withoutSlash = (path: string) => (path.endsWith('/') ? path.slice(0, -1) : path);
+    if (withoutSlash(a.path) === withoutSlash(b.path)) {
       out.push({
         part: 'trailing slash',
         detail: a.path.endsWith('/')
@@ -204,15 +246,20 @@ const weight: Record<RedirectUriDifference['part'], number> = {
 
 /**
  * The registered URI closest to a requested one, with what differs: shown on the error page so a
- * developer can fix a mismatch without guessing (the request itself is never redirected).
+ * developer can fix a mismatch without guessing (the request itself is never redirected). A URI
+ * longer than any that can be registered gets no diagnostics: it cannot be close to one, and the
+ * work stays bounded whatever an anonymous caller sends.
  */
 export function closestRedirectUri(
   requested: string,
   registered: readonly string[],
 ): ClosestRedirectUri | undefined {
+  if (requested.length > maxRedirectUriLength) return undefined;
   let best: ClosestRedirectUri | undefined;
   let bestScore = Number.POSITIVE_INFINITY;
   for (const uri of registered) {
+    // Registered before the bounds existed (the CLI had none): too long to be the closest.
+    if (uri.length > maxRedirectUriLength) continue;
     const differences = redirectUriDifferences(requested, uri);
     const score = differences.reduce((sum, d) => sum + weight[d.part], 0);
     if (score < bestScore) {

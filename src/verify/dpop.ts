@@ -133,14 +133,47 @@ export interface DpopRequestProof {
 }
 
 /**
- * Checks, for an API, that a DPoP-bound token (`cnf.jkt`) comes with a proof from its key for this
- * request (RFC 9449 §7): signature, htm, htu, iat, `ath`, and a `jti` not seen before here.
- * Used proofs are remembered in memory (a bounded set, until they leave the iat window).
+ * Where an API remembers the DPoP proofs it accepted (RFC 9449 §11.1). Several instances of one API
+ * share one store, so a proof replayed at another instance is refused too; the default remembers in
+ * this process only. A Redis implementation is in examples/README.md (`SET key 1 PX ttl NX`).
  */
-export function createDpopCheck(options: { clock?: () => number; iatWindowSeconds?: number } = {}) {
+export interface DpopReplayStore {
+  /**
+   * Remembers `key` until `expiresAt` (milliseconds since the epoch). Resolves true when the key was
+   * not remembered before (the proof's first use), false when it was (a replay).
+   */
+  remember(key: string, expiresAt: number): Promise<boolean>;
+}
+
+/** The default store: a bounded map in this process, entries kept until they expire. */
+export function memoryDpopReplayStore(options: { clock?: () => number; maxEntries?: number } = {}) {
+  const clock = options.clock ?? Date.now;
+  const maxEntries = options.maxEntries ?? 100_000;
+  const seen = new Map<string, number>();
+  return {
+    async remember(key: string, expiresAt: number): Promise<boolean> {
+      const now = clock();
+      const expiry = seen.get(key);
+      if (expiry !== undefined && expiry > now) return false;
+      if (seen.size >= maxEntries)
+        for (const [k, at] of seen) if (at <= now || seen.size >= maxEntries) seen.delete(k);
+      seen.set(key, expiresAt);
+      return true;
+    },
+  } satisfies DpopReplayStore;
+}
+
+/**
+ * Checks, for an API, that a DPoP-bound token (`cnf.jkt`) comes with a proof from its key for this
+ * request (RFC 9449 §7): signature, htm, htu, iat, `ath`, and a `jti` not seen before. Used proofs are
+ * remembered in `replayStore` until they leave the iat window (default: in this process).
+ */
+export function createDpopCheck(
+  options: { clock?: () => number; iatWindowSeconds?: number; replayStore?: DpopReplayStore } = {},
+) {
   const clock = options.clock ?? Date.now;
   const window = options.iatWindowSeconds ?? 60;
-  const seen = new Map<string, number>();
+  const replayStore = options.replayStore ?? memoryDpopReplayStore({ clock });
   const refuse = (description: string) => new TokenVerificationError('invalid_dpop_proof', description);
 
   return async (claims: AccessTokenClaims, token: string, request: DpopRequestProof): Promise<void> => {
@@ -164,11 +197,9 @@ export function createDpopCheck(options: { clock?: () => number; iatWindowSecond
     }
     if (proven.jkt !== jkt)
       throw refuse('the DPoP proof is signed with another key than the token is bound to');
-    const key = `${proven.jkt}:${proven.jti}`;
-    const expiry = seen.get(key);
-    if (expiry !== undefined && expiry > now) throw refuse('this DPoP proof was already used');
-    if (seen.size >= 100_000)
-      for (const [k, at] of seen) if (at <= now || seen.size >= 100_000) seen.delete(k);
-    seen.set(key, (proven.iat + window) * 1000 + 1000);
+    // Remembered until the proof's iat leaves the window, plus a second for rounding.
+    if (!(await replayStore.remember(`${proven.jkt}:${proven.jti}`, (proven.iat + window) * 1000 + 1000))) {
+      throw refuse('this DPoP proof was already used');
+    }
   };
 }

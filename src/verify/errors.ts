@@ -43,3 +43,11 @@ export class TokenVerificationError extends Error {
 export function invalidToken(description: string, cause?: unknown): TokenVerificationError {
   return new TokenVerificationError('invalid_token', description, { cause });
 }
+
+/**
+ * A header value from the token (`alg`, `kid`) as an error may name it: quoted when it looks like a
+ * name, otherwise not repeated at all, since descriptions reach `WWW-Authenticate` and the logs.
+ */
+export function named(what: string, value: unknown): string {
+  return typeof value === 'string' && /^[\w.+-]{1,64}$/.test(value) ? `${what} "${value}"` : `token ${what}`;
+}

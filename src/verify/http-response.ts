@@ -17,9 +17,25 @@ export interface FastifyStyleReply {
 
 export type ResponseLike = NodeStyleResponse | FastifyStyleReply;
 
-/** RFC 6750 §3: attribute values may not contain `"` or `\` (nor, for descriptions, non-ASCII). */
+/**
+ * RFC 6750 §3: an attribute value keeps only %x20-21 / %x23-5B / %x5D-7E. Anything else (a quote, a
+ * backslash, CR LF, non-ASCII) is dropped, so the result is always a valid RFC 9110 §5.6.4
+ * quoted-string and a forged token's `alg` or `kid` can neither split the header nor make Node refuse it.
+ */
 function quoted(value: string): string {
   return `"${value.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '')}"`;
+}
+
+/**
+ * Every `WWW-Authenticate` challenge is built here (RFC 9110 §11.6.1): the scheme, then each
+ * parameter that has a value as `name="value"`, in the order given. The server's own Bearer and DPoP
+ * checks and its Basic client authentication use it too.
+ */
+export function authChallenge(scheme: string, params: Readonly<Record<string, string | undefined>>): string {
+  const attributes = Object.entries(params)
+    .filter((entry): entry is [string, string] => entry[1] !== undefined)
+    .map(([name, value]) => `${name}=${quoted(value)}`);
+  return attributes.length === 0 ? scheme : `${scheme} ${attributes.join(', ')}`;
 }
 
 /**
@@ -28,16 +44,22 @@ function quoted(value: string): string {
  */
 export function bearerChallenge(realm: string, error?: TokenVerificationError): string {
   // RFC 9449 §7.1: a refused proof is answered with the DPoP scheme and the algorithms accepted.
-  if (error?.code === 'invalid_dpop_proof') {
-    return `DPoP error="invalid_dpop_proof", error_description=${quoted(error.description)}, algs="${DPOP_ALGORITHMS.join(' ')}"`;
-  }
-  const parts = [`Bearer realm=${quoted(realm)}`];
-  if (error) {
-    parts.push(`error=${quoted(error.code)}`, `error_description=${quoted(error.description)}`);
-    if (error.scope) parts.push(`scope=${quoted(error.scope)}`);
-  }
-  return parts.join(', ');
+  if (error?.code === 'invalid_dpop_proof') return dpopChallenge(error.description);
+  return authChallenge('Bearer', {
+    realm,
+    error: error?.code,
+    error_description: error?.description,
+    scope: error?.scope || undefined,
+  });
 }
+
+/** RFC 9449 §7.1: the DPoP scheme's challenge for a refused proof, with the algorithms accepted. */
+export const dpopChallenge = (description: string): string =>
+  authChallenge('DPoP', {
+    error: 'invalid_dpop_proof',
+    error_description: description,
+    algs: DPOP_ALGORITHMS.join(' '),
+  });
 
 function isFastifyReply(res: ResponseLike): res is FastifyStyleReply {
   return typeof (res as Partial<FastifyStyleReply>).code === 'function';

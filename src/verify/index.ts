@@ -9,8 +9,10 @@ export {
   createDpopCheck,
   DPOP_ALGORITHMS,
   DpopProofError,
+  type DpopReplayStore,
   type DpopRequestProof,
   jwkThumbprint,
+  memoryDpopReplayStore,
   type VerifiedDpopProof,
   verifyDpopProof,
 } from './dpop.ts';

@@ -1,5 +1,5 @@
 import type { SupportedAlgorithm } from './algorithms.ts';
-import { invalidToken, TokenVerificationError } from './errors.ts';
+import { invalidToken, named, TokenVerificationError } from './errors.ts';
 import { isSignatureVerificationKey, type PublicJwk } from './jwk.ts';
 import { createSignatureCheck, type SignatureCheck } from './signature.ts';
 
@@ -62,7 +62,9 @@ export class JwksCache {
       entry = this.#find(kid);
     }
     if (!entry) {
-      throw invalidToken(kid === undefined ? 'token has no kid' : `no key "${kid}" in the issuer's JWKS`);
+      throw invalidToken(
+        kid === undefined ? 'token has no kid' : `no key for ${named('kid', kid)} in the issuer's JWKS`,
+      );
     }
     let pending = entry.checks.get(alg);
     if (!pending) {

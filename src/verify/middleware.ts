@@ -1,7 +1,7 @@
 import { bearerTokenFromHeader } from './bearer-header.ts';
 import type { AccessTokenClaims } from './claims.ts';
 import { hasScopes } from './claims.ts';
-import { createDpopCheck } from './dpop.ts';
+import { createDpopCheck, type DpopReplayStore } from './dpop.ts';
 import { TokenVerificationError } from './errors.ts';
 import { type ResponseLike, sendAuthError } from './http-response.ts';
 import type { Verifier } from './verifier.ts';
@@ -34,6 +34,11 @@ export interface BearerAuthOptions {
    * called (`htu`), which behind a proxy differs from what the process sees. Default: from `Host`.
    */
   publicUrl?: string;
+  /**
+   * Where accepted DPoP proofs are remembered, shared by every instance of this API so a replayed
+   * proof is refused at any of them (RFC 9449 §11.1). Default: in this process only.
+   */
+  dpopReplayStore?: DpopReplayStore;
 }
 
 /** RFC 9449 §7.1: `DPoP <token>`. */
@@ -66,7 +71,7 @@ function insufficientScope(required: readonly string[]): TokenVerificationError 
 export function bearerAuth(verifier: Verifier, options: BearerAuthOptions = {}): AuthGuard {
   const realm = options.realm ?? verifier.audiences[0]!;
   const required = options.scopes ?? [];
-  const checkDpop = createDpopCheck();
+  const checkDpop = createDpopCheck({ replayStore: options.dpopReplayStore });
 
   return (req, res, next) => {
     const header = req.headers.authorization;

@@ -1,7 +1,7 @@
 import { isSupportedAlgorithm, SUPPORTED_ALGORITHMS, type SupportedAlgorithm } from './algorithms.ts';
 import type { AccessTokenClaims, ClaimExpectations } from './claims.ts';
 import { validateClaims } from './claims.ts';
-import { invalidToken, TokenVerificationError } from './errors.ts';
+import { invalidToken, named, TokenVerificationError } from './errors.ts';
 import { type IntrospectionOptions, introspect } from './introspection.ts';
 import { type JwkSetSource, JwksCache } from './jwks.ts';
 import { decodeJws } from './jwt.ts';
@@ -114,7 +114,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const { alg, typ, kid } = header;
     // RFC 8725 §3.1: the algorithm comes from our allow-list, never from the token alone.
     if (!isSupportedAlgorithm(alg) || !algorithms.has(alg)) {
-      throw invalidToken(`alg "${String(alg)}" is not accepted`);
+      throw invalidToken(`${named('alg', alg)} is not accepted`);
     }
     // RFC 9068 §4: reject anything not typed as an access token (an ID token, say).
     if (typ !== 'at+jwt' && (typeof typ !== 'string' || !ACCESS_TOKEN_TYPES.has(typ.toLowerCase()))) {

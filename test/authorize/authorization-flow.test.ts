@@ -12,6 +12,7 @@ import {
   resumeAuthorization,
   startAuthorization,
 } from '../../src/oauth/authorization-flow.ts';
+import { memoryRateLimiter } from '../../src/ratelimit/index.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import { testClock } from '../helpers/latchkey.ts';
 import { pkcePair } from './flow.ts';
@@ -37,7 +38,7 @@ beforeAll(async () => {
     codeTtl: 60,
     resources: {},
   };
-  deps = { store, config, clock };
+  deps = { store, config, clock, limiter: memoryRateLimiter(clock) };
   orgId = (await store.accounts.createOrganization('Flow Org')).id;
 });
 afterAll(async () => {
@@ -77,7 +78,7 @@ const query = (clientId: string, extra: Record<string, string> = {}) => ({
 });
 
 async function parked(clientId: string, who: ResourceOwner | undefined, extra: Record<string, string> = {}) {
-  const outcome = await startAuthorization(query(clientId, extra), who, deps);
+  const outcome = await startAuthorization(query(clientId, extra), who, deps, '127.0.0.1');
   if (outcome.kind !== 'pending') throw new Error(`expected pending, got ${JSON.stringify(outcome)}`);
   return outcome.pendingId;
 }
@@ -89,7 +90,8 @@ describe('startAuthorization', () => {
     const c = await client();
     const several = await client([cb, `${cb}2`]);
     const none = await client([]);
-    const page = (q: Record<string, string | string[]>) => startAuthorization(q, undefined, deps);
+    const page = (q: Record<string, string | string[]>) =>
+      startAuthorization(q, undefined, deps, '127.0.0.1');
     expect(await page({ response_type: 'code' })).toEqual({ kind: 'page', reason: 'client_id_missing' });
     expect(await page({ client_id: [c.id, c.id] })).toEqual({ kind: 'page', reason: 'client_id_repeated' });
     expect(await page({ client_id: 'nope' })).toEqual({
@@ -113,7 +115,12 @@ describe('startAuthorization', () => {
 
   it('redirects every later problem with error, state and iss', async () => {
     const c = await client();
-    const outcome = await startAuthorization(query(c.id, { response_type: 'token' }), undefined, deps);
+    const outcome = await startAuthorization(
+      query(c.id, { response_type: 'token' }),
+      undefined,
+      deps,
+      '127.0.0.1',
+    );
     expect(outcome.kind).toBe('redirect');
     const url = outcome.kind === 'redirect' ? outcome.url : '';
     expect(url.startsWith(`${cb}?`)).toBe(true);
@@ -122,7 +129,7 @@ describe('startAuthorization', () => {
 
   it('answers prompt=none without a session with login_required', async () => {
     const c = await client();
-    const outcome = await startAuthorization(query(c.id, { prompt: 'none' }), undefined, deps);
+    const outcome = await startAuthorization(query(c.id, { prompt: 'none' }), undefined, deps, '127.0.0.1');
     expect(outcome.kind === 'redirect' && params(outcome.url)).toMatchObject({
       error: 'login_required',
       state: 'st-1',

@@ -8,6 +8,8 @@ import { redirectUri } from './helpers.ts';
 const clock = testClock(Date.now());
 let lk: Latchkey;
 let client: TestClient;
+/** A client with as many redirect URIs as one may register, for the closest-URI diagnostics. */
+let many: TestClient;
 
 beforeAll(async () => {
   lk = await startLatchkey({
@@ -15,6 +17,10 @@ beforeAll(async () => {
     env: { LATCHKEY_RESOURCES: '{"https://api.example":{"scopes":["invoices:read"]}}' },
   });
   client = await lk.createClient({ redirectUris: [redirectUri] });
+  many = await lk.createClient({
+    public: true,
+    redirectUris: [redirectUri, ...Array.from({ length: 19 }, (_, i) => `https://app${i}.example.com/cb`)],
+  });
 });
 afterAll(() => lk.close());
 
@@ -57,7 +63,27 @@ const names = [
   'prompt',
   'response_mode',
 ];
+// Issue 28: inputs that made patterns backtrack, or values too long to keep.
+const uriPieces = [':', '/', '?', '#', '@', '[', ']', '\n', 'x', '1', '.', '%', ' ', 'é'];
+const pathologicalUri = fc.oneof(
+  fc
+    .tuple(fc.constantFrom('https://', 'a://', 'http://[', ''), fc.array(fc.constantFrom(...uriPieces)))
+    .map(([start, pieces]) => start + pieces.join('')),
+  fc
+    .tuple(
+      fc.constantFrom('https://', 'a://', 'https://app.example.com/'),
+      fc.constantFrom(...uriPieces),
+      fc.integer({ min: 100, max: 5000 }),
+      fc.constantFrom('', '#\n', '?#\n', ':x', '@'),
+    )
+    .map(([start, piece, times, end]) => start + piece.repeat(times) + end),
+  fc.constant(`a://${'x'.repeat(14_000)}#\n`),
+);
+const oversized = fc.constantFrom('s'.repeat(4097), 'v'.repeat(12_000), `${redirectUri}?${'q'.repeat(2100)}`);
+
 const values = fc.oneof(
+  pathologicalUri,
+  oversized,
   fc.string(),
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.constantFrom(
@@ -176,6 +202,8 @@ describe('fuzzing the OAuth endpoints', () => {
   it('authorization endpoint: never a 5xx, never a stack trace, never a code without a person', async () => {
     await fc.assert(
       fc.asyncProperty(params, async (p) => {
+        // The per-address limit would otherwise answer everything with 429 after 120 runs.
+        clock.advance(61_000);
         const query = new URLSearchParams(withClient(p));
         let r: Response;
         try {
@@ -193,6 +221,68 @@ describe('fuzzing the OAuth endpoints', () => {
           expect(new URL(location, lk.issuer).searchParams.get('code')).toBeNull();
         }
       }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('authorization endpoint and PAR: long and pathological redirect URIs get a page (or 400), diagnostics only for what could be registered', async () => {
+    await fc.assert(
+      fc.asyncProperty(pathologicalUri, fc.boolean(), async (uri, pushed) => {
+        clock.advance(61_000);
+        const query = new URLSearchParams({
+          response_type: 'code',
+          client_id: many.clientId,
+          redirect_uri: uri,
+          code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+          code_challenge_method: 'S256',
+        });
+        const r = pushed
+          ? await fetch(`${lk.issuer}/oauth/par`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/x-www-form-urlencoded' },
+              body: query,
+            })
+          : await fetch(`${lk.issuer}/oauth/authorize?${query}`, { redirect: 'manual' });
+        const text = await r.text();
+        expect(r.status, text).toBeLessThan(500);
+        expect(text).not.toMatch(stackTrace);
+        expect(r.headers.get('location')).toBeNull();
+        if (!pushed && r.status === 400 && uri.length > 2000) {
+          expect(text).not.toContain('Closest registered redirect URL');
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('Bearer and DPoP: a token with any alg and kid gets 401 and a challenge of printable ASCII', async () => {
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const hostile = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc.constantFrom('ES256\r\nX-Injected: 1', 'ÉS256', '"\\', '\u0000', '\u2028'),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          alg: fc.oneof(hostile, fc.constant('ES256')),
+          kid: fc.option(hostile, { nil: undefined }),
+        }),
+        fc.constantFrom('Bearer', 'DPoP'),
+        fc.constantFrom('/api/v1/me', '/admin/v1/organizations'),
+        async (header, scheme, path) => {
+          const token = `${b64({ typ: 'at+jwt', ...header })}.${b64({ sub: 'x' })}.c2ln`;
+          const r = await fetch(`${lk.issuer}${path}`, {
+            headers: {
+              authorization: `${scheme} ${token}`,
+              dpop: `${b64({ typ: 'dpop+jwt', ...header })}.e30.c2ln`,
+            },
+          });
+          const text = await r.text();
+          expect(r.status, text).toBe(401);
+          expect(text).not.toMatch(stackTrace);
+          expect(r.headers.get('www-authenticate')).toMatch(/^(Bearer|DPoP) [\x20-\x7e]+$/);
+        },
+      ),
       { numRuns: 150 },
     );
   });

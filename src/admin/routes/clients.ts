@@ -5,6 +5,7 @@ import {
   rotateSecret,
   updateCredentials,
 } from '../../oauth/client-registration.ts';
+import { maxRedirectUriLength, maxRedirectUris } from '../../oauth/redirect-uri.ts';
 import type { Services } from '../../services.ts';
 import type { GrantType } from '../../store/clients.ts';
 import { type ListQuery, listResponse, pageQuery } from '../pagination.ts';
@@ -15,8 +16,8 @@ import { actor } from './organizations.ts';
 
 const uris = {
   type: 'array',
-  items: { type: 'string', minLength: 1, maxLength: 2000 },
-  maxItems: 20,
+  items: { type: 'string', minLength: 1, maxLength: maxRedirectUriLength },
+  maxItems: maxRedirectUris,
 } as const;
 const grantTypes = { type: 'array', items: schema.grantType, minItems: 1, uniqueItems: true } as const;
 const name = { type: 'string', minLength: 1, maxLength: 100 } as const;

@@ -1,4 +1,4 @@
-import { redirectUriProblem } from '../../oauth/redirect-uri.ts';
+import { redirectUriCountProblem, redirectUriProblem } from '../../oauth/redirect-uri.ts';
 import type { GrantType } from '../../store/clients.ts';
 
 /**
@@ -148,6 +148,7 @@ export function validateCredentialsForm(v: CredentialsFormValues): CredentialsFo
     errors.redirectList =
       'Add at least one redirect URL: after sign-in and consent, the browser returns to it with the authorization code';
   }
+  errors.redirectList ??= redirectUriCountProblem(seen.length);
   return errors;
 }
 
