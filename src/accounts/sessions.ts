@@ -12,6 +12,8 @@ export interface SessionUser {
   /** The organization the console acts on; always one of `memberships` (or null with none). */
   activeOrgId: string | null;
   csrfToken: string;
+  /** When the person signed in (epoch ms): a session starts at sign-in, with a password or upstream. */
+  authTime: number;
 }
 
 /** Starts a session; `activeOrgId` defaults to the person's first organization. */
@@ -31,6 +33,7 @@ export async function startSession(userId: string, s: Services): Promise<Session
     memberships,
     activeOrgId: session.activeOrgId,
     csrfToken: session.csrfToken,
+    authTime: session.createdAt,
   };
 }
 
@@ -52,6 +55,7 @@ export async function loadSessionUser(sessionId: string, s: Services): Promise<S
     memberships,
     activeOrgId: active?.orgId ?? null,
     csrfToken: session.csrfToken,
+    authTime: session.createdAt,
   };
 }
 

@@ -4,7 +4,7 @@ import type { Config } from '../config/index.ts';
 import { type ConsentNeeded, type PendingRequestPage, pendingTtlMs } from '../oauth/authorization-flow.ts';
 import type { AuthorizationRequestPage } from '../oauth/authorize.ts';
 import { maxRedirectUriLength } from '../oauth/redirect-uri.ts';
-import { parseScope } from '../oauth/scope.ts';
+import { isIdentityScope, parseScope } from '../oauth/scope.ts';
 import { CsrfField, ErrorSummary, sendMessagePage, sendPage } from './page.tsx';
 import { urlFor } from './urls.ts';
 
@@ -88,6 +88,22 @@ export function sendPendingRequestPage(
   return sendMessagePage(reply, { status: 400, user, ...pendingPageCopy[e.reason] });
 }
 
+/**
+ * OpenID Connect scopes, in one line a person understands: "Learn who you are: your name and email
+ * address". Undefined when the request asks for none of them.
+ */
+function identityLine(scopes: readonly string[]): string | undefined {
+  const asked = scopes.filter(isIdentityScope);
+  if (asked.length === 0) return undefined;
+  const details = [
+    asked.includes('profile') && 'your name',
+    asked.includes('email') && 'your email address',
+  ].filter(Boolean);
+  return details.length > 0
+    ? `Learn who you are: ${details.join(' and ')}`
+    : 'Learn who you are: your account here and the organization you choose';
+}
+
 export function sendConsentPage(
   reply: FastifyReply,
   c: ConsentNeeded,
@@ -96,7 +112,9 @@ export function sendConsentPage(
 ): FastifyReply {
   const { pending, client } = c;
   const error = c.reason === 'organization_not_chosen' ? 'Choose the organization to connect the app to' : '';
-  const scopes = parseScope(pending.scope);
+  const asked = parseScope(pending.scope);
+  const identity = identityLine(asked);
+  const scopes = asked.filter((scope) => !isIdentityScope(scope));
   // Preselect: the active organization, unless another is the only one already connected.
   const preselected =
     c.covering[0] ??
@@ -127,8 +145,14 @@ export function sendConsentPage(
             </span>
           </p>
           <h2 id="scopes-title">It will be able to</h2>
-          {scopes.length > 0 ? (
+          {asked.length > 0 ? (
             <ul class="scope-list" aria-labelledby="scopes-title">
+              {identity && (
+                <li data-identity>
+                  {identity}
+                  <span class="scope-name">{asked.filter(isIdentityScope).join(' ')}</span>
+                </li>
+              )}
               {scopes.map((scope) => (
                 <li>
                   {config.scopes[scope] ?? scope}

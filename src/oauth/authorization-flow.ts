@@ -58,6 +58,8 @@ export interface AuthorizationFlowDeps {
 export interface ResourceOwner {
   readonly userId: string;
   readonly memberships: readonly { readonly orgId: string }[];
+  /** When they signed in (epoch ms): the ID token's `auth_time` (OpenID Connect Core §2). */
+  readonly authTime?: number;
 }
 
 /** The request was parked; the person signs in (if needed) and then decides on the consent page. */
@@ -129,6 +131,7 @@ export async function startAuthorization(
     codeChallenge: r.codeChallenge ?? null,
     prompt: r.prompt.join(' ') || null,
     resource: r.resource ?? null,
+    nonce: r.nonce ?? null,
     createdAt: now,
     expiresAt: now + pendingTtlMs,
   });
@@ -228,7 +231,7 @@ async function approve(
   if (!(await deps.store.authorizationRequests.take(pending.id))) {
     return { kind: 'page', reason: 'already_answered' };
   }
-  const code = await issueAuthorizationCode(pending, person.userId, orgId, deps);
+  const code = await issueAuthorizationCode(pending, person.userId, orgId, deps, person.authTime);
   const params = { code, state: pending.state ?? undefined };
   return { kind: 'redirect', url: authorizationResponseUrl(pending.redirectUri, params, deps.config.issuer) };
 }

@@ -20,6 +20,8 @@ export interface AuthorizationRequest {
   prompt: string[];
   /** RFC 8707: the resource the tokens are for. */
   resource: string | undefined;
+  /** OpenID Connect Core §3.1.2.1: echoed in the ID token (at most `maxParameterLength` long). */
+  nonce: string | undefined;
 }
 
 /**
@@ -74,7 +76,7 @@ const supportedPrompts = new Set(['none', 'consent']);
 
 /**
  * The parameters this endpoint reads (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 8707 §2, OpenID Connect
- * `prompt`; `request` and `request_uri` to refuse them): a pushed request keeps these only, since
+ * `prompt` and `nonce`; `request` and `request_uri` to refuse them): a pushed request keeps these only, since
  * §3.1 has the server ignore the others.
  */
 export const authorizationParameters: ReadonlySet<string> = new Set([
@@ -88,6 +90,7 @@ export const authorizationParameters: ReadonlySet<string> = new Set([
   'code_challenge_method',
   'resource',
   'prompt',
+  'nonce',
   'request',
   'request_uri',
 ]);
@@ -226,6 +229,7 @@ export async function validateAuthorizationRequest(
       codeChallenge,
       prompt,
       resource,
+      nonce: single(query, 'nonce').value,
     },
   };
 }

@@ -16,6 +16,8 @@ export interface PendingAuthorization {
   expiresAt: number;
   /** RFC 8707 resource indicator: the `aud` of the tokens. */
   resource?: string | null;
+  /** OpenID Connect Core §3.1.2.1: echoed in the ID token. */
+  nonce?: string | null;
 }
 
 export interface AuthorizationRequestRepository {
@@ -44,6 +46,7 @@ export function authorizationRequestRepository(db: Kysely<Database>): Authorizat
           created_at: r.createdAt,
           expires_at: r.expiresAt,
           resource: r.resource ?? null,
+          nonce: r.nonce ?? null,
         })
         .execute();
       return { id, ...r };
@@ -68,6 +71,7 @@ export function authorizationRequestRepository(db: Kysely<Database>): Authorizat
           createdAt: r.created_at,
           expiresAt: r.expires_at,
           ...(r.resource !== null && { resource: r.resource }),
+          ...(r.nonce !== null && { nonce: r.nonce }),
         }
       );
     },

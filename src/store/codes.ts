@@ -28,6 +28,9 @@ export interface AuthorizationCode {
   createdAt: number;
   /** RFC 8707 resource indicator of the authorization request. */
   resource?: string | null;
+  /** OpenID Connect: the request's `nonce`, and when the person signed in (epoch ms), for the ID token. */
+  nonce?: string | null;
+  authTime?: number | null;
 }
 
 /** What a code exchange stores besides consuming the code: the refresh token it issues, if any. */
@@ -85,6 +88,8 @@ const toCode = (r: Database['authorization_codes']): AuthorizationCode => ({
   consumedAt: r.consumed_at,
   createdAt: r.created_at,
   ...(r.resource !== null && { resource: r.resource }),
+  ...(r.nonce !== null && { nonce: r.nonce }),
+  ...(r.auth_time !== null && { authTime: r.auth_time }),
 });
 
 type Nulls = null[];
@@ -171,6 +176,8 @@ export function codeRepository(db: Kysely<Database>): CodeRepository {
           consumed_at: null,
           created_at: c.createdAt,
           resource: c.resource ?? null,
+          nonce: c.nonce ?? null,
+          auth_time: c.authTime ?? null,
         })
         .execute();
     },

@@ -20,6 +20,8 @@ export interface Grant {
   createdAt: number;
   lastUsedAt: number | null;
   revokedAt: number | null;
+  /** OpenID Connect: when the person signed in to grant it (epoch ms), for the ID tokens of refreshes. */
+  authTime?: number;
 }
 
 /** One row of the connected-apps page: the active grants of one person for one client in one org. */
@@ -38,7 +40,7 @@ export interface Connection {
 export interface GrantRepository {
   isActive(id: string): Promise<boolean>;
   create(
-    grant: { clientId: string; userId: string; orgId: string; scope: string },
+    grant: { clientId: string; userId: string; orgId: string; scope: string; authTime?: number },
     at: number,
   ): Promise<Grant>;
   find(id: string): Promise<Grant | undefined>;
@@ -86,6 +88,7 @@ const toGrant = (r: Database['grants']): Grant => ({
   createdAt: r.created_at,
   lastUsedAt: r.last_used_at,
   revokedAt: r.revoked_at,
+  ...(r.auth_time !== null && { authTime: r.auth_time }),
 });
 
 /**
@@ -137,6 +140,7 @@ export function grantRepository(
         created_at: at,
         last_used_at: null,
         revoked_at: null,
+        auth_time: g.authTime ?? null,
       };
       const grant = toGrant(row);
       await atomically(db, async (tx) => {

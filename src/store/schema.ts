@@ -90,6 +90,8 @@ export interface GrantsTable {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** OpenID Connect: when the person signed in to grant it, epoch ms (008). */
+  auth_time: number | null;
 }
 
 export interface AuthorizationCodesTable {
@@ -108,6 +110,9 @@ export interface AuthorizationCodesTable {
   redirect_uri_sent: number;
   /** RFC 8707 resource indicator of the authorization request (006). */
   resource: string | null;
+  /** OpenID Connect: the request's `nonce`, and when the person signed in, epoch ms (008). */
+  nonce: string | null;
+  auth_time: number | null;
 }
 
 export interface RefreshTokensTable {
@@ -152,6 +157,8 @@ export interface AuthorizationRequestsTable {
   created_at: number;
   expires_at: number;
   resource: string | null;
+  /** OpenID Connect: echoed in the ID token (008). */
+  nonce: string | null;
 }
 
 export interface RevokedTokensTable {
