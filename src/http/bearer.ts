@@ -6,6 +6,7 @@ import { parseScope } from '../oauth/scope.ts';
 import type { Services } from '../services.ts';
 import { bearerTokenFromHeader } from '../verify/bearer-header.ts';
 import { authChallenge, dpopChallenge } from '../verify/http-response.ts';
+import { routePath } from './urls.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -104,7 +105,8 @@ async function checkProof(
   if (jkt === undefined) throw refuseProof('This access token is not DPoP-bound: send it as "Bearer"');
   if (!dpopScheme)
     throw refuseProof('This access token is DPoP-bound: send "Authorization: DPoP <token>" and a DPoP proof');
-  const url = `${s.config.issuer}${request.url.split('?')[0]}`;
+  // The route's URL as the client names it (RFC 9449 §4.3 htu): request.url already carries the base path.
+  const url = `${s.config.issuer}${routePath(s.config.basePath, request.url.split('?')[0]!)}`;
   let proven: string | undefined;
   try {
     proven = await checkDpop(
