@@ -95,13 +95,17 @@ export function sendPendingRequestPage(
 function identityLine(scopes: readonly string[]): string | undefined {
   const asked = scopes.filter(isIdentityScope);
   if (asked.length === 0) return undefined;
-  const details = [
-    asked.includes('profile') && 'your name',
-    asked.includes('email') && 'your email address',
-  ].filter(Boolean);
-  return details.length > 0
-    ? `Learn who you are: ${details.join(' and ')}`
-    : 'Learn who you are: your account here and the organization you choose';
+  const name = asked.includes('profile');
+  const email = asked.includes('email');
+  const details =
+    name && email
+      ? 'your name and email address'
+      : name
+        ? 'your name'
+        : email
+          ? 'your email address'
+          : 'your account here and the organization you choose';
+  return `Learn who you are: ${details}`;
 }
 
 export function sendConsentPage(
