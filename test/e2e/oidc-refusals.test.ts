@@ -202,3 +202,40 @@ describe('userinfo', () => {
     expect((await userinfo(access_token)).status).toBe(401);
   });
 });
+
+describe('with a resource indicator (RFC 8707)', () => {
+  let withResources: Latchkey;
+  afterAll(() => withResources?.close());
+
+  it('still grants openid and issues the ID token; userinfo wants a token for the default audience', async () => {
+    const billing = 'https://billing.example';
+    withResources = await startLatchkey({
+      env: { LATCHKEY_RESOURCES: JSON.stringify({ [billing]: { scopes: ['invoices:read'] } }) },
+    });
+    const app = await oidcClient(withResources, redirectUri);
+    const user = await withResources.createUser();
+    const someone = new Person(withResources, user.email, user.password);
+    await someone.signIn();
+    const { code, verifier } = await obtainCode(someone, {
+      client: app,
+      redirectUri,
+      scope: 'openid invoices:read',
+      extra: { resource: billing },
+    });
+    const { status, body } = await tokenRequest(withResources, app, {
+      grant_type: 'authorization_code',
+      code: code!,
+      code_verifier: verifier,
+      redirect_uri: redirectUri,
+    });
+    expect(status).toBe(200);
+    expect(body.scope).toBe('openid invoices:read');
+    expect(peek(String(body.access_token)).claims.aud).toBe(billing);
+    expect(peek(String(body.id_token)).claims).toMatchObject({ sub: user.userId, aud: app.clientId });
+    // The access token is the billing API's, not Latchkey's own userinfo endpoint's.
+    const info = await fetch(`${withResources.issuer}/oauth/userinfo`, {
+      headers: { authorization: `Bearer ${body.access_token}` },
+    });
+    expect(info.status).toBe(401);
+  });
+});
