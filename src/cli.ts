@@ -121,6 +121,7 @@ program
   .description('people who sign in')
   .command('create')
   .requiredOption('--email <email>')
+  .option('--name <name>', 'the name apps learn with the profile scope (OpenID Connect)')
   .option('--password <password>', 'the password (prefer --password-stdin: arguments show up in ps)')
   .option('--password-stdin', 'read the password from standard input')
   .requiredOption('--org <orgId>', 'organization to join')
@@ -132,8 +133,15 @@ program
         ? readFileSync(0, 'utf8').replace(/\r?\n$/, '')
         : o.password;
       if (!password) throw new AccountError('Give --password or --password-stdin');
-      const user = await createUser({ email: o.email, password, orgId: o.org, role: o.role }, s);
-      print(o.json, { id: user.id, email: user.email }, `Created user ${user.email}: ${user.id}`);
+      const user = await createUser(
+        { email: o.email, name: o.name, password, orgId: o.org, role: o.role },
+        s,
+      );
+      print(
+        o.json,
+        { id: user.id, email: user.email, name: user.name },
+        `Created user ${user.email}: ${user.id}`,
+      );
     }),
   );
 

@@ -71,10 +71,23 @@ describe('latchkey CLI', { timeout: 120_000 }, () => {
     expect(org).toEqual({ id: expect.any(String), name: 'DE GmbH' });
     orgId = org.id;
     const user = await json(
-      ['user', 'create', '--email', 'ada@example.com', '--password-stdin', '--org', orgId, '--role', 'admin'],
+      [
+        'user',
+        'create',
+        '--email',
+        'ada@example.com',
+        '--name',
+        'Ada Lovelace',
+        '--password-stdin',
+        '--org',
+        orgId,
+        '--role',
+        'admin',
+      ],
       'a long enough password\n',
     );
-    expect(user.id).toEqual(expect.any(String));
+    // The name is what apps learn with the profile scope (OpenID Connect `name`).
+    expect(user).toEqual({ id: expect.any(String), email: 'ada@example.com', name: 'Ada Lovelace' });
     const second = await json(['org', 'create', '--name', 'AT GmbH']);
     const member = await json(['member', 'add', '--org', second.id, '--email', 'ada@example.com']);
     expect(member).toMatchObject({ user_id: user.id, org_id: second.id, role: 'member' });
