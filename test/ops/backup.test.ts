@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
-import { bin, serveBuilt } from '../helpers/dist.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, bin, serveBuilt } from '../helpers/dist.ts';
 import { freePort, requestToken, startLatchkey } from '../helpers/latchkey.ts';
 import { freshPostgres } from '../helpers/postgres.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-backup-'));
+beforeAll(assertBuilt); // the CLI runs from dist/
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function latchkey(args: string[], database: string, more: Record<string, string> = {}, cwd?: string) {
@@ -200,42 +201,50 @@ describe('latchkey backup (PostgreSQL)', () => {
     const db = await freshPostgres();
     if (!db) throw new Error('PostgreSQL is not reachable on 127.0.0.1:5432 (see .ci/run)');
     const restoredName = `${new URL(db.url).pathname.slice(1)}_restored`;
-    const lk = await startLatchkey({ env: { LATCHKEY_DATABASE: db.url } });
-    let client: { clientId: string; clientSecret: string };
-    try {
-      client = await lk.createClient({ name: 'Dumped' });
-      // The URL as an operator writes it, password inside: it must never be printed.
-      const withPassword = new URL(db.url);
-      withPassword.password = 's3cret-pw';
-      const dump = join(dir, 'latchkey.dump');
-      const text = await latchkey(['backup', dump], withPassword.toString());
-      expect(text.code).toBe(0);
-      const r = await latchkey(['backup', dump, '--json'], withPassword.toString());
-      const commands = JSON.parse(r.stdout);
-      for (const line of [commands.command, commands.create, commands.restore]) {
-        expect(text.stdout).toContain(`  ${line}\n`);
-        expect(line).not.toMatch(/s3cret|\*\*\*\*/);
-      }
-      expect(text.stdout).toContain('Restore into a new, empty database');
-      // Pasted into a shell as printed (trust authentication here; elsewhere PGPASSWORD or ~/.pgpass).
-      const sh = (line: string) => promisify(execFile)('sh', ['-c', line], { cwd: dir });
-      await sh(commands.command);
-      await sh(commands.create);
-      await sh(commands.restore);
-    } finally {
-      await lk.close();
-    }
-    const restored = await startLatchkey({
-      env: { LATCHKEY_DATABASE: db.url.replace(/[^/]+$/, restoredName) },
-    });
-    try {
-      expect((await requestToken(restored.issuer, client)).status).toBe(200);
-    } finally {
-      await restored.close();
+    const dropRestored = async () => {
       const admin = new pg.Client({ connectionString: db.url });
       await admin.connect();
       await admin.query(`DROP DATABASE IF EXISTS ${restoredName} WITH (FORCE)`);
       await admin.end();
+    };
+    try {
+      const lk = await startLatchkey({ env: { LATCHKEY_DATABASE: db.url } });
+      let client: { clientId: string; clientSecret: string };
+      try {
+        client = await lk.createClient({ name: 'Dumped' });
+        // The URL as an operator writes it, password inside: it must never be printed.
+        const withPassword = new URL(db.url);
+        withPassword.password = 's3cret-pw';
+        const dump = join(dir, 'latchkey.dump');
+        const text = await latchkey(['backup', dump], withPassword.toString());
+        expect(text.code).toBe(0);
+        expect(text.stdout + text.stderr).not.toContain('s3cret-pw');
+        expect(text.stdout).toContain('Restore into a new, empty database');
+        const commands = JSON.parse(
+          (await latchkey(['backup', dump, '--json'], withPassword.toString())).stdout,
+        );
+        for (const line of [commands.command, commands.create, commands.restore]) {
+          expect(text.stdout).toContain(`  ${line}\n`);
+          expect(line).not.toMatch(/s3cret|\*\*\*\*/);
+        }
+        // Pasted into a shell as printed (trust authentication here; elsewhere PGPASSWORD or ~/.pgpass).
+        const sh = (line: string) => promisify(execFile)('sh', ['-c', line], { cwd: dir });
+        await sh(commands.command);
+        await sh(commands.create);
+        await sh(commands.restore);
+      } finally {
+        await lk.close();
+      }
+      const restored = await startLatchkey({
+        env: { LATCHKEY_DATABASE: db.url.replace(/[^/]+$/, restoredName) },
+      });
+      try {
+        expect((await requestToken(restored.issuer, client)).status).toBe(200);
+      } finally {
+        await restored.close();
+      }
+    } finally {
+      await dropRestored();
       await db.drop();
     }
   }, 120_000);
