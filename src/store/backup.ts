@@ -76,27 +76,32 @@ export function restoreSqlite(
 
   // Staged beside the store, so the last step is a rename on one file system.
   const staged = `${target}.restoring`;
-  removeWithJournal(staged);
-  copyFileSync(source, staged);
-  if (existsSync(`${source}-wal`)) copyFileSync(`${source}-wal`, `${staged}-wal`);
   let pages: number;
   try {
+    removeWithJournal(staged);
+    copyFileSync(source, staged);
+    if (existsSync(`${source}-wal`)) copyFileSync(`${source}-wal`, `${staged}-wal`);
     pages = checkBackup(staged, source);
   } catch (error) {
     removeWithJournal(staged);
-    throw error;
+    if (error instanceof BackupError) throw error;
+    throw new BackupError(`Cannot restore ${source}: ${firstLine(error)}`);
   }
 
-  let replaced: string | null = null;
-  if (existsSync(target)) {
-    replaced = `${target}.replaced-${now.toISOString().slice(0, 19).replaceAll(':', '-')}Z`;
-    removeWithJournal(replaced);
-    renameSync(target, replaced);
-    if (existsSync(`${target}-wal`)) renameSync(`${target}-wal`, `${replaced}-wal`);
+  const replaced = existsSync(target) ? `${target}.replaced-${now.toISOString().replaceAll(':', '-')}` : null;
+  try {
+    if (replaced) {
+      if (existsSync(replaced)) throw new Error(`${replaced} exists`);
+      renameSync(target, replaced);
+      if (existsSync(`${target}-wal`)) renameSync(`${target}-wal`, `${replaced}-wal`);
+    }
+    rmSync(`${target}-wal`, { force: true });
+    rmSync(`${target}-shm`, { force: true });
+    renameSync(staged, target);
+  } catch (error) {
+    const where = replaced && !existsSync(target) ? `; the database is now at ${replaced}` : '';
+    throw new BackupError(`Cannot put ${staged} in place of ${target}: ${firstLine(error)}${where}`);
   }
-  rmSync(`${target}-wal`, { force: true });
-  rmSync(`${target}-shm`, { force: true });
-  renameSync(staged, target);
   return { file: target, from: source, pages, replaced };
 }
 

@@ -160,7 +160,7 @@ describe('latchkey restore (SQLite): after a crash', () => {
       file: database,
       from: file,
       pages: expect.any(Number),
-      replaced: expect.stringMatching(/crashed\.sqlite\.replaced-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/),
+      replaced: expect.stringMatching(/crashed\.sqlite\.replaced-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z$/),
     });
     expect(existsSync(`${database}-wal`)).toBe(false);
     expect(existsSync(`${database}-shm`)).toBe(false);
