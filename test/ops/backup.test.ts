@@ -220,6 +220,8 @@ describe('latchkey backup (PostgreSQL)', () => {
         expect(text.code).toBe(0);
         expect(text.stdout + text.stderr).not.toContain('s3cret-pw');
         expect(text.stdout).toContain('Restore into a new, empty database');
+        // `latchkey restore` on PostgreSQL prints the same: there is no second story to tell.
+        expect((await latchkey(['restore', dump], withPassword.toString())).stdout).toBe(text.stdout);
         const commands = JSON.parse(
           (await latchkey(['backup', dump, '--json'], withPassword.toString())).stdout,
         );
