@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
 import { AccountError, addMember, createUser } from './accounts/users.ts';
+import { presentOrganization, presentUser } from './admin/present.ts';
 import { systemClock } from './clock.ts';
 import { serve } from './cluster.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
@@ -15,10 +16,11 @@ import {
 } from './oauth/client-registration.ts';
 import { closeServices, createServices, type Services } from './services.ts';
 import { roles } from './store/accounts.ts';
-import { BackupError, backupSqlite, pgDumpCommands } from './store/backup.ts';
+import { BackupError, backupSqlite, pgDumpCommands, restoreSqlite } from './store/backup.ts';
 import type { Client, GrantType } from './store/clients.ts';
 import { isPostgres } from './store/db.ts';
 import { openStore } from './store/index.ts';
+import type { Page, PageQuery } from './store/pages.ts';
 
 const program = new Command('latchkey')
   .description('Latchkey: a self-hosted OAuth 2.0 authorization server with an API-credentials console')
@@ -50,6 +52,18 @@ function readJwksFile(file: string): { keys: Record<string, unknown>[] } {
   } catch (error) {
     throw new CredentialsError(`--jwks ${file}: ${(error as Error).message.split('\n')[0]}`);
   }
+}
+
+/** Every item of a paged list, page after page: the CLI lists everything. */
+async function everyPage<T>(list: (page: PageQuery) => Promise<Page<T>>): Promise<T[]> {
+  const items: T[] = [];
+  let after: PageQuery['after'];
+  do {
+    const page = await list({ limit: 500, after });
+    items.push(...page.items);
+    after = page.next;
+  } while (after);
+  return items;
 }
 
 function print(asJson: boolean | undefined, value: object, text: string): void {
@@ -113,12 +127,30 @@ org
     }),
   );
 
+org
+  .command('list')
+  .description('every organization')
+  .addOption(json())
+  .action((o) =>
+    withServices(async (s) => {
+      const organizations = (await everyPage((page) => s.store.accounts.listOrganizations(page))).map(
+        presentOrganization,
+      );
+      print(
+        o.json,
+        { organizations },
+        organizations
+          .map((x) => `${x.id}  ${x.name}${x.external_id ? `  (external_id ${x.external_id})` : ''}`)
+          .join('\n') || 'No organizations yet: latchkey org create --name …',
+      );
+    }),
+  );
+
 const roleOption = (): Option =>
   new Option('--role <role>', 'role in the organization').choices([...roles]).default('member');
 
-program
-  .command('user')
-  .description('people who sign in')
+const user = program.command('user').description('people who sign in');
+user
   .command('create')
   .requiredOption('--email <email>')
   .option('--password <password>', 'the password (prefer --password-stdin: arguments show up in ps)')
@@ -134,6 +166,33 @@ program
       if (!password) throw new AccountError('Give --password or --password-stdin');
       const user = await createUser({ email: o.email, password, orgId: o.org, role: o.role }, s);
       print(o.json, { id: user.id, email: user.email }, `Created user ${user.email}: ${user.id}`);
+    }),
+  );
+
+user
+  .command('list')
+  .description('every person, or the members of one organization with their roles')
+  .option('--org <orgId>', 'only the members of this organization')
+  .addOption(json())
+  .action((o) =>
+    withServices(async (s) => {
+      let users: (ReturnType<typeof presentUser> & { role?: string })[];
+      if (o.org) {
+        if (!(await s.store.accounts.findOrganization(o.org)))
+          throw new AccountError(`No organization with ID ${o.org}`);
+        const members = await s.store.accounts.members(o.org);
+        const byId = new Map(
+          (await s.store.accounts.findUsers(members.map((m) => m.userId))).map((u) => [u.id, u]),
+        );
+        users = members.map((m) => ({ ...presentUser(byId.get(m.userId)!), role: m.role }));
+      } else {
+        users = (await everyPage((page) => s.store.accounts.listUsers(page))).map(presentUser);
+      }
+      print(
+        o.json,
+        { users },
+        users.map((u) => `${u.id}  ${u.email}${u.role ? `  (${u.role})` : ''}`).join('\n') || 'No users yet',
+      );
     }),
   );
 
@@ -283,6 +342,19 @@ program
     }),
   );
 
+/** PostgreSQL: the pg_dump commands to paste, and how to restore into an empty database. */
+function printPgCommands(asJson: boolean | undefined, database: string, file: string): void {
+  const commands = pgDumpCommands(database, file);
+  print(
+    asJson,
+    commands,
+    'The database is PostgreSQL: pg_dump backs it up, pg_restore restores it (the password comes from PGPASSWORD or ~/.pgpass).\n\n' +
+      `Back up:\n\n  ${commands.command}\n\n` +
+      'Restore into a new, empty database, then point LATCHKEY_DATABASE at it and restart the instances (they migrate at start):\n\n' +
+      `  ${commands.create}\n  ${commands.restore}`,
+  );
+}
+
 program
   .command('backup <file>')
   .description('SQLite: an online backup a server can start from; PostgreSQL: the pg_dump command to use')
@@ -290,23 +362,33 @@ program
   .addOption(json())
   .action(async (file, o) => {
     const { database } = loadConfig();
-    if (isPostgres(database)) {
-      const commands = pgDumpCommands(database, file);
-      print(
-        o.json,
-        commands,
-        `The database is PostgreSQL: back it up with pg_dump (password masked; give it in PGPASSWORD or ~/.pgpass):\n\n` +
-          `  ${commands.command}\n\nRestore into a stopped deployment with:\n\n  ${commands.restore}`,
-      );
-      return;
-    }
+    if (isPostgres(database)) return printPgCommands(o.json, database, file);
     const backup = await backupSqlite(database, file, { force: o.force });
     print(
       o.json,
       backup,
       `Backed up ${database} to ${backup.file} (${backup.pages} pages, consistent as of now).\n` +
-        `To restore: stop the server, replace ${database} with it (delete ${database}-wal and -shm), start again.\n` +
+        `To restore: stop the server, run latchkey restore ${backup.file}, start it again.\n` +
         `Or serve from it directly: LATCHKEY_DATABASE=${backup.file} latchkey serve`,
+    );
+  });
+
+program
+  .command('restore <file>')
+  .description(
+    'SQLite, server stopped: put a backup in place of the database (its -wal/-shm too); PostgreSQL: the pg_restore commands to use',
+  )
+  .addOption(json())
+  .action(async (file, o) => {
+    const { database } = loadConfig();
+    if (isPostgres(database)) return printPgCommands(o.json, database, file);
+    const restored = restoreSqlite(database, file, new Date(systemClock()));
+    print(
+      o.json,
+      restored,
+      `Restored ${restored.from} to ${restored.file} (${restored.pages} pages).\n` +
+        (restored.replaced ? `The database it replaced is kept as ${restored.replaced}.\n` : '') +
+        'Start the server again: latchkey serve',
     );
   });
 

@@ -175,6 +175,9 @@ const schema = z.object({
   LATCHKEY_JWKS_URI_ALLOWED_HOSTS: hostList.default([]),
 });
 
+/** Every environment variable Latchkey reads; README.md and docs/deploy.md list exactly these (test/docs). */
+export const variableNames: readonly string[] = Object.keys(schema.shape);
+
 export interface Config {
   port: number;
   host: string;

@@ -63,6 +63,8 @@ afterAll(async () => {
 // Each command is a fresh Node process: allow for a loaded CI machine.
 describe('latchkey CLI', { timeout: 120_000 }, () => {
   let orgId: string;
+  let secondOrgId: string;
+  let userId: string;
   let clientId: string;
   let clientSecret: string;
 
@@ -78,6 +80,35 @@ describe('latchkey CLI', { timeout: 120_000 }, () => {
     const second = await json(['org', 'create', '--name', 'AT GmbH']);
     const member = await json(['member', 'add', '--org', second.id, '--email', 'ada@example.com']);
     expect(member).toMatchObject({ user_id: user.id, org_id: second.id, role: 'member' });
+    secondOrgId = second.id;
+    userId = user.id;
+  });
+
+  it('lists organizations and people; --org lists the members of one organization with their roles', async () => {
+    // One JSON object, the list under its name, as `client list --json` does.
+    const { organizations } = await json(['org', 'list']);
+    expect(organizations).toEqual([
+      { id: orgId, name: 'DE GmbH', external_id: null, created_at: expect.any(String) },
+      { id: secondOrgId, name: 'AT GmbH', external_id: null, created_at: expect.any(String) },
+    ]);
+    const ada = {
+      id: userId,
+      email: 'ada@example.com',
+      name: null,
+      external_id: null,
+      created_at: expect.any(String),
+    };
+    expect(await json(['user', 'list'])).toEqual({ users: [ada] });
+    expect(await json(['user', 'list', '--org', secondOrgId])).toEqual({
+      users: [{ ...ada, role: 'member' }],
+    });
+    expect((await latchkey(['org', 'list'])).stdout).toBe(`${orgId}  DE GmbH\n${secondOrgId}  AT GmbH\n`);
+    expect((await latchkey(['user', 'list', '--org', orgId])).stdout).toBe(
+      `${userId}  ada@example.com  (admin)\n`,
+    );
+    const unknown = await latchkey(['user', 'list', '--org', 'no-such-org']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe('latchkey: No organization with ID no-such-org\n');
   });
 
   it('creates a client whose secret works against the running server at once', async () => {
