@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config/index.ts';
@@ -60,7 +61,12 @@ export async function createServices(config: Config, options: ServiceOptions = {
       await store.close();
       throw error;
     });
-    const limiter = redis ? redisRateLimiter(redis, clock) : memoryRateLimiter(clock);
+    const limiter = redis
+      ? redisRateLimiter(redis, clock)
+      : // `--workers N` without Redis: one count for the server, kept by the primary (src/cluster.ts).
+        cluster.isWorker
+        ? (await import('./ratelimit/cluster.ts')).clusterRateLimiter(clock)
+        : memoryRateLimiter(clock);
     const events = createOAuthEvents((error) => log.warn({ err: error }, 'an OAuth event listener failed'));
     return { config, clock, store, keys, limiter, notices, redis, log, events };
   } catch (error) {
