@@ -119,7 +119,10 @@ const addressBlocks = z.string().transform((value, ctx): AddressBlock[] => {
     const bits = version === 6 ? 128 : 32;
     const length = prefix === undefined ? bits : Number(prefix);
     if (!version || extra !== undefined || !/^\d{0,3}$/.test(prefix ?? '') || !(length <= bits)) {
-      ctx.addIssue({ code: 'custom', message: `expected addresses or CIDRs separated by commas, got "${item.trim()}"` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected addresses or CIDRs separated by commas, got "${item.trim()}"`,
+      });
       return z.NEVER;
     }
     blocks.push({ address, prefix: length, family: version === 6 ? 'ipv6' : 'ipv4' });

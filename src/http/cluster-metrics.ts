@@ -68,7 +68,8 @@ export function aggregateWorkerMetrics(): void {
   cluster.on('exit', lost);
   cluster.on('message', (worker, message: Message) => {
     if (message?.latchkey === 'metrics:ready') ready.add(worker);
-    else if (message?.latchkey === 'metrics:collected') collections.get(message.id)?.answer(worker, message.metrics);
+    else if (message?.latchkey === 'metrics:collected')
+      collections.get(message.id)?.answer(worker, message.metrics);
     else if (message?.latchkey === 'metrics:scrape') {
       const { id } = message;
       collect().then(
@@ -87,7 +88,7 @@ export function serverMetrics(registry: Registry): { text(): Promise<string>; cl
   if (!cluster.isWorker) {
     return { text: () => registry.metrics(), close() {} };
   }
-  const scrapes = new Map<number, { resolve(text: string): void; reject(error: Error): void }>();
+  const scrapes = new Map<number, (outcome: string | Error) => void>();
   let nextId = 0;
   const onMessage = (message: Message) => {
     if (message?.latchkey === 'metrics:collect') {
@@ -97,26 +98,23 @@ export function serverMetrics(registry: Registry): { text(): Promise<string>; cl
         () => {}, // the primary's timeout reports it
       );
     } else if (message?.latchkey === 'metrics:scraped') {
-      const scrape = scrapes.get(message.id);
-      scrapes.delete(message.id);
-      if (message.text !== undefined) scrape?.resolve(message.text);
-      else scrape?.reject(new Error(message.error ?? 'no metrics'));
+      scrapes.get(message.id)?.(message.text ?? new Error(message.error ?? 'no metrics'));
     }
   };
   process.on('message', onMessage);
   process.send?.({ latchkey: 'metrics:ready' } satisfies Message);
   return {
     text: () =>
-      new Promise((resolve, reject) => {
+      new Promise<string>((resolve, reject) => {
         const id = nextId++;
-        const timer = setTimeout(() => {
+        const timer = setTimeout(() => settle(new Error('the primary did not answer')), timeoutMs * 2);
+        const settle = (outcome: string | Error) => {
+          clearTimeout(timer);
           scrapes.delete(id);
-          reject(new Error('the primary did not answer'));
-        }, timeoutMs * 2);
-        scrapes.set(id, {
-          resolve: (text) => (clearTimeout(timer), resolve(text)),
-          reject: (error) => (clearTimeout(timer), reject(error)),
-        });
+          if (outcome instanceof Error) reject(outcome);
+          else resolve(outcome);
+        };
+        scrapes.set(id, settle);
         process.send?.({ latchkey: 'metrics:scrape', id } satisfies Message);
       }),
     close: () => process.off('message', onMessage),

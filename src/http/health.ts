@@ -27,7 +27,10 @@ export async function healthEndpoints(
     // Routes, volumes and versions are the operator's business, not the public's (request.ip: the
     // caller as LATCHKEY_TRUST_PROXY decides it).
     if (!audience.check(request.ip, isIPv6(request.ip) ? 'ipv6' : 'ipv4')) {
-      return reply.status(403).type('text/plain').send('/metrics answers loopback and LATCHKEY_METRICS_ALLOW\n');
+      return reply
+        .status(403)
+        .type('text/plain')
+        .send('/metrics answers loopback and LATCHKEY_METRICS_ALLOW\n');
     }
     try {
       return reply.type(opts.metrics.registry.contentType).send(await opts.metrics.text());

@@ -22,7 +22,12 @@ export function clusterRateLimiter(clock: Clock): RateLimiter {
     const keyPrefix = `${limit}/${windowMs}`;
     let found = limiters.get(keyPrefix);
     if (!found) {
-      found = new RateLimiterCluster({ keyPrefix, points: limit, duration: windowMs / 1000, timeoutMs: 1000 });
+      found = new RateLimiterCluster({
+        keyPrefix,
+        points: limit,
+        duration: windowMs / 1000,
+        timeoutMs: 1000,
+      });
       limiters.set(keyPrefix, found);
     }
     return found;
