@@ -118,7 +118,7 @@ const addressBlocks = z.string().transform((value, ctx): AddressBlock[] => {
     const version = isIP(address);
     const bits = version === 6 ? 128 : 32;
     const length = prefix === undefined ? bits : Number(prefix);
-    if (!version || extra !== undefined || !/^\d{0,3}$/.test(prefix ?? '') || !(length <= bits)) {
+    if (!version || extra !== undefined || !/^\d{1,3}$/.test(prefix ?? '0') || length > bits) {
       ctx.addIssue({
         code: 'custom',
         message: `expected addresses or CIDRs separated by commas, got "${item.trim()}"`,
