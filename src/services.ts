@@ -12,6 +12,7 @@ import { redisRateLimiter } from './ratelimit/redis.ts';
 import { type ChangeNotices, localChangeNotices, redisChangeNotices } from './store/change-notices.ts';
 import type { Store } from './store/index.ts';
 import { openStore } from './store/index.ts';
+import { outboxSealKey } from './store/outbox.ts';
 import type { SharedRedis } from './store/redis.ts';
 
 /** What the protocol core and the HTTP adapters need, built once at start (see server.ts). Read-only. */
@@ -51,7 +52,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
     const store = await openStore(config.database, clock, {
       migrate: options.migrate,
       notices,
-      webhooks: config.webhook !== undefined,
+      outboxKey: config.webhook && outboxSealKey(config.webhook.secret),
       onLost: (error) => log.warn({ err: error }, 'database connection lost; answering 503 until it is back'),
     });
     // A retired key stays published while tokens it signed may live, plus a margin for clock skew.
