@@ -12,7 +12,7 @@ import { redisRateLimiter } from './ratelimit/redis.ts';
 import { type ChangeNotices, localChangeNotices, redisChangeNotices } from './store/change-notices.ts';
 import type { Store } from './store/index.ts';
 import { openStore } from './store/index.ts';
-import { outboxSealKey } from './store/outbox.ts';
+import { outboxSealKey } from './store/outbox-seal.ts';
 import type { SharedRedis } from './store/redis.ts';
 
 /** What the protocol core and the HTTP adapters need, built once at start (see server.ts). Read-only. */

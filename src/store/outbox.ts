@@ -1,6 +1,7 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
+import { seal, unseal } from './outbox-seal.ts';
 import type { Database } from './schema.ts';
 
 /** The Standard Webhooks event types Latchkey sends (DESIGN.md "Plugging into the platform"). */
@@ -55,35 +56,6 @@ export interface OutboxRepository {
   oldestPending(): Promise<number | undefined>;
   /** Deletes the messages made before `before`, sent or not; says how many were never delivered. */
   prune(before: number): Promise<{ deleted: number; undelivered: number }>;
-}
-
-/** The key that seals secret fields: HKDF-SHA256 of the Standard Webhooks key, for this use only. */
-export function outboxSealKey(webhookSecret: string): Buffer {
-  const secret = Buffer.from(webhookSecret.replace(/^whsec_/, ''), 'base64');
-  return Buffer.from(
-    hkdfSync('sha256', secret, Buffer.alloc(0), 'latchkey webhook outbox sealed fields', 32),
-  );
-}
-
-/** AES-256-GCM, bound to the message id (AAD): a sealed value moved to another row does not open. */
-function seal(key: Buffer, id: string, fields: Record<string, string>): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(Buffer.from(id));
-  const text = Buffer.concat([cipher.update(JSON.stringify(fields), 'utf8'), cipher.final()]);
-  return Buffer.concat([iv, text, cipher.getAuthTag()]).toString('base64url');
-}
-
-function unseal(key: Buffer | undefined, id: string, sealed: string): Record<string, string> | undefined {
-  if (!key) return undefined;
-  try {
-    const bytes = Buffer.from(sealed, 'base64url');
-    const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12)).setAAD(Buffer.from(id));
-    decipher.setAuthTag(bytes.subarray(-16));
-    const text = Buffer.concat([decipher.update(bytes.subarray(12, -16)), decipher.final()]);
-    return JSON.parse(text.toString('utf8'));
-  } catch {
-    return undefined;
-  }
 }
 
 /** The body to send: the stored payload with the opened fields in its `data`. */
