@@ -1,8 +1,14 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { Migrator } from 'kysely';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invite } from '../../src/accounts/members.ts';
 import { housekeeping } from '../../src/server.ts';
+import { byMigrationName, migrate, openDatabase } from '../../src/store/db.ts';
+import { migrations } from '../../src/store/migrations/index.ts';
 import { type Latchkey, startLatchkey, testClock } from '../helpers/latchkey.ts';
 import { secret, startReceiver } from './receiver.ts';
 
@@ -164,6 +170,74 @@ describe('a server with LATCHKEY_WEBHOOK_URL', () => {
       expect(warnings(log.text).some((m) => m.includes('could not be opened'))).toBe(true);
     } finally {
       await other.close();
+    }
+  });
+});
+
+describe('migration 008', () => {
+  it('takes the invitation link out of events already sent or given up, and leaves the rest', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-outbox-008-'));
+    const { db, close } = await openDatabase(join(dir, 'old.sqlite'));
+    try {
+      const migrator = new Migrator({
+        db,
+        provider: { getMigrations: async () => migrations },
+        nameComparator: byMigrationName,
+      });
+      expect((await migrator.migrateTo('007_refresh_token_pages')).error).toBeUndefined();
+      const event = (type: string, data: Record<string, unknown>) =>
+        JSON.stringify({ type, timestamp: '', data });
+      const invited = { email: 'old@example.com', url: 'https://auth.example/invitations/old-token' };
+      const row = (
+        id: string,
+        type: string,
+        payload: string,
+        delivered: number | null,
+        failed: number | null,
+      ) => ({
+        id,
+        type,
+        payload,
+        created_at: 1,
+        attempts: 1,
+        next_attempt_at: 1,
+        lease_owner: null,
+        lease_until: null,
+        delivered_at: delivered,
+        failed_at: failed,
+        last_error: null,
+      });
+      await db
+        .insertInto('webhook_outbox')
+        .values([
+          row('msg_sent', 'member.invited', event('member.invited', invited), 2, null),
+          row('msg_given_up', 'member.invited', event('member.invited', invited), null, 2),
+          row('msg_waiting', 'member.invited', event('member.invited', invited), null, null),
+          row(
+            'msg_client',
+            'client.created',
+            event('client.created', { url: 'https://app.example' }),
+            2,
+            null,
+          ),
+        ])
+        .execute();
+
+      expect(await migrate(db)).toContain('008_outbox_sealed');
+      const after = Object.fromEntries(
+        (await db.selectFrom('webhook_outbox').select(['id', 'payload', 'sealed']).execute()).map((r) => [
+          r.id,
+          JSON.parse(r.payload).data,
+        ]),
+      );
+      expect(after.msg_sent).toEqual({ email: 'old@example.com' });
+      expect(after.msg_given_up).toEqual({ email: 'old@example.com' });
+      // Still to be sent, as it was written: the platform needs the link to mail it.
+      expect(after.msg_waiting).toEqual(invited);
+      expect(after.msg_client).toEqual({ url: 'https://app.example' });
+    } finally {
+      await close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
