@@ -50,10 +50,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   registerRequestMetrics(app, metrics);
   registerRequestId(app);
   const stopObserving = observeServices(s, metrics);
-  app.addHook('onClose', async () => {
-    stopObserving();
-    metrics.close();
-  });
+  app.addHook('onClose', async () => stopObserving());
   await registerBodyParsers(app);
   registerPages(app, s);
   // The console counts token requests from the core's events: the core never imports the console.

@@ -81,20 +81,22 @@ export function aggregateWorkerMetrics(): void {
 }
 
 /**
- * What /metrics answers: this process's registry, or in a cluster worker the whole server's (the
- * worker also answers the primary's requests for its own). `close` stops answering.
+ * What /metrics answers: this process's registry, or in a cluster worker the whole server's. A worker
+ * answers the primary's requests for its own registry until it exits, draining included, so the sum
+ * does not drop while it finishes its last requests.
  */
-export function serverMetrics(registry: Registry): { text(): Promise<string>; close(): void } {
-  if (!cluster.isWorker) {
-    return { text: () => registry.metrics(), close() {} };
-  }
+export function serverMetrics(registry: Registry): () => Promise<string> {
+  if (!cluster.isWorker) return () => registry.metrics();
   const scrapes = new Map<number, (outcome: string | Error) => void>();
   let nextId = 0;
+  // A callback: a channel closed while the worker exits reports here, not as an 'error' event.
+  const tell = (message: Message, onError: () => void = () => {}) =>
+    process.send?.(message, undefined, undefined, (error: Error | null) => error && onError());
   const onMessage = (message: Message) => {
     if (message?.latchkey === 'metrics:collect') {
       const { id } = message;
       registry.getMetricsAsJSON().then(
-        (metrics) => process.send?.({ latchkey: 'metrics:collected', id, metrics } satisfies Message),
+        (metrics) => tell({ latchkey: 'metrics:collected', id, metrics }),
         () => {}, // the primary's timeout reports it
       );
     } else if (message?.latchkey === 'metrics:scraped') {
@@ -102,21 +104,18 @@ export function serverMetrics(registry: Registry): { text(): Promise<string>; cl
     }
   };
   process.on('message', onMessage);
-  process.send?.({ latchkey: 'metrics:ready' } satisfies Message);
-  return {
-    text: () =>
-      new Promise<string>((resolve, reject) => {
-        const id = nextId++;
-        const timer = setTimeout(() => settle(new Error('the primary did not answer')), timeoutMs * 2);
-        const settle = (outcome: string | Error) => {
-          clearTimeout(timer);
-          scrapes.delete(id);
-          if (outcome instanceof Error) reject(outcome);
-          else resolve(outcome);
-        };
-        scrapes.set(id, settle);
-        process.send?.({ latchkey: 'metrics:scrape', id } satisfies Message);
-      }),
-    close: () => process.off('message', onMessage),
-  };
+  tell({ latchkey: 'metrics:ready' });
+  return () =>
+    new Promise<string>((resolve, reject) => {
+      const id = nextId++;
+      const timer = setTimeout(() => settle(new Error('the primary did not answer')), timeoutMs * 2);
+      const settle = (outcome: string | Error) => {
+        clearTimeout(timer);
+        scrapes.delete(id);
+        if (outcome instanceof Error) reject(outcome);
+        else resolve(outcome);
+      };
+      scrapes.set(id, settle);
+      tell({ latchkey: 'metrics:scrape', id }, () => settle(new Error('the primary is gone')));
+    });
 }

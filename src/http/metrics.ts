@@ -14,18 +14,15 @@ export interface Metrics {
   cacheLookups: Counter<'cache' | 'result'>;
   /** What /metrics answers: this process's registry, or the whole server's under `--workers N`. */
   text(): Promise<string>;
-  close(): void;
 }
 
 /** One registry per app, so several apps in one process (tests) do not collide. */
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const served = serverMetrics(registry);
   return {
     registry,
-    text: served.text,
-    close: served.close,
+    text: serverMetrics(registry),
     tokens: new Counter({
       name: 'latchkey_token_requests_total',
       help: 'Token endpoint requests by grant type and outcome (issued or the OAuth error code)',
