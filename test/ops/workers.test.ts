@@ -88,6 +88,8 @@ describe('latchkey serve --workers 2', () => {
       expect(out).toContain('worker died; restarting');
       expect(new Set(listeningPids(out)).size).toBe(3);
       expect((await token()).status).toBe(200);
+      // The primary no longer waits for the dead worker's metrics; the new one reports its own.
+      for (let i = 0; i < 2; i++) expect((await call(port, '/metrics')).status).toBe(200);
 
       child.kill('SIGTERM');
       expect(await new Promise((r) => child.once('exit', r))).toBe(0);
