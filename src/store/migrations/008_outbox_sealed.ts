@@ -13,10 +13,12 @@ type Outbox = {
 /**
  * Bearer secrets in webhook events (the invitation link of `member.invited`) leave the stored payload:
  * they wait in `sealed`, encrypted, until delivered (src/store/outbox.ts). Events sent or given up
- * before this lose the link they kept in clear.
+ * before this lose the link they kept in clear. Every process now writes the outbox, webhook URL or
+ * not, and housekeeping deletes events a week old: an index on `created_at` finds them.
  */
 export async function up(db: Kysely<Outbox>): Promise<void> {
   await db.schema.alterTable('webhook_outbox').addColumn('sealed', 'text').execute();
+  await db.schema.createIndex('webhook_outbox_created').on('webhook_outbox').column('created_at').execute();
   const done = await db
     .selectFrom('webhook_outbox')
     .select(['id', 'payload'])
@@ -35,5 +37,6 @@ export async function up(db: Kysely<Outbox>): Promise<void> {
 }
 
 export async function down(db: Kysely<Outbox>): Promise<void> {
+  await db.schema.dropIndex('webhook_outbox_created').execute();
   await db.schema.alterTable('webhook_outbox').dropColumn('sealed').execute();
 }
