@@ -67,7 +67,7 @@ describe('a server without LATCHKEY_WEBHOOK_URL', () => {
     await housekeeping(lk.services);
     expect(await rows(lk)).toEqual([]);
     expect(warnings(log.text)).toEqual([
-      'webhook events discarded after 7 days undelivered: no server has LATCHKEY_WEBHOOK_URL',
+      'webhook events discarded after 7 days undelivered (no server with LATCHKEY_WEBHOOK_URL sent them)',
     ]);
   });
 
