@@ -172,7 +172,16 @@ async function bundleServer() {
     kept.some((name) => specifier === name || specifier.startsWith(`${name}/`));
   // commander too: every CLI error's stack runs through it, and frames in the bundle's packages are
   // not mapped (see ownSourcesOnly): its frames keep naming node_modules/commander.
-  const kept = ['better-sqlite3', '@node-rs/argon2', 'pg', 'ioredis', '@fastify/swagger', 'commander'];
+  // rate-limiter-flexible: its index loads limiters that import() their drivers (cluster workers only).
+  const kept = [
+    'better-sqlite3',
+    '@node-rs/argon2',
+    'pg',
+    'ioredis',
+    '@fastify/swagger',
+    'commander',
+    'rate-limiter-flexible',
+  ];
   const outdir = join(dist, 'bundle');
   // What an ES module in src/ means that a CommonJS bundle says otherwise.
   const sourcesAsScript = {

@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from './config/index.ts';
+import { aggregateWorkerMetrics } from './http/cluster-metrics.ts';
 import { createLogger } from './logger.ts';
 import { seedBanner, seedIfEmpty } from './seed.ts';
 import { closeOnSignals, startServer } from './server.ts';
@@ -39,6 +40,10 @@ async function runPrimary(config: Config, count: number): Promise<void> {
   const seeded = await seedIfEmpty(services);
   await closeServices(services);
   if (seeded) process.stdout.write(seedBanner(seeded, config.issuer));
+  // /metrics reports the whole server; without Redis the workers count rate limits here, so a limit
+  // holds for the whole server.
+  aggregateWorkerMetrics();
+  if (!config.redisUrl) (await import('./ratelimit/cluster.ts')).countForWorkers();
 
   const started = new Map<Worker, number>();
   let crashes = 0;

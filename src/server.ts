@@ -7,6 +7,7 @@ import { buildApp } from './http/app.ts';
 import { es256Signing } from './keys/es256.ts';
 import { seedBanner, seedIfEmpty } from './seed.ts';
 import { closeServices, createServices, type ServiceOptions, type Services } from './services.ts';
+import { outboxKeptMs } from './store/outbox.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -144,10 +145,10 @@ function releaseYoungGeneration(): void {
 }
 
 /**
- * Expired sessions, parked authorization requests and codes go (every 10 minutes). A used code is
- * kept a day past its expiry so a late replay still revokes what it issued (RFC 6749 §4.1.2). A
- * revoked access token's `jti` goes a minute after the token itself expired: past `exp` no check
- * accepts it anyway (RFC 7009 §2.1 lets the server forget it then).
+ * Expired sessions, parked authorization requests and codes go (every 10 minutes), and webhook events
+ * a week old. A used code is kept a day past its expiry so a late replay still revokes what it issued
+ * (RFC 6749 §4.1.2). A revoked access token's `jti` goes a minute after the token itself expired: past
+ * `exp` no check accepts it anyway (RFC 7009 §2.1 lets the server forget it then).
  */
 export async function housekeeping(s: Services): Promise<void> {
   const now = s.clock();
@@ -159,6 +160,15 @@ export async function housekeeping(s: Services): Promise<void> {
     s.store.seenValues.prune(now),
     s.store.revocations.prune(now - 60_000),
   ]);
+  // Webhook events wait a week for a server with LATCHKEY_WEBHOOK_URL (a delivering server gives up
+  // after a day); delivered ones are kept as long, for the operator to look at.
+  const outbox = await s.store.outbox.prune(now - outboxKeptMs);
+  if (outbox.undelivered > 0) {
+    s.log.warn(
+      { events: outbox.undelivered },
+      'webhook events discarded after 7 days undelivered (no server with LATCHKEY_WEBHOOK_URL sent them)',
+    );
+  }
 }
 
 /** SIGTERM/SIGINT: stop accepting, finish in-flight requests, close the store, exit. */

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config/index.ts';
@@ -11,6 +12,7 @@ import { redisRateLimiter } from './ratelimit/redis.ts';
 import { type ChangeNotices, localChangeNotices, redisChangeNotices } from './store/change-notices.ts';
 import type { Store } from './store/index.ts';
 import { openStore } from './store/index.ts';
+import { outboxSealKey } from './store/outbox-seal.ts';
 import type { SharedRedis } from './store/redis.ts';
 
 /** What the protocol core and the HTTP adapters need, built once at start (see server.ts). Read-only. */
@@ -50,7 +52,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
     const store = await openStore(config.database, clock, {
       migrate: options.migrate,
       notices,
-      webhooks: config.webhook !== undefined,
+      outboxKey: config.webhook && outboxSealKey(config.webhook.secret),
       onLost: (error) => log.warn({ err: error }, 'database connection lost; answering 503 until it is back'),
     });
     // A retired key stays published while tokens it signed may live, plus a margin for clock skew.
@@ -60,7 +62,12 @@ export async function createServices(config: Config, options: ServiceOptions = {
       await store.close();
       throw error;
     });
-    const limiter = redis ? redisRateLimiter(redis, clock) : memoryRateLimiter(clock);
+    const limiter = redis
+      ? redisRateLimiter(redis, clock)
+      : // `--workers N` without Redis: one count for the server, kept by the primary (src/cluster.ts).
+        cluster.isWorker
+        ? (await import('./ratelimit/cluster.ts')).clusterRateLimiter(clock)
+        : memoryRateLimiter(clock);
     const events = createOAuthEvents((error) => log.warn({ err: error }, 'an OAuth event listener failed'));
     return { config, clock, store, keys, limiter, notices, redis, log, events };
   } catch (error) {

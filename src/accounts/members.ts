@@ -54,15 +54,19 @@ export async function invite(
       action: 'member.invited',
       detail: { email, role: input.role, invitation_id: created.id },
     });
-    await tx.outbox.add('member.invited', {
-      invitation_id: created.id,
-      organization_id: input.orgId,
-      email,
-      role: input.role,
-      url,
-      expires_at: new Date(created.expiresAt).toISOString(),
-      invited_by: input.by,
-    });
+    // The link is a bearer secret: sealed in the outbox, never stored in clear (src/store/outbox.ts).
+    await tx.outbox.add(
+      'member.invited',
+      {
+        invitation_id: created.id,
+        organization_id: input.orgId,
+        email,
+        role: input.role,
+        expires_at: new Date(created.expiresAt).toISOString(),
+        invited_by: input.by,
+      },
+      { url },
+    );
     return created;
   });
   accountEvents(s).onMemberInvited({

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { z } from 'zod';
 
@@ -118,6 +119,32 @@ const hostList = z
     ),
   );
 
+/** An address block: an IP address, or one with a prefix length (CIDR, e.g. 10.0.0.0/8). */
+export interface AddressBlock {
+  address: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
+}
+
+const addressBlocks = z.string().transform((value, ctx): AddressBlock[] => {
+  const blocks: AddressBlock[] = [];
+  for (const item of value.split(',')) {
+    const [address = '', prefix, extra] = item.trim().split('/');
+    const version = isIP(address);
+    const bits = version === 6 ? 128 : 32;
+    const length = prefix === undefined ? bits : Number(prefix);
+    if (!version || extra !== undefined || !/^\d{1,3}$/.test(prefix ?? '0') || length > bits) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected addresses or CIDRs separated by commas, got "${item.trim()}"`,
+      });
+      return z.NEVER;
+    }
+    blocks.push({ address, prefix: length, family: version === 6 ? 'ipv6' : 'ipv4' });
+  }
+  return blocks;
+});
+
 const positiveInt = z.coerce.number().int().positive();
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -150,6 +177,7 @@ const schema = z.object({
       'use true, false, a hop count, or proxy addresses/CIDRs separated by commas',
     )
     .default('false'),
+  LATCHKEY_METRICS_ALLOW: addressBlocks.optional(),
   LATCHKEY_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
   // Standard Webhooks: "whsec_" and the base64 of a 24 to 64 byte key.
   LATCHKEY_WEBHOOK_SECRET: z
@@ -215,6 +243,8 @@ export interface Config {
   nativeSigning: boolean;
   /** Fastify's trustProxy: whose X-Forwarded-For to believe for the client address (rate limits). */
   trustProxy: boolean | number | string[];
+  /** Who may read /metrics besides loopback (the caller's address as LATCHKEY_TRUST_PROXY decides it). */
+  metricsAllow: AddressBlock[];
   /** Where Standard Webhooks events go, signed with `secret`; undefined: no webhooks. */
   webhook: { url: string; secret: string } | undefined;
   /** The platform's OpenID provider people sign in with, when set. */
@@ -326,6 +356,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: c.LATCHKEY_LOG_LEVEL,
     nativeSigning: c.LATCHKEY_NATIVE_SIGNING,
     trustProxy: parseTrustProxy(c.LATCHKEY_TRUST_PROXY),
+    metricsAllow: c.LATCHKEY_METRICS_ALLOW ?? [],
     webhook:
       c.LATCHKEY_WEBHOOK_URL && c.LATCHKEY_WEBHOOK_SECRET
         ? { url: c.LATCHKEY_WEBHOOK_URL, secret: c.LATCHKEY_WEBHOOK_SECRET }

@@ -80,6 +80,6 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
     await pages.register(membersConsole, { services: s, prefix });
   });
   await app.register(adminApi, { services: s, prefix: `${prefix}${adminPrefix}` });
-  registerWebhooks(app, s);
+  registerWebhooks(app, s, metrics);
   return app;
 }

@@ -76,8 +76,8 @@ export type Repositories = Omit<
   'transaction' | 'dialect' | 'migrate' | 'rows' | 'observe' | 'ping' | 'close'
 >;
 
-function repositories(db: Kysely<Database>, clock: Clock, webhooks: boolean): Repositories {
-  const outbox = (tx: Kysely<Database>) => outboxRepository(tx, clock, webhooks);
+function repositories(db: Kysely<Database>, clock: Clock, outboxKey: Buffer | undefined): Repositories {
+  const outbox = (tx: Kysely<Database>) => outboxRepository(tx, clock, outboxKey);
   return {
     accounts: accountRepository(db, clock),
     clients: clientRepository(db, clock),
@@ -102,8 +102,8 @@ function repositories(db: Kysely<Database>, clock: Clock, webhooks: boolean): Re
 export async function openStore(
   location: string,
   clock: Clock,
-  /** webhooks: queue webhook events in the outbox (a webhook URL is configured). */
-  options: DatabaseOptions & { migrate?: boolean; webhooks?: boolean; notices?: ChangeNotices } = {},
+  /** outboxKey: seals the webhook outbox's secret fields (src/store/outbox.ts `outboxSealKey`). */
+  options: DatabaseOptions & { migrate?: boolean; outboxKey?: Buffer; notices?: ChangeNotices } = {},
 ): Promise<Store> {
   const observers = storeObservers();
   const { db, dialect, changes, close } = await openDatabase(location, {
@@ -111,9 +111,9 @@ export async function openStore(
     onQuery: observers.query,
   });
   if (options.migrate !== false) await migrate(db);
-  const webhooks = options.webhooks ?? false;
+  const { outboxKey } = options;
   const { notices } = options;
-  const base = repositories(db, clock, webhooks);
+  const base = repositories(db, clock, outboxKey);
   const cacheMs = notices && clientCacheMs(notices, changes !== undefined);
   const onLookup = (hit: boolean) => observers.cacheLookup('clients', hit);
   return {
@@ -130,7 +130,7 @@ export async function openStore(
     async transaction(fn) {
       const changed = new Set<string>();
       const result = await db.transaction().execute((tx) => {
-        const repos = repositories(tx, clock, webhooks);
+        const repos = repositories(tx, clock, outboxKey);
         return fn({ ...repos, clients: recordingClientChanges(repos.clients, changed) });
       });
       // Announced after the commit: a notice sent earlier would let an instance re-read the old row.

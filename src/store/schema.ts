@@ -183,6 +183,8 @@ export interface WebhookOutboxTable {
   id: string;
   type: string;
   payload: string;
+  /** Secret fields of `data`, encrypted, until delivered (008; src/store/outbox.ts). */
+  sealed: string | null;
   created_at: number;
   attempts: number;
   next_attempt_at: number;
