@@ -9,6 +9,7 @@ import {
   Migrator,
   PostgresDialect,
   SqliteDialect,
+  sql,
 } from 'kysely';
 import { reportUnavailable } from './errors.ts';
 import { migrations } from './migrations/index.ts';
@@ -114,6 +115,36 @@ const provider: MigrationProvider = {
  * starts (bench/README.md, "Sixth round").
  */
 export const byMigrationName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The advisory lock the start's one-time steps hold ("latchkey" in ASCII; any number would do, and
+ * Kysely's own migration lock is another one).
+ */
+export const startLockId = '7809643475227846009';
+
+/**
+ * Runs `fn` while no other process runs it on this database: instances starting together migrate
+ * and make the first signing key once, the others wait (DESIGN.md "Operating it"). PostgreSQL: a
+ * session advisory lock, held on the one connection `fn` gets. SQLite needs none: it is one machine's
+ * file, `--workers` has its primary do this before forking, and SQLite serialises writers anyway (a
+ * nested connection would wait forever for Kysely's single SQLite connection).
+ */
+export async function exclusively<T>(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  fn: (db: Kysely<Database>) => Promise<T>,
+): Promise<T> {
+  if (dialect !== 'postgres') return fn(db);
+  return db.connection().execute(async (connection) => {
+    await sql`select pg_advisory_lock(${startLockId}::bigint)`.execute(connection);
+    try {
+      return await fn(connection);
+    } finally {
+      // If this fails the connection is gone, and the session's lock with it.
+      await sql`select pg_advisory_unlock(${startLockId}::bigint)`.execute(connection);
+    }
+  });
+}
 
 export async function migrate(db: Kysely<Database>): Promise<string[]> {
   const migrator = new Migrator({ db, provider, nameComparator: byMigrationName });
