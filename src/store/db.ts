@@ -120,7 +120,7 @@ export const byMigrationName = (a: string, b: string): number => (a < b ? -1 : a
  * The advisory lock the start's one-time steps hold ("latchkey" in ASCII; any number would do, and
  * Kysely's own migration lock is another one).
  */
-export const startLockId = '7809643475227846009';
+export const startLockId = '7809651199139603833';
 
 /**
  * Runs `fn` while no other process runs it on this database: instances starting together migrate
