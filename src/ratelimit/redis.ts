@@ -16,7 +16,11 @@ return n`;
 
 type HitCommand = { latchkeyHit(key: string, ttlMs: number): Promise<number> };
 
-export function redisRateLimiter(redis: SharedRedis, clock: Clock, prefix = 'latchkey:rl:'): RateLimiter {
+export function redisRateLimiter(
+  redis: SharedRedis,
+  clock: Clock,
+  prefix = `${redis.prefix}rl:`,
+): RateLimiter {
   // EVALSHA, with the script loaded by ioredis on first use (and again after a Redis restart).
   redis.client.defineCommand('latchkeyHit', { numberOfKeys: 1, lua: hitScript });
   const local = memoryRateLimiter(clock);
