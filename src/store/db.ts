@@ -44,6 +44,21 @@ export const sqlitePageCacheKib = 4000;
 
 export const isPostgres = (location: string): boolean => /^postgres(ql)?:\/\//.test(location);
 
+/**
+ * The database for messages: `PostgreSQL at host:port` (never the user or password), or the SQLite
+ * file. A `host` query parameter wins over the URL's host, as node-postgres reads it (a socket path).
+ */
+export function describeLocation(location: string): string {
+  if (!isPostgres(location)) return `SQLite ${location}`;
+  try {
+    const url = new URL(location);
+    const host = url.searchParams.get('host') || url.hostname || 'localhost';
+    return `PostgreSQL at ${host}:${url.searchParams.get('port') || url.port || '5432'}`;
+  } catch {
+    return 'PostgreSQL';
+  }
+}
+
 /** A file path (or `:memory:`) opens SQLite; a `postgres://` URL opens PostgreSQL. */
 export async function openDatabase(location: string, options: DatabaseOptions = {}): Promise<Db> {
   if (isPostgres(location)) {
@@ -64,7 +79,7 @@ export async function openDatabase(location: string, options: DatabaseOptions = 
       lost = false;
     });
     const db = new Kysely<Database>({
-      dialect: reportUnavailable(new PostgresDialect({ pool })),
+      dialect: reportUnavailable(new PostgresDialect({ pool }), describeLocation(location)),
       log: timing(options),
     });
     return { db, dialect: 'postgres', close: () => db.destroy() };
@@ -84,7 +99,7 @@ export async function openDatabase(location: string, options: DatabaseOptions = 
   const changes = watchSqliteChanges(sqlite);
   cachePreparedStatements(sqlite);
   const db = new Kysely<Database>({
-    dialect: reportUnavailable(new SqliteDialect({ database: sqlite })),
+    dialect: reportUnavailable(new SqliteDialect({ database: sqlite }), describeLocation(location)),
     log: timing(options),
   });
   registerSqliteHandle(db, sqlite, options.onQuery);
