@@ -1,4 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.ts';
@@ -6,7 +8,7 @@ import { loadConfig } from '../../src/config/index.ts';
 import { closeServices, createServices } from '../../src/services.ts';
 import { startLockId } from '../../src/store/db.ts';
 import { openStore } from '../../src/store/index.ts';
-import { bin, type ServedBin, serveBuilt } from '../helpers/dist.ts';
+import { bin, root, type ServedBin, serveBuilt } from '../helpers/dist.ts';
 import { within } from '../helpers/instances.ts';
 import { freePort, requestToken } from '../helpers/latchkey.ts';
 import { freshPostgres } from '../helpers/postgres.ts';
@@ -32,6 +34,17 @@ async function query(url: string, text: string, values: unknown[] = []): Promise
   } finally {
     await client.end();
   }
+}
+
+/** docs/deploy.md's "First organization and admin" commands, one per entry, comments removed. */
+function firstAdminCommands(): string[] {
+  const doc = readFileSync(join(root, 'docs/deploy.md'), 'utf8');
+  const block = /## First organization and admin\n[\s\S]*?```sh\n([\s\S]*?)```/.exec(doc)![1]!;
+  return block
+    .replace(/\\\n\s*/g, '')
+    .split('\n')
+    .map((line) => line.replace(/\s+# .*$/, '').trim())
+    .filter(Boolean);
 }
 
 let redis: PrivateRedis;
@@ -68,44 +81,37 @@ describe('three instances started at the same instant on an empty PostgreSQL dat
       expect(await query(db.url, 'select id from organizations')).toEqual([]);
       expect(await query(db.url, 'select id from users')).toEqual([]);
 
-      // The first organization, admin and credentials, as docs/deploy.md makes them.
+      // The first organization and admin, with the commands of docs/deploy.md as printed there.
       const env = { ...process.env, ...shared, LATCHKEY_LOG_LEVEL: 'warn' };
-      const cli = async (args: string[], input?: string) => {
-        const child = execFile(process.execPath, [bin, ...args, '--json'], { env, timeout: 30_000 });
+      const sh = async (script: string, input = '') => {
+        const child = execFile(
+          'bash',
+          ['-ec', `latchkey() { "${process.execPath}" "${bin}" "$@"; }\n${script}`],
+          {
+            env,
+            timeout: 30_000,
+          },
+        );
         let out = '';
         child.stdout!.on('data', (d) => (out += d));
         child.stderr!.on('data', (d) => (out += d));
-        child.stdin!.end(input ?? '');
+        child.stdin!.end(input);
         const code = await new Promise((resolve) => child.once('exit', resolve));
         expect(code, out).toBe(0);
-        return { json: JSON.parse(out), out };
+        return out;
       };
-      const org = await cli(['org', 'create', '--name', 'Acme']);
-      const admin = await cli(
-        [
-          'user',
-          'create',
-          '--org',
-          org.json.id,
-          '--email',
-          'admin@acme.example',
-          '--role',
-          'admin',
-          '--password-stdin',
-        ],
+      const [create, ...rest] = firstAdminCommands();
+      const org = await sh(create!);
+      const orgId = /^Created organization Acme: (\S+)$/m.exec(org)![1]!;
+      const admin = await sh(
+        rest.join('\n').replaceAll('ORG_ID', orgId),
         'a long and unguessable passphrase\n',
       );
-      const credentials = await cli([
-        'client',
-        'create',
-        '--org',
-        org.json.id,
-        '--name',
-        'Billing',
-        '--grant',
-        'client_credentials',
-      ]);
-      const client = { clientId: credentials.json.client_id, clientSecret: credentials.json.client_secret };
+      expect(await query(db.url, 'select email from users')).toEqual([{ email: 'admin@acme.example' }]);
+      const credentials = JSON.parse(
+        await sh(`latchkey client create --org ${orgId} --name Billing --grant client_credentials --json`),
+      );
+      const client = { clientId: credentials.client_id, clientSecret: credentials.client_secret };
       for (const url of urls) {
         const token = await requestToken(url, client);
         expect(token.status).toBe(200);
@@ -113,11 +119,12 @@ describe('three instances started at the same instant on an empty PostgreSQL dat
         const header = JSON.parse(Buffer.from(access_token.split('.')[0], 'base64url').toString());
         expect(header.kid).toBe(current[0]!.kid);
       }
-      expect(await query(db.url, 'select email from users')).toEqual([{ email: 'admin@acme.example' }]);
 
       for (const s of servers) expect(s.child.exitCode).toBeNull();
-      for (const out of [...servers.map((s) => s.output()), org.out, admin.out, credentials.out])
-        expect(out).not.toMatch(/password|passphrase/i);
+      // No demo password printed by a server; the admin's own password in no output at all.
+      for (const s of servers) expect(s.output()).not.toMatch(/password/i);
+      for (const out of [...servers.map((s) => s.output()), org, admin])
+        expect(out).not.toContain('unguessable');
     } finally {
       for (const s of servers) if (s.child.exitCode === null) s.child.kill('SIGKILL');
     }
@@ -172,5 +179,23 @@ describe('processes opening the same empty database together (in one test proces
     } finally {
       for (const s of opened) await closeServices(s);
     }
+  });
+});
+
+describe('the deployment files', () => {
+  it('set LATCHKEY_ENVIRONMENT explicitly (Latchkey never reads NODE_ENV)', () => {
+    const read = (file: string) => readFileSync(join(root, file), 'utf8');
+    const unit = read('deploy/latchkey.service');
+    expect(unit).toMatch(/^Environment=LATCHKEY_ENVIRONMENT=production$/m);
+    expect(unit).not.toMatch(/^Environment=NODE_ENV/m);
+    const runtimeStage = read('Dockerfile')
+      .split(/^FROM /m)
+      .at(-1)!;
+    expect(runtimeStage).toMatch(/^ENV .*\bLATCHKEY_ENVIRONMENT=production\b/m);
+    expect(read('deploy/compose.yaml')).toMatch(
+      /^ {4}LATCHKEY_ENVIRONMENT: \$\{LATCHKEY_ENVIRONMENT:-production\}$/m,
+    );
+    const severalInstances = /## Several instances\n[^`]*```sh\n([^`]*)```/.exec(read('docs/deploy.md'))![1]!;
+    expect(severalInstances).toMatch(/^LATCHKEY_ENVIRONMENT=production\b/m);
   });
 });
