@@ -55,21 +55,21 @@ export async function createServices(config: Config, options: ServiceOptions = {
       webhooks: config.webhook !== undefined,
       onLost: (error) => log.warn({ err: error }, 'database connection lost; answering 503 until it is back'),
     });
-    const keys = await store
-      .exclusively(async (locked) => {
+    let keys: KeyRing;
+    try {
+      // Once, whoever comes first: instances starting together wait here for it (DESIGN.md "Operating it").
+      await store.exclusively(async (locked) => {
         if (options.migrate !== false) await locked.migrate();
         await ensureSigningKey(locked.keys, clock);
-      })
-      .then(() =>
-        // A retired key stays published while tokens it signed may live, plus a margin for clock skew.
-        openKeyRing(store.keys, clock, (config.accessTokenTtl + 300) * 1000, notices, {
-          nativeSigning: config.nativeSigning,
-        }),
-      )
-      .catch(async (error) => {
-        await store.close();
-        throw error;
       });
+      // A retired key stays published while tokens it signed may live, plus a margin for clock skew.
+      keys = await openKeyRing(store.keys, clock, (config.accessTokenTtl + 300) * 1000, notices, {
+        nativeSigning: config.nativeSigning,
+      });
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
     const limiter = redis ? redisRateLimiter(redis, clock) : memoryRateLimiter(clock);
     const events = createOAuthEvents((error) => log.warn({ err: error }, 'an OAuth event listener failed'));
     return { config, clock, store, keys, limiter, notices, redis, log, events };
