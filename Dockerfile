@@ -25,7 +25,7 @@ RUN npm ci --omit=dev --no-audit --no-fund
 
 # 3. Runtime: no compiler, no TypeScript, no tests.
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 LATCHKEY_DATABASE=/data/latchkey.sqlite
+ENV LATCHKEY_ENVIRONMENT=production HOST=0.0.0.0 PORT=3000 LATCHKEY_DATABASE=/data/latchkey.sqlite
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -19,6 +19,7 @@ import { roles } from './store/accounts.ts';
 import { BackupError, backupSqlite, pgDumpCommands, restoreSqlite } from './store/backup.ts';
 import type { Client, GrantType } from './store/clients.ts';
 import { isPostgres } from './store/db.ts';
+import { StoreUnavailableError } from './store/errors.ts';
 import { openStore } from './store/index.ts';
 import type { Page, PageQuery } from './store/pages.ts';
 
@@ -392,7 +393,8 @@ program
     );
   });
 
-const known = [ConfigError, AccountError, CredentialsError, BackupError];
+// Errors a person can act on: one line (a database it cannot reach names where and why).
+const known = [ConfigError, AccountError, CredentialsError, BackupError, StoreUnavailableError];
 program.parseAsync().catch((error: Error) => {
   const expected = known.some((type) => error instanceof type);
   process.stderr.write(`latchkey: ${expected ? error.message : (error.stack ?? error.message)}\n`);

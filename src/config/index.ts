@@ -154,6 +154,10 @@ const schema = z.object({
   LATCHKEY_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
   LATCHKEY_DATABASE: z.string().min(1).default('./data/latchkey.sqlite'),
   LATCHKEY_REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  LATCHKEY_REDIS_PREFIX: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,64}$/, 'up to 64 printable characters without spaces, e.g. latchkey:stage:')
+    .optional(),
   LATCHKEY_ENVIRONMENT: z
     .string()
     .regex(/^[a-z][a-z0-9]{0,15}$/, 'use a short lower-case label such as development, stage, production')
@@ -220,6 +224,8 @@ export interface Config {
   audience: string;
   database: string;
   redisUrl: string | undefined;
+  /** Starts every Redis key and channel, so environments sharing a Redis never meet (`latchkey:{environment}:`). */
+  redisPrefix: string;
   environment: string;
   accessTokenTtl: number;
   refreshTokenIdleTtl: number;
@@ -340,6 +346,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     audience: c.LATCHKEY_AUDIENCE ?? issuer,
     database: c.LATCHKEY_DATABASE,
     redisUrl: c.LATCHKEY_REDIS_URL,
+    redisPrefix: c.LATCHKEY_REDIS_PREFIX ?? `latchkey:${c.LATCHKEY_ENVIRONMENT}:`,
     environment: c.LATCHKEY_ENVIRONMENT,
     accessTokenTtl: c.LATCHKEY_ACCESS_TOKEN_TTL,
     refreshTokenIdleTtl: c.LATCHKEY_REFRESH_TOKEN_IDLE_TTL,

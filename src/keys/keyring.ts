@@ -56,7 +56,16 @@ export function generateKey(clock: Clock): StoredKey {
 }
 
 /**
- * Loads the signing keys, creating the first one on an empty store. A retired key stays published for
+ * Makes a signing key current when none is: the first start on an empty store. Run it under the
+ * store's lock (`Store.exclusively`), or instances starting together would each make one.
+ */
+export async function ensureSigningKey(repo: KeyRepository, clock: Clock): Promise<void> {
+  const keys = await repo.list();
+  if (!keys.some((k) => k.retiredAt === null)) await repo.addAndRetireOthers(generateKey(clock), clock());
+}
+
+/**
+ * Loads the signing keys (`ensureSigningKey` has made the first one). A retired key stays published for
  * `publishRetiredMs` (the access-token lifetime plus a margin) so every token it signed still verifies.
  * A rotation publishes a notice; every instance that hears one (or may have missed one) re-reads.
  */
@@ -82,13 +91,10 @@ export async function openKeyRing(
   }
 
   async function read(): Promise<void> {
-    let keys = await repo.list();
-    if (keys.length === 0) {
-      await repo.addAndRetireOthers(generateKey(clock), clock());
-      keys = await repo.list();
-    }
+    const keys = await repo.list();
     const now = clock();
-    const active = keys.find((k) => k.retiredAt === null) ?? keys[0]!;
+    const active = keys.find((k) => k.retiredAt === null) ?? keys[0];
+    if (!active) throw new Error('No signing key in the store: ensureSigningKey makes the first one');
     signer = {
       kid: active.kid,
       es256: es256Signer(

@@ -12,7 +12,7 @@ import { cachedTokenStatus } from './cached-token-status.ts';
 import type { ChangeNotices } from './change-notices.ts';
 import { type ClientRepository, clientRepository } from './clients.ts';
 import { type CodeRepository, codeRepository } from './codes.ts';
-import { type DatabaseOptions, type Dialect, migrate, openDatabase } from './db.ts';
+import { type DatabaseOptions, type Dialect, exclusively, migrate, openDatabase } from './db.ts';
 import { type GrantRepository, grantRepository } from './grants.ts';
 import { type InvitationRepository, invitationRepository } from './invitations.ts';
 import { type KeyRepository, keyRepository } from './keys.ts';
@@ -60,8 +60,14 @@ export interface Store {
   /** Client secrets reported leaked by a secret scanner. */
   leakedSecrets: LeakedSecretRepository;
   dialect: Dialect;
-  /** Applies pending migrations; returns their names. */
+  /** Applies pending migrations (under the lock of `exclusively`); returns their names. */
   migrate(): Promise<string[]>;
+  /**
+   * Runs `fn` while no other process runs it on this database (PostgreSQL: an advisory lock held on
+   * the one connection `locked` uses): the start's one-time steps, done once when instances start
+   * together.
+   */
+  exclusively<T>(fn: (locked: LockedStore) => Promise<T>): Promise<T>;
   /** Every row of one table as stored: for checking what is at rest (tests) and for export. */
   rows(table: keyof Database): Promise<Record<string, unknown>[]>;
   /** Watches query durations and cache lookups (for /metrics); returns the function that stops it. */
@@ -73,8 +79,14 @@ export interface Store {
 
 export type Repositories = Omit<
   Store,
-  'transaction' | 'dialect' | 'migrate' | 'rows' | 'observe' | 'ping' | 'close'
+  'transaction' | 'dialect' | 'migrate' | 'exclusively' | 'rows' | 'observe' | 'ping' | 'close'
 >;
+
+/** What the start's one-time steps use, on the connection that holds the lock. */
+export interface LockedStore {
+  keys: KeyRepository;
+  migrate(): Promise<string[]>;
+}
 
 function repositories(db: Kysely<Database>, clock: Clock, outboxKey: Buffer | undefined): Repositories {
   const outbox = (tx: Kysely<Database>) => outboxRepository(tx, clock, outboxKey);
@@ -110,7 +122,12 @@ export async function openStore(
     ...options,
     onQuery: observers.query,
   });
-  if (options.migrate !== false) await migrate(db);
+  if (options.migrate !== false) {
+    await exclusively(db, dialect, migrate).catch(async (error) => {
+      await close();
+      throw error;
+    });
+  }
   const { outboxKey } = options;
   const { notices } = options;
   const base = repositories(db, clock, outboxKey);
@@ -138,7 +155,11 @@ export async function openStore(
       return result;
     },
     dialect,
-    migrate: () => migrate(db),
+    migrate: () => exclusively(db, dialect, migrate),
+    exclusively: (fn) =>
+      exclusively(db, dialect, (locked) =>
+        fn({ keys: keyRepository(locked), migrate: () => migrate(locked) }),
+      ),
     rows: (table) => db.selectFrom(table).selectAll().execute(),
     async ping() {
       await db.selectFrom('organizations').select('id').limit(1).execute();
