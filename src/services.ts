@@ -54,12 +54,12 @@ export async function createServices(config: Config, options: ServiceOptions = {
       onLost: (error) => log.warn({ err: error }, 'database connection lost; answering 503 until it is back'),
     });
     // A retired key stays published while tokens it signed may live, plus a margin for clock skew.
-    const keys = await openKeyRing(store.keys, clock, (config.accessTokenTtl + 300) * 1000, notices, {
-      nativeSigning: config.nativeSigning,
-    }).catch(async (error) => {
-      await store.close();
-      throw error;
-    });
+    const keys = await openKeyRing(store.keys, clock, (config.accessTokenTtl + 300) * 1000, notices).catch(
+      async (error) => {
+        await store.close();
+        throw error;
+      },
+    );
     const limiter = redis ? redisRateLimiter(redis, clock) : memoryRateLimiter(clock);
     const events = createOAuthEvents((error) => log.warn({ err: error }, 'an OAuth event listener failed'));
     return { config, clock, store, keys, limiter, notices, redis, log, events };
