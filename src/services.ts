@@ -65,9 +65,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
         await ensureSigningKey(locked.keys, clock);
       });
       // A retired key stays published while tokens it signed may live, plus a margin for clock skew.
-      keys = await openKeyRing(store.keys, clock, (config.accessTokenTtl + 300) * 1000, notices, {
-        nativeSigning: config.nativeSigning,
-      });
+      keys = await openKeyRing(store.keys, clock, (config.accessTokenTtl + 300) * 1000, notices);
     } catch (error) {
       await store.close();
       throw error;

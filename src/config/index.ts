@@ -192,8 +192,6 @@ const schema = z.object({
       return bytes >= 24 && bytes <= 64;
     }, 'the key after whsec_ must be 24 to 64 bytes, base64')
     .optional(),
-  // false: ES256 signatures through node:crypto instead of the native signer (src/keys/es256.ts).
-  LATCHKEY_NATIVE_SIGNING: bool.default(true),
   LATCHKEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Sign-in through the platform's OpenID provider (see loginOidc below).
   LATCHKEY_LOGIN_OIDC_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
@@ -245,8 +243,6 @@ export interface Config {
   /** Seconds a reported secret keeps working, so the owner can switch over (default 0). */
   leakedSecretGrace: number;
   logLevel: string;
-  /** Sign with the native ES256 signer when it is built (src/keys/es256.ts); false: node:crypto. */
-  nativeSigning: boolean;
   /** Fastify's trustProxy: whose X-Forwarded-For to believe for the client address (rate limits). */
   trustProxy: boolean | number | string[];
   /** Who may read /metrics besides loopback (the caller's address as LATCHKEY_TRUST_PROXY decides it). */
@@ -361,7 +357,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     secretScanningKeys: c.LATCHKEY_SECRET_SCANNING_KEYS ?? [],
     leakedSecretGrace: c.LATCHKEY_LEAKED_SECRET_GRACE,
     logLevel: c.LATCHKEY_LOG_LEVEL,
-    nativeSigning: c.LATCHKEY_NATIVE_SIGNING,
     trustProxy: parseTrustProxy(c.LATCHKEY_TRUST_PROXY),
     metricsAllow: c.LATCHKEY_METRICS_ALLOW ?? [],
     webhook:

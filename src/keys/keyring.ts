@@ -10,7 +10,7 @@ import { randomToken } from '../crypto.ts';
 import type { ChangeNotices } from '../store/change-notices.ts';
 import type { KeyRepository, StoredKey } from '../store/keys.ts';
 import { endOfTurn } from '../turn.ts';
-import { type Es256Signer, es256Signer } from './es256.ts';
+import { type Es256Sign, es256Signer } from './es256.ts';
 
 export interface PublicKey {
   kid: string;
@@ -20,13 +20,10 @@ export interface PublicKey {
 
 export interface KeyRing {
   /**
-   * Signs a JWT with the current key (./es256.ts: a native signer, else node:crypto, both well ahead
-   * of jose's WebCrypto path here); the signatures asked for in one event-loop turn are made together
-   * at its end (src/turn.ts).
+   * Signs a JWT with the current key (./es256.ts, node:crypto); the signatures asked for in one
+   * event-loop turn are made together at its end (src/turn.ts).
    */
   signJwt(payload: object, typ: string): Promise<string>;
-  /** Whether the native signer signs (LATCHKEY_NATIVE_SIGNING and a built addon), or node:crypto. */
-  signsNatively(): boolean;
   /** Keys a verifier should accept: the signing key and retired keys whose tokens may still be valid. */
   publicKeys(): PublicKey[];
   publicKey(kid: string): PublicKey | undefined;
@@ -74,10 +71,8 @@ export async function openKeyRing(
   clock: Clock,
   publishRetiredMs: number,
   notices?: ChangeNotices,
-  options: { nativeSigning?: boolean } = {},
 ): Promise<KeyRing> {
-  const nativeSigning = options.nativeSigning ?? true;
-  let signer: { kid: string; es256: Es256Signer; headers: Map<string, string> } | undefined;
+  let signer: { kid: string; sign: Es256Sign; headers: Map<string, string> } | undefined;
   let published: PublicKey[] = [];
   let byKid = new Map<string, PublicKey>();
   let lastMissReload = 0;
@@ -97,10 +92,7 @@ export async function openKeyRing(
     if (!active) throw new Error('No signing key in the store: ensureSigningKey makes the first one');
     signer = {
       kid: active.kid,
-      es256: es256Signer(
-        createPrivateKey({ key: JSON.parse(active.privateJwk), format: 'jwk' }),
-        nativeSigning,
-      ),
+      sign: es256Signer(createPrivateKey({ key: JSON.parse(active.privateJwk), format: 'jwk' })),
       headers: new Map(),
     };
     published = keys
@@ -128,9 +120,8 @@ export async function openKeyRing(
       }
       const signingInput = `${header}.${b64url(JSON.stringify(payload))}`;
       await endOfTurn();
-      return `${signingInput}.${s.es256.sign(signingInput)}`;
+      return `${signingInput}.${s.sign(signingInput)}`;
     },
-    signsNatively: () => signer!.es256.native,
     publicKeys: () => published,
     publicKey: (kid) => byKid.get(kid),
     async findPublicKey(kid) {

@@ -97,7 +97,6 @@ export async function openDatabase(location: string, options: DatabaseOptions = 
   // (bench/README.md, "Fifth round").
   sqlite.pragma(`cache_size = ${-sqlitePageCacheKib}`);
   const changes = watchSqliteChanges(sqlite);
-  cachePreparedStatements(sqlite);
   const db = new Kysely<Database>({
     dialect: reportUnavailable(new SqliteDialect({ database: sqlite }), describeLocation(location)),
     log: timing(options),
@@ -166,23 +165,4 @@ export async function migrate(db: Kysely<Database>): Promise<string[]> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-}
-
-/**
- * Kysely's SQLite driver prepares every query anew; preparing costs more than running these small
- * queries. Kysely emits the same SQL text for the same query shape, so statements are reused by text.
- * (Kysely never iterates a statement here, so a cached one is never busy.)
- */
-function cachePreparedStatements(sqlite: SQLite.Database, max = 500): void {
-  const cache = new Map<string, SQLite.Statement>();
-  const prepare = sqlite.prepare.bind(sqlite);
-  sqlite.prepare = ((source: string) => {
-    let statement = cache.get(source);
-    if (!statement) {
-      if (cache.size >= max) cache.clear();
-      statement = prepare(source);
-      cache.set(source, statement);
-    }
-    return statement;
-  }) as typeof sqlite.prepare;
 }

@@ -81,10 +81,12 @@ describe('reads inside the write transaction (SQLite)', () => {
     expect(redeemed.outcome).toBe('redeemed');
     expect(steps()).toEqual([
       'BEGIN',
+      'SAVEPOINT',
       'select authorization_codes',
       'update authorization_codes',
       'update grants',
       'insert refresh_tokens',
+      'RELEASE',
       'COMMIT',
     ]);
   });
@@ -98,17 +100,19 @@ describe('reads inside the write transaction (SQLite)', () => {
       throw new Error('refused');
     });
     expect(refused.outcome).toBe('refused');
-    expect(steps()).toEqual(['BEGIN', 'select refresh_tokens', 'COMMIT']);
+    expect(steps()).toEqual(['BEGIN', 'SAVEPOINT', 'select refresh_tokens', 'RELEASE', 'COMMIT']);
 
     statements.length = 0;
     const rotated = await tokens.rotate(old.tokenHash, at, () => ({ next: nextToken('f2') }));
     expect(rotated.outcome).toBe('rotated');
     expect(steps()).toEqual([
       'BEGIN',
+      'SAVEPOINT',
       'select refresh_tokens',
       'update grants',
       'update refresh_tokens',
       'insert refresh_tokens',
+      'RELEASE',
       'COMMIT',
     ]);
   });
