@@ -13,10 +13,10 @@ import {
   rotateSecret,
   tokenEndpointAuthMethod,
 } from './oauth/client-registration.ts';
+import { roles } from './oauth/model/accounts.ts';
+import type { Client, GrantType } from './oauth/model/clients.ts';
 import { closeServices, createServices, type Services } from './services.ts';
-import { roles } from './store/accounts.ts';
 import { BackupError, backupSqlite, pgDumpCommands } from './store/backup.ts';
-import type { Client, GrantType } from './store/clients.ts';
 import { isPostgres } from './store/db.ts';
 import { openStore } from './store/index.ts';
 

@@ -3,8 +3,9 @@
  * invitation link so the platform can mail it. A hub per Services, made on first use, so the
  * wiring needs no new field; listeners that throw are reported and skipped, as in src/oauth/events.ts.
  */
+
+import type { Role } from '../oauth/model/accounts.ts';
 import type { Services } from '../services.ts';
-import type { Role } from '../store/accounts.ts';
 
 export interface MemberInvitedEvent {
   readonly invitationId: string;

@@ -4,8 +4,9 @@
  * audited. With the platform's OpenID provider, roles come from its claim: these actions are off.
  */
 import { randomToken } from '../crypto.ts';
+import type { MemberChange, Role } from '../oauth/model/accounts.ts';
 import type { Services } from '../services.ts';
-import { type MemberChange, normalizeEmail, type Role } from '../store/accounts.ts';
+import { normalizeEmail } from '../store/accounts.ts';
 import type { Repositories } from '../store/index.ts';
 import type { Invitation } from '../store/invitations.ts';
 import { isEmailAddress } from './email.ts';

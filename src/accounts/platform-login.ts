@@ -3,8 +3,9 @@
  * platform"): the Latchkey user is the one linked to (issuer, sub), made at the first sign-in from
  * the `email` and `name` claims; the organizations claim sets their memberships at every sign-in.
  */
+
+import { isRole } from '../oauth/model/accounts.ts';
 import type { Services } from '../services.ts';
-import { isRole } from '../store/accounts.ts';
 import type { PlatformMembership } from '../store/login-identities.ts';
 import { isEmailAddress } from './email.ts';
 import { endConnectedApps } from './members.ts';

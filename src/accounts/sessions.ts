@@ -1,5 +1,5 @@
+import type { Membership } from '../oauth/model/accounts.ts';
 import type { Services } from '../services.ts';
-import type { Membership } from '../store/accounts.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 
 /** The signed-in person as pages see them (request.user). */

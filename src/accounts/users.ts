@@ -1,5 +1,5 @@
+import type { Role, User } from '../oauth/model/accounts.ts';
 import type { Services } from '../services.ts';
-import type { Role, User } from '../store/accounts.ts';
 import { isEmailAddress } from './email.ts';
 import { hashPassword, passwordProblem } from './passwords.ts';
 

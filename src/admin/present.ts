@@ -1,8 +1,8 @@
 import { tokenEndpointAuthMethod } from '../oauth/client-registration.ts';
-import type { Member, Organization, User } from '../store/accounts.ts';
-import type { AuditEvent } from '../store/audit.ts';
-import type { Client } from '../store/clients.ts';
-import type { Grant } from '../store/grants.ts';
+import type { Member, Organization, User } from '../oauth/model/accounts.ts';
+import type { AuditEvent } from '../oauth/model/audit.ts';
+import type { Client } from '../oauth/model/clients.ts';
+import type { Grant } from '../oauth/model/grants.ts';
 
 /** Store records as the admin API shows them: snake_case, ISO 8601 times. */
 const iso = (ms: number): string => new Date(ms).toISOString();

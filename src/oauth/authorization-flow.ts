@@ -26,8 +26,6 @@
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import type { RateLimiter } from '../ratelimit/index.ts';
-import type { PendingAuthorization } from '../store/authorization-requests.ts';
-import type { Client } from '../store/clients.ts';
 import {
   type AuthorizationRedirect,
   type AuthorizationRequestPage,
@@ -38,6 +36,8 @@ import {
 } from './authorize.ts';
 import { consentState, issueAuthorizationCode } from './consent.ts';
 import { OAuthError, type OAuthErrorCode } from './errors.ts';
+import type { PendingAuthorization } from './model/authorization-requests.ts';
+import type { Client } from './model/clients.ts';
 import { takePushedRequest } from './par.ts';
 import type { AuthorizationFlowStorage } from './ports.ts';
 import { countParkedRequest } from './request-limits.ts';

@@ -1,6 +1,6 @@
 import type { Config } from '../config/index.ts';
-import type { Client } from '../store/clients.ts';
 import { OAuthError, type OAuthErrorCode } from './errors.ts';
+import type { Client } from './model/clients.ts';
 import { readCodeChallenge } from './pkce.ts';
 import type { AuthorizationFlowStorage } from './ports.ts';
 import { type ClosestRedirectUri, closestRedirectUri } from './redirect-uri.ts';

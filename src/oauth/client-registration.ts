@@ -2,7 +2,7 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { newId } from '../crypto.ts';
 import { urlProblem } from '../net/guarded-fetch.ts';
-import type { Client, GrantType } from '../store/clients.ts';
+import type { Client, GrantType } from './model/clients.ts';
 import type {
   ClientRegistrationStorage,
   ClientRegistrationWrites,

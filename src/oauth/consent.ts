@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { stampedToken, stampedTokenKey } from '../crypto.ts';
-import type { PendingAuthorization } from '../store/authorization-requests.ts';
+import type { PendingAuthorization } from './model/authorization-requests.ts';
 import type { AuthorizationFlowStorage } from './ports.ts';
 import { parseScope } from './scope.ts';
 

@@ -5,9 +5,9 @@
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { randomToken } from '../crypto.ts';
-import type { SeenValueRepository } from '../store/seen-values.ts';
 import { DPOP_ALGORITHMS, DpopProofError, type DpopRequest, verifyDpopProof } from '../verify/dpop.ts';
 import { OAuthError } from './errors.ts';
+import type { SeenValueRepository } from './model/seen-values.ts';
 
 export { DPOP_ALGORITHMS };
 

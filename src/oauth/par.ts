@@ -7,10 +7,10 @@
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { randomToken, sha256 } from '../crypto.ts';
-import type { PushedRequest } from '../store/pushed-requests.ts';
 import { authorizationParameters, type RawQuery, validateAuthorizationRequest } from './authorize.ts';
 import { authenticateClient, type ClientAuthenticationDeps, readClientCredentials } from './client-auth.ts';
 import { OAuthError } from './errors.ts';
+import type { PushedRequest } from './model/pushed-requests.ts';
 import type { Params } from './params.ts';
 import type { PushedRequestStorage } from './ports.ts';
 import { checkPushedRequestSize, countParkedRequest } from './request-limits.ts';

@@ -1,18 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
+import type { Outbox } from '../oauth/model/outbox.ts';
 import type { Database } from './schema.ts';
-
-/** The Standard Webhooks event types Latchkey sends (DESIGN.md "Plugging into the platform"). */
-export type WebhookEventType =
-  | 'client.created'
-  | 'client.updated'
-  | 'client.secret_rotated'
-  | 'client.deleted'
-  | 'client.secret_leaked'
-  | 'grant.created'
-  | 'grant.revoked'
-  | 'member.invited';
 
 export interface OutboxMessage {
   /** The `webhook-id`: the same at every attempt, so the receiver can drop duplicates. */
@@ -24,13 +14,8 @@ export interface OutboxMessage {
   createdAt: number;
 }
 
-export interface OutboxRepository {
-  /**
-   * Queues an event. Call it with the repositories of the change's own transaction
-   * (`store.transaction`), so the event exists exactly when the change does. A no-op while no
-   * webhook is configured.
-   */
-  add(type: WebhookEventType, data: Record<string, unknown>): Promise<void>;
+/** The outbox as the delivery loop sees it, besides the `add` the core writes through. */
+export interface OutboxRepository extends Outbox {
   /**
    * Leases up to `limit` due messages to `owner` until `now + leaseMs`. A message leased by someone
    * else is skipped until its lease runs out (that instance died or hangs): one sender at a time.

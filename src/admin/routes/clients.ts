@@ -5,9 +5,9 @@ import {
   rotateSecret,
   updateCredentials,
 } from '../../oauth/client-registration.ts';
+import type { GrantType } from '../../oauth/model/clients.ts';
 import { maxRedirectUriLength, maxRedirectUris } from '../../oauth/redirect-uri.ts';
 import type { Services } from '../../services.ts';
-import type { GrantType } from '../../store/clients.ts';
 import { type ListQuery, listResponse, pageQuery } from '../pagination.ts';
 import { presentClient } from '../present.ts';
 import { notFound, organizationOr404 } from '../problems.ts';

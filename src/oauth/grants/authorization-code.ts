@@ -1,12 +1,11 @@
-import type { Logger } from 'pino';
 import type { Config } from '../../config/index.ts';
 import { stampedTokenKey } from '../../crypto.ts';
-import type { AuthorizationCode } from '../../store/codes.ts';
 import { type AccessTokenIssuerDeps, issueAccessToken } from '../access-token.ts';
 import { OAuthError } from '../errors.ts';
+import type { AuthorizationCode } from '../model/codes.ts';
 import { required } from '../params.ts';
 import { checkCodeVerifier } from '../pkce.ts';
-import type { AuthorizationCodeGrantStorage } from '../ports.ts';
+import type { AuthorizationCodeGrantStorage, Log } from '../ports.ts';
 import { newRefreshToken, type RefreshTokenIssuerDeps } from '../refresh-tokens.ts';
 import { boundResource } from '../resource.ts';
 import { parseScope } from '../scope.ts';
@@ -19,7 +18,7 @@ const unknownCode = (): OAuthError => invalidGrant('The authorization code is in
 export type AuthorizationCodeGrantDeps = AccessTokenIssuerDeps &
   RefreshTokenIssuerDeps & {
     readonly store: AuthorizationCodeGrantStorage;
-    readonly log: Pick<Logger, 'info' | 'warn'>;
+    readonly log: Pick<Log, 'info' | 'warn'>;
     readonly config: Pick<Config, 'resources'>;
   };
 
