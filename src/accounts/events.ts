@@ -4,8 +4,8 @@
  * wiring needs no new field; listeners that throw are reported and skipped, as in src/oauth/events.ts.
  */
 
+import type { Logger } from 'pino';
 import type { Role } from '../oauth/model/accounts.ts';
-import type { Services } from '../services.ts';
 
 export interface MemberInvitedEvent {
   readonly invitationId: string;
@@ -26,9 +26,14 @@ export interface AccountEventHub extends AccountEvents {
   subscribe(listener: Partial<AccountEvents>): () => void;
 }
 
-const hubs = new WeakMap<Services, AccountEventHub>();
+/** Whatever the hub hangs off (the server's Services): its log reports listeners that fail. */
+export interface AccountEventOwner {
+  readonly log: Pick<Logger, 'warn'>;
+}
 
-export function accountEvents(s: Services): AccountEventHub {
+const hubs = new WeakMap<AccountEventOwner, AccountEventHub>();
+
+export function accountEvents(s: AccountEventOwner): AccountEventHub {
   let hub = hubs.get(s);
   if (!hub) {
     const listeners = new Set<Partial<AccountEvents>>();

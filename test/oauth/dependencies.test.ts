@@ -57,4 +57,11 @@ describe('the protocol core', () => {
     }
     expect(wrong).toEqual([]);
   });
+
+  it('leaves accounts/ to take narrow dependencies, not the whole Services', () => {
+    const wide = sources(join(src, 'accounts')).filter((file) =>
+      /from '\.\.\/services\.ts'/.test(readFileSync(file, 'utf8')),
+    );
+    expect(wide.map((file) => relative(src, file))).toEqual([]);
+  });
 });
