@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import {
   createCredentials,
   deleteCredentials,
+  presentClient,
   rotateSecret,
   updateCredentials,
 } from '../../oauth/client-registration.ts';
@@ -9,7 +10,6 @@ import type { GrantType } from '../../oauth/model/clients.ts';
 import { maxRedirectUriLength, maxRedirectUris } from '../../oauth/redirect-uri.ts';
 import type { Services } from '../../services.ts';
 import { type ListQuery, listResponse, pageQuery } from '../pagination.ts';
-import { presentClient } from '../present.ts';
 import { notFound, organizationOr404 } from '../problems.ts';
 import * as schema from '../schemas.ts';
 import { actor } from './organizations.ts';
