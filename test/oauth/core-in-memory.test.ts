@@ -1,11 +1,7 @@
 import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
-import {
-  type AuthorizationFlowDeps,
-  decide,
-  startAuthorization,
-} from '../../src/oauth/authorization-flow.ts';
+import { type AuthorizationFlowDeps, decide, startAuthorization } from '../../src/oauth/authorize-flow.ts';
 import { OAuthError } from '../../src/oauth/errors.ts';
 import { createOAuthEvents } from '../../src/oauth/events.ts';
 import type { AuditEvent } from '../../src/oauth/model/audit.ts';

@@ -57,8 +57,8 @@ export const authorizationCodeGrant: GrantHandler<AuthorizationCodeGrantDeps> = 
       }
       checkCodeVerifier(code.codeChallenge, params.code_verifier);
       const resource = boundResource(params.resource, code.resource, s.config);
-      // The code carries its grant's ids (consent.ts made both), so the grant is not read again: the
-      // redemption checks it is still active as it touches it.
+      // The code carries its grant's ids (../authorize-consent.ts made both), so the grant is not read
+      // again: the redemption checks it is still active as it touches it.
       const grant = { id: code.grantId, clientId: code.clientId, userId: code.userId, orgId: code.orgId };
       const refresh = client.grantTypes.includes('refresh_token')
         ? // RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key.

@@ -1,3 +1,4 @@
+// The authorization endpoint's parameter validation (RFC 6749 §4.1.1): client and redirect URI first.
 import type { Config } from '../config/index.ts';
 import { OAuthError, type OAuthErrorCode } from './errors.ts';
 import type { Client } from './model/clients.ts';
@@ -92,7 +93,7 @@ export const authorizationParameters: ReadonlySet<string> = new Set([
   'request_uri',
 ]);
 
-/** Checks an authorization request (RFC 6749 §4.1.1); the first step of ./authorization-flow.ts. */
+/** Checks an authorization request (RFC 6749 §4.1.1); the first step of ./authorize-flow.ts. */
 export async function validateAuthorizationRequest(
   query: RawQuery,
   deps: {

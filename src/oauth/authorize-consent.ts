@@ -1,3 +1,4 @@
+// The authorization endpoint's consent (RFC 6749 §4.1.2): consent already given; the grant and code.
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { stampedToken, stampedTokenKey } from '../crypto.ts';
