@@ -11,17 +11,17 @@ import {
   CredentialsError,
   createCredentials,
   deleteCredentials,
+  presentClient,
   rotateSecret,
-  tokenEndpointAuthMethod,
 } from './oauth/client-registration.ts';
+import { roles } from './oauth/model/accounts.ts';
+import type { GrantType } from './oauth/model/clients.ts';
+import type { Page, PageQuery } from './oauth/model/pages.ts';
 import { closeServices, createServices, type Services } from './services.ts';
-import { roles } from './store/accounts.ts';
 import { BackupError, backupSqlite, pgDumpCommands, restoreSqlite } from './store/backup.ts';
-import type { Client, GrantType } from './store/clients.ts';
 import { isPostgres } from './store/db.ts';
 import { StoreUnavailableError } from './store/errors.ts';
 import { openStore } from './store/index.ts';
-import type { Page, PageQuery } from './store/pages.ts';
 
 const program = new Command('latchkey')
   .description('Latchkey: a self-hosted OAuth 2.0 authorization server with an API-credentials console')
@@ -70,20 +70,6 @@ async function everyPage<T>(list: (page: PageQuery) => Promise<Page<T>>): Promis
 function print(asJson: boolean | undefined, value: object, text: string): void {
   process.stdout.write(asJson ? `${JSON.stringify(value)}\n` : `${text}\n`);
 }
-
-const describeClient = (c: Client) => ({
-  client_id: c.id,
-  org_id: c.orgId,
-  name: c.name,
-  redirect_uris: c.redirectUris,
-  grant_types: c.grantTypes,
-  scopes: c.scopes,
-  public: c.isPublic,
-  token_endpoint_auth_method: tokenEndpointAuthMethod(c),
-  require_pushed_authorization_requests: c.requirePar,
-  dpop_bound_access_tokens: c.requireDpop,
-  created_at: new Date(c.createdAt).toISOString(),
-});
 
 program
   .command('serve')
@@ -210,7 +196,7 @@ program
       const user = await addMember({ email: o.email, orgId: o.org, role: o.role }, s);
       print(
         o.json,
-        { user_id: user.id, org_id: o.org, role: o.role },
+        { user_id: user.id, organization_id: o.org, role: o.role },
         `${user.email} is now ${o.role} of ${o.org}`,
       );
     }),
@@ -272,11 +258,12 @@ client
   .addOption(json())
   .action((o) =>
     withServices(async (s) => {
-      const clients = (await s.store.clients.list(o.org)).map(describeClient);
+      const clients = (await s.store.clients.list(o.org)).map(presentClient);
       print(
         o.json,
         { clients },
-        clients.map((c) => `${c.client_id}  ${c.name}  (org ${c.org_id})`).join('\n') || 'No credentials yet',
+        clients.map((c) => `${c.client_id}  ${c.name}  (org ${c.organization_id})`).join('\n') ||
+          'No credentials yet',
       );
     }),
   );
@@ -294,7 +281,7 @@ client
         expires_at: x.expiresAt && new Date(x.expiresAt).toISOString(),
         last_used_at: x.lastUsedAt && new Date(x.lastUsedAt).toISOString(),
       }));
-      const value = { ...describeClient(c), secrets };
+      const value = { ...presentClient(c), secrets };
       print(o.json, value, JSON.stringify(value, null, 2));
     }),
   );

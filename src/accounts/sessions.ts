@@ -1,8 +1,17 @@
-import type { Services } from '../services.ts';
-import type { Membership } from '../store/accounts.ts';
+import type { Config } from '../config/index.ts';
+import type { Membership } from '../oauth/model/accounts.ts';
+import type { RateLimiter } from '../ratelimit/index.ts';
+import type { Store } from '../store/index.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 
 /** The signed-in person as pages see them (request.user). */
+/** What sign-in and sessions need: people and sessions, the session lifetime, the limiter. */
+export interface SessionDeps {
+  readonly store: Pick<Store, 'accounts' | 'sessions'>;
+  readonly config: Pick<Config, 'sessionTtl'>;
+  readonly limiter: Pick<RateLimiter, 'hit' | 'undo'>;
+}
+
 export interface SessionUser {
   /** The cookie value; never logged, never rendered. */
   sessionId: string;
@@ -15,7 +24,7 @@ export interface SessionUser {
 }
 
 /** Starts a session; `activeOrgId` defaults to the person's first organization. */
-export async function startSession(userId: string, s: Services): Promise<SessionUser | undefined> {
+export async function startSession(userId: string, s: SessionDeps): Promise<SessionUser | undefined> {
   const user = await s.store.accounts.findUser(userId);
   if (!user) return undefined;
   const memberships = await s.store.accounts.memberships(userId);
@@ -35,7 +44,7 @@ export async function startSession(userId: string, s: Services): Promise<Session
 }
 
 /** The person behind a session cookie, or undefined when the session is unknown or expired. */
-export async function loadSessionUser(sessionId: string, s: Services): Promise<SessionUser | undefined> {
+export async function loadSessionUser(sessionId: string, s: SessionDeps): Promise<SessionUser | undefined> {
   const session = await s.store.sessions.find(sessionId);
   if (!session) return undefined;
   const [user, memberships] = await Promise.all([
@@ -89,7 +98,7 @@ export async function checkPassword(
   email: string,
   password: string,
   ip: string,
-  s: Services,
+  s: SessionDeps,
 ): Promise<PasswordCheck> {
   const { windowMs, perAccountAndAddress, perAddress, pacedAfter, paceMs } = loginLimits;
   const account = email.trim().toLowerCase();

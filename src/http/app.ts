@@ -9,7 +9,7 @@ import { requestLogger } from '../logger.ts';
 import type { Services } from '../services.ts';
 import { registerWebhooks } from '../webhooks/plugin.ts';
 import { demoApi } from './api.ts';
-import { authorizePages } from './authorize.tsx';
+import { authorizePages } from './authorize-routes.tsx';
 import { registerBodyParsers } from './body.ts';
 import { registerErrorHandler } from './errors.ts';
 import { healthEndpoints } from './health.ts';

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { VNode } from 'preact';
 import { checkPassword, startSession } from '../accounts/sessions.ts';
 import { constantTimeEqual, randomToken } from '../crypto.ts';
-import { requestingClient } from '../oauth/authorization-flow.ts';
+import { requestingClient } from '../oauth/authorize-flow.ts';
 import type { Services } from '../services.ts';
 import { ErrorSummary, Field, type FieldError, sendMessagePage, sendPage } from './page.tsx';
 import {

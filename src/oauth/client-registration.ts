@@ -2,7 +2,7 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { newId } from '../crypto.ts';
 import { urlProblem } from '../net/guarded-fetch.ts';
-import type { Client, GrantType } from '../store/clients.ts';
+import type { Client, GrantType } from './model/clients.ts';
 import type {
   ClientRegistrationStorage,
   ClientRegistrationWrites,
@@ -130,13 +130,19 @@ export async function createCredentials(
       action: 'client.created',
       detail: { name, redirectUris, grantTypes, scopes, isPublic },
     });
-    await tx.outbox.add('client.created', clientEvent(client));
+    await tx.outbox.add('client.created', presentClient(client));
     return { client, clientSecret };
   });
 }
 
-/** The `data` of the client.* webhooks: what the platform may keep about the credentials, no secret. */
-export const clientEvent = (c: Client) => ({
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * Credentials as every reader outside sees them: the admin API's answers, the CLI's `--json` and the
+ * `data` of the client.* webhooks. RFC 7591 §2 metadata names, snake_case, ISO 8601 times; the
+ * organization is `organization_id` (only the access token's claim is `org_id`). Never a secret.
+ */
+export const presentClient = (c: Client) => ({
   client_id: c.id,
   organization_id: c.orgId,
   name: c.name,
@@ -144,6 +150,13 @@ export const clientEvent = (c: Client) => ({
   grant_types: c.grantTypes,
   scopes: c.scopes,
   public: c.isPublic,
+  token_endpoint_auth_method: tokenEndpointAuthMethod(c),
+  jwks: c.jwks,
+  jwks_uri: c.jwksUri,
+  require_pushed_authorization_requests: c.requirePar,
+  dpop_bound_access_tokens: c.requireDpop,
+  created_at: iso(c.createdAt),
+  updated_at: iso(c.updatedAt),
 });
 
 /** The redirect URIs' rules (./redirect-uri.ts), the number of them included: the first problem, thrown. */
@@ -242,7 +255,7 @@ export async function rotateSecret(
       detail: { oldSecretsExpireAt },
     });
     await tx.outbox.add('client.secret_rotated', {
-      ...clientEvent(client),
+      ...presentClient(client),
       old_secrets_expire_at: oldSecretsExpireAt,
     });
     return added.secret;
@@ -274,7 +287,7 @@ async function removeCredentials(client: Client, actor: string, tx: ClientRegist
     action: 'client.deleted',
     detail: { name: client.name },
   });
-  await tx.outbox.add('client.deleted', clientEvent(client));
+  await tx.outbox.add('client.deleted', presentClient(client));
 }
 
 /**
@@ -385,7 +398,7 @@ export async function updateCredentials(
       action: 'client.updated',
       detail: changes,
     });
-    await tx.outbox.add('client.updated', { ...clientEvent(updated), changed: Object.keys(changes) });
+    await tx.outbox.add('client.updated', { ...presentClient(updated), changed: Object.keys(changes) });
   });
   return updated;
 }

@@ -1,30 +1,7 @@
 import type { Kysely } from 'kysely';
 import { randomToken } from '../crypto.ts';
+import type { AuthorizationRequestRepository } from '../oauth/model/authorization-requests.ts';
 import type { Database } from './schema.ts';
-
-/** A validated authorization request parked while the person signs in and consents. */
-export interface PendingAuthorization {
-  id: string;
-  clientId: string;
-  redirectUri: string;
-  redirectUriSent: boolean;
-  scope: string;
-  state: string | null;
-  codeChallenge: string | null;
-  prompt: string | null;
-  createdAt: number;
-  expiresAt: number;
-  /** RFC 8707 resource indicator: the `aud` of the tokens. */
-  resource?: string | null;
-}
-
-export interface AuthorizationRequestRepository {
-  create(request: Omit<PendingAuthorization, 'id'>): Promise<PendingAuthorization>;
-  find(id: string, now: number): Promise<PendingAuthorization | undefined>;
-  /** Single use: true for the one caller that removed it (a double-submitted consent form gets false). */
-  take(id: string): Promise<boolean>;
-  prune(before: number): Promise<void>;
-}
 
 export function authorizationRequestRepository(db: Kysely<Database>): AuthorizationRequestRepository {
   return {

@@ -1,30 +1,38 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
-import { type AccountRepository, accountRepository } from './accounts.ts';
+import type { AccountRepository } from '../oauth/model/accounts.ts';
+import type { AuditRepository } from '../oauth/model/audit.ts';
+import type { AuthorizationRequestRepository } from '../oauth/model/authorization-requests.ts';
+import type { ClientRepository } from '../oauth/model/clients.ts';
+import type { CodeRepository } from '../oauth/model/codes.ts';
+import type { GrantRepository } from '../oauth/model/grants.ts';
+import type { LeakedSecretRepository } from '../oauth/model/leaked-secrets.ts';
+import type { PushedRequestRepository } from '../oauth/model/pushed-requests.ts';
+import type { RefreshTokenRepository } from '../oauth/model/refresh-tokens.ts';
+import type { RevocationRepository } from '../oauth/model/revocations.ts';
+import type { SeenValueRepository } from '../oauth/model/seen-values.ts';
+import { accountRepository } from './accounts.ts';
 import { type ActivityRepository, activityRepository } from './activity.ts';
-import { type AuditRepository, auditRepository } from './audit.ts';
-import {
-  type AuthorizationRequestRepository,
-  authorizationRequestRepository,
-} from './authorization-requests.ts';
+import { auditRepository } from './audit.ts';
+import { authorizationRequestRepository } from './authorization-requests.ts';
 import { cachedClients, recordingClientChanges } from './cached-clients.ts';
 import { cachedTokenStatus } from './cached-token-status.ts';
 import type { ChangeNotices } from './change-notices.ts';
-import { type ClientRepository, clientRepository } from './clients.ts';
-import { type CodeRepository, codeRepository } from './codes.ts';
+import { clientRepository } from './clients.ts';
+import { codeRepository } from './codes.ts';
 import { type DatabaseOptions, type Dialect, exclusively, migrate, openDatabase } from './db.ts';
-import { type GrantRepository, grantRepository } from './grants.ts';
+import { grantRepository } from './grants.ts';
 import { type InvitationRepository, invitationRepository } from './invitations.ts';
 import { type KeyRepository, keyRepository } from './keys.ts';
-import { type LeakedSecretRepository, leakedSecretRepository } from './leaked-secrets.ts';
+import { leakedSecretRepository } from './leaked-secrets.ts';
 import { type LoginIdentityRepository, loginIdentityRepository } from './login-identities.ts';
 import { type StoreObserver, storeObservers } from './observer.ts';
 import { type OutboxRepository, outboxRepository } from './outbox.ts';
-import { type PushedRequestRepository, pushedRequestRepository } from './pushed-requests.ts';
-import { type RefreshTokenRepository, refreshTokenRepository } from './refresh-tokens.ts';
-import { type RevocationRepository, revocationRepository } from './revocations.ts';
+import { pushedRequestRepository } from './pushed-requests.ts';
+import { refreshTokenRepository } from './refresh-tokens.ts';
+import { revocationRepository } from './revocations.ts';
 import type { Database } from './schema.ts';
-import { type SeenValueRepository, seenValueRepository } from './seen-values.ts';
+import { seenValueRepository } from './seen-values.ts';
 import { type SessionRepository, sessionRepository } from './sessions.ts';
 
 /** Per-concern repositories over one database. The protocol core sees only these interfaces. */

@@ -1,19 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
+import type { Outbox } from '../oauth/model/outbox.ts';
 import { seal, unseal } from './outbox-seal.ts';
 import type { Database } from './schema.ts';
-
-/** The Standard Webhooks event types Latchkey sends (DESIGN.md "Plugging into the platform"). */
-export type WebhookEventType =
-  | 'client.created'
-  | 'client.updated'
-  | 'client.secret_rotated'
-  | 'client.deleted'
-  | 'client.secret_leaked'
-  | 'grant.created'
-  | 'grant.revoked'
-  | 'member.invited';
 
 export interface OutboxMessage {
   /** The `webhook-id`: the same at every attempt, so the receiver can drop duplicates. */
@@ -30,18 +20,8 @@ export interface OutboxMessage {
 /** Undelivered messages wait this long for a server with LATCHKEY_WEBHOOK_URL; then they go. */
 export const outboxKeptMs = 7 * 86_400_000;
 
-export interface OutboxRepository {
-  /**
-   * Queues an event, whichever process makes the change (the CLI too): the server that has
-   * LATCHKEY_WEBHOOK_URL delivers it. Call it with the repositories of the change's own transaction
-   * (`store.transaction`), so the event exists exactly when the change does.
-   *
-   * `sealed`: fields of `data` that are bearer secrets (an invitation link). They never sit in the
-   * stored payload: they are encrypted under a key derived from LATCHKEY_WEBHOOK_SECRET, joined to
-   * `data` only to be sent, and erased once the message is delivered or given up. A process without
-   * that secret cannot seal them and stores them not at all (the event goes without them).
-   */
-  add(type: WebhookEventType, data: Record<string, unknown>, sealed?: Record<string, string>): Promise<void>;
+/** The outbox as the delivery loop sees it, besides the `add` the core writes through. */
+export interface OutboxRepository extends Outbox {
   /**
    * Leases up to `limit` due messages to `owner` until `now + leaseMs`. A message leased by someone
    * else is skipped until its lease runs out (that instance died or hangs): one sender at a time.

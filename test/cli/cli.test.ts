@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
+import { presentClient } from '../../src/oauth/client-registration.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import { assertBuilt, bin } from '../helpers/dist.ts';
 import { requestToken } from '../helpers/latchkey.ts';
@@ -79,7 +80,7 @@ describe('latchkey CLI', { timeout: 120_000 }, () => {
     expect(user.id).toEqual(expect.any(String));
     const second = await json(['org', 'create', '--name', 'AT GmbH']);
     const member = await json(['member', 'add', '--org', second.id, '--email', 'ada@example.com']);
-    expect(member).toMatchObject({ user_id: user.id, org_id: second.id, role: 'member' });
+    expect(member).toEqual({ user_id: user.id, organization_id: second.id, role: 'member' });
     secondOrgId = second.id;
     userId = user.id;
   });
@@ -153,9 +154,16 @@ describe('latchkey CLI', { timeout: 120_000 }, () => {
     const shown = await json(['client', 'show', clientId]);
     expect(shown).toMatchObject({
       client_id: clientId,
+      organization_id: orgId,
       name: 'Sage100',
       grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
     });
+    // The same shape as the admin API and the client.* webhooks (presentClient), plus the secrets' hints.
+    const { secrets: _, ...client } = shown;
+    expect(client).toEqual(presentClient((await server.services.store.clients.find(clientId))!));
+    expect(
+      list.clients.every((c: Record<string, unknown>) => c.organization_id === orgId && !('org_id' in c)),
+    ).toBe(true);
     expect(shown.secrets).toHaveLength(1);
     expect(JSON.stringify([list, shown])).not.toContain(clientSecret);
   });

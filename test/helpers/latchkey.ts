@@ -7,10 +7,10 @@ import type { Clock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createCredentials } from '../../src/oauth/client-registration.ts';
+import type { Role } from '../../src/oauth/model/accounts.ts';
+import type { GrantType } from '../../src/oauth/model/clients.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import type { Services } from '../../src/services.ts';
-import type { Role } from '../../src/store/accounts.ts';
-import type { GrantType } from '../../src/store/clients.ts';
 
 export interface TestClient {
   clientId: string;

@@ -8,10 +8,11 @@ import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/crypto.ts';
+import type { NewRefreshToken } from '../../src/oauth/model/refresh-tokens.ts';
 import { codeRepository } from '../../src/store/codes.ts';
 import { migrate } from '../../src/store/db.ts';
 import { registerSqliteHandle } from '../../src/store/prepared.ts';
-import { type NewRefreshToken, refreshTokenRepository } from '../../src/store/refresh-tokens.ts';
+import { refreshTokenRepository } from '../../src/store/refresh-tokens.ts';
 import type { Database } from '../../src/store/schema.ts';
 
 let sqlite: SQLite.Database;

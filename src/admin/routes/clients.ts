@@ -2,14 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import {
   createCredentials,
   deleteCredentials,
+  presentClient,
   rotateSecret,
   updateCredentials,
 } from '../../oauth/client-registration.ts';
+import type { GrantType } from '../../oauth/model/clients.ts';
 import { maxRedirectUriLength, maxRedirectUris } from '../../oauth/redirect-uri.ts';
 import type { Services } from '../../services.ts';
-import type { GrantType } from '../../store/clients.ts';
 import { type ListQuery, listResponse, pageQuery } from '../pagination.ts';
-import { presentClient } from '../present.ts';
 import { notFound, organizationOr404 } from '../problems.ts';
 import * as schema from '../schemas.ts';
 import { actor } from './organizations.ts';

@@ -1,6 +1,6 @@
+import type { Client, ClientSecret, GrantType } from '../../oauth/model/clients.ts';
 import { operatorManaged } from '../../oauth/scope.ts';
 import type { Services } from '../../services.ts';
-import type { Client, ClientSecret, GrantType } from '../../store/clients.ts';
 import { type ActivitySummary, activitySummary } from '../activity.ts';
 
 /**

@@ -1,5 +1,5 @@
+import type { GrantType } from '../../oauth/model/clients.ts';
 import { redirectUriCountProblem, redirectUriProblem } from '../../oauth/redirect-uri.ts';
-import type { GrantType } from '../../store/clients.ts';
 
 /**
  * The console's forms: parsing urlencoded bodies into typed values, and validation with messages

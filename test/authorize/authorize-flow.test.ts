@@ -11,7 +11,7 @@ import {
   requestingClient,
   resumeAuthorization,
   startAuthorization,
-} from '../../src/oauth/authorization-flow.ts';
+} from '../../src/oauth/authorize-flow.ts';
 import { memoryRateLimiter } from '../../src/ratelimit/index.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import { testClock } from '../helpers/latchkey.ts';

@@ -1,6 +1,7 @@
+// The authorization endpoint's parameter validation (RFC 6749 §4.1.1): client and redirect URI first.
 import type { Config } from '../config/index.ts';
-import type { Client } from '../store/clients.ts';
 import { OAuthError, type OAuthErrorCode } from './errors.ts';
+import type { Client } from './model/clients.ts';
 import { readCodeChallenge } from './pkce.ts';
 import type { AuthorizationFlowStorage } from './ports.ts';
 import { type ClosestRedirectUri, closestRedirectUri } from './redirect-uri.ts';
@@ -92,7 +93,7 @@ export const authorizationParameters: ReadonlySet<string> = new Set([
   'request_uri',
 ]);
 
-/** Checks an authorization request (RFC 6749 §4.1.1); the first step of ./authorization-flow.ts. */
+/** Checks an authorization request (RFC 6749 §4.1.1); the first step of ./authorize-flow.ts. */
 export async function validateAuthorizationRequest(
   query: RawQuery,
   deps: {

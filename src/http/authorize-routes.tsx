@@ -1,3 +1,4 @@
+// The authorization endpoint's routes (/oauth/authorize, /consent): read the request, render the outcome.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { SessionUser } from '../accounts/sessions.ts';
 import {
@@ -8,8 +9,8 @@ import {
   type PendingRequestPage,
   resumeAuthorization,
   startAuthorization,
-} from '../oauth/authorization-flow.ts';
-import type { AuthorizationRedirect, RawQuery } from '../oauth/authorize.ts';
+} from '../oauth/authorize-flow.ts';
+import type { AuthorizationRedirect, RawQuery } from '../oauth/authorize-validation.ts';
 import type { Services } from '../services.ts';
 import { sendAuthorizationRequestPage, sendConsentPage, sendPendingRequestPage } from './authorize-pages.tsx';
 import { currentUser, formField, requireCsrf, requireUser } from './session.ts';
@@ -17,7 +18,7 @@ import { urlFor } from './urls.ts';
 
 /**
  * The authorization endpoint (RFC 6749 §4.1) and the consent page. The protocol, step by step, is in
- * src/oauth/authorization-flow.ts; these routes read the request and render the outcome.
+ * src/oauth/authorize-flow.ts; these routes read the request and render the outcome.
  */
 export async function authorizePages(app: FastifyInstance, opts: { services: Services }): Promise<void> {
   const s = opts.services;

@@ -1,7 +1,8 @@
+// The authorization endpoint's consent (RFC 6749 §4.1.2): consent already given; the grant and code.
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { stampedToken, stampedTokenKey } from '../crypto.ts';
-import type { PendingAuthorization } from '../store/authorization-requests.ts';
+import type { PendingAuthorization } from './model/authorization-requests.ts';
 import type { AuthorizationFlowStorage } from './ports.ts';
 import { parseScope } from './scope.ts';
 

@@ -1,3 +1,4 @@
+// The authorization endpoint's pushed requests (RFC 9126): POST /oauth/par, and taking a request_uri once.
 /**
  * Pushed authorization requests (RFC 9126). The client sends the authorization request's parameters
  * straight to the server, authenticated; it gets a one-time `request_uri` to send the person's
@@ -7,10 +8,14 @@
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { randomToken, sha256 } from '../crypto.ts';
-import type { PushedRequest } from '../store/pushed-requests.ts';
-import { authorizationParameters, type RawQuery, validateAuthorizationRequest } from './authorize.ts';
+import {
+  authorizationParameters,
+  type RawQuery,
+  validateAuthorizationRequest,
+} from './authorize-validation.ts';
 import { authenticateClient, type ClientAuthenticationDeps, readClientCredentials } from './client-auth.ts';
 import { OAuthError } from './errors.ts';
+import type { PushedRequest } from './model/pushed-requests.ts';
 import type { Params } from './params.ts';
 import type { PushedRequestStorage } from './ports.ts';
 import { checkPushedRequestSize, countParkedRequest } from './request-limits.ts';

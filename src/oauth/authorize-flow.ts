@@ -1,3 +1,4 @@
+// The authorization endpoint's flow, step by step (start, resume, decide): typed outcomes for src/http.
 /**
  * The authorization code flow as a person goes through it (RFC 6749 §4.1, RFC 9700 §2.1), one
  * function per step. Each returns a typed outcome; src/http only renders it (a `page` by its `reason`,
@@ -5,8 +6,8 @@
  *
  *   GET /oauth/authorize → startAuthorization(query, person, deps, address)
  *     Counted per address first (./request-limits.ts): too many → a `page`.
- *     validateAuthorizationRequest (./authorize.ts) checks the client and the redirect URI first: a
- *     problem there is a `page`, never a redirect. Any later problem is a `redirect` carrying `error`,
+ *     validateAuthorizationRequest (./authorize-validation.ts) checks the client and the redirect URI
+ *     first: a problem there is a `page`, never a redirect. Any later problem is a `redirect` carrying `error`,
  *     `state` and `iss`. prompt=none without a session → login_required. Otherwise the request is
  *     parked for `pendingTtlMs` → `pending` (the person signs in first if needed, then /consent).
  *
@@ -14,7 +15,8 @@
  *     The parked request is loaded and checked again against the registration (`page` when it
  *     expired or the registration changed). No organization → access_denied. Exactly one of the
  *     person's organizations already granted these scopes and no prompt=consent → remembered consent,
- *     a code `redirect` at once (./consent.ts). prompt=none → consent_required. Otherwise `consent`.
+ *     a code `redirect` at once (./authorize-consent.ts). prompt=none → consent_required. Otherwise
+ *     `consent`.
  *
  *   POST /consent → decide(pendingId, person, decision, orgId)
  *     deny → access_denied. approve with one of the person's organizations → the request is taken
@@ -26,8 +28,8 @@
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import type { RateLimiter } from '../ratelimit/index.ts';
-import type { PendingAuthorization } from '../store/authorization-requests.ts';
-import type { Client } from '../store/clients.ts';
+import { consentState, issueAuthorizationCode } from './authorize-consent.ts';
+import { takePushedRequest } from './authorize-par.ts';
 import {
   type AuthorizationRedirect,
   type AuthorizationRequestPage,
@@ -35,10 +37,10 @@ import {
   errorRedirect,
   type RawQuery,
   validateAuthorizationRequest,
-} from './authorize.ts';
-import { consentState, issueAuthorizationCode } from './consent.ts';
+} from './authorize-validation.ts';
 import { OAuthError, type OAuthErrorCode } from './errors.ts';
-import { takePushedRequest } from './par.ts';
+import type { PendingAuthorization } from './model/authorization-requests.ts';
+import type { Client } from './model/clients.ts';
 import type { AuthorizationFlowStorage } from './ports.ts';
 import { countParkedRequest } from './request-limits.ts';
 import { formatScope } from './scope.ts';
