@@ -16,6 +16,10 @@ export interface PendingAuthorization {
   expiresAt: number;
   /** RFC 8707 resource indicator: the `aud` of the tokens. */
   resource?: string | null;
+  /** OpenID Connect Core §3.1.2.1: the oldest sign-in accepted, in seconds. */
+  maxAge?: number | null;
+  /** OpenID Connect Core §3.1.2.1: who the client expects to sign in (fills the email field). */
+  loginHint?: string | null;
 }
 
 export interface AuthorizationRequestRepository {
@@ -44,6 +48,8 @@ export function authorizationRequestRepository(db: Kysely<Database>): Authorizat
           created_at: r.createdAt,
           expires_at: r.expiresAt,
           resource: r.resource ?? null,
+          max_age: r.maxAge ?? null,
+          login_hint: r.loginHint ?? null,
         })
         .execute();
       return { id, ...r };
@@ -68,6 +74,8 @@ export function authorizationRequestRepository(db: Kysely<Database>): Authorizat
           createdAt: r.created_at,
           expiresAt: r.expires_at,
           ...(r.resource !== null && { resource: r.resource }),
+          ...(r.max_age !== null && { maxAge: r.max_age }),
+          ...(r.login_hint !== null && { loginHint: r.login_hint }),
         }
       );
     },

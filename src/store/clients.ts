@@ -27,10 +27,12 @@ export interface Client {
   requirePar: boolean;
   /** RFC 9449: access tokens only with a DPoP proof. */
   requireDpop: boolean;
+  /** RP-Initiated Logout 1.0 §3: exact URLs a sign-out may return to. */
+  postLogoutRedirectUris: string[];
 }
 
 /** Registration fields a client has only when asked for (all default to off). */
-type OptionalFields = 'jwks' | 'jwksUri' | 'requirePar' | 'requireDpop';
+type OptionalFields = 'jwks' | 'jwksUri' | 'requirePar' | 'requireDpop' | 'postLogoutRedirectUris';
 
 export interface ClientSecret {
   id: string;
@@ -90,6 +92,7 @@ const toClient = (r: ClientRow): Client => ({
   jwksUri: r.jwks_uri,
   requirePar: r.require_par === 1,
   requireDpop: r.require_dpop === 1,
+  postLogoutRedirectUris: r.post_logout_redirect_uris ? JSON.parse(r.post_logout_redirect_uris) : [],
 });
 
 const toSecret = (r: Database['client_secrets']): ClientSecret => ({
@@ -143,6 +146,7 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
           jwks_uri: client.jwksUri ?? null,
           require_par: client.requirePar ? 1 : 0,
           require_dpop: client.requireDpop ? 1 : 0,
+          post_logout_redirect_uris: JSON.stringify(client.postLogoutRedirectUris ?? []),
         })
         .execute();
       return {
@@ -151,6 +155,7 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
         jwksUri: client.jwksUri ?? null,
         requirePar: client.requirePar ?? false,
         requireDpop: client.requireDpop ?? false,
+        postLogoutRedirectUris: client.postLogoutRedirectUris ?? [],
         createdAt: now,
         updatedAt: now,
       };
@@ -197,6 +202,9 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
           ...(u.jwksUri !== undefined && { jwks_uri: u.jwksUri }),
           ...(u.requirePar !== undefined && { require_par: u.requirePar ? 1 : 0 }),
           ...(u.requireDpop !== undefined && { require_dpop: u.requireDpop ? 1 : 0 }),
+          ...(u.postLogoutRedirectUris && {
+            post_logout_redirect_uris: JSON.stringify(u.postLogoutRedirectUris),
+          }),
           updated_at: clock(),
         })
         .where('id', '=', id)

@@ -6,6 +6,7 @@ import * as platform from './004_platform.ts';
 import * as loginIdentities from './005_login_identities.ts';
 import * as modernOAuth from './006_modern_oauth.ts';
 import * as refreshTokenPages from './007_refresh_token_pages.ts';
+import * as promptAndLogout from './008_prompt_and_logout.ts';
 
 /** Migrations in order. Each later issue adds its own file and one line here. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '005_login_identities': loginIdentities,
   '006_modern_oauth': modernOAuth,
   '007_refresh_token_pages': refreshTokenPages,
+  '008_prompt_and_logout': promptAndLogout,
 };
