@@ -64,7 +64,7 @@ export interface ResourceOwner {
   readonly userId: string;
   readonly memberships: readonly { readonly orgId: string }[];
   /** When the person signed in (the session began), epoch ms: `prompt=login`, `max_age`, `auth_time`. */
-  readonly signedInAt?: number;
+  readonly signedInAt: number;
 }
 
 /** The request was parked; the person signs in (if needed) and then decides on the consent page. */

@@ -63,7 +63,7 @@ async function client(redirectUris = [cb]) {
 async function person(orgs = [orgId]): Promise<ResourceOwner> {
   const user = await store.accounts.createUser(`flow${++n}@example.com`, 'not-a-real-hash');
   for (const org of orgs) await store.accounts.addMembership(org, user.id, 'member');
-  return { userId: user.id, memberships: orgs.map((id) => ({ orgId: id })) };
+  return { userId: user.id, memberships: orgs.map((id) => ({ orgId: id })), signedInAt: clock() };
 }
 
 const query = (clientId: string, extra: Record<string, string> = {}) => ({
