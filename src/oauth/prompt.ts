@@ -69,7 +69,8 @@ export type SessionDemand = Pick<PendingAuthorization, 'createdAt'> & {
  */
 export function needsSignIn(request: SessionDemand, signedInAt: number | undefined, now: number): boolean {
   if (signedInAt === undefined) return true;
-  if (signedInAt > request.createdAt) return false;
+  // Sessions and requests are stamped by the same clock, to the millisecond.
+  if (signedInAt >= request.createdAt) return false;
   const maxAge = request.maxAge ?? undefined;
   // §3.1.2.1: max_age=0 is prompt=login.
   if (request.prompt.includes('login') || maxAge === 0) return true;
