@@ -12,6 +12,7 @@ import {
   deleteCredentials,
   rotateSecret,
   tokenEndpointAuthMethod,
+  updateCredentials,
 } from './oauth/client-registration.ts';
 import { closeServices, createServices, type Services } from './services.ts';
 import { roles } from './store/accounts.ts';
@@ -67,6 +68,7 @@ const describeClient = (c: Client) => ({
   token_endpoint_auth_method: tokenEndpointAuthMethod(c),
   require_pushed_authorization_requests: c.requirePar,
   dpop_bound_access_tokens: c.requireDpop,
+  post_logout_redirect_uris: c.postLogoutRedirectUris,
   created_at: new Date(c.createdAt).toISOString(),
 });
 
@@ -162,6 +164,11 @@ client
   .requiredOption('--org <orgId>', 'organization that owns the credentials')
   .requiredOption('--name <name>', 'name it after the software you connect')
   .option('--redirect-uri <uri>', 'exact redirect URL (repeatable)', collect)
+  .option(
+    '--post-logout-redirect-uri <uri>',
+    'exact URL a sign-out at /oauth/logout may return to (repeatable)',
+    collect,
+  )
   .option('--grant <type>', 'authorization_code, refresh_token, client_credentials (repeatable)', collect)
   .option(
     '--scope <scope>',
@@ -183,6 +190,7 @@ client
           orgId: o.org,
           name: o.name,
           redirectUris: o.redirectUri,
+          postLogoutRedirectUris: o.postLogoutRedirectUri,
           grantTypes: o.grant as GrantType[] | undefined,
           scopes: o.scope,
           isPublic: Boolean(o.public),
@@ -236,6 +244,35 @@ client
       }));
       const value = { ...describeClient(c), secrets };
       print(o.json, value, JSON.stringify(value, null, 2));
+    }),
+  );
+
+client
+  .command('update <clientId>')
+  .description('change the name or the registered URLs (each list given replaces the registered one)')
+  .option('--name <name>', 'a new name')
+  .option('--redirect-uri <uri>', 'exact redirect URL (repeatable)', collect)
+  .option('--post-logout-redirect-uri <uri>', 'exact URL a sign-out may return to (repeatable)', collect)
+  .option('--clear-post-logout-redirect-uris', 'register none')
+  .addOption(json())
+  .action((clientId, o) =>
+    withServices(async (s) => {
+      if (o.clearPostLogoutRedirectUris && o.postLogoutRedirectUri) {
+        throw new CredentialsError(
+          'Give --post-logout-redirect-uri or --clear-post-logout-redirect-uris, not both',
+        );
+      }
+      const c = await updateCredentials(
+        clientId,
+        {
+          name: o.name,
+          redirectUris: o.redirectUri,
+          postLogoutRedirectUris: o.clearPostLogoutRedirectUris ? [] : o.postLogoutRedirectUri,
+        },
+        'cli',
+        s,
+      );
+      print(o.json, describeClient(c), `Updated ${c.name} (${c.id})`);
     }),
   );
 

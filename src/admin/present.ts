@@ -43,6 +43,7 @@ export const presentClient = (c: Client) => ({
   jwks_uri: c.jwksUri,
   require_pushed_authorization_requests: c.requirePar,
   dpop_bound_access_tokens: c.requireDpop,
+  post_logout_redirect_uris: c.postLogoutRedirectUris,
   created_at: iso(c.createdAt),
   updated_at: iso(c.updatedAt),
 });
