@@ -30,7 +30,12 @@ export async function logoutPages(app: FastifyInstance, opts: { services: Servic
     const status = request.method === 'GET' ? 302 : 303;
     const confirmed = request.method === 'POST';
     const user = await currentUser(request, s);
-    if (confirmed && user && (await requireCsrf(request, reply))) return reply;
+    if (confirmed && user) {
+      // The check as a preHandler would make it. Its answer is the reply, a thenable, which an await
+      // unwraps: whether it refused is told by the reply being sent.
+      await requireCsrf(request, reply);
+      if (reply.sent) return reply;
+    }
     const outcome = await validateLogoutRequest(params, deps);
     if (outcome.kind === 'page') return sendLogoutRequestPage(reply, outcome, user);
     const step = confirmed && user ? 'sign_out' : logoutStep(outcome, user?.userId);
