@@ -113,8 +113,7 @@ function sendLogoutRequestPage(
 function sendConfirmPage(reply: FastifyReply, request: LogoutRequest, user: SessionUser): FastifyReply {
   return sendPage(reply, {
     title: 'Sign out?',
-    user,
-    focused: true,
+    // No header controls: their own "Sign out" button would stand beside this one.
     // Chromium applies form-action to the redirect that follows the POST: allow the app's origin.
     formAction: request.redirectUri,
     body: <ConfirmSignOut request={request} user={user} />,
