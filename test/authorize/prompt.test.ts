@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Latchkey, startLatchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
+import { startLatchkeyOnPostgres } from '../helpers/postgres.ts';
 import { decode, hiddenField } from '../helpers/web.ts';
 import { obtainCode, Person, pkcePair } from './flow.ts';
 
@@ -10,13 +11,17 @@ import { obtainCode, Person, pkcePair } from './flow.ts';
  */
 const cb = 'http://127.0.0.1:9999/callback';
 
-describe.each(['', '/auth'])('prompt and session (issuer path "%s")', (issuerPath) => {
+describe.each([
+  { database: 'SQLite', issuerPath: '' },
+  { database: 'SQLite', issuerPath: '/auth' },
+  { database: 'PostgreSQL', issuerPath: '' },
+])('prompt and session ($database, issuer path "$issuerPath")', ({ database, issuerPath }) => {
   const clock = testClock();
   let lk: Latchkey;
   let client: TestClient;
 
   beforeAll(async () => {
-    lk = await startLatchkey({ clock, issuerPath });
+    lk = await (database === 'PostgreSQL' ? startLatchkeyOnPostgres : startLatchkey)({ clock, issuerPath });
     client = await lk.createClient({ name: 'Ledger Sync', redirectUris: [cb], scopes: ['profile:read'] });
   });
   afterAll(() => lk.close());

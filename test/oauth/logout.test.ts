@@ -3,6 +3,7 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Person } from '../authorize/flow.ts';
 import { type Latchkey, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
+import { startLatchkeyOnPostgres } from '../helpers/postgres.ts';
 import { hiddenField } from '../helpers/web.ts';
 
 /**
@@ -12,13 +13,17 @@ import { hiddenField } from '../helpers/web.ts';
  */
 const back = 'https://app.example.com/signed-out';
 
-describe.each(['', '/auth'])('RP-Initiated Logout (issuer path "%s")', (issuerPath) => {
+describe.each([
+  { database: 'SQLite', issuerPath: '' },
+  { database: 'SQLite', issuerPath: '/auth' },
+  { database: 'PostgreSQL', issuerPath: '' },
+])('RP-Initiated Logout ($database, issuer path "$issuerPath")', ({ database, issuerPath }) => {
   let lk: Latchkey;
   let client: TestClient;
   let rp: oidc.Configuration;
 
   beforeAll(async () => {
-    lk = await startLatchkey({ issuerPath });
+    lk = await (database === 'PostgreSQL' ? startLatchkeyOnPostgres : startLatchkey)({ issuerPath });
     client = await lk.createClient({ name: 'Ledger Sync', postLogoutRedirectUris: [back] });
     // The metadata discovery will publish (end_session_endpoint), given directly.
     rp = new oidc.Configuration(
