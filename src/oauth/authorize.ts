@@ -76,8 +76,8 @@ const single = (query: RawQuery, name: string): { value: string | undefined; rep
 
 /**
  * The parameters this endpoint reads (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 8707 §2, OpenID Connect
- * `prompt`; `request` and `request_uri` to refuse them): a pushed request keeps these only, since
- * §3.1 has the server ignore the others.
+ * `prompt`, `max_age`, `login_hint`; `request` and `request_uri` to refuse them): a pushed request
+ * keeps these only, since §3.1 has the server ignore the others.
  */
 export const authorizationParameters: ReadonlySet<string> = new Set([
   'client_id',
