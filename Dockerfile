@@ -1,39 +1,31 @@
-# Latchkey production image: build dist/ with the dev toolchain, then a slim runtime that holds only
-# what `npm ci --omit=dev` installs, running as a non-root user. Docker itself cannot run on the
-# machine this was written on; the same steps are exercised outside Docker by test/ops (a clean copy,
-# `npm ci --omit=dev`, start from dist/, /readyz answers). See docs/deploy.md.
+# Latchkey production image: build dist/ with the dev toolchain, drop the toolchain, then a slim
+# runtime that runs as the unprivileged `node` user. No container runtime works on the machine this
+# is developed on, so test/deploy/dockerfile.test.ts runs these steps outside a container on every
+# `npm test`: the COPY sources exist, the RUN steps succeed in a clean copy, the CMD answers /readyz.
+# See docs/deploy.md.
 
-# 1. Build: compile src/ to dist/ (TypeScript + the console's browser bundle).
-FROM node:20-bookworm AS build
+# 1. Build: install everything (`npm ci` builds dist/: tsc, the pages' assets, the console's script),
+#    then keep only the production dependencies, native ones (better-sqlite3, argon2) already built.
+FROM node:24-bookworm AS build
 WORKDIR /app
-ENV npm_config_nodedir=/usr/local
-COPY package.json package-lock.json tsconfig.json tsconfig.sdk.json ./
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
-COPY bin ./bin
-COPY native ./native
 COPY src ./src
 RUN npm ci --no-audit --no-fund
+RUN npm prune --omit=dev --no-audit --no-fund
 
-# 2. Production dependencies only, on a tree that already has dist/ (native addons built here).
-FROM node:20-bookworm AS deps
+# 2. Runtime: no compiler, no TypeScript, no tests.
+FROM node:24-bookworm-slim
+# NODE_OPTIONS: V8's young generation capped at 2 × 8 MB and the old generation at 384 MB, for a
+# container of 512 MB (docs/deploy.md, "Memory", has the measurement). Raise --max-old-space-size
+# with the container's memory limit.
+ENV LATCHKEY_ENVIRONMENT=production HOST=0.0.0.0 PORT=3000 LATCHKEY_DATABASE=/data/latchkey.sqlite \
+    NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size=384"
 WORKDIR /app
-ENV npm_config_nodedir=/usr/local
-COPY package.json package-lock.json ./
-COPY scripts ./scripts
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-RUN npm ci --omit=dev --no-audit --no-fund
-
-# 3. Runtime: no compiler, no TypeScript, no tests.
-FROM node:20-bookworm-slim
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 LATCHKEY_DATABASE=/data/latchkey.sqlite
-WORKDIR /app
-COPY --from=deps /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
-COPY package.json ./
 COPY bin ./bin
-# The V8 code cache for this stage's Node (the build stage wrote one for its own): dist/ stays
-# read-only to the server's user, who could not write it at start (docs/deploy.md).
-RUN node bin/warm-code-cache.mjs
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

@@ -57,7 +57,7 @@ const redis = await startPrivateRedis();
 const log = pino({ level: 'silent' });
 
 // Latchkey's own.
-const shared = connectRedis(redis.url, log);
+const shared = connectRedis(redis.url, 'bench:', log);
 const own = redisRateLimiter(shared, systemClock, 'bench:own:');
 const ownHit: Hit = async (key) => (await own.hit(key, limit, 60_000)).allowed;
 

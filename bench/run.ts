@@ -5,21 +5,21 @@
  * (autocannon, 50 connections) is pinned to core 0. Prints the tables and writes bench/README.md.
  *
  *   node --import tsx bench/run.ts [--seconds 5] [--rounds 2] [--warmup 1] [--first-warmup 3] [--connections 50]
- *                                  [--workers 2] [--postgres URL [--redis URL]] [--only code,refresh] [--compare DIR]... [--servers latchkey,compare] [--note TEXT] [--json FILE] [--no-write]
+ *                                  [--workers 2] [--postgres URL [--redis URL]] [--only code,refresh] [--compare REF-OR-DIR]... [--servers latchkey,compare] [--note TEXT] [--json FILE] [--no-write]
  *   node --import tsx bench/run.ts --quick     # every case briefly, one round, README untouched
  *   node --import tsx bench/run.ts --load wrk [--wrk-threads 1]   # wrk instead of autocannon
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type CaseId, cases, supplyOf } from './harness/cases.ts';
+import { type Checkout, checkoutOf } from './harness/checkout.ts';
 import { startLatchkey, supportsWorkers } from './harness/latchkey.ts';
 import { type Load, type Measure, measure } from './harness/load.ts';
 import { startFastify, startOidcProvider } from './harness/peers.ts';
 import { peakRss } from './harness/process.ts';
-import { machine, markdown, type Report, type Row, writeReadme } from './harness/report.ts';
+import { comparison, machine, markdown, type Report, type Row, writeReadme } from './harness/report.ts';
 import type { Target } from './harness/target.ts';
 import { wrkMissing } from './harness/wrk.ts';
 
@@ -36,7 +36,8 @@ const { values: o } = parseArgs({
     workers: { type: 'string' },
     postgres: { type: 'string' },
     redis: { type: 'string', default: 'redis://127.0.0.1:6379' },
-    // A built checkout of Latchkey (e.g. the commit before a change) run beside this one.
+    // Another build of Latchkey run beside this one: a built checkout's directory, or a git ref
+    // (built in a temporary worktree), e.g. the commit before a change.
     compare: { type: 'string', multiple: true, default: [] },
     servers: { type: 'string' },
     only: { type: 'string' },
@@ -80,14 +81,18 @@ execFileSync('taskset', ['-a', '-cp', String(loadCore), String(process.pid)], { 
 
 const meta = machine(`npm run bench -- ${process.argv.slice(2).join(' ')}`.trim());
 const targets: Target[] = [];
+const checkouts: Checkout[] = [];
 try {
   const wanted = (name: string) => !o.servers || o.servers.split(',').includes(name);
   if (wanted('fastify')) targets.push(await startFastify(serverCore));
   if (wanted('fastify-signing')) targets.push(await startFastify(serverCore, true));
   if (wanted('oidc-provider')) targets.push(await startOidcProvider(serverCore, tokens));
-  for (const dir of wanted('compare') ? o.compare : []) {
+  for (const refOrDir of wanted('compare') ? o.compare : []) {
+    const checkout = checkoutOf(refOrDir, log);
+    checkouts.push(checkout);
+    const dir = checkout.dir;
     targets.push(
-      await startLatchkey({ core: serverCore, tokens, checkout: dir, name: `Latchkey (${basename(dir)})` }),
+      await startLatchkey({ core: serverCore, tokens, checkout: dir, name: `Latchkey (${checkout.name})` }),
     );
     // With --postgres, the other checkout runs on PostgreSQL too (one process), beside this one's.
     if (o.postgres)
@@ -97,7 +102,7 @@ try {
           tokens,
           checkout: dir,
           postgres: o.postgres,
-          name: `Latchkey (${basename(dir)}, PostgreSQL)`,
+          name: `Latchkey (${checkout.name}, PostgreSQL)`,
         }),
       );
   }
@@ -179,7 +184,9 @@ try {
     notes,
   };
   report.meta['load average at end'] = loadavg()[0]!.toFixed(2);
-  const text = markdown(report);
+  // Each build compared against this one, side by side: what issue 30 asks to hold.
+  const compared = checkouts.map((c) => comparison(report, `Latchkey (${c.name})`, 'Latchkey'));
+  const text = [markdown(report), ...compared].join('\n\n');
   process.stdout.write(`\n${text}\n`);
   if (o.json) writeFileSync(o.json, JSON.stringify(report, null, 2));
   if (!o.quick && !o['no-write']) {
@@ -199,6 +206,7 @@ try {
   }
 } finally {
   for (const t of targets) await t.close();
+  for (const c of checkouts) c.remove();
 }
 
 function describe(round: number, c: string, server: string, m: Measure): string {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
 import { AccountError, addMember, createUser } from './accounts/users.ts';
+import { presentOrganization, presentUser } from './admin/present.ts';
 import { systemClock } from './clock.ts';
 import { serve } from './cluster.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
@@ -10,14 +11,17 @@ import {
   CredentialsError,
   createCredentials,
   deleteCredentials,
+  presentClient,
   rotateSecret,
-  tokenEndpointAuthMethod,
+  updateCredentials,
 } from './oauth/client-registration.ts';
+import { roles } from './oauth/model/accounts.ts';
+import type { GrantType } from './oauth/model/clients.ts';
+import type { Page, PageQuery } from './oauth/model/pages.ts';
 import { closeServices, createServices, type Services } from './services.ts';
-import { roles } from './store/accounts.ts';
-import { BackupError, backupSqlite, pgDumpCommands } from './store/backup.ts';
-import type { Client, GrantType } from './store/clients.ts';
+import { BackupError, backupSqlite, pgDumpCommands, restoreSqlite } from './store/backup.ts';
 import { isPostgres } from './store/db.ts';
+import { StoreUnavailableError } from './store/errors.ts';
 import { openStore } from './store/index.ts';
 
 const program = new Command('latchkey')
@@ -52,23 +56,21 @@ function readJwksFile(file: string): { keys: Record<string, unknown>[] } {
   }
 }
 
+/** Every item of a paged list, page after page: the CLI lists everything. */
+async function everyPage<T>(list: (page: PageQuery) => Promise<Page<T>>): Promise<T[]> {
+  const items: T[] = [];
+  let after: PageQuery['after'];
+  do {
+    const page = await list({ limit: 500, after });
+    items.push(...page.items);
+    after = page.next;
+  } while (after);
+  return items;
+}
+
 function print(asJson: boolean | undefined, value: object, text: string): void {
   process.stdout.write(asJson ? `${JSON.stringify(value)}\n` : `${text}\n`);
 }
-
-const describeClient = (c: Client) => ({
-  client_id: c.id,
-  org_id: c.orgId,
-  name: c.name,
-  redirect_uris: c.redirectUris,
-  grant_types: c.grantTypes,
-  scopes: c.scopes,
-  public: c.isPublic,
-  token_endpoint_auth_method: tokenEndpointAuthMethod(c),
-  require_pushed_authorization_requests: c.requirePar,
-  dpop_bound_access_tokens: c.requireDpop,
-  created_at: new Date(c.createdAt).toISOString(),
-});
 
 program
   .command('serve')
@@ -113,12 +115,30 @@ org
     }),
   );
 
+org
+  .command('list')
+  .description('every organization')
+  .addOption(json())
+  .action((o) =>
+    withServices(async (s) => {
+      const organizations = (await everyPage((page) => s.store.accounts.listOrganizations(page))).map(
+        presentOrganization,
+      );
+      print(
+        o.json,
+        { organizations },
+        organizations
+          .map((x) => `${x.id}  ${x.name}${x.external_id ? `  (external_id ${x.external_id})` : ''}`)
+          .join('\n') || 'No organizations yet: latchkey org create --name …',
+      );
+    }),
+  );
+
 const roleOption = (): Option =>
   new Option('--role <role>', 'role in the organization').choices([...roles]).default('member');
 
-program
-  .command('user')
-  .description('people who sign in')
+const user = program.command('user').description('people who sign in');
+user
   .command('create')
   .requiredOption('--email <email>')
   .option('--name <name>', 'the name apps learn with the profile scope (OpenID Connect)')
@@ -139,8 +159,36 @@ program
       );
       print(
         o.json,
-        { id: user.id, email: user.email, name: user.name },
+        // The same fields as `user list` and the admin API (one name for a thing).
+        presentUser(user),
         `Created user ${user.email}: ${user.id}`,
+      );
+    }),
+  );
+
+user
+  .command('list')
+  .description('every person, or the members of one organization with their roles')
+  .option('--org <orgId>', 'only the members of this organization')
+  .addOption(json())
+  .action((o) =>
+    withServices(async (s) => {
+      let users: (ReturnType<typeof presentUser> & { role?: string })[];
+      if (o.org) {
+        if (!(await s.store.accounts.findOrganization(o.org)))
+          throw new AccountError(`No organization with ID ${o.org}`);
+        const members = await s.store.accounts.members(o.org);
+        const byId = new Map(
+          (await s.store.accounts.findUsers(members.map((m) => m.userId))).map((u) => [u.id, u]),
+        );
+        users = members.map((m) => ({ ...presentUser(byId.get(m.userId)!), role: m.role }));
+      } else {
+        users = (await everyPage((page) => s.store.accounts.listUsers(page))).map(presentUser);
+      }
+      print(
+        o.json,
+        { users },
+        users.map((u) => `${u.id}  ${u.email}${u.role ? `  (${u.role})` : ''}`).join('\n') || 'No users yet',
       );
     }),
   );
@@ -158,7 +206,7 @@ program
       const user = await addMember({ email: o.email, orgId: o.org, role: o.role }, s);
       print(
         o.json,
-        { user_id: user.id, org_id: o.org, role: o.role },
+        { user_id: user.id, organization_id: o.org, role: o.role },
         `${user.email} is now ${o.role} of ${o.org}`,
       );
     }),
@@ -170,6 +218,11 @@ client
   .requiredOption('--org <orgId>', 'organization that owns the credentials')
   .requiredOption('--name <name>', 'name it after the software you connect')
   .option('--redirect-uri <uri>', 'exact redirect URL (repeatable)', collect)
+  .option(
+    '--post-logout-redirect-uri <uri>',
+    'exact URL a sign-out at /oauth/logout may return to (repeatable)',
+    collect,
+  )
   .option('--grant <type>', 'authorization_code, refresh_token, client_credentials (repeatable)', collect)
   .option(
     '--scope <scope>',
@@ -191,6 +244,7 @@ client
           orgId: o.org,
           name: o.name,
           redirectUris: o.redirectUri,
+          postLogoutRedirectUris: o.postLogoutRedirectUri,
           grantTypes: o.grant as GrantType[] | undefined,
           scopes: o.scope,
           isPublic: Boolean(o.public),
@@ -220,11 +274,12 @@ client
   .addOption(json())
   .action((o) =>
     withServices(async (s) => {
-      const clients = (await s.store.clients.list(o.org)).map(describeClient);
+      const clients = (await s.store.clients.list(o.org)).map(presentClient);
       print(
         o.json,
         { clients },
-        clients.map((c) => `${c.client_id}  ${c.name}  (org ${c.org_id})`).join('\n') || 'No credentials yet',
+        clients.map((c) => `${c.client_id}  ${c.name}  (org ${c.organization_id})`).join('\n') ||
+          'No credentials yet',
       );
     }),
   );
@@ -242,8 +297,37 @@ client
         expires_at: x.expiresAt && new Date(x.expiresAt).toISOString(),
         last_used_at: x.lastUsedAt && new Date(x.lastUsedAt).toISOString(),
       }));
-      const value = { ...describeClient(c), secrets };
+      const value = { ...presentClient(c), secrets };
       print(o.json, value, JSON.stringify(value, null, 2));
+    }),
+  );
+
+client
+  .command('update <clientId>')
+  .description('change the name or the registered URLs (each list given replaces the registered one)')
+  .option('--name <name>', 'a new name')
+  .option('--redirect-uri <uri>', 'exact redirect URL (repeatable)', collect)
+  .option('--post-logout-redirect-uri <uri>', 'exact URL a sign-out may return to (repeatable)', collect)
+  .option('--clear-post-logout-redirect-uris', 'register none')
+  .addOption(json())
+  .action((clientId, o) =>
+    withServices(async (s) => {
+      if (o.clearPostLogoutRedirectUris && o.postLogoutRedirectUri) {
+        throw new CredentialsError(
+          'Give --post-logout-redirect-uri or --clear-post-logout-redirect-uris, not both',
+        );
+      }
+      const c = await updateCredentials(
+        clientId,
+        {
+          name: o.name,
+          redirectUris: o.redirectUri,
+          postLogoutRedirectUris: o.clearPostLogoutRedirectUris ? [] : o.postLogoutRedirectUri,
+        },
+        'cli',
+        s,
+      );
+      print(o.json, presentClient(c), `Updated ${c.name} (${c.id})`);
     }),
   );
 
@@ -291,6 +375,19 @@ program
     }),
   );
 
+/** PostgreSQL: the pg_dump commands to paste, and how to restore into an empty database. */
+function printPgCommands(asJson: boolean | undefined, database: string, file: string): void {
+  const commands = pgDumpCommands(database, file);
+  print(
+    asJson,
+    commands,
+    'The database is PostgreSQL: pg_dump backs it up, pg_restore restores it (the password comes from PGPASSWORD or ~/.pgpass).\n\n' +
+      `Back up:\n\n  ${commands.command}\n\n` +
+      'Restore into a new, empty database, then point LATCHKEY_DATABASE at it and restart the instances (they migrate at start):\n\n' +
+      `  ${commands.create}\n  ${commands.restore}`,
+  );
+}
+
 program
   .command('backup <file>')
   .description('SQLite: an online backup a server can start from; PostgreSQL: the pg_dump command to use')
@@ -298,27 +395,38 @@ program
   .addOption(json())
   .action(async (file, o) => {
     const { database } = loadConfig();
-    if (isPostgres(database)) {
-      const commands = pgDumpCommands(database, file);
-      print(
-        o.json,
-        commands,
-        `The database is PostgreSQL: back it up with pg_dump (password masked; give it in PGPASSWORD or ~/.pgpass):\n\n` +
-          `  ${commands.command}\n\nRestore into a stopped deployment with:\n\n  ${commands.restore}`,
-      );
-      return;
-    }
+    if (isPostgres(database)) return printPgCommands(o.json, database, file);
     const backup = await backupSqlite(database, file, { force: o.force });
     print(
       o.json,
       backup,
       `Backed up ${database} to ${backup.file} (${backup.pages} pages, consistent as of now).\n` +
-        `To restore: stop the server, replace ${database} with it (delete ${database}-wal and -shm), start again.\n` +
+        `To restore: stop the server, run latchkey restore ${backup.file}, start it again.\n` +
         `Or serve from it directly: LATCHKEY_DATABASE=${backup.file} latchkey serve`,
     );
   });
 
-const known = [ConfigError, AccountError, CredentialsError, BackupError];
+program
+  .command('restore <file>')
+  .description(
+    'SQLite, server stopped: put a backup in place of the database (its -wal/-shm too); PostgreSQL: the pg_restore commands to use',
+  )
+  .addOption(json())
+  .action(async (file, o) => {
+    const { database } = loadConfig();
+    if (isPostgres(database)) return printPgCommands(o.json, database, file);
+    const restored = restoreSqlite(database, file, new Date(systemClock()));
+    print(
+      o.json,
+      restored,
+      `Restored ${restored.from} to ${restored.file} (${restored.pages} pages).\n` +
+        (restored.replaced ? `The database it replaced is kept as ${restored.replaced}.\n` : '') +
+        'Start the server again: latchkey serve',
+    );
+  });
+
+// Errors a person can act on: one line (a database it cannot reach names where and why).
+const known = [ConfigError, AccountError, CredentialsError, BackupError, StoreUnavailableError];
 program.parseAsync().catch((error: Error) => {
   const expected = known.some((type) => error instanceof type);
   process.stderr.write(`latchkey: ${expected ? error.message : (error.stack ?? error.message)}\n`);

@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from './config/index.ts';
+import { aggregateWorkerMetrics } from './http/cluster-metrics.ts';
 import { createLogger } from './logger.ts';
 import { seedBanner, seedIfEmpty } from './seed.ts';
 import { closeOnSignals, startServer } from './server.ts';
@@ -15,15 +16,20 @@ export async function serve(config: Config, workers: number): Promise<void> {
   // A cluster worker finds the store migrated, keyed and seeded by the primary.
   const server = await startServer(config, { migrate: !cluster.isWorker });
   closeOnSignals(server);
-  server.services.log.info(
-    {
-      url: server.url,
-      issuer: config.issuer,
-      codeCache: server.codeCache,
-      acceptBacklog: server.acceptBacklog,
-    },
-    'latchkey listening',
-  );
+  const unsupported = unsupportedNode();
+  if (unsupported && !cluster.isWorker) server.services.log.warn(unsupported);
+  server.services.log.info({ url: server.url, issuer: config.issuer }, 'latchkey listening');
+}
+
+/**
+ * Why this Node is not supported, or undefined. Latchkey runs on the maintained LTS lines (22, 24,
+ * 26: package.json `engines`); Node 20 reached its end of life on 2026-04-30 and still runs it, with
+ * this one warning at start.
+ */
+export function unsupportedNode(version = process.versions.node): string | undefined {
+  const major = Number(version.split('.')[0]);
+  if (major >= 22) return undefined;
+  return `Node ${version} is not supported (past its end of life): run Latchkey on a maintained LTS line (22, 24 or 26)`;
 }
 
 // A worker that dies is replaced after a pause that doubles while workers keep dying young.
@@ -39,6 +45,12 @@ async function runPrimary(config: Config, count: number): Promise<void> {
   const seeded = await seedIfEmpty(services);
   await closeServices(services);
   if (seeded) process.stdout.write(seedBanner(seeded, config.issuer));
+  const unsupported = unsupportedNode();
+  if (unsupported) log.warn(unsupported);
+  // /metrics reports the whole server; without Redis the workers count rate limits here, so a limit
+  // holds for the whole server.
+  aggregateWorkerMetrics();
+  if (!config.redisUrl) (await import('./ratelimit/cluster.ts')).countForWorkers();
 
   const started = new Map<Worker, number>();
   let crashes = 0;

@@ -3,6 +3,8 @@ import pino, { type Logger } from 'pino';
 /**
  * JSON logs with every place a secret could sit redacted: headers, bodies, and our own fields.
  * Secrets, codes and tokens are never logged on purpose either; this is the net under that rule.
+ * An authorization code is redacted where a request's parameters sit, not as `*.code`: that would
+ * hide what an error was (`"err":{"code":"ECONNREFUSED"}`), which an operator needs to see.
  */
 export const redactPaths = [
   'req.headers.authorization',
@@ -10,7 +12,9 @@ export const redactPaths = [
   'res.headers["set-cookie"]',
   '*.client_secret',
   '*.password',
-  '*.code',
+  'body.code',
+  'query.code',
+  'params.code',
   '*.code_verifier',
   '*.refresh_token',
   '*.access_token',
@@ -19,6 +23,7 @@ export const redactPaths = [
   'password',
   'refresh_token',
   'access_token',
+  'token',
 ];
 
 /**
@@ -82,6 +87,24 @@ class RequestLogger {
 export const requestLogger = (base: Logger, bindings: pino.Bindings): Logger =>
   new RequestLogger(base, bindings) as unknown as Logger;
 
+/**
+ * Secrets inside text, wherever in the line they sit (messages, stacks and URLs have no field to
+ * redact): a password in a URL (`postgres://user:PASSWORD@host`) and secret query parameters (a
+ * request's URL, logged at debug). Each pattern is anchored at `//` or `?`/`&` and stops at the next
+ * delimiter, so it reads each part of the line once.
+ */
+const urlPassword = /(\/\/[^\s"/?#@:]*):[^\s"/?#@]*@/g;
+const secretParameter = /([?&](?:code|token|access_token|refresh_token|client_secret|password)=)[^&\s"#]*/g;
+const withoutSecretsInText = (line: string): string =>
+  line.replace(urlPassword, '$1:[redacted]@').replace(secretParameter, '$1[redacted]');
+
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, redact: { paths: redactPaths, censor: '[redacted]' } }, destination);
+  return pino(
+    {
+      level,
+      redact: { paths: redactPaths, censor: '[redacted]' },
+      hooks: { streamWrite: withoutSecretsInText },
+    },
+    destination,
+  );
 }

@@ -12,10 +12,15 @@ export interface Seeded {
   redirectUri: string;
 }
 
-/** In `development`, an empty store gets a demo organization, admin and client so a newcomer can try it. */
+/**
+ * In `development` on the embedded SQLite store, an empty store gets a demo organization, admin and
+ * client so a newcomer can try it. Never on PostgreSQL: that is a shared deployment, whose first
+ * organization and admin an operator makes with the CLI (docs/deploy.md), and whose instances
+ * starting together would each seed.
+ */
 export async function seedIfEmpty(s: Services): Promise<Seeded | undefined> {
-  if (s.config.environment !== 'development' || (await s.store.accounts.countOrganizations()) > 0)
-    return undefined;
+  if (s.config.environment !== 'development' || s.store.dialect !== 'sqlite') return undefined;
+  if ((await s.store.accounts.countOrganizations()) > 0) return undefined;
   const org = await s.store.accounts.createOrganization('Demo Organization');
   const email = 'admin@example.com';
   const password = randomBytes(12).toString('base64url');

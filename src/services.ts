@@ -1,8 +1,8 @@
+import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config/index.ts';
-import type { KeyRing } from './keys/keyring.ts';
-import { openKeyRing } from './keys/keyring.ts';
+import { ensureSigningKey, type KeyRing, openKeyRing } from './keys/keyring.ts';
 import { createLogger } from './logger.ts';
 import { createOAuthEvents, type OAuthEventHub } from './oauth/events.ts';
 import type { RateLimiter } from './ratelimit/index.ts';
@@ -11,6 +11,7 @@ import { redisRateLimiter } from './ratelimit/redis.ts';
 import { type ChangeNotices, localChangeNotices, redisChangeNotices } from './store/change-notices.ts';
 import type { Store } from './store/index.ts';
 import { openStore } from './store/index.ts';
+import { outboxSealKey } from './store/outbox-seal.ts';
 import type { SharedRedis } from './store/redis.ts';
 
 /** What the protocol core and the HTTP adapters need, built once at start (see server.ts). Read-only. */
@@ -36,31 +37,45 @@ export interface ServiceOptions {
   migrate?: boolean;
 }
 
-/** Opens the store (migrating it), loads the signing keys and builds the rest. */
+/**
+ * Opens the store, migrates it and makes the first signing key (once, under the store's lock, when
+ * several processes start together), loads the signing keys and builds the rest.
+ */
 export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(config.logLevel);
   // One instance keeps its state in memory; several share it through Redis. The Redis client is
   // loaded only then: importing it costs every other instance start time and memory.
   const redis = config.redisUrl
-    ? (await import('./store/redis.ts')).connectRedis(config.redisUrl, log)
+    ? (await import('./store/redis.ts')).connectRedis(config.redisUrl, config.redisPrefix, log)
     : undefined;
   const notices = redis ? redisChangeNotices(redis, log) : localChangeNotices();
   try {
     const store = await openStore(config.database, clock, {
-      migrate: options.migrate,
+      migrate: false,
       notices,
-      webhooks: config.webhook !== undefined,
+      outboxKey: config.webhook && outboxSealKey(config.webhook.secret),
       onLost: (error) => log.warn({ err: error }, 'database connection lost; answering 503 until it is back'),
     });
-    // A retired key stays published while tokens it signed may live, plus a margin for clock skew.
-    const keys = await openKeyRing(store.keys, clock, (config.accessTokenTtl + 300) * 1000, notices, {
-      nativeSigning: config.nativeSigning,
-    }).catch(async (error) => {
+    let keys: KeyRing;
+    try {
+      // Once, whoever comes first: instances starting together wait here for it (DESIGN.md "Operating it").
+      await store.exclusively(async (locked) => {
+        if (options.migrate !== false) await locked.migrate();
+        await ensureSigningKey(locked.keys, clock);
+      });
+      // A retired key stays published while tokens it signed may live, plus a margin for clock skew.
+      keys = await openKeyRing(store.keys, clock, (config.accessTokenTtl + 300) * 1000, notices);
+    } catch (error) {
       await store.close();
       throw error;
-    });
-    const limiter = redis ? redisRateLimiter(redis, clock) : memoryRateLimiter(clock);
+    }
+    const limiter = redis
+      ? redisRateLimiter(redis, clock)
+      : // `--workers N` without Redis: one count for the server, kept by the primary (src/cluster.ts).
+        cluster.isWorker
+        ? (await import('./ratelimit/cluster.ts')).clusterRateLimiter(clock)
+        : memoryRateLimiter(clock);
     const events = createOAuthEvents((error) => log.warn({ err: error }, 'an OAuth event listener failed'));
     return { config, clock, store, keys, limiter, notices, redis, log, events };
   } catch (error) {

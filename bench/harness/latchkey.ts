@@ -1,4 +1,5 @@
-// Latchkey as operators run it: `node bin/latchkey.mjs serve`, SQLite, one process (or --workers N).
+// Latchkey as operators run it: `node bin/latchkey.mjs serve` with the image's NODE_OPTIONS, SQLite,
+// one process (or --workers N).
 // The organization, person and client are made through the core in this process before the server
 // starts; codes and refresh tokens are minted the same way, into the same database file, just
 // before each window that consumes them (codes live 60 s).
@@ -9,12 +10,13 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { createUser } from '../../src/accounts/users.ts';
 import { loadConfig } from '../../src/config/index.ts';
+import { issueAuthorizationCode } from '../../src/oauth/authorize-consent.ts';
 import { createCredentials } from '../../src/oauth/client-registration.ts';
-import { issueAuthorizationCode } from '../../src/oauth/consent.ts';
 import { newRefreshToken } from '../../src/oauth/refresh-tokens.ts';
 import { closeServices, createServices, type Services } from '../../src/services.ts';
 import type { Repositories } from '../../src/store/index.ts';
 import { basic, type CaseId, clientCredentials, encode, type Plan, post, rotate, supply } from './cases.ts';
+import { imageNodeOptions } from './checkout.ts';
 import { freePort, rss, startPinned, stop } from './process.ts';
 import type { Target } from './target.ts';
 
@@ -136,6 +138,8 @@ export async function startLatchkey(opts: {
   const url = `http://127.0.0.1:${port}`;
   const env = {
     ...process.env,
+    // As its production image runs it (the Dockerfile's NODE_OPTIONS), this build and the one compared.
+    NODE_OPTIONS: imageNodeOptions(opts.checkout ?? root),
     NODE_ENV: 'production',
     PORT: String(port),
     HOST: '127.0.0.1',

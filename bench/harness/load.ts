@@ -46,7 +46,18 @@ export interface Fired {
 /** Which load generator: autocannon in this process (the default), or wrk pinned to `core`. */
 export type Load = { kind: 'autocannon' } | { kind: 'wrk'; threads: number; core: number };
 
-async function fireAutocannon(url: string, plan: Plan, connections: number, seconds: number): Promise<Fired> {
+/**
+ * One autocannon run of `warmup + seconds`: the window is its last `seconds`, counted from this
+ * process's own record of each answer. Its connections are opened, accepted and used during the
+ * warm-up, so the window measures a steady load, not Node accepting a burst of new connections one
+ * per turn of its event loop (libuv/libuv#3696). `onWindow` runs as the window opens.
+ */
+export async function fireAutocannon(
+  url: string,
+  plan: Plan,
+  opts: { connections: number; seconds: number; warmup: number },
+  onWindow: () => void,
+): Promise<Fired> {
   const { next } = plan;
   const request: autocannon.Request = {
     method: plan.method,
@@ -64,30 +75,65 @@ async function fireAutocannon(url: string, plan: Plan, connections: number, seco
       };
     };
   }
-  // autocannon checks for the end of the run once per sample: 100 ms samples keep windows exact.
-  const r = await autocannon({
-    url,
-    connections,
-    duration: seconds,
-    requests: [request],
-    timeout: 10,
-    sampleInt: 100,
-  });
+  const latencies: number[] = []; // of 2xx answers, as autocannon's own histogram
   const statuses: Record<string, number> = {};
-  for (const [code, { count }] of Object.entries(r.statusCodeStats ?? {}))
-    if (!code.startsWith('2')) statuses[code] = count ?? 0;
+  let answered = 0;
+  let errors = 0;
+  let opened: number | undefined;
+  const open = () => {
+    onWindow();
+    opened = performance.now();
+  };
+  const timer = setTimeout(open, opts.warmup * 1000);
+  const r = await new Promise<autocannon.Result>((resolve, reject) => {
+    // autocannon checks for the end of the run once per sample: 100 ms samples keep windows exact.
+    const run = autocannon(
+      {
+        url,
+        connections: opts.connections,
+        duration: opts.warmup + opts.seconds,
+        requests: [request],
+        timeout: 10,
+        sampleInt: 100,
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+    run.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
+      if (opened === undefined) return;
+      answered++;
+      if (status >= 200 && status <= 299) {
+        latencies.push(ms);
+      } else {
+        errors++;
+        statuses[status] = (statuses[status] ?? 0) + 1;
+      }
+    });
+    run.on('reqError', () => {
+      if (opened !== undefined) errors++;
+    });
+  });
+  clearTimeout(timer);
+  if (opened === undefined) open(); // a run shorter than its warm-up: an empty window
+  const seconds = (performance.now() - opened!) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) =>
+    Math.round((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0) * 10) / 10;
   return {
-    total: r.requests.total,
-    seconds: r.duration,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    errors: r.errors + r.timeouts + r.non2xx,
+    total: answered,
+    seconds,
+    p50: at(0.5),
+    p99: at(0.99),
+    errors: errors + r.timeouts,
     statuses,
     sent: r.requests.sent,
   };
 }
 
-/** A warm-up (JIT, pools, caches), then the measured window with RSS sampled every 100 ms. */
+/**
+ * A warm-up (JIT, pools, caches, connections), then the measured window with RSS sampled every
+ * 100 ms. autocannon keeps its connections from the warm-up into the window; wrk, which cannot, holds
+ * each connection's first request of the window until all of them are open (./wrk.ts).
+ */
 export async function measure(
   url: string,
   pid: number,
@@ -95,30 +141,40 @@ export async function measure(
   opts: { connections: number; seconds: number; warmup: number; load?: Load },
 ): Promise<Measure> {
   const load = opts.load ?? { kind: 'autocannon' };
-  // wrk takes its single-use artifacts up front: the warm-up its share of the supply by time, the
-  // window all that is left.
-  const fresh = (window: boolean): number | undefined => {
-    const left = plan.remaining?.();
-    if (left === undefined || window) return left;
-    return Math.floor((left * opts.warmup) / (opts.warmup + opts.seconds));
+  let shortfallBefore = 0;
+  let stopSampling = () => 0;
+  let cpuBefore = 0;
+  const openWindow = () => {
+    shortfallBefore = plan.shortfall?.() ?? 0;
+    stopSampling = sampleRss(pid);
+    cpuBefore = cpuMicros(pid);
   };
-  const fire = (seconds: number, window: boolean): Promise<Fired> => {
-    if (load.kind === 'autocannon') return fireAutocannon(url, plan, opts.connections, seconds);
-    const { threads, core } = load;
-    const n = fresh(window);
-    return fireWrk(url, plan, {
-      connections: opts.connections,
-      seconds,
-      threads,
-      core,
-      ...(n !== undefined && { fresh: n }),
-    });
-  };
-  const warm = opts.warmup > 0 ? (await fire(opts.warmup, false)).sent : 0;
-  const before = plan.shortfall?.() ?? 0;
-  const stopSampling = sampleRss(pid);
-  const cpuBefore = cpuMicros(pid);
-  const r = await fire(opts.seconds, true);
+  let r: Fired;
+  let warm = 0;
+  if (load.kind === 'autocannon') {
+    r = await fireAutocannon(url, plan, opts, openWindow);
+  } else {
+    // wrk takes its single-use artifacts up front: the warm-up its share of the supply by time, the
+    // window all that is left.
+    const fresh = (window: boolean): number | undefined => {
+      const left = plan.remaining?.();
+      if (left === undefined || window) return left;
+      return Math.floor((left * opts.warmup) / (opts.warmup + opts.seconds));
+    };
+    const fire = (seconds: number, window: boolean) => {
+      const n = fresh(window);
+      return fireWrk(url, plan, {
+        connections: opts.connections,
+        seconds,
+        threads: load.threads,
+        core: load.core,
+        ...(n !== undefined && { fresh: n }),
+      });
+    };
+    warm = opts.warmup > 0 ? (await fire(opts.warmup, false)).sent : 0;
+    openWindow();
+    r = await fire(opts.seconds, true);
+  }
   const cpu = cpuMicros(pid) - cpuBefore;
   return {
     rps: r.total / r.seconds,
@@ -127,7 +183,7 @@ export async function measure(
     ...(r.p999 !== undefined && { p999: r.p999, max: r.max }),
     cpuUs: r.total > 0 ? cpu / r.total : 0,
     errors: r.errors,
-    shortfall: r.shortfall ?? (plan.shortfall?.() ?? 0) - before,
+    shortfall: r.shortfall ?? (plan.shortfall?.() ?? 0) - shortfallBefore,
     peakRss: stopSampling(),
     statuses: r.statuses,
     sent: warm + r.sent,

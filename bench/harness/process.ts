@@ -24,8 +24,8 @@ export interface Started {
 /**
  * Spawns `argv` pinned to `core` with taskset (when the machine has it) and waits until `probe`
  * answers 2xx, polling every 10 ms. It does so `starts` times (default 3), stopping each start but
- * the last once it answers, and reports the median: on this shared machine one start moved by
- * ±100 ms between runs (bench/README.md, "Twelfth round").
+ * the last once it answers, and reports the median: on a shared machine one start moves by a
+ * fifth of the start-up target between runs.
  */
 export async function startPinned(
   argv: string[],

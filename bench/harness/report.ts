@@ -101,6 +101,36 @@ export function markdown(report: Report): string {
   return out.join('\n');
 }
 
+/**
+ * `before` against `after` (two Latchkey rows of one run, e.g. `--compare main` and this checkout):
+ * server CPU per request for each case, start to first answer, idle and peak RSS, with the ratios.
+ */
+export function comparison(report: Report, before: string, after: string): string {
+  const out = [
+    `Side by side: **${after}** against **${before}** (after / before; lower is better).`,
+    '',
+    `| measure | ${before} | ${after} | after / before |`,
+    '| --- | ---: | ---: | ---: |',
+  ];
+  const line = (name: string, a: number | undefined, b: number | undefined, unit: (x: number) => string) => {
+    if (a === undefined || b === undefined) return;
+    out.push(`| ${name} | ${unit(a)} | ${unit(b)} | ${a > 0 ? (b / a).toFixed(2) : '—'} |`);
+  };
+  for (const c of report.cases) {
+    const cpu = (server: string) => {
+      const row = c.rows.find((r) => r.server === server);
+      return row ? mean(row.rounds.map((x) => x.cpuUs)) : undefined;
+    };
+    line(`${c.title}: server CPU µs/req`, cpu(before), cpu(after), (x) => x.toFixed(0));
+  }
+  const server = (name: string) => report.servers.find((s) => s.server === name);
+  const [a, b] = [server(before), server(after)];
+  line('start → first answer, ms', a?.startMs, b?.startMs, (x) => x.toFixed(0));
+  line('idle RSS, MB', a?.idleRss, b?.idleRss, mb);
+  line('peak RSS, MB', a?.peakRss, b?.peakRss, mb);
+  return out.join('\n');
+}
+
 /** Replaces the text between the bench markers in bench/README.md (or `file`). */
 export function writeReadme(text: string, file = join(root, 'bench/README.md')): void {
   const readme = readFileSync(file, 'utf8');

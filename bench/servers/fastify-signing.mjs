@@ -1,18 +1,15 @@
 // The floor for any token endpoint that issues ES256 JWTs on Fastify: bare Fastify plus exactly one
 // ES256 signature per token request (the key made once, Latchkey's claim set), nothing else: no
-// client lookup, no secret check, no limits. It signs the way Latchkey does (dist/keys/es256.js: the
-// native signer when built, else node:crypto), so the floor moves with Latchkey's signing path.
-// Like Latchkey (src/turn.ts) it makes the signatures of one event-loop turn together at its end,
-// which cuts the cost of each by about half on a loaded server: signing inline, as this server first
-// did, measured 122-125 µs per token here, and Latchkey became cheaper than that "floor". Latchkey
-// cannot be cheaper than this.
+// client lookup, no secret check, no limits. It signs the way Latchkey does (dist/keys/es256.js,
+// node:crypto), so the floor moves with Latchkey's signing path. Like Latchkey (src/turn.ts) it makes
+// the signatures of one event-loop turn together at its end. Latchkey cannot be cheaper than this.
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import Fastify from 'fastify';
 import { es256Signer } from '../../dist/keys/es256.js';
 
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const { sign } = es256Signer(privateKey);
+const sign = es256Signer(privateKey);
 const b64url = (value) => Buffer.from(value).toString('base64url');
 const header = b64url(JSON.stringify({ alg: 'ES256', typ: 'at+jwt', kid: 'k1' }));
 const issuer = `http://127.0.0.1:${process.env.PORT}`;

@@ -3,8 +3,9 @@
  * invitation link so the platform can mail it. A hub per Services, made on first use, so the
  * wiring needs no new field; listeners that throw are reported and skipped, as in src/oauth/events.ts.
  */
-import type { Services } from '../services.ts';
-import type { Role } from '../store/accounts.ts';
+
+import type { Logger } from 'pino';
+import type { Role } from '../oauth/model/accounts.ts';
 
 export interface MemberInvitedEvent {
   readonly invitationId: string;
@@ -25,9 +26,14 @@ export interface AccountEventHub extends AccountEvents {
   subscribe(listener: Partial<AccountEvents>): () => void;
 }
 
-const hubs = new WeakMap<Services, AccountEventHub>();
+/** Whatever the hub hangs off (the server's Services): its log reports listeners that fail. */
+export interface AccountEventOwner {
+  readonly log: Pick<Logger, 'warn'>;
+}
 
-export function accountEvents(s: Services): AccountEventHub {
+const hubs = new WeakMap<AccountEventOwner, AccountEventHub>();
+
+export function accountEvents(s: AccountEventOwner): AccountEventHub {
   let hub = hubs.get(s);
   if (!hub) {
     const listeners = new Set<Partial<AccountEvents>>();

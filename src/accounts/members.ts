@@ -3,14 +3,31 @@
  * one-time link, change roles and remove people, and decide access requests. Every change is
  * audited. With the platform's OpenID provider, roles come from its claim: these actions are off.
  */
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config/index.ts';
 import { randomToken } from '../crypto.ts';
-import type { Services } from '../services.ts';
-import { type MemberChange, normalizeEmail, type Role } from '../store/accounts.ts';
-import type { Repositories } from '../store/index.ts';
+import type { MemberChange, Role } from '../oauth/model/accounts.ts';
+import type { RateLimiter } from '../ratelimit/index.ts';
+import { normalizeEmail } from '../store/accounts.ts';
+import type { Repositories, Store } from '../store/index.ts';
 import type { Invitation } from '../store/invitations.ts';
 import { isEmailAddress } from './email.ts';
 import { accountEvents } from './events.ts';
 import { hashPassword, passwordProblem } from './passwords.ts';
+
+/**
+ * What the Members actions need: people, invitations and the audit log (one transaction per change),
+ * the issuer for links, the clock, the limiter for new accounts, a log for failing listeners. The
+ * server's Services is one; the account events hub is per object passed (src/accounts/events.ts).
+ */
+export interface MemberDeps {
+  readonly store: Pick<Store, 'accounts' | 'invitations' | 'audit' | 'transaction'>;
+  readonly config: Pick<Config, 'issuer' | 'loginOidc'>;
+  readonly clock: Clock;
+  readonly limiter: Pick<RateLimiter, 'hit'>;
+  readonly log: Pick<Logger, 'warn'>;
+}
 
 /** Invitation links live a week: long enough to reach someone on leave, short enough to go stale. */
 export const invitationTtlMs = 7 * 86_400_000;
@@ -19,14 +36,20 @@ export const invitationTtlMs = 7 * 86_400_000;
  * Memberships come from the platform's provider only when it sends the organizations claim; without
  * one, people still sign in there, and admins manage memberships here (invitations included).
  */
-export const rolesFromPlatform = (s: Services): boolean => s.config.loginOidc?.orgsClaim !== undefined;
+export const rolesFromPlatform = (s: Pick<MemberDeps, 'config'>): boolean =>
+  s.config.loginOidc?.orgsClaim !== undefined;
 
-const audit = (s: Services, orgId: string, actor: string, action: string, detail: Record<string, unknown>) =>
-  s.store.audit.record({ orgId, actor, clientId: null, action, detail });
+const audit = (
+  s: Pick<MemberDeps, 'store'>,
+  orgId: string,
+  actor: string,
+  action: string,
+  detail: Record<string, unknown>,
+) => s.store.audit.record({ orgId, actor, clientId: null, action, detail });
 
 export async function invite(
   input: { orgId: string; email: string; role: Role; by: string },
-  s: Services,
+  s: MemberDeps,
 ): Promise<{ ok: true; invitation: Invitation; url: string } | { ok: false; problem: string }> {
   const email = normalizeEmail(input.email);
   if (!isEmailAddress(email)) return { ok: false, problem: 'Enter an email address' };
@@ -54,15 +77,19 @@ export async function invite(
       action: 'member.invited',
       detail: { email, role: input.role, invitation_id: created.id },
     });
-    await tx.outbox.add('member.invited', {
-      invitation_id: created.id,
-      organization_id: input.orgId,
-      email,
-      role: input.role,
-      url,
-      expires_at: new Date(created.expiresAt).toISOString(),
-      invited_by: input.by,
-    });
+    // The link is a bearer secret: sealed in the outbox, never stored in clear (src/store/outbox.ts).
+    await tx.outbox.add(
+      'member.invited',
+      {
+        invitation_id: created.id,
+        organization_id: input.orgId,
+        email,
+        role: input.role,
+        expires_at: new Date(created.expiresAt).toISOString(),
+        invited_by: input.by,
+      },
+      { url },
+    );
     return created;
   });
   accountEvents(s).onMemberInvited({
@@ -84,7 +111,7 @@ export type InvitationLookup =
 
 const tokenShape = /^[A-Za-z0-9_-]{43}$/;
 
-export async function lookUpInvitation(token: string, s: Services): Promise<InvitationLookup> {
+export async function lookUpInvitation(token: string, s: MemberDeps): Promise<InvitationLookup> {
   const found = tokenShape.test(token) ? await s.store.invitations.find(token) : undefined;
   if (!found) return { state: 'unknown' };
   if (found.acceptedAt !== null) return { state: 'used' };
@@ -108,7 +135,7 @@ export type NewAccountResult =
 export async function joinWithNewAccount(
   token: string,
   input: { name: string; password: string },
-  s: Services,
+  s: MemberDeps,
 ): Promise<NewAccountResult> {
   const found = await lookUpInvitation(token, s);
   if (found.state !== 'open') return { ok: false, reason: found.state };
@@ -158,7 +185,7 @@ export type AcceptResult = 'accepted' | 'invalid' | 'other_email';
 export async function acceptInvitation(
   token: string,
   user: { userId: string; email: string },
-  s: Services,
+  s: MemberDeps,
 ): Promise<AcceptResult> {
   const invitation = await s.store.invitations.findOpen(token);
   if (!invitation) return 'invalid';
@@ -179,7 +206,7 @@ export async function acceptInvitation(
 
 export async function changeRole(
   input: { orgId: string; userId: string; role: Role; by: string },
-  s: Services,
+  s: MemberDeps,
 ): Promise<MemberChange> {
   const result = await s.store.accounts.changeRole(input.orgId, input.userId, input.role);
   if (result === 'done') {
@@ -190,7 +217,7 @@ export async function changeRole(
 
 export async function removeMember(
   input: { orgId: string; userId: string; by: string },
-  s: Services,
+  s: MemberDeps,
 ): Promise<MemberChange> {
   return s.store.transaction(async (tx) => {
     const result = await tx.accounts.removeMembership(input.orgId, input.userId);
@@ -232,7 +259,7 @@ export async function endConnectedApps(
   }
 }
 
-export async function requestAccess(orgId: string, userId: string, s: Services): Promise<boolean> {
+export async function requestAccess(orgId: string, userId: string, s: MemberDeps): Promise<boolean> {
   const filed = await s.store.invitations.requestAccess(orgId, userId);
   if (filed) await audit(s, orgId, userId, 'member.access_requested', {});
   return filed;
@@ -240,7 +267,7 @@ export async function requestAccess(orgId: string, userId: string, s: Services):
 
 export async function decideRequest(
   input: { orgId: string; requestId: string; approve: boolean; role: Role; by: string },
-  s: Services,
+  s: MemberDeps,
 ): Promise<boolean> {
   const request = await s.store.invitations.decide(
     input.orgId,

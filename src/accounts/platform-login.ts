@@ -3,13 +3,25 @@
  * platform"): the Latchkey user is the one linked to (issuer, sub), made at the first sign-in from
  * the `email` and `name` claims; the organizations claim sets their memberships at every sign-in.
  */
-import type { Services } from '../services.ts';
-import { isRole } from '../store/accounts.ts';
+
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config/index.ts';
+import { isRole } from '../oauth/model/accounts.ts';
+import type { Store } from '../store/index.ts';
 import type { PlatformMembership } from '../store/login-identities.ts';
 import { isEmailAddress } from './email.ts';
 import { endConnectedApps } from './members.ts';
 
 /** The claims Latchkey reads: the ID token's, completed from userinfo. */
+/** Sign-in through the platform's provider: people, their login identities, the claim's name. */
+export interface PlatformLoginDeps {
+  readonly store: Pick<Store, 'accounts' | 'loginIdentities' | 'transaction'>;
+  readonly config: Pick<Config, 'loginOidc'>;
+  readonly clock: Clock;
+  readonly log: Pick<Logger, 'warn'>;
+}
+
 export type ProviderClaims = Record<string, unknown> & { sub: string };
 
 /** The actor of what the organizations claim changes at sign-in: the platform's provider. */
@@ -48,7 +60,7 @@ export function parseOrgsClaim(value: unknown, onSkipped: (entry: unknown) => vo
 export async function signInFromProvider(
   issuer: string,
   claims: ProviderClaims,
-  s: Services,
+  s: PlatformLoginDeps,
 ): Promise<PlatformSignIn> {
   const accounts = s.store.accounts;
   const name = text(claims.name, 200) ?? null;

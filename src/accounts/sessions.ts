@@ -1,8 +1,17 @@
-import type { Services } from '../services.ts';
-import type { Membership } from '../store/accounts.ts';
+import type { Config } from '../config/index.ts';
+import type { Membership } from '../oauth/model/accounts.ts';
+import type { RateLimiter } from '../ratelimit/index.ts';
+import type { Store } from '../store/index.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 
 /** The signed-in person as pages see them (request.user). */
+/** What sign-in and sessions need: people and sessions, the session lifetime, the limiter. */
+export interface SessionDeps {
+  readonly store: Pick<Store, 'accounts' | 'sessions'>;
+  readonly config: Pick<Config, 'sessionTtl'>;
+  readonly limiter: Pick<RateLimiter, 'hit' | 'undo'>;
+}
+
 export interface SessionUser {
   /** The cookie value; never logged, never rendered. */
   sessionId: string;
@@ -12,12 +21,15 @@ export interface SessionUser {
   /** The organization the console acts on; always one of `memberships` (or null with none). */
   activeOrgId: string | null;
   csrfToken: string;
-  /** When the person signed in (epoch ms): a session starts at sign-in, with a password or upstream. */
-  authTime: number;
+  /**
+   * When the person signed in, epoch ms: every sign-in starts a new session, so it is when the session
+   * began (OpenID Connect `auth_time`; `prompt=login` and `max_age` compare with it).
+   */
+  signedInAt: number;
 }
 
 /** Starts a session; `activeOrgId` defaults to the person's first organization. */
-export async function startSession(userId: string, s: Services): Promise<SessionUser | undefined> {
+export async function startSession(userId: string, s: SessionDeps): Promise<SessionUser | undefined> {
   const user = await s.store.accounts.findUser(userId);
   if (!user) return undefined;
   const memberships = await s.store.accounts.memberships(userId);
@@ -33,12 +45,12 @@ export async function startSession(userId: string, s: Services): Promise<Session
     memberships,
     activeOrgId: session.activeOrgId,
     csrfToken: session.csrfToken,
-    authTime: session.createdAt,
+    signedInAt: session.createdAt,
   };
 }
 
 /** The person behind a session cookie, or undefined when the session is unknown or expired. */
-export async function loadSessionUser(sessionId: string, s: Services): Promise<SessionUser | undefined> {
+export async function loadSessionUser(sessionId: string, s: SessionDeps): Promise<SessionUser | undefined> {
   const session = await s.store.sessions.find(sessionId);
   if (!session) return undefined;
   const [user, memberships] = await Promise.all([
@@ -55,7 +67,7 @@ export async function loadSessionUser(sessionId: string, s: Services): Promise<S
     memberships,
     activeOrgId: active?.orgId ?? null,
     csrfToken: session.csrfToken,
-    authTime: session.createdAt,
+    signedInAt: session.createdAt,
   };
 }
 
@@ -93,7 +105,7 @@ export async function checkPassword(
   email: string,
   password: string,
   ip: string,
-  s: Services,
+  s: SessionDeps,
 ): Promise<PasswordCheck> {
   const { windowMs, perAccountAndAddress, perAddress, pacedAfter, paceMs } = loginLimits;
   const account = email.trim().toLowerCase();

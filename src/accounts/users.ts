@@ -1,7 +1,12 @@
-import type { Services } from '../services.ts';
-import type { Role, User } from '../store/accounts.ts';
+import type { Role, User } from '../oauth/model/accounts.ts';
+import type { Store } from '../store/index.ts';
 import { isEmailAddress } from './email.ts';
 import { hashPassword, passwordProblem } from './passwords.ts';
+
+/** Making people and memberships (CLI, seed, admin API) needs only the people's storage. */
+export interface UserDeps {
+  readonly store: Pick<Store, 'accounts'>;
+}
 
 export class AccountError extends Error {
   override name = 'AccountError';
@@ -15,7 +20,7 @@ export class AccountError extends Error {
 
 export async function createUser(
   input: { email: string; password: string; orgId: string; role: Role; name?: string | null },
-  s: Services,
+  s: UserDeps,
 ): Promise<User> {
   if (!isEmailAddress(input.email.trim())) throw new AccountError(`"${input.email}" is not an email address`);
   const problem = passwordProblem(input.password);
@@ -33,7 +38,7 @@ export async function createUser(
 
 export async function addMember(
   input: { email: string; orgId: string; role: Role },
-  s: Services,
+  s: UserDeps,
 ): Promise<User> {
   const user = await s.store.accounts.findUserByEmail(input.email);
   if (!user)
@@ -50,7 +55,7 @@ export async function addMember(
  */
 export async function provisionUser(
   input: { email: string; name?: string | null; externalId?: string | null },
-  s: Services,
+  s: UserDeps,
 ): Promise<User> {
   if (!isEmailAddress(input.email.trim())) throw new AccountError(`"${input.email}" is not an email address`);
   if (await s.store.accounts.findUserByEmail(input.email))

@@ -1,4 +1,4 @@
-import type { Cursor, Page } from '../store/pages.ts';
+import type { Cursor, Page } from '../oauth/model/pages.ts';
 import { ProblemError } from './problems.ts';
 
 export interface ListQuery {

@@ -1,10 +1,11 @@
-import { tokenEndpointAuthMethod } from '../oauth/client-registration.ts';
-import type { Member, Organization, User } from '../store/accounts.ts';
-import type { AuditEvent } from '../store/audit.ts';
-import type { Client } from '../store/clients.ts';
-import type { Grant } from '../store/grants.ts';
+import type { Member, Organization, User } from '../oauth/model/accounts.ts';
+import type { AuditEvent } from '../oauth/model/audit.ts';
+import type { Grant } from '../oauth/model/grants.ts';
 
-/** Store records as the admin API shows them: snake_case, ISO 8601 times. */
+/**
+ * Store records as the admin API shows them: snake_case, ISO 8601 times. Credentials are shown as
+ * everywhere else, by presentClient (src/oauth/client-registration.ts).
+ */
 const iso = (ms: number): string => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 
@@ -28,23 +29,6 @@ export const presentMember = (m: Member) => ({
   email: m.email,
   role: m.role,
   created_at: iso(m.since),
-});
-
-export const presentClient = (c: Client) => ({
-  client_id: c.id,
-  organization_id: c.orgId,
-  name: c.name,
-  redirect_uris: c.redirectUris,
-  grant_types: c.grantTypes,
-  scopes: c.scopes,
-  public: c.isPublic,
-  token_endpoint_auth_method: tokenEndpointAuthMethod(c),
-  jwks: c.jwks,
-  jwks_uri: c.jwksUri,
-  require_pushed_authorization_requests: c.requirePar,
-  dpop_bound_access_tokens: c.requireDpop,
-  created_at: iso(c.createdAt),
-  updated_at: iso(c.updatedAt),
 });
 
 export const presentGrant = (g: Grant) => ({

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { AccountError } from '../accounts/users.ts';
 import { CredentialsError } from '../oauth/client-registration.ts';
 import { OAuthError } from '../oauth/errors.ts';
-import type { AccountRepository, Organization } from '../store/accounts.ts';
+import type { AccountRepository, Organization } from '../oauth/model/accounts.ts';
 import { StoreUnavailableError } from '../store/errors.ts';
 
 /** RFC 9457 problem details: the admin API's only error shape (`application/problem+json`). */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { z } from 'zod';
 
@@ -128,6 +129,32 @@ const hostList = z
     ),
   );
 
+/** An address block: an IP address, or one with a prefix length (CIDR, e.g. 10.0.0.0/8). */
+export interface AddressBlock {
+  address: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
+}
+
+const addressBlocks = z.string().transform((value, ctx): AddressBlock[] => {
+  const blocks: AddressBlock[] = [];
+  for (const item of value.split(',')) {
+    const [address = '', prefix, extra] = item.trim().split('/');
+    const version = isIP(address);
+    const bits = version === 6 ? 128 : 32;
+    const length = prefix === undefined ? bits : Number(prefix);
+    if (!version || extra !== undefined || !/^\d{1,3}$/.test(prefix ?? '0') || length > bits) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected addresses or CIDRs separated by commas, got "${item.trim()}"`,
+      });
+      return z.NEVER;
+    }
+    blocks.push({ address, prefix: length, family: version === 6 ? 'ipv6' : 'ipv4' });
+  }
+  return blocks;
+});
+
 const positiveInt = z.coerce.number().int().positive();
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -137,6 +164,10 @@ const schema = z.object({
   LATCHKEY_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
   LATCHKEY_DATABASE: z.string().min(1).default('./data/latchkey.sqlite'),
   LATCHKEY_REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  LATCHKEY_REDIS_PREFIX: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,64}$/, 'up to 64 printable characters without spaces, e.g. latchkey:stage:')
+    .optional(),
   LATCHKEY_ENVIRONMENT: z
     .string()
     .regex(/^[a-z][a-z0-9]{0,15}$/, 'use a short lower-case label such as development, stage, production')
@@ -160,6 +191,7 @@ const schema = z.object({
       'use true, false, a hop count, or proxy addresses/CIDRs separated by commas',
     )
     .default('false'),
+  LATCHKEY_METRICS_ALLOW: addressBlocks.optional(),
   LATCHKEY_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
   // Standard Webhooks: "whsec_" and the base64 of a 24 to 64 byte key.
   LATCHKEY_WEBHOOK_SECRET: z
@@ -170,8 +202,6 @@ const schema = z.object({
       return bytes >= 24 && bytes <= 64;
     }, 'the key after whsec_ must be 24 to 64 bytes, base64')
     .optional(),
-  // false: ES256 signatures through node:crypto instead of the native signer (src/keys/es256.ts).
-  LATCHKEY_NATIVE_SIGNING: bool.default(true),
   LATCHKEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Sign-in through the platform's OpenID provider (see loginOidc below).
   LATCHKEY_LOGIN_OIDC_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
@@ -184,6 +214,9 @@ const schema = z.object({
   LATCHKEY_PASSWORD_LOGIN: bool.optional(),
   LATCHKEY_JWKS_URI_ALLOWED_HOSTS: hostList.default([]),
 });
+
+/** Every environment variable Latchkey reads; README.md and docs/deploy.md list exactly these (test/docs). */
+export const variableNames: readonly string[] = Object.keys(schema.shape);
 
 export interface Config {
   port: number;
@@ -199,6 +232,8 @@ export interface Config {
   audience: string;
   database: string;
   redisUrl: string | undefined;
+  /** Starts every Redis key and channel, so environments sharing a Redis never meet (`latchkey:{environment}:`). */
+  redisPrefix: string;
   environment: string;
   accessTokenTtl: number;
   refreshTokenIdleTtl: number;
@@ -218,10 +253,10 @@ export interface Config {
   /** Seconds a reported secret keeps working, so the owner can switch over (default 0). */
   leakedSecretGrace: number;
   logLevel: string;
-  /** Sign with the native ES256 signer when it is built (src/keys/es256.ts); false: node:crypto. */
-  nativeSigning: boolean;
   /** Fastify's trustProxy: whose X-Forwarded-For to believe for the client address (rate limits). */
   trustProxy: boolean | number | string[];
+  /** Who may read /metrics besides loopback (the caller's address as LATCHKEY_TRUST_PROXY decides it). */
+  metricsAllow: AddressBlock[];
   /** Where Standard Webhooks events go, signed with `secret`; undefined: no webhooks. */
   webhook: { url: string; secret: string } | undefined;
   /** The platform's OpenID provider people sign in with, when set. */
@@ -317,6 +352,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     audience: c.LATCHKEY_AUDIENCE ?? issuer,
     database: c.LATCHKEY_DATABASE,
     redisUrl: c.LATCHKEY_REDIS_URL,
+    redisPrefix: c.LATCHKEY_REDIS_PREFIX ?? `latchkey:${c.LATCHKEY_ENVIRONMENT}:`,
     environment: c.LATCHKEY_ENVIRONMENT,
     accessTokenTtl: c.LATCHKEY_ACCESS_TOKEN_TTL,
     refreshTokenIdleTtl: c.LATCHKEY_REFRESH_TOKEN_IDLE_TTL,
@@ -331,8 +367,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     secretScanningKeys: c.LATCHKEY_SECRET_SCANNING_KEYS ?? [],
     leakedSecretGrace: c.LATCHKEY_LEAKED_SECRET_GRACE,
     logLevel: c.LATCHKEY_LOG_LEVEL,
-    nativeSigning: c.LATCHKEY_NATIVE_SIGNING,
     trustProxy: parseTrustProxy(c.LATCHKEY_TRUST_PROXY),
+    metricsAllow: c.LATCHKEY_METRICS_ALLOW ?? [],
     webhook:
       c.LATCHKEY_WEBHOOK_URL && c.LATCHKEY_WEBHOOK_SECRET
         ? { url: c.LATCHKEY_WEBHOOK_URL, secret: c.LATCHKEY_WEBHOOK_SECRET }

@@ -1,14 +1,15 @@
+// The authorization endpoint's pages: the consent form, and why a request stopped (never redirected).
 import type { FastifyReply } from 'fastify';
 import type { SessionUser } from '../accounts/sessions.ts';
 import type { Config } from '../config/index.ts';
-import { type ConsentNeeded, type PendingRequestPage, pendingTtlMs } from '../oauth/authorization-flow.ts';
-import type { AuthorizationRequestPage } from '../oauth/authorize.ts';
+import { type ConsentNeeded, type PendingRequestPage, pendingTtlMs } from '../oauth/authorize-flow.ts';
+import type { AuthorizationRequestPage } from '../oauth/authorize-validation.ts';
 import { maxRedirectUriLength } from '../oauth/redirect-uri.ts';
 import { isIdentityScope, parseScope } from '../oauth/scope.ts';
 import { CsrfField, ErrorSummary, sendMessagePage, sendPage } from './page.tsx';
 import { urlFor } from './urls.ts';
 
-/** The words for each reason the authorization flow stops at a page (src/oauth/authorization-flow.ts). */
+/** The words for each reason the authorization flow stops at a page (src/oauth/authorize-flow.ts). */
 function requestPageCopy(
   e: AuthorizationRequestPage,
   environment: string,

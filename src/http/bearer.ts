@@ -1,12 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type AccessTokenClaims, verifyAccessToken } from '../oauth/access-token.ts';
-import { checkDpop } from '../oauth/dpop.ts';
+import { type AccessTokenClaims, verifyOwnAccessToken } from '../oauth/access-token.ts';
 import { OAuthError } from '../oauth/errors.ts';
-import { parseScope } from '../oauth/scope.ts';
 import type { Services } from '../services.ts';
-import { bearerTokenFromHeader } from '../verify/bearer-header.ts';
-import { authChallenge, dpopChallenge } from '../verify/http-response.ts';
-import { routePath } from './urls.ts';
+import { TokenVerificationError } from '../verify/errors.ts';
+import { bearerChallenge, dpopChallenge } from '../verify/http-response.ts';
+import { createBearerCheck } from '../verify/middleware.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -18,108 +16,99 @@ declare module 'fastify' {
 export const protectedResourceMetadataUrl = (issuer: string): string =>
   `${issuer}/.well-known/oauth-protected-resource`;
 
-type BearerError = 'invalid_token' | 'insufficient_scope';
+/**
+ * A preHandler that requires a valid access token and, optionally, scopes: src/verify's check (the
+ * header only, RFC 6750 §2.1, since tokens in query strings leak into logs, RFC 9700 §4.3.2; DPoP
+ * binding and proof, RFC 9449 §7; scopes), which APIs use too. The server adds only what the issuer
+ * knows: whether the token was revoked since (its `jti`, its grant, its client), that it is for this
+ * resource (RFC 8707), that proofs are remembered by every instance (RFC 9449 §11.1), and where this
+ * resource's metadata is (RFC 9728 §5.1).
+ */
+export function requireBearer(s: Services, ...scopes: string[]) {
+  const check = createBearerCheck(
+    {
+      async verify(token) {
+        const claims = await verifyOwnAccessToken(token, s);
+        // RFC 8707: a token for another resource is not for this API (RFC 9068 §4 audience check).
+        if (claims.raw.aud !== s.config.audience) {
+          throw new TokenVerificationError(
+            'invalid_token',
+            `The access token is for another resource (${String(claims.raw.aud)})`,
+          );
+        }
+        return claims;
+      },
+    },
+    {
+      scopes,
+      // request.url already carries the issuer's path (/auth/oauth/userinfo): the proof's htu is the
+      // origin plus that path (RFC 9449 §4.3), not the issuer plus it.
+      publicUrl: new URL(s.config.issuer).origin,
+      clock: s.clock,
+      dpopReplayStore: {
+        remember: (key, expiresAt) => s.store.seenValues.remember(`dpop:${key}`, expiresAt, s.clock()),
+      },
+    },
+  );
+  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    const header = request.headers.authorization;
+    let claims: Awaited<ReturnType<typeof check>>;
+    try {
+      claims = await check({ headers: request.headers, method: request.method, url: request.url });
+    } catch (error) {
+      throw refusal(s, error);
+    }
+    if (claims === undefined) {
+      throw header
+        ? refuse(s, 'invalid_token', 'The Authorization header must be "Bearer <token>"')
+        : refuse(s, undefined, 'This API needs an access token: send "Authorization: Bearer <token>"');
+    }
+    request.token = claims.raw as unknown as AccessTokenClaims;
+  };
+}
+
+/** What the error handler answers for a refused token: src/verify's codes as OAuthErrors. */
+function refusal(s: Services, error: unknown): unknown {
+  if (error instanceof OAuthError && error.code === 'invalid_token') {
+    return refuse(s, 'invalid_token', error.message);
+  }
+  if (!(error instanceof TokenVerificationError)) return error;
+  switch (error.code) {
+    case 'invalid_dpop_proof':
+      return new OAuthError('invalid_dpop_proof', error.description, {
+        status: 401,
+        headers: { 'www-authenticate': dpopChallenge(error.description) },
+      });
+    case 'insufficient_scope':
+      return refuse(s, 'insufficient_scope', `This route needs the scope: ${error.scope}`, error.scope);
+    case 'temporarily_unavailable':
+      return new OAuthError('temporarily_unavailable', error.description);
+    case 'invalid_request':
+      // A malformed header, or more than one: to this API as good as a bad token.
+      return refuse(s, 'invalid_token', 'The Authorization header must be "Bearer <token>"');
+    default:
+      return refuse(s, 'invalid_token', error.description);
+  }
+}
 
 /**
  * RFC 6750 §3: the challenge names the realm and, when a token was sent, why it was refused
  * (401 invalid_token, 403 insufficient_scope with the scope needed). Without any token, §3.1 wants
  * the challenge but no error code.
  */
-function refuse(s: Services, code: BearerError | undefined, description: string, scope?: string): OAuthError {
-  const challenge = authChallenge('Bearer', {
-    realm: s.config.issuer,
-    error: code,
-    error_description: code && description,
-    scope,
-    // RFC 9728 §5.1: where a client finds this resource's metadata.
-    resource_metadata: protectedResourceMetadataUrl(s.config.issuer),
-  });
+function refuse(
+  s: Services,
+  code: 'invalid_token' | 'insufficient_scope' | undefined,
+  description: string,
+  scope?: string,
+): OAuthError {
+  const challenge = bearerChallenge(
+    s.config.issuer,
+    code && new TokenVerificationError(code, description, { scope }),
+    protectedResourceMetadataUrl(s.config.issuer),
+  );
   return new OAuthError(code ?? 'invalid_token', description, {
     status: code === 'insufficient_scope' ? 403 : 401,
     headers: { 'www-authenticate': challenge },
   });
-}
-
-/**
- * A preHandler that requires a valid access token (RFC 6750 §2.1 header only: tokens in query strings
- * leak into logs, RFC 9700 §4.3.2) and, optionally, scopes.
- */
-export function requireBearer(s: Services, ...scopes: string[]) {
-  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    const header = request.headers.authorization;
-    if (!header) {
-      throw refuse(s, undefined, 'This API needs an access token: send "Authorization: Bearer <token>"');
-    }
-    // RFC 9449 §7.1: a DPoP-bound token comes as "DPoP <token>" with a proof.
-    const dpopMatch = /^DPoP +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header.trim());
-    let token: string | undefined = dpopMatch?.[1];
-    try {
-      token ??= bearerTokenFromHeader(header);
-    } catch {
-      // A malformed Bearer header: handled below like another scheme.
-    }
-    if (!token) throw refuse(s, 'invalid_token', 'The Authorization header must be "Bearer <token>"');
-    let claims: AccessTokenClaims;
-    try {
-      claims = await verifyAccessToken(token, s);
-    } catch (error) {
-      if (error instanceof OAuthError && error.code === 'invalid_token') {
-        throw refuse(s, 'invalid_token', error.message);
-      }
-      throw error;
-    }
-    // RFC 8707: a token for another resource is not for this API (RFC 9068 §4 audience check).
-    if (claims.aud !== s.config.audience) {
-      throw refuse(s, 'invalid_token', `The access token is for another resource (${claims.aud})`);
-    }
-    await checkProof(request, s, claims, token, dpopMatch !== null);
-    const granted = parseScope(claims.scope);
-    const missing = scopes.filter((scope) => !granted.includes(scope));
-    if (missing.length > 0) {
-      throw refuse(
-        s,
-        'insufficient_scope',
-        `This route needs the scope: ${missing.join(' ')}`,
-        scopes.join(' '),
-      );
-    }
-    request.token = claims;
-  };
-}
-
-/** RFC 9449 §7: a token bound to a key is good only with a proof from that key for this request. */
-async function checkProof(
-  request: FastifyRequest,
-  s: Services,
-  claims: AccessTokenClaims,
-  token: string,
-  dpopScheme: boolean,
-): Promise<void> {
-  const jkt = claims.cnf?.jkt;
-  if (jkt === undefined && !dpopScheme) return;
-  const refuseProof = (description: string): OAuthError =>
-    new OAuthError('invalid_dpop_proof', description, {
-      status: 401,
-      headers: { 'www-authenticate': dpopChallenge(description) },
-    });
-  if (jkt === undefined) throw refuseProof('This access token is not DPoP-bound: send it as "Bearer"');
-  if (!dpopScheme)
-    throw refuseProof('This access token is DPoP-bound: send "Authorization: DPoP <token>" and a DPoP proof');
-  // The route's URL as the client names it (RFC 9449 §4.3 htu): request.url already carries the base path.
-  const url = `${s.config.issuer}${routePath(s.config.basePath, request.url.split('?')[0]!)}`;
-  let proven: string | undefined;
-  try {
-    proven = await checkDpop(
-      request.headers.dpop,
-      { method: request.method, url, accessToken: token },
-      s,
-      false,
-    );
-  } catch (error) {
-    if (error instanceof OAuthError) throw refuseProof(error.message);
-    throw error;
-  }
-  if (proven === undefined) throw refuseProof('Send a DPoP proof with this DPoP-bound access token');
-  if (proven !== jkt)
-    throw refuseProof('The DPoP proof is signed with another key than the token is bound to');
 }

@@ -24,7 +24,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
       return reply.status(error.status).send(error.toJSON());
     }
     if (error instanceof StoreUnavailableError) {
-      request.log.info({ reason: (error.cause as Error).message }, 'database unavailable');
+      request.log.info({ reason: error.message, code: error.code }, 'database unavailable');
       reply.header('retry-after', retryAfterSeconds);
       if (isPage(request))
         return sendMessagePage(reply, {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { Services } from '../services.ts';
+import { serverMetrics } from './cluster-metrics.ts';
 
 export interface Metrics {
   registry: Registry;
@@ -11,6 +12,8 @@ export interface Metrics {
   clientAuthFailures: Counter;
   storeQuerySeconds: Histogram;
   cacheLookups: Counter<'cache' | 'result'>;
+  /** What /metrics answers: this process's registry, or the whole server's under `--workers N`. */
+  text(): Promise<string>;
 }
 
 /** One registry per app, so several apps in one process (tests) do not collide. */
@@ -19,6 +22,7 @@ export function createMetrics(): Metrics {
   collectDefaultMetrics({ register: registry });
   return {
     registry,
+    text: serverMetrics(registry),
     tokens: new Counter({
       name: 'latchkey_token_requests_total',
       help: 'Token endpoint requests by grant type and outcome (issued or the OAuth error code)',

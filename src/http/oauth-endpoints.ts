@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { pushAuthorizationRequest } from '../oauth/authorize-par.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { introspect } from '../oauth/introspection.ts';
 import { authorizationServerMetadata } from '../oauth/metadata.ts';
-import { pushAuthorizationRequest } from '../oauth/par.ts';
 import { revoke } from '../oauth/revocation.ts';
 import { receiveLeakReport, verifyScanningSignature } from '../oauth/secret-scanning.ts';
 import { grantTypeLabel, handleTokenRequest } from '../oauth/token.ts';

@@ -10,7 +10,7 @@ import { randomToken } from '../crypto.ts';
 import type { ChangeNotices } from '../store/change-notices.ts';
 import type { KeyRepository, StoredKey } from '../store/keys.ts';
 import { endOfTurn } from '../turn.ts';
-import { type Es256Signer, es256Signer } from './es256.ts';
+import { type Es256Sign, es256Signer } from './es256.ts';
 
 export interface PublicKey {
   kid: string;
@@ -20,13 +20,10 @@ export interface PublicKey {
 
 export interface KeyRing {
   /**
-   * Signs a JWT with the current key (./es256.ts: a native signer, else node:crypto, both well ahead
-   * of jose's WebCrypto path here); the signatures asked for in one event-loop turn are made together
-   * at its end (src/turn.ts).
+   * Signs a JWT with the current key (./es256.ts, node:crypto); the signatures asked for in one
+   * event-loop turn are made together at its end (src/turn.ts).
    */
   signJwt(payload: object, typ: string): Promise<string>;
-  /** Whether the native signer signs (LATCHKEY_NATIVE_SIGNING and a built addon), or node:crypto. */
-  signsNatively(): boolean;
   /** Keys a verifier should accept: the signing key and retired keys whose tokens may still be valid. */
   publicKeys(): PublicKey[];
   publicKey(kid: string): PublicKey | undefined;
@@ -56,7 +53,16 @@ export function generateKey(clock: Clock): StoredKey {
 }
 
 /**
- * Loads the signing keys, creating the first one on an empty store. A retired key stays published for
+ * Makes a signing key current when none is: the first start on an empty store. Run it under the
+ * store's lock (`Store.exclusively`), or instances starting together would each make one.
+ */
+export async function ensureSigningKey(repo: KeyRepository, clock: Clock): Promise<void> {
+  const keys = await repo.list();
+  if (!keys.some((k) => k.retiredAt === null)) await repo.addAndRetireOthers(generateKey(clock), clock());
+}
+
+/**
+ * Loads the signing keys (`ensureSigningKey` has made the first one). A retired key stays published for
  * `publishRetiredMs` (the access-token lifetime plus a margin) so every token it signed still verifies.
  * A rotation publishes a notice; every instance that hears one (or may have missed one) re-reads.
  */
@@ -65,10 +71,8 @@ export async function openKeyRing(
   clock: Clock,
   publishRetiredMs: number,
   notices?: ChangeNotices,
-  options: { nativeSigning?: boolean } = {},
 ): Promise<KeyRing> {
-  const nativeSigning = options.nativeSigning ?? true;
-  let signer: { kid: string; es256: Es256Signer; headers: Map<string, string> } | undefined;
+  let signer: { kid: string; sign: Es256Sign; headers: Map<string, string> } | undefined;
   let published: PublicKey[] = [];
   let byKid = new Map<string, PublicKey>();
   let lastMissReload = 0;
@@ -82,19 +86,13 @@ export async function openKeyRing(
   }
 
   async function read(): Promise<void> {
-    let keys = await repo.list();
-    if (keys.length === 0) {
-      await repo.addAndRetireOthers(generateKey(clock), clock());
-      keys = await repo.list();
-    }
+    const keys = await repo.list();
     const now = clock();
-    const active = keys.find((k) => k.retiredAt === null) ?? keys[0]!;
+    const active = keys.find((k) => k.retiredAt === null) ?? keys[0];
+    if (!active) throw new Error('No signing key in the store: ensureSigningKey makes the first one');
     signer = {
       kid: active.kid,
-      es256: es256Signer(
-        createPrivateKey({ key: JSON.parse(active.privateJwk), format: 'jwk' }),
-        nativeSigning,
-      ),
+      sign: es256Signer(createPrivateKey({ key: JSON.parse(active.privateJwk), format: 'jwk' })),
       headers: new Map(),
     };
     published = keys
@@ -122,9 +120,8 @@ export async function openKeyRing(
       }
       const signingInput = `${header}.${b64url(JSON.stringify(payload))}`;
       await endOfTurn();
-      return `${signingInput}.${s.es256.sign(signingInput)}`;
+      return `${signingInput}.${s.sign(signingInput)}`;
     },
-    signsNatively: () => signer!.es256.native,
     publicKeys: () => published,
     publicKey: (kid) => byKid.get(kid),
     async findPublicKey(kid) {

@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { type Clock, seconds } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import type { KeyRing } from '../keys/keyring.ts';
-import { createVerifier, TokenVerificationError, type Verifier } from '../verify/index.ts';
+import {
+  createVerifier,
+  TokenVerificationError,
+  type AccessTokenClaims as VerifiedClaims,
+  type Verifier,
+} from '../verify/index.ts';
 import { OAuthError } from './errors.ts';
 import type { AccessTokenStorage } from './ports.ts';
 import { formatScope } from './scope.ts';
@@ -122,15 +127,24 @@ export async function verifyAccessToken(
   token: string,
   s: AccessTokenVerifierDeps,
 ): Promise<AccessTokenClaims> {
-  let claims: AccessTokenClaims;
+  return (await verifyOwnAccessToken(token, s)).raw as unknown as AccessTokenClaims;
+}
+
+/** verifyAccessToken, answering src/verify's typed claims (the server's Bearer check reads them). */
+export async function verifyOwnAccessToken(
+  token: string,
+  s: AccessTokenVerifierDeps,
+): Promise<VerifiedClaims> {
+  let verified: VerifiedClaims;
   try {
-    claims = (await ownVerifier(s).verify(token)).raw as unknown as AccessTokenClaims;
+    verified = await ownVerifier(s).verify(token);
   } catch (error) {
     if (!(error instanceof TokenVerificationError)) throw error;
     if (error.code === 'temporarily_unavailable')
       throw new OAuthError('temporarily_unavailable', error.description);
     throw invalid(`The access token is not valid: ${error.description}`);
   }
+  const claims = verified.raw as unknown as AccessTokenClaims;
   if (typeof claims.jti !== 'string' || (claims.gid !== undefined && typeof claims.gid !== 'string')) {
     throw invalid('The token is not a Latchkey access token');
   }
@@ -143,5 +157,5 @@ export async function verifyAccessToken(
   if (!client) throw invalid('The credentials this token was issued to were deleted');
   // A user token dies with its grant (connected app revoked, code replayed, refresh token reused).
   if (!grantActive) throw invalid('The authorization behind this token was revoked');
-  return claims;
+  return verified;
 }

@@ -10,11 +10,11 @@
  */
 import type { Clock } from '../clock.ts';
 import { FetchRefused, guardedFetch } from '../net/guarded-fetch.ts';
-import type { Client } from '../store/clients.ts';
 import { isSupportedAlgorithm, SUPPORTED_ALGORITHMS } from '../verify/algorithms.ts';
 import { TokenVerificationError } from '../verify/errors.ts';
 import { JwksCache } from '../verify/jwks.ts';
 import { decodeJws } from '../verify/jwt.ts';
+import type { Client } from './model/clients.ts';
 import type { ClientAuthenticationStorage } from './ports.ts';
 
 export const clientAssertionType = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';

@@ -1,9 +1,7 @@
-import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { constantTimeEqual } from '../crypto.ts';
 import type { RateLimiter } from '../ratelimit/index.ts';
-import type { Client } from '../store/clients.ts';
 import { authChallenge } from '../verify/http-response.ts';
 import {
   AssertionError,
@@ -13,8 +11,9 @@ import {
 } from './client-assertion.ts';
 import { OAuthError } from './errors.ts';
 import type { OAuthEvents } from './events.ts';
+import type { Client } from './model/clients.ts';
 import type { Params } from './params.ts';
-import type { ClientAuthenticationStorage } from './ports.ts';
+import type { ClientAuthenticationStorage, Log } from './ports.ts';
 import { hashSecret, inspectSecret } from './secrets.ts';
 
 export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
@@ -120,7 +119,7 @@ export interface ClientAuthenticationDeps {
   readonly clock: Clock;
   /** Counts failures, so the endpoint cannot be used to guess secrets. */
   readonly limiter: Pick<RateLimiter, 'hit' | 'peek'>;
-  readonly log: Pick<Logger, 'info' | 'warn'>;
+  readonly log: Pick<Log, 'info' | 'warn'>;
   readonly events: Pick<OAuthEvents, 'onClientAuthFailed'>;
 }
 

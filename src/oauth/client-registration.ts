@@ -2,7 +2,7 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { newId } from '../crypto.ts';
 import { urlProblem } from '../net/guarded-fetch.ts';
-import type { Client, GrantType } from '../store/clients.ts';
+import type { Client, GrantType } from './model/clients.ts';
 import type {
   ClientRegistrationStorage,
   ClientRegistrationWrites,
@@ -45,6 +45,8 @@ export interface NewCredentials {
   requirePar?: boolean;
   /** RFC 9449: access tokens only with a DPoP proof. */
   requireDpop?: boolean;
+  /** RP-Initiated Logout 1.0 §3: where a sign-out may return to; the redirect URIs' rules. */
+  postLogoutRedirectUris?: string[];
   /** Lets `scopes` hold scopes only the operator may grant (`latchkey:introspect`): the CLI sets it. */
   allowCliOnlyScopes?: boolean;
   /** A user id, or `cli`. */
@@ -78,6 +80,8 @@ export async function createCredentials(
   }
   const redirectUris = input.redirectUris ?? [];
   checkRedirectUris(redirectUris);
+  const postLogoutRedirectUris = input.postLogoutRedirectUris ?? [];
+  checkRedirectUris(postLogoutRedirectUris, 'Post-logout redirect URL');
   if (grantTypes.includes('authorization_code') && redirectUris.length === 0) {
     throw new CredentialsError('The authorization_code grant needs at least one redirect URL');
   }
@@ -120,6 +124,7 @@ export async function createCredentials(
       jwksUri: input.jwksUri ?? null,
       requirePar: input.requirePar ?? false,
       requireDpop: input.requireDpop ?? false,
+      postLogoutRedirectUris,
     });
     const clientSecret =
       isPublic || usesKeys ? undefined : (await addSecret(tx, client.id, input.actor, s)).secret;
@@ -130,13 +135,19 @@ export async function createCredentials(
       action: 'client.created',
       detail: { name, redirectUris, grantTypes, scopes, isPublic },
     });
-    await tx.outbox.add('client.created', clientEvent(client));
+    await tx.outbox.add('client.created', presentClient(client));
     return { client, clientSecret };
   });
 }
 
-/** The `data` of the client.* webhooks: what the platform may keep about the credentials, no secret. */
-export const clientEvent = (c: Client) => ({
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * Credentials as every reader outside sees them: the admin API's answers, the CLI's `--json` and the
+ * `data` of the client.* webhooks. RFC 7591 §2 metadata names, snake_case, ISO 8601 times; the
+ * organization is `organization_id` (only the access token's claim is `org_id`). Never a secret.
+ */
+export const presentClient = (c: Client) => ({
   client_id: c.id,
   organization_id: c.orgId,
   name: c.name,
@@ -144,14 +155,22 @@ export const clientEvent = (c: Client) => ({
   grant_types: c.grantTypes,
   scopes: c.scopes,
   public: c.isPublic,
+  token_endpoint_auth_method: tokenEndpointAuthMethod(c),
+  jwks: c.jwks,
+  jwks_uri: c.jwksUri,
+  require_pushed_authorization_requests: c.requirePar,
+  dpop_bound_access_tokens: c.requireDpop,
+  post_logout_redirect_uris: c.postLogoutRedirectUris,
+  created_at: iso(c.createdAt),
+  updated_at: iso(c.updatedAt),
 });
 
 /** The redirect URIs' rules (./redirect-uri.ts), the number of them included: the first problem, thrown. */
-function checkRedirectUris(uris: readonly string[]): void {
+function checkRedirectUris(uris: readonly string[], label = 'Redirect URL'): void {
   const tooMany = redirectUriCountProblem(uris.length);
-  if (tooMany) throw new CredentialsError(tooMany);
+  if (tooMany) throw new CredentialsError(label === 'Redirect URL' ? tooMany : `${label}s: ${tooMany}`);
   const problem = redirectUriProblems(uris)[0];
-  if (problem) throw new CredentialsError(`Redirect URL ${problem.uri}: ${problem.problem}`);
+  if (problem) throw new CredentialsError(`${label} ${problem.uri}: ${problem.problem}`);
 }
 
 /** RFC 7591 §2 token_endpoint_auth_method: how these credentials authenticate. */
@@ -242,7 +261,7 @@ export async function rotateSecret(
       detail: { oldSecretsExpireAt },
     });
     await tx.outbox.add('client.secret_rotated', {
-      ...clientEvent(client),
+      ...presentClient(client),
       old_secrets_expire_at: oldSecretsExpireAt,
     });
     return added.secret;
@@ -274,7 +293,7 @@ async function removeCredentials(client: Client, actor: string, tx: ClientRegist
     action: 'client.deleted',
     detail: { name: client.name },
   });
-  await tx.outbox.add('client.deleted', clientEvent(client));
+  await tx.outbox.add('client.deleted', presentClient(client));
 }
 
 /**
@@ -315,6 +334,7 @@ export interface CredentialsUpdate {
   jwksUri?: string;
   requirePar?: boolean;
   requireDpop?: boolean;
+  postLogoutRedirectUris?: string[];
 }
 
 /**
@@ -334,6 +354,9 @@ export async function updateCredentials(
   const redirectUris = update.redirectUris ?? client.redirectUris;
   // Those registered before a rule existed stay until the list is changed (a rename keeps working).
   if (update.redirectUris !== undefined) checkRedirectUris(redirectUris);
+  const postLogoutRedirectUris = update.postLogoutRedirectUris ?? client.postLogoutRedirectUris;
+  if (update.postLogoutRedirectUris !== undefined)
+    checkRedirectUris(postLogoutRedirectUris, 'Post-logout redirect URL');
   const grantTypes = [...new Set(update.grantTypes ?? client.grantTypes)] as GrantType[];
   const unknownGrant = grantTypes.find((g) => !allGrantTypes.includes(g));
   if (unknownGrant)
@@ -362,6 +385,9 @@ export async function updateCredentials(
   if (name !== client.name) changes.name = { from: client.name, to: name };
   if (!same(redirectUris, client.redirectUris))
     changes.redirectUris = { from: client.redirectUris, to: redirectUris };
+  if (!same(postLogoutRedirectUris, client.postLogoutRedirectUris)) {
+    changes.postLogoutRedirectUris = { from: client.postLogoutRedirectUris, to: postLogoutRedirectUris };
+  }
   if (!same([...grantTypes].sort(), [...client.grantTypes].sort())) {
     changes.grantTypes = { from: client.grantTypes, to: grantTypes };
   }
@@ -374,7 +400,7 @@ export async function updateCredentials(
   if (requireDpop !== client.requireDpop) changes.requireDpop = { from: client.requireDpop, to: requireDpop };
   if (Object.keys(changes).length === 0) return client;
 
-  const fields = { name, redirectUris, grantTypes, ...keys, requirePar, requireDpop };
+  const fields = { name, redirectUris, grantTypes, ...keys, requirePar, requireDpop, postLogoutRedirectUris };
   const updated = { ...client, ...fields, updatedAt: s.clock() };
   await s.store.transaction(async (tx) => {
     await tx.clients.update(client.id, fields);
@@ -385,7 +411,7 @@ export async function updateCredentials(
       action: 'client.updated',
       detail: changes,
     });
-    await tx.outbox.add('client.updated', { ...clientEvent(updated), changed: Object.keys(changes) });
+    await tx.outbox.add('client.updated', { ...presentClient(updated), changed: Object.keys(changes) });
   });
   return updated;
 }

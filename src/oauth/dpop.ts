@@ -5,9 +5,9 @@
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { randomToken } from '../crypto.ts';
-import type { SeenValueRepository } from '../store/seen-values.ts';
 import { DPOP_ALGORITHMS, DpopProofError, type DpopRequest, verifyDpopProof } from '../verify/dpop.ts';
 import { OAuthError } from './errors.ts';
+import type { SeenValueRepository } from './model/seen-values.ts';
 
 export { DPOP_ALGORITHMS };
 
@@ -30,14 +30,14 @@ export async function issueDpopNonce(s: DpopDeps): Promise<string> {
 }
 
 /**
- * Checks the `DPoP` header of a request; returns the key's thumbprint, or undefined when there is
- * no header. `useNonce`: the server's nonce is required (token endpoint with LATCHKEY_DPOP_NONCE).
+ * Checks the `DPoP` header of a token request; returns the key's thumbprint, or undefined when there
+ * is no header. With LATCHKEY_DPOP_NONCE the server's nonce is required (§8). (Proofs sent to an API
+ * with a bound token are src/verify's to check: src/http/bearer.ts.)
  */
 export async function checkDpop(
   header: string | string[] | undefined,
   request: Omit<DpopRequest, 'now' | 'iatWindowSeconds'>,
   s: DpopDeps,
-  useNonce = s.config.dpopNonce,
 ): Promise<string | undefined> {
   if (header === undefined) return undefined;
   const fail = (description: string) => new OAuthError('invalid_dpop_proof', description);
@@ -51,7 +51,7 @@ export async function checkDpop(
     throw error;
   }
   if (
-    useNonce &&
+    s.config.dpopNonce &&
     (proof.nonce === undefined || !(await s.store.seenValues.has(`dpop-nonce:${proof.nonce}`, now)))
   ) {
     // §8: the error carries a fresh nonce for the client's next proof.

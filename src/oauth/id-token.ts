@@ -8,8 +8,8 @@ import { createHash } from 'node:crypto';
 import { type Clock, seconds } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import type { KeyRing } from '../keys/keyring.ts';
-import type { User } from '../store/accounts.ts';
 import { OAuthError } from './errors.ts';
+import type { User } from './model/accounts.ts';
 import type { IdTokenStorage } from './ports.ts';
 import { openIdScope } from './scope.ts';
 

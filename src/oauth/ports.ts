@@ -6,17 +6,27 @@
  * The client_credentials grant has none: its access tokens are self-contained JWTs (RFC 9068), so it
  * only signs (see ./grants/client-credentials.ts).
  */
-import type { AccountRepository } from '../store/accounts.ts';
-import type { AuditRepository } from '../store/audit.ts';
-import type { AuthorizationRequestRepository } from '../store/authorization-requests.ts';
-import type { ClientRepository } from '../store/clients.ts';
-import type { CodeRepository } from '../store/codes.ts';
-import type { GrantRepository } from '../store/grants.ts';
-import type { Repositories } from '../store/index.ts';
-import type { PushedRequestRepository } from '../store/pushed-requests.ts';
-import type { RefreshTokenRepository } from '../store/refresh-tokens.ts';
-import type { RevocationRepository } from '../store/revocations.ts';
-import type { SeenValueRepository } from '../store/seen-values.ts';
+import type { AccountRepository } from './model/accounts.ts';
+import type { AuditRepository } from './model/audit.ts';
+import type { AuthorizationRequestRepository } from './model/authorization-requests.ts';
+import type { ClientRepository } from './model/clients.ts';
+import type { CodeRepository } from './model/codes.ts';
+import type { GrantRepository } from './model/grants.ts';
+import type { LeakedSecretRepository } from './model/leaked-secrets.ts';
+import type { Outbox } from './model/outbox.ts';
+import type { PushedRequestRepository } from './model/pushed-requests.ts';
+import type { RefreshTokenRepository } from './model/refresh-tokens.ts';
+import type { RevocationRepository } from './model/revocations.ts';
+import type { SeenValueRepository } from './model/seen-values.ts';
+
+/**
+ * The log lines the core writes: fields first, then the message (pino's logger is one). Secrets,
+ * codes and tokens never go in the fields.
+ */
+export interface Log {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+}
 
 /**
  * The authorization endpoint and consent (RFC 6749 §4.1.1–4.1.2): read the registration, park the
@@ -46,13 +56,22 @@ export interface ClientAuthenticationStorage {
   readonly seenValues: Pick<SeenValueRepository, 'remember'>;
 }
 
-/** Client registration management (console, CLI, seed): credentials, their secrets, the audit log. */
 /** What a registration change writes in one transaction: the client, its audit event, its webhook. */
-export type ClientRegistrationWrites = Pick<Repositories, 'clients' | 'audit' | 'outbox'>;
+export interface ClientRegistrationWrites {
+  readonly clients: Pick<
+    ClientRepository,
+    'create' | 'update' | 'delete' | 'addSecret' | 'expireSecrets' | 'list'
+  >;
+  readonly audit: Pick<AuditRepository, 'record'>;
+  readonly outbox: Outbox;
+}
 
 /** Deleting an organization: its credentials go one by one, each announced, then the organization. */
-export type OrganizationDeletionWrites = Pick<Repositories, 'accounts' | 'clients' | 'audit' | 'outbox'>;
+export type OrganizationDeletionWrites = ClientRegistrationWrites & {
+  readonly accounts: Pick<AccountRepository, 'findOrganization' | 'deleteOrganization'>;
+};
 
+/** Client registration management (console, CLI, seed): credentials, their secrets, the audit log. */
 export interface ClientRegistrationStorage {
   readonly accounts: Pick<AccountRepository, 'findOrganization'>;
   readonly clients: Pick<ClientRepository, 'find'>;
@@ -115,3 +134,23 @@ export type RevocationStorage = ClientAuthenticationStorage &
     readonly revocations: Pick<RevocationRepository, 'revoke'>;
     readonly refreshTokens: Pick<RefreshTokenRepository, 'find'>;
   };
+
+/**
+ * Leaked-secret intake (./secret-scanning.ts): find the reported secret; mark it, audit it and
+ * announce it in one transaction; then tell every instance's caches the client changed.
+ */
+export interface SecretScanningStorage {
+  readonly leakedSecrets: Pick<LeakedSecretRepository, 'findByHash'>;
+  transaction<T>(
+    fn: (tx: {
+      readonly leakedSecrets: Pick<LeakedSecretRepository, 'markLeaked'>;
+      readonly audit: Pick<AuditRepository, 'record'>;
+      readonly outbox: Outbox;
+    }) => Promise<T>,
+  ): Promise<T>;
+}
+
+/** Drops cached copies of a client at every instance once it changed. */
+export interface ClientChangeNotices {
+  publish(kind: 'client', clientId: string): Promise<void>;
+}

@@ -1,11 +1,10 @@
-import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { newId, stampedToken, stampedTokenKey } from '../crypto.ts';
-import type { Grant } from '../store/grants.ts';
-import type { NewRefreshToken, RefreshToken } from '../store/refresh-tokens.ts';
 import type { TokenKind } from './introspection.ts';
-import type { RefreshFamilyRevocationStorage } from './ports.ts';
+import type { Grant } from './model/grants.ts';
+import type { NewRefreshToken, RefreshToken } from './model/refresh-tokens.ts';
+import type { Log, RefreshFamilyRevocationStorage } from './ports.ts';
 
 /**
  * Refresh tokens are opaque: a time stamp and 256 random bits, stored only as the stamp and a SHA-256
@@ -22,7 +21,7 @@ export interface RefreshTokenIssuerDeps {
 export interface RefreshFamilyRevocationDeps {
   readonly store: RefreshFamilyRevocationStorage;
   readonly clock: Clock;
-  readonly log: Pick<Logger, 'info'>;
+  readonly log: Pick<Log, 'info'>;
 }
 
 export interface RefreshTokenInput {

@@ -6,29 +6,20 @@
  * (the console shows it) and audited.
  */
 import { createPublicKey, type JsonWebKey, verify } from 'node:crypto';
-import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { sha256 } from '../crypto.ts';
-import type { ChangeNotices } from '../store/change-notices.ts';
-import type { Repositories } from '../store/index.ts';
-import type { LeakedSecretRepository } from '../store/leaked-secrets.ts';
 import { OAuthError } from './errors.ts';
+import type { ClientChangeNotices, Log, SecretScanningStorage } from './ports.ts';
 import { hashSecret, inspectSecret } from './secrets.ts';
 
 export interface SecretScanningDeps {
-  readonly store: {
-    readonly leakedSecrets: Pick<LeakedSecretRepository, 'findByHash'>;
-    /** The mark, its audit event and its webhook commit together. */
-    transaction<T>(
-      fn: (tx: Pick<Repositories, 'leakedSecrets' | 'audit' | 'outbox'>) => Promise<T>,
-    ): Promise<T>;
-  };
+  readonly store: SecretScanningStorage;
   /** Drops cached copies of the client at every instance. */
-  readonly notices: Pick<ChangeNotices, 'publish'>;
+  readonly notices: ClientChangeNotices;
   readonly config: Pick<Config, 'secretScanningKeys' | 'leakedSecretGrace' | 'environment'>;
   readonly clock: Clock;
-  readonly log: Pick<Logger, 'warn'>;
+  readonly log: Pick<Log, 'warn'>;
 }
 
 export interface LeakLabel {

@@ -23,7 +23,11 @@ type HitCommand = {
   latchkeyUndo(key: string): Promise<number>;
 };
 
-export function redisRateLimiter(redis: SharedRedis, clock: Clock, prefix = 'latchkey:rl:'): RateLimiter {
+export function redisRateLimiter(
+  redis: SharedRedis,
+  clock: Clock,
+  prefix = `${redis.prefix}rl:`,
+): RateLimiter {
   // EVALSHA, with the script loaded by ioredis on first use (and again after a Redis restart).
   redis.client.defineCommand('latchkeyHit', { numberOfKeys: 1, lua: hitScript });
   redis.client.defineCommand('latchkeyUndo', { numberOfKeys: 1, lua: undoScript });

@@ -1,32 +1,7 @@
 import type { Kysely } from 'kysely';
 import { randomToken } from '../crypto.ts';
+import type { AuthorizationRequestRepository } from '../oauth/model/authorization-requests.ts';
 import type { Database } from './schema.ts';
-
-/** A validated authorization request parked while the person signs in and consents. */
-export interface PendingAuthorization {
-  id: string;
-  clientId: string;
-  redirectUri: string;
-  redirectUriSent: boolean;
-  scope: string;
-  state: string | null;
-  codeChallenge: string | null;
-  prompt: string | null;
-  createdAt: number;
-  expiresAt: number;
-  /** RFC 8707 resource indicator: the `aud` of the tokens. */
-  resource?: string | null;
-  /** OpenID Connect Core §3.1.2.1: echoed in the ID token. */
-  nonce?: string | null;
-}
-
-export interface AuthorizationRequestRepository {
-  create(request: Omit<PendingAuthorization, 'id'>): Promise<PendingAuthorization>;
-  find(id: string, now: number): Promise<PendingAuthorization | undefined>;
-  /** Single use: true for the one caller that removed it (a double-submitted consent form gets false). */
-  take(id: string): Promise<boolean>;
-  prune(before: number): Promise<void>;
-}
 
 export function authorizationRequestRepository(db: Kysely<Database>): AuthorizationRequestRepository {
   return {
@@ -46,6 +21,8 @@ export function authorizationRequestRepository(db: Kysely<Database>): Authorizat
           created_at: r.createdAt,
           expires_at: r.expiresAt,
           resource: r.resource ?? null,
+          max_age: r.maxAge ?? null,
+          login_hint: r.loginHint ?? null,
           nonce: r.nonce ?? null,
         })
         .execute();
@@ -71,6 +48,8 @@ export function authorizationRequestRepository(db: Kysely<Database>): Authorizat
           createdAt: r.created_at,
           expiresAt: r.expires_at,
           ...(r.resource !== null && { resource: r.resource }),
+          ...(r.max_age !== null && { maxAge: r.max_age }),
+          ...(r.login_hint !== null && { loginHint: r.login_hint }),
           ...(r.nonce !== null && { nonce: r.nonce }),
         }
       );

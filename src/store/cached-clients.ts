@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
+import type { Client, ClientRepository, ClientSecret } from '../oauth/model/clients.ts';
 import type { ChangeNotices } from './change-notices.ts';
-import type { Client, ClientRepository, ClientSecret } from './clients.ts';
 
 export interface ClientCacheOptions {
   /** How long an entry lives while change notices flow (a backstop: notices drop entries at once). */

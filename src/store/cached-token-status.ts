@@ -1,4 +1,4 @@
-import type { RevocationRepository } from './revocations.ts';
+import type { RevocationRepository } from '../oauth/model/revocations.ts';
 import type { SqliteChanges } from './sqlite-changes.ts';
 
 type Status = Awaited<ReturnType<RevocationRepository['accessTokenStatus']>>;

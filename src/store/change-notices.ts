@@ -51,7 +51,6 @@ export function localChangeNotices(): ChangeNotices {
   };
 }
 
-const channel = 'latchkey:changes';
 const kinds = new Set<string>(['client', 'keys']);
 
 /**
@@ -61,6 +60,8 @@ const kinds = new Set<string>(['client', 'keys']);
  */
 export function redisChangeNotices(redis: SharedRedis, log: Logger): ChangeNotices {
   const local = handlers();
+  // Per environment (LATCHKEY_REDIS_PREFIX): a stage server must not drop production's caches.
+  const channel = `${redis.prefix}changes`;
   // Our own notices come back from Redis; they were delivered here already.
   const origin = randomUUID();
   let subscribed = false;

@@ -1,76 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
-import { afterCursor, type Page, type PageQuery, toPage } from './pages.ts';
+import type { Client, ClientRepository, ClientSecret } from '../oauth/model/clients.ts';
+import { afterCursor, toPage } from './pages.ts';
 import { arg, prepare } from './prepared.ts';
 import type { Database } from './schema.ts';
-
-export type GrantType = 'authorization_code' | 'refresh_token' | 'client_credentials';
-
-export interface Client {
-  id: string;
-  orgId: string;
-  name: string;
-  redirectUris: string[];
-  grantTypes: GrantType[];
-  /** The scopes this client may request; a subset of the operator's catalog. */
-  scopes: string[];
-  isPublic: boolean;
-  /** Legacy confidential client that may skip PKCE (only when the operator allows it). */
-  pkceOptional: boolean;
-  createdBy: string | null;
-  createdAt: number;
-  updatedAt: number;
-  /** private_key_jwt (RFC 7523): the client's public keys, or where to fetch them. */
-  jwks: { keys: Record<string, unknown>[] } | null;
-  jwksUri: string | null;
-  /** RFC 9126 §6: authorization requests only through PAR. */
-  requirePar: boolean;
-  /** RFC 9449: access tokens only with a DPoP proof. */
-  requireDpop: boolean;
-}
-
-/** Registration fields a client has only when asked for (all default to off). */
-type OptionalFields = 'jwks' | 'jwksUri' | 'requirePar' | 'requireDpop';
-
-export interface ClientSecret {
-  id: string;
-  clientId: string;
-  secretHash: string;
-  hint: string;
-  createdAt: number;
-  expiresAt: number | null;
-  lastUsedAt: number | null;
-  createdBy: string | null;
-  /** When a secret scanner reported it leaked (absent when it never was). */
-  leakedAt?: number;
-}
-
-export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | OptionalFields> &
-  Partial<Pick<Client, OptionalFields>>;
-export type ClientUpdate = Partial<
-  Pick<Client, 'name' | 'redirectUris' | 'grantTypes' | 'scopes' | 'pkceOptional' | OptionalFields>
->;
-
-export interface ClientRepository {
-  create(client: NewClient): Promise<Client>;
-  find(id: string): Promise<Client | undefined>;
-  /** The clients among `ids` that exist, in no particular order. */
-  findMany(ids: readonly string[]): Promise<Client[]>;
-  list(orgId?: string): Promise<Client[]>;
-  /** One organization's clients, oldest first (the admin API). */
-  page(orgId: string, page: PageQuery): Promise<Page<Client>>;
-  update(id: string, update: ClientUpdate): Promise<void>;
-  /** Deletes the client and, by cascade, its secrets, grants, codes and refresh tokens. */
-  delete(id: string): Promise<boolean>;
-  addSecret(secret: Omit<ClientSecret, 'lastUsedAt' | 'leakedAt'>): Promise<void>;
-  /** Newest first. */
-  secrets(clientId: string): Promise<ClientSecret[]>;
-  /** The secrets of several clients at once (a list page), newest first. */
-  secretsOf(clientIds: readonly string[]): Promise<ClientSecret[]>;
-  /** Sets an expiry on every secret of the client except `keepId` that has none or a later one. */
-  expireSecrets(clientId: string, at: number, keepId: string): Promise<void>;
-  touchSecret(id: string, at: number): Promise<void>;
-}
 
 type ClientRow = Database['clients'];
 
@@ -90,6 +23,7 @@ const toClient = (r: ClientRow): Client => ({
   jwksUri: r.jwks_uri,
   requirePar: r.require_par === 1,
   requireDpop: r.require_dpop === 1,
+  postLogoutRedirectUris: r.post_logout_redirect_uris ? JSON.parse(r.post_logout_redirect_uris) : [],
 });
 
 const toSecret = (r: Database['client_secrets']): ClientSecret => ({
@@ -143,6 +77,7 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
           jwks_uri: client.jwksUri ?? null,
           require_par: client.requirePar ? 1 : 0,
           require_dpop: client.requireDpop ? 1 : 0,
+          post_logout_redirect_uris: JSON.stringify(client.postLogoutRedirectUris ?? []),
         })
         .execute();
       return {
@@ -151,6 +86,7 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
         jwksUri: client.jwksUri ?? null,
         requirePar: client.requirePar ?? false,
         requireDpop: client.requireDpop ?? false,
+        postLogoutRedirectUris: client.postLogoutRedirectUris ?? [],
         createdAt: now,
         updatedAt: now,
       };
@@ -197,6 +133,9 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
           ...(u.jwksUri !== undefined && { jwks_uri: u.jwksUri }),
           ...(u.requirePar !== undefined && { require_par: u.requirePar ? 1 : 0 }),
           ...(u.requireDpop !== undefined && { require_dpop: u.requireDpop ? 1 : 0 }),
+          ...(u.postLogoutRedirectUris && {
+            post_logout_redirect_uris: JSON.stringify(u.postLogoutRedirectUris),
+          }),
           updated_at: clock(),
         })
         .where('id', '=', id)

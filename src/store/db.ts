@@ -9,6 +9,7 @@ import {
   Migrator,
   PostgresDialect,
   SqliteDialect,
+  sql,
 } from 'kysely';
 import { reportUnavailable } from './errors.ts';
 import { migrations } from './migrations/index.ts';
@@ -43,6 +44,21 @@ export const sqlitePageCacheKib = 4000;
 
 export const isPostgres = (location: string): boolean => /^postgres(ql)?:\/\//.test(location);
 
+/**
+ * The database for messages: `PostgreSQL at host:port` (never the user or password), or the SQLite
+ * file. A `host` query parameter wins over the URL's host, as node-postgres reads it (a socket path).
+ */
+export function describeLocation(location: string): string {
+  if (!isPostgres(location)) return `SQLite ${location}`;
+  try {
+    const url = new URL(location);
+    const host = url.searchParams.get('host') || url.hostname || 'localhost';
+    return `PostgreSQL at ${host}:${url.searchParams.get('port') || url.port || '5432'}`;
+  } catch {
+    return 'PostgreSQL';
+  }
+}
+
 /** A file path (or `:memory:`) opens SQLite; a `postgres://` URL opens PostgreSQL. */
 export async function openDatabase(location: string, options: DatabaseOptions = {}): Promise<Db> {
   if (isPostgres(location)) {
@@ -63,7 +79,7 @@ export async function openDatabase(location: string, options: DatabaseOptions = 
       lost = false;
     });
     const db = new Kysely<Database>({
-      dialect: reportUnavailable(new PostgresDialect({ pool })),
+      dialect: reportUnavailable(new PostgresDialect({ pool }), describeLocation(location)),
       log: timing(options),
     });
     return { db, dialect: 'postgres', close: () => db.destroy() };
@@ -81,9 +97,8 @@ export async function openDatabase(location: string, options: DatabaseOptions = 
   // (bench/README.md, "Fifth round").
   sqlite.pragma(`cache_size = ${-sqlitePageCacheKib}`);
   const changes = watchSqliteChanges(sqlite);
-  cachePreparedStatements(sqlite);
   const db = new Kysely<Database>({
-    dialect: reportUnavailable(new SqliteDialect({ database: sqlite })),
+    dialect: reportUnavailable(new SqliteDialect({ database: sqlite }), describeLocation(location)),
     log: timing(options),
   });
   registerSqliteHandle(db, sqlite, options.onQuery);
@@ -115,28 +130,39 @@ const provider: MigrationProvider = {
  */
 export const byMigrationName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+/**
+ * The advisory lock the start's one-time steps hold ("latchkey" in ASCII; any number would do, and
+ * Kysely's own migration lock is another one).
+ */
+export const startLockId = '7809651199139603833';
+
+/**
+ * Runs `fn` while no other process runs it on this database: instances starting together migrate
+ * and make the first signing key once, the others wait (DESIGN.md "Operating it"). PostgreSQL: a
+ * session advisory lock, held on the one connection `fn` gets. SQLite needs none: it is one machine's
+ * file, `--workers` has its primary do this before forking, and SQLite serialises writers anyway (a
+ * nested connection would wait forever for Kysely's single SQLite connection).
+ */
+export async function exclusively<T>(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  fn: (db: Kysely<Database>) => Promise<T>,
+): Promise<T> {
+  if (dialect !== 'postgres') return fn(db);
+  return db.connection().execute(async (connection) => {
+    await sql`select pg_advisory_lock(${startLockId}::bigint)`.execute(connection);
+    try {
+      return await fn(connection);
+    } finally {
+      // If this fails the connection is gone, and the session's lock with it.
+      await sql`select pg_advisory_unlock(${startLockId}::bigint)`.execute(connection);
+    }
+  });
+}
+
 export async function migrate(db: Kysely<Database>): Promise<string[]> {
   const migrator = new Migrator({ db, provider, nameComparator: byMigrationName });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-}
-
-/**
- * Kysely's SQLite driver prepares every query anew; preparing costs more than running these small
- * queries. Kysely emits the same SQL text for the same query shape, so statements are reused by text.
- * (Kysely never iterates a statement here, so a cached one is never busy.)
- */
-function cachePreparedStatements(sqlite: SQLite.Database, max = 500): void {
-  const cache = new Map<string, SQLite.Statement>();
-  const prepare = sqlite.prepare.bind(sqlite);
-  sqlite.prepare = ((source: string) => {
-    let statement = cache.get(source);
-    if (!statement) {
-      if (cache.size >= max) cache.clear();
-      statement = prepare(source);
-      cache.set(source, statement);
-    }
-    return statement;
-  }) as typeof sqlite.prepare;
 }

@@ -1,30 +1,38 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
-import { type AccountRepository, accountRepository } from './accounts.ts';
+import type { AccountRepository } from '../oauth/model/accounts.ts';
+import type { AuditRepository } from '../oauth/model/audit.ts';
+import type { AuthorizationRequestRepository } from '../oauth/model/authorization-requests.ts';
+import type { ClientRepository } from '../oauth/model/clients.ts';
+import type { CodeRepository } from '../oauth/model/codes.ts';
+import type { GrantRepository } from '../oauth/model/grants.ts';
+import type { LeakedSecretRepository } from '../oauth/model/leaked-secrets.ts';
+import type { PushedRequestRepository } from '../oauth/model/pushed-requests.ts';
+import type { RefreshTokenRepository } from '../oauth/model/refresh-tokens.ts';
+import type { RevocationRepository } from '../oauth/model/revocations.ts';
+import type { SeenValueRepository } from '../oauth/model/seen-values.ts';
+import { accountRepository } from './accounts.ts';
 import { type ActivityRepository, activityRepository } from './activity.ts';
-import { type AuditRepository, auditRepository } from './audit.ts';
-import {
-  type AuthorizationRequestRepository,
-  authorizationRequestRepository,
-} from './authorization-requests.ts';
+import { auditRepository } from './audit.ts';
+import { authorizationRequestRepository } from './authorization-requests.ts';
 import { cachedClients, recordingClientChanges } from './cached-clients.ts';
 import { cachedTokenStatus } from './cached-token-status.ts';
 import type { ChangeNotices } from './change-notices.ts';
-import { type ClientRepository, clientRepository } from './clients.ts';
-import { type CodeRepository, codeRepository } from './codes.ts';
-import { type DatabaseOptions, type Dialect, migrate, openDatabase } from './db.ts';
-import { type GrantRepository, grantRepository } from './grants.ts';
+import { clientRepository } from './clients.ts';
+import { codeRepository } from './codes.ts';
+import { type DatabaseOptions, type Dialect, exclusively, migrate, openDatabase } from './db.ts';
+import { grantRepository } from './grants.ts';
 import { type InvitationRepository, invitationRepository } from './invitations.ts';
 import { type KeyRepository, keyRepository } from './keys.ts';
-import { type LeakedSecretRepository, leakedSecretRepository } from './leaked-secrets.ts';
+import { leakedSecretRepository } from './leaked-secrets.ts';
 import { type LoginIdentityRepository, loginIdentityRepository } from './login-identities.ts';
 import { type StoreObserver, storeObservers } from './observer.ts';
 import { type OutboxRepository, outboxRepository } from './outbox.ts';
-import { type PushedRequestRepository, pushedRequestRepository } from './pushed-requests.ts';
-import { type RefreshTokenRepository, refreshTokenRepository } from './refresh-tokens.ts';
-import { type RevocationRepository, revocationRepository } from './revocations.ts';
+import { pushedRequestRepository } from './pushed-requests.ts';
+import { refreshTokenRepository } from './refresh-tokens.ts';
+import { revocationRepository } from './revocations.ts';
 import type { Database } from './schema.ts';
-import { type SeenValueRepository, seenValueRepository } from './seen-values.ts';
+import { seenValueRepository } from './seen-values.ts';
 import { type SessionRepository, sessionRepository } from './sessions.ts';
 
 /** Per-concern repositories over one database. The protocol core sees only these interfaces. */
@@ -60,8 +68,14 @@ export interface Store {
   /** Client secrets reported leaked by a secret scanner. */
   leakedSecrets: LeakedSecretRepository;
   dialect: Dialect;
-  /** Applies pending migrations; returns their names. */
+  /** Applies pending migrations (under the lock of `exclusively`); returns their names. */
   migrate(): Promise<string[]>;
+  /**
+   * Runs `fn` while no other process runs it on this database (PostgreSQL: an advisory lock held on
+   * the one connection `locked` uses): the start's one-time steps, done once when instances start
+   * together.
+   */
+  exclusively<T>(fn: (locked: LockedStore) => Promise<T>): Promise<T>;
   /** Every row of one table as stored: for checking what is at rest (tests) and for export. */
   rows(table: keyof Database): Promise<Record<string, unknown>[]>;
   /** Watches query durations and cache lookups (for /metrics); returns the function that stops it. */
@@ -73,11 +87,17 @@ export interface Store {
 
 export type Repositories = Omit<
   Store,
-  'transaction' | 'dialect' | 'migrate' | 'rows' | 'observe' | 'ping' | 'close'
+  'transaction' | 'dialect' | 'migrate' | 'exclusively' | 'rows' | 'observe' | 'ping' | 'close'
 >;
 
-function repositories(db: Kysely<Database>, clock: Clock, webhooks: boolean): Repositories {
-  const outbox = (tx: Kysely<Database>) => outboxRepository(tx, clock, webhooks);
+/** What the start's one-time steps use, on the connection that holds the lock. */
+export interface LockedStore {
+  keys: KeyRepository;
+  migrate(): Promise<string[]>;
+}
+
+function repositories(db: Kysely<Database>, clock: Clock, outboxKey: Buffer | undefined): Repositories {
+  const outbox = (tx: Kysely<Database>) => outboxRepository(tx, clock, outboxKey);
   return {
     accounts: accountRepository(db, clock),
     clients: clientRepository(db, clock),
@@ -102,18 +122,23 @@ function repositories(db: Kysely<Database>, clock: Clock, webhooks: boolean): Re
 export async function openStore(
   location: string,
   clock: Clock,
-  /** webhooks: queue webhook events in the outbox (a webhook URL is configured). */
-  options: DatabaseOptions & { migrate?: boolean; webhooks?: boolean; notices?: ChangeNotices } = {},
+  /** outboxKey: seals the webhook outbox's secret fields (src/store/outbox.ts `outboxSealKey`). */
+  options: DatabaseOptions & { migrate?: boolean; outboxKey?: Buffer; notices?: ChangeNotices } = {},
 ): Promise<Store> {
   const observers = storeObservers();
   const { db, dialect, changes, close } = await openDatabase(location, {
     ...options,
     onQuery: observers.query,
   });
-  if (options.migrate !== false) await migrate(db);
-  const webhooks = options.webhooks ?? false;
+  if (options.migrate !== false) {
+    await exclusively(db, dialect, migrate).catch(async (error) => {
+      await close();
+      throw error;
+    });
+  }
+  const { outboxKey } = options;
   const { notices } = options;
-  const base = repositories(db, clock, webhooks);
+  const base = repositories(db, clock, outboxKey);
   const cacheMs = notices && clientCacheMs(notices, changes !== undefined);
   const onLookup = (hit: boolean) => observers.cacheLookup('clients', hit);
   return {
@@ -130,7 +155,7 @@ export async function openStore(
     async transaction(fn) {
       const changed = new Set<string>();
       const result = await db.transaction().execute((tx) => {
-        const repos = repositories(tx, clock, webhooks);
+        const repos = repositories(tx, clock, outboxKey);
         return fn({ ...repos, clients: recordingClientChanges(repos.clients, changed) });
       });
       // Announced after the commit: a notice sent earlier would let an instance re-read the old row.
@@ -138,7 +163,11 @@ export async function openStore(
       return result;
     },
     dialect,
-    migrate: () => migrate(db),
+    migrate: () => exclusively(db, dialect, migrate),
+    exclusively: (fn) =>
+      exclusively(db, dialect, (locked) =>
+        fn({ keys: keyRepository(locked), migrate: () => migrate(locked) }),
+      ),
     rows: (table) => db.selectFrom(table).selectAll().execute(),
     async ping() {
       await db.selectFrom('organizations').select('id').limit(1).execute();

@@ -1,15 +1,6 @@
 import type { Kysely } from 'kysely';
+import type { LeakedSecretRepository } from '../oauth/model/leaked-secrets.ts';
 import type { Database } from './schema.ts';
-
-/** Client secrets reported by a secret scanner, found by the hash of the leaked text. */
-export interface LeakedSecretRepository {
-  /** The secret with this SHA-256, with its client and organization, if it exists. */
-  findByHash(
-    secretHash: string,
-  ): Promise<{ id: string; clientId: string; orgId: string; expiresAt: number | null } | undefined>;
-  /** Marks it leaked at `at` and makes it expire at `expiresAt` unless it expires sooner already. */
-  markLeaked(id: string, at: number, expiresAt: number): Promise<void>;
-}
 
 export function leakedSecretRepository(db: Kysely<Database>): LeakedSecretRepository {
   return {

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import { newId } from '../crypto.ts';
-import type { Role } from './accounts.ts';
+import type { Role } from '../oauth/model/accounts.ts';
 import { atomically } from './outbox.ts';
 import type { Database } from './schema.ts';
 

@@ -1,18 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
+import type { Outbox } from '../oauth/model/outbox.ts';
+import { seal, unseal } from './outbox-seal.ts';
 import type { Database } from './schema.ts';
-
-/** The Standard Webhooks event types Latchkey sends (DESIGN.md "Plugging into the platform"). */
-export type WebhookEventType =
-  | 'client.created'
-  | 'client.updated'
-  | 'client.secret_rotated'
-  | 'client.deleted'
-  | 'client.secret_leaked'
-  | 'grant.created'
-  | 'grant.revoked'
-  | 'member.invited';
 
 export interface OutboxMessage {
   /** The `webhook-id`: the same at every attempt, so the receiver can drop duplicates. */
@@ -22,15 +13,15 @@ export interface OutboxMessage {
   payload: string;
   attempts: number;
   createdAt: number;
+  /** Sealed fields that could not be opened (the webhook secret changed since): sent without them. */
+  unsealable: boolean;
 }
 
-export interface OutboxRepository {
-  /**
-   * Queues an event. Call it with the repositories of the change's own transaction
-   * (`store.transaction`), so the event exists exactly when the change does. A no-op while no
-   * webhook is configured.
-   */
-  add(type: WebhookEventType, data: Record<string, unknown>): Promise<void>;
+/** Undelivered messages wait this long for a server with LATCHKEY_WEBHOOK_URL; then they go. */
+export const outboxKeptMs = 7 * 86_400_000;
+
+/** The outbox as the delivery loop sees it, besides the `add` the core writes through. */
+export interface OutboxRepository extends Outbox {
   /**
    * Leases up to `limit` due messages to `owner` until `now + leaseMs`. A message leased by someone
    * else is skipped until its lease runs out (that instance died or hangs): one sender at a time.
@@ -41,22 +32,38 @@ export interface OutboxRepository {
   retry(id: string, owner: string, nextAt: number, error: string): Promise<void>;
   /** Gives up on the message (it stays, with `failed_at`, for the operator to see). */
   failed(id: string, owner: string, at: number, error: string): Promise<void>;
+  /** When the oldest message still waiting was made (for /metrics); undefined when none waits. */
+  oldestPending(): Promise<number | undefined>;
+  /** Deletes the messages made before `before`, sent or not; says how many were never delivered. */
+  prune(before: number): Promise<{ deleted: number; undelivered: number }>;
 }
 
-export function outboxRepository(db: Kysely<Database>, clock: Clock, enabled: boolean): OutboxRepository {
+/** The body to send: the stored payload with the opened fields in its `data`. */
+function withSealed(payload: string, fields: Record<string, string>): string {
+  const body = JSON.parse(payload) as { data: Record<string, unknown> };
+  return JSON.stringify({ ...body, data: { ...body.data, ...fields } });
+}
+
+/** `sealKey`: from `outboxSealKey(LATCHKEY_WEBHOOK_SECRET)` when this process has that secret. */
+export function outboxRepository(
+  db: Kysely<Database>,
+  clock: Clock,
+  sealKey: Buffer | undefined,
+): OutboxRepository {
   const release = (id: string, owner: string) =>
     db.updateTable('webhook_outbox').where('id', '=', id).where('lease_owner', '=', owner);
   return {
-    async add(type, data) {
-      if (!enabled) return;
+    async add(type, data, sealed) {
       const now = clock();
+      const id = `msg_${randomUUID().replaceAll('-', '')}`;
       const payload = JSON.stringify({ type, timestamp: new Date(now).toISOString(), data });
       await db
         .insertInto('webhook_outbox')
         .values({
-          id: `msg_${randomUUID().replaceAll('-', '')}`,
+          id,
           type,
           payload,
+          sealed: sealed && sealKey ? seal(sealKey, id, sealed) : null,
           created_at: now,
           attempts: 0,
           next_attempt_at: now,
@@ -90,24 +97,33 @@ export function outboxRepository(db: Kysely<Database>, clock: Clock, enabled: bo
         .execute();
       const rows = await db
         .selectFrom('webhook_outbox')
-        .select(['id', 'type', 'payload', 'attempts', 'created_at'])
+        .select(['id', 'type', 'payload', 'sealed', 'attempts', 'created_at'])
         .where('lease_owner', '=', owner)
         .where('lease_until', '=', now + leaseMs)
         .where('delivered_at', 'is', null)
         .orderBy('created_at')
         .orderBy('id')
         .execute();
-      return rows.map((r) => ({
-        id: r.id,
-        type: r.type,
-        payload: r.payload,
-        attempts: r.attempts,
-        createdAt: r.created_at,
-      }));
+      return rows.map((r) => {
+        const opened = r.sealed === null ? {} : unseal(sealKey, r.id, r.sealed);
+        return {
+          id: r.id,
+          type: r.type,
+          payload: opened ? withSealed(r.payload, opened) : r.payload,
+          attempts: r.attempts,
+          createdAt: r.created_at,
+          unsealable: opened === undefined,
+        };
+      });
     },
     async delivered(id, owner, at) {
       await release(id, owner)
-        .set((eb) => ({ delivered_at: at, attempts: eb('attempts', '+', 1), lease_until: null }))
+        .set((eb) => ({
+          delivered_at: at,
+          attempts: eb('attempts', '+', 1),
+          lease_until: null,
+          sealed: null,
+        }))
         .execute();
     },
     async retry(id, owner, nextAt, error) {
@@ -127,8 +143,33 @@ export function outboxRepository(db: Kysely<Database>, clock: Clock, enabled: bo
           attempts: eb('attempts', '+', 1),
           last_error: error.slice(0, 500),
           lease_until: null,
+          sealed: null,
         }))
         .execute();
+    },
+    async oldestPending() {
+      const row = await db
+        .selectFrom('webhook_outbox')
+        .select('created_at')
+        .where('delivered_at', 'is', null)
+        .where('failed_at', 'is', null)
+        .orderBy('created_at')
+        .limit(1)
+        .executeTakeFirst();
+      return row?.created_at;
+    },
+    async prune(before) {
+      const old = db.selectFrom('webhook_outbox').where('created_at', '<', before);
+      const { undelivered } = await old
+        .select((eb) => eb.fn.countAll<number | string>().as('undelivered'))
+        .where('delivered_at', 'is', null)
+        .where('failed_at', 'is', null)
+        .executeTakeFirstOrThrow();
+      const deleted = await db
+        .deleteFrom('webhook_outbox')
+        .where('created_at', '<', before)
+        .executeTakeFirst();
+      return { deleted: Number(deleted.numDeletedRows), undelivered: Number(undelivered) };
     },
   };
 }

@@ -1,25 +1,5 @@
 import { type Expression, type SqlBool, sql } from 'kysely';
-
-/**
- * Keyset pagination (the admin API's `?limit=&cursor=`): rows are walked in (created_at, id) order,
- * and a page ends at the last row's key, so rows added or removed meanwhile never shift a page the
- * way OFFSET would.
- */
-export interface Cursor {
-  createdAt: number;
-  id: string;
-}
-
-export interface PageQuery {
-  limit: number;
-  after?: Cursor;
-}
-
-export interface Page<T> {
-  items: T[];
-  /** The key of the last item when more follow; undefined on the last page. */
-  next?: Cursor;
-}
+import type { Cursor, Page } from '../oauth/model/pages.ts';
 
 /**
  * `(created_at, id) > (…)` (or `<` walking newest first): a row-value comparison, which SQLite and

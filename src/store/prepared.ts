@@ -45,25 +45,14 @@ interface Queued {
 }
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-/** A unit threw inside a group that runs without savepoints (below). */
-class UnitFailed {
-  readonly error: unknown;
-  constructor(error: unknown) {
-    this.error = error;
-  }
-}
-
 /**
  * Group commit: the atomic units asked for during one turn of the event loop run at setImmediate in
- * one BEGIN IMMEDIATE … COMMIT. One commit then carries the WAL frames, locks and checkpoint share of
- * every code exchange and refresh of the turn (bench/README.md, "Fourth round"). A unit that throws
- * is rolled back alone and the others still commit: the group first runs without savepoints, and
- * only when a unit throws (which rolls the whole group back, so nothing of it was written) runs again
- * with each unit in a SAVEPOINT of its own. Units only yield steps, so running one again is safe; a
- * SAVEPOINT and RELEASE per unit on every group cost ~1.6 µs per code exchange (bench/README.md,
- * "Seventh round"). A unit's promise settles only after the commit: when COMMIT fails, every unit of
- * the group fails, and none of them was written. While a Kysely transaction holds the connection (it
- * may span turns), the group waits its turn through Kysely like any other transaction instead.
+ * one BEGIN IMMEDIATE … COMMIT, so one commit carries the WAL frames and locks of every code exchange
+ * and refresh of the turn. Each unit runs in a SAVEPOINT of its own: one that throws is rolled back
+ * alone and the others still commit. A unit's promise settles only after the commit: when COMMIT
+ * fails, every unit of the group fails, and none of them was written. While a Kysely transaction
+ * holds the connection (it may span turns), the group waits its turn through Kysely like any other
+ * transaction instead.
  */
 function groupCommit(sqlite: SQLite.Database, onQuery?: (seconds: number) => void): SqliteHandle['commit'] {
   let queue: Queued[] = [];
@@ -73,15 +62,6 @@ function groupCommit(sqlite: SQLite.Database, onQuery?: (seconds: number) => voi
   // a deferred transaction that reads first could fail with SQLITE_BUSY when it comes to write,
   // where BEGIN IMMEDIATE waits out the busy timeout instead.
   const group = sqlite.transaction((jobs: Queued[]) =>
-    jobs.map((job): Outcome => {
-      try {
-        return { ok: true, value: runSteps(job.unit()) };
-      } catch (error) {
-        throw new UnitFailed(error); // rolls the group back; told apart from BEGIN or COMMIT failing
-      }
-    }),
-  ).immediate;
-  const isolated = sqlite.transaction((jobs: Queued[]) =>
     jobs.map((job): Outcome => {
       try {
         return { ok: true, value: savepoint(job.unit) };
@@ -94,18 +74,6 @@ function groupCommit(sqlite: SQLite.Database, onQuery?: (seconds: number) => voi
     }),
   ).immediate;
 
-  /** One run without savepoints; only when a unit threw, a second with one savepoint per unit. */
-  function run(jobs: Queued[]): Outcome[] {
-    try {
-      return group(jobs);
-    } catch (thrown) {
-      if (!(thrown instanceof UnitFailed)) throw thrown; // BEGIN or COMMIT failed: the whole group fails
-      // Nothing of the group was written. Alone, the unit's error is its outcome; with others, the
-      // group runs again with savepoints, so only the unit that throws fails.
-      return jobs.length === 1 ? [{ ok: false, error: thrown.error }] : isolated(jobs);
-    }
-  }
-
   function flush(): void {
     const jobs = queue;
     queue = [];
@@ -116,7 +84,7 @@ function groupCommit(sqlite: SQLite.Database, onQuery?: (seconds: number) => voi
     const started = onQuery ? performance.now() : 0;
     let outcomes: Outcome[];
     try {
-      outcomes = run(jobs);
+      outcomes = group(jobs);
     } catch (error) {
       const failure = asUnavailable(error);
       for (const job of jobs) job.reject(failure);
@@ -218,21 +186,17 @@ export function prepare<R, A extends unknown[]>(
   };
   let columns: string[] | undefined;
   /**
-   * On the SQLite handle, synchronously (errors as thrown by better-sqlite3). Rows are read as arrays
-   * (raw mode) and made objects here: better-sqlite3's own objects cost a C++ property set and a
-   * column-name lookup per column, ~1.2 µs more for a refresh token's 14 (bench/README.md, "Fifth
-   * round"). Raw mode is switched off again at once, since the statement cache shares the statement
-   * with Kysely's own queries of the same text.
+   * On the SQLite handle, synchronously (errors as thrown by better-sqlite3). The statement is this
+   * query's own: reads return rows as arrays (raw mode), made objects here with the column names
+   * read once, where better-sqlite3 would look each column's name up for every row.
    */
   const runSync = (params: unknown[]): PreparedResult<R> => {
-    statement ??= sqlite!.prepare(compiled!.sql);
-    if (!statement.reader) return { rows: [], changes: statement.run(params).changes };
-    let rows: unknown[][];
-    try {
-      rows = statement.raw(true).all(params) as unknown[][];
-    } finally {
-      statement.raw(false);
+    if (!statement) {
+      statement = sqlite!.prepare(compiled!.sql);
+      if (statement.reader) statement.raw(true);
     }
+    if (!statement.reader) return { rows: [], changes: statement.run(params).changes };
+    const rows = statement.all(params) as unknown[][];
     columns ??= statement.columns().map((c) => c.name);
     return { rows: rows.map((values) => rowObject(columns!, values) as R), changes: 0 };
   };
@@ -269,8 +233,8 @@ export function prepare<R, A extends unknown[]>(
 
 /**
  * A caller's judgement of a row read inside a unit (`codes.redeem`, `refreshTokens.rotate`): what
- * `judge` returned, or what it threw. The unit hands a refusal back as a value: a unit that throws
- * rolls its whole group back and runs it again (above), which a refused request must not cost.
+ * `judge` returned, or what it threw. The unit hands a refusal back as a value, an outcome like the
+ * others, not an error that rolls the unit back.
  */
 export function verdict<T, V>(
   row: T,

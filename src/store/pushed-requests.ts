@@ -1,20 +1,6 @@
 import type { Kysely } from 'kysely';
+import type { PushedRequestRepository } from '../oauth/model/pushed-requests.ts';
 import type { Database } from './schema.ts';
-
-/** A pushed authorization request (RFC 9126 §2), found by the SHA-256 of its request_uri. */
-export interface PushedRequest {
-  uriHash: string;
-  clientId: string;
-  params: Record<string, string>;
-  expiresAt: number;
-}
-
-export interface PushedRequestRepository {
-  create(request: PushedRequest): Promise<void>;
-  /** Single use (RFC 9126 §7.3): returns the request to the one caller that removed it, if unexpired. */
-  take(uriHash: string, now: number): Promise<PushedRequest | undefined>;
-  prune(before: number): Promise<void>;
-}
 
 export function pushedRequestRepository(db: Kysely<Database>): PushedRequestRepository {
   return {

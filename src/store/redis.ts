@@ -11,6 +11,8 @@ import type { Logger } from 'pino';
  */
 export interface SharedRedis {
   readonly client: Redis;
+  /** Starts every key and channel name (LATCHKEY_REDIS_PREFIX): environments sharing a Redis never meet. */
+  readonly prefix: string;
   /** The connection for SUBSCRIBE, opened at the first call. */
   subscriber(): Redis;
   state(): 'ok' | 'degraded';
@@ -19,7 +21,7 @@ export interface SharedRedis {
   close(): Promise<void>;
 }
 
-export function connectRedis(url: string, log: Logger): SharedRedis {
+export function connectRedis(url: string, prefix: string, log: Logger): SharedRedis {
   const options = {
     // Fail a command at the first lost connection instead of holding the request while reconnecting.
     maxRetriesPerRequest: 0,
@@ -56,6 +58,7 @@ export function connectRedis(url: string, log: Logger): SharedRedis {
 
   return {
     client,
+    prefix,
     subscriber() {
       if (!sub) {
         // No command timeout: a subscribed connection waits for messages, it never gets replies.

@@ -1,21 +1,7 @@
 import type { Kysely } from 'kysely';
+import type { RevocationRepository } from '../oauth/model/revocations.ts';
 import { arg, prepare } from './prepared.ts';
 import type { Database } from './schema.ts';
-
-/** Revoked access tokens by `jti`, kept until they would have expired anyway (RFC 7009 §2.1). */
-export interface RevocationRepository {
-  revoke(jti: string, expiresAt: number): Promise<void>;
-  isRevoked(jti: string): Promise<boolean>;
-  /**
-   * Both checks of a bearer token in one query (one statement on SQLite, one round trip on
-   * PostgreSQL): whether its `jti` was revoked, and whether its grant (if it has one) is still active.
-   */
-  accessTokenStatus(
-    jti: string,
-    grantId: string | undefined,
-  ): Promise<{ revoked: boolean; grantActive: boolean }>;
-  prune(before: number): Promise<void>;
-}
 
 export function revocationRepository(db: Kysely<Database>): RevocationRepository {
   // Asked at every introspection and bearer check: compiled once (prepared.ts).

@@ -54,6 +54,8 @@ export interface ClientsTable {
   jwks_uri: string | null;
   require_par: number;
   require_dpop: number;
+  /** JSON array of exact URLs a sign-out may return to (008; null before: none). */
+  post_logout_redirect_uris: string | null;
 }
 
 export interface ClientSecretsTable {
@@ -90,7 +92,7 @@ export interface GrantsTable {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
-  /** OpenID Connect: when the person signed in to grant it, epoch ms (008). */
+  /** OpenID Connect: when the person signed in to grant it, epoch ms (010). */
   auth_time: number | null;
 }
 
@@ -110,7 +112,7 @@ export interface AuthorizationCodesTable {
   redirect_uri_sent: number;
   /** RFC 8707 resource indicator of the authorization request (006). */
   resource: string | null;
-  /** OpenID Connect: the request's `nonce`, and when the person signed in, epoch ms (008). */
+  /** OpenID Connect: the request's `nonce`, and when the person signed in, epoch ms (010). */
   nonce: string | null;
   auth_time: number | null;
 }
@@ -157,7 +159,10 @@ export interface AuthorizationRequestsTable {
   created_at: number;
   expires_at: number;
   resource: string | null;
-  /** OpenID Connect: echoed in the ID token (008). */
+  /** OpenID Connect `max_age` and `login_hint` (008). */
+  max_age: number | null;
+  login_hint: string | null;
+  /** OpenID Connect: echoed in the ID token (010). */
   nonce: string | null;
 }
 
@@ -190,6 +195,8 @@ export interface WebhookOutboxTable {
   id: string;
   type: string;
   payload: string;
+  /** Secret fields of `data`, encrypted, until delivered (008; src/store/outbox.ts). */
+  sealed: string | null;
   created_at: number;
   attempts: number;
   next_attempt_at: number;

@@ -1,17 +1,6 @@
 import type { Kysely } from 'kysely';
+import type { SeenValueRepository } from '../oauth/model/seen-values.ts';
 import type { Database } from './schema.ts';
-
-/**
- * One-time values shared by every instance: the `jti` of client assertions (RFC 7523 §3) and DPoP
- * proofs (RFC 9449 §11.1), and the DPoP nonces handed out (§8). Kept until they expire.
- */
-export interface SeenValueRepository {
-  /** Records `key`; false when it was already recorded and has not expired (a replay). */
-  remember(key: string, expiresAt: number, now: number): Promise<boolean>;
-  /** Whether `key` was recorded and has not expired. */
-  has(key: string, now: number): Promise<boolean>;
-  prune(before: number): Promise<void>;
-}
 
 export function seenValueRepository(db: Kysely<Database>): SeenValueRepository {
   return {

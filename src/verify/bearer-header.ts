@@ -2,6 +2,14 @@ import { TokenVerificationError } from './errors.ts';
 
 /** RFC 6750 §2.1: `Bearer` (any case), one space, then a b64token. */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+/** RFC 9449 §7.1: `DPoP <token>`, for a token bound to a key. */
+const DPOP = /^DPoP +([A-Za-z0-9\-._~+/]+=*)$/i;
+
+/** An access token as the request presented it: which scheme says whether a DPoP proof must come. */
+export interface PresentedToken {
+  readonly token: string;
+  readonly scheme: 'Bearer' | 'DPoP';
+}
 
 /**
  * The token from an Authorization header, undefined when the request carries none (then RFC 6750
@@ -20,4 +28,12 @@ export function bearerTokenFromHeader(header: string | readonly string[] | undef
   }
   // Another scheme (Basic, …): to this resource it is as if no token were sent.
   return undefined;
+}
+
+/** The token from an Authorization header, `Bearer` or `DPoP`; otherwise as bearerTokenFromHeader. */
+export function presentedToken(header: string | readonly string[] | undefined): PresentedToken | undefined {
+  const dpop = typeof header === 'string' ? DPOP.exec(header.trim())?.[1] : undefined;
+  if (dpop !== undefined) return { token: dpop, scheme: 'DPoP' };
+  const token = bearerTokenFromHeader(header);
+  return token === undefined ? undefined : { token, scheme: 'Bearer' };
 }

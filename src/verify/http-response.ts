@@ -40,9 +40,14 @@ export function authChallenge(scheme: string, params: Readonly<Record<string, st
 
 /**
  * The `WWW-Authenticate` challenge for an error (RFC 6750 §3). With no error, a request that simply
- * lacked a token gets the bare challenge, without an error code (RFC 6750 §3.1).
+ * lacked a token gets the bare challenge, without an error code (RFC 6750 §3.1). `resourceMetadata`:
+ * where the resource's metadata is (RFC 9728 §5.1), for a client that has yet to find out.
  */
-export function bearerChallenge(realm: string, error?: TokenVerificationError): string {
+export function bearerChallenge(
+  realm: string,
+  error?: TokenVerificationError,
+  resourceMetadata?: string,
+): string {
   // RFC 9449 §7.1: a refused proof is answered with the DPoP scheme and the algorithms accepted.
   if (error?.code === 'invalid_dpop_proof') return dpopChallenge(error.description);
   return authChallenge('Bearer', {
@@ -50,6 +55,7 @@ export function bearerChallenge(realm: string, error?: TokenVerificationError): 
     error: error?.code,
     error_description: error?.description,
     scope: error?.scope || undefined,
+    resource_metadata: resourceMetadata,
   });
 }
 

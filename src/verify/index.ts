@@ -30,7 +30,9 @@ export type { JwkSetSource } from './jwks.ts';
 export {
   type AuthGuard,
   type BearerAuthOptions,
+  type BearerCheck,
   bearerAuth,
+  createBearerCheck,
   getAuth,
   type Next,
   type RequestLike,

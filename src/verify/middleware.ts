@@ -1,4 +1,4 @@
-import { bearerTokenFromHeader } from './bearer-header.ts';
+import { presentedToken } from './bearer-header.ts';
 import type { AccessTokenClaims } from './claims.ts';
 import { hasScopes } from './claims.ts';
 import { createDpopCheck, type DpopReplayStore } from './dpop.ts';
@@ -39,10 +39,9 @@ export interface BearerAuthOptions {
    * proof is refused at any of them (RFC 9449 §11.1). Default: in this process only.
    */
   dpopReplayStore?: DpopReplayStore;
+  /** Milliseconds since the epoch, for DPoP proofs' `iat`; inject one in tests. */
+  clock?: () => number;
 }
-
-/** RFC 9449 §7.1: `DPoP <token>`. */
-const DPOP_SCHEME = /^DPoP +([A-Za-z0-9\-._~+/]+=*)$/i;
 
 function requestUrl(req: RequestLike, publicUrl: string | undefined): string {
   const path = (req.originalUrl ?? req.url ?? '/').split('?')[0];
@@ -67,56 +66,61 @@ function insufficientScope(required: readonly string[]): TokenVerificationError 
   return new TokenVerificationError('insufficient_scope', `requires scope: ${scope}`, { scope });
 }
 
+/**
+ * The check behind bearerAuth(), for a caller that answers refusals its own way (the Latchkey server
+ * does, with its error handler): the token from the Authorization header, verified; a DPoP-bound one
+ * only as `DPoP <token>` with a proof from its key for this request, and `DPoP` only for a bound one
+ * (RFC 9449 §7); the scopes. Resolves the claims, or undefined when the request carried no token;
+ * rejects with TokenVerificationError (or whatever the verifier throws).
+ */
+export type BearerCheck = (req: RequestLike) => Promise<AccessTokenClaims | undefined>;
+
+export function createBearerCheck(
+  verifier: Pick<Verifier, 'verify'>,
+  options: Omit<BearerAuthOptions, 'realm'> = {},
+): BearerCheck {
+  const required = options.scopes ?? [];
+  const checkDpop = createDpopCheck({ clock: options.clock, replayStore: options.dpopReplayStore });
+  return async (req) => {
+    const presented = presentedToken(req.headers.authorization);
+    if (presented === undefined) return undefined;
+    const claims = await verifier.verify(presented.token);
+    if (presented.scheme === 'DPoP' || claims.raw.cnf !== undefined) {
+      if (presented.scheme !== 'DPoP') {
+        throw new TokenVerificationError(
+          'invalid_dpop_proof',
+          'the access token is DPoP-bound: send "Authorization: DPoP <token>" and a DPoP proof',
+        );
+      }
+      await checkDpop(claims, presented.token, {
+        proof: req.headers.dpop as string | string[] | undefined,
+        method: req.method ?? 'GET',
+        url: requestUrl(req, options.publicUrl),
+      });
+    }
+    if (!hasScopes(claims, required)) throw insufficientScope(required);
+    return claims;
+  };
+}
+
 /** Verifies the request's Bearer token; on success stores the claims (getAuth(req), `req.auth`) and calls next. */
 export function bearerAuth(verifier: Verifier, options: BearerAuthOptions = {}): AuthGuard {
   const realm = options.realm ?? verifier.audiences[0]!;
-  const required = options.scopes ?? [];
-  const checkDpop = createDpopCheck({ replayStore: options.dpopReplayStore });
+  const check = createBearerCheck(verifier, options);
 
   return (req, res, next) => {
-    const header = req.headers.authorization;
-    const dpopToken = typeof header === 'string' ? DPOP_SCHEME.exec(header.trim())?.[1] : undefined;
-    let token: string | undefined = dpopToken;
-    try {
-      token ??= bearerTokenFromHeader(header);
-    } catch (error) {
-      return sendAuthError(res, realm, error as TokenVerificationError);
-    }
-    if (token === undefined) return sendAuthError(res, realm, undefined);
-    const presented = token;
-
-    verifier
-      .verify(presented)
-      .then(async (claims) => {
-        // RFC 9449 §7: a bound token only as "DPoP" with a proof; "DPoP" only for a bound token.
-        if (dpopToken !== undefined || claims.raw.cnf !== undefined) {
-          if (dpopToken === undefined) {
-            throw new TokenVerificationError(
-              'invalid_dpop_proof',
-              'the access token is DPoP-bound: send "Authorization: DPoP <token>" and a DPoP proof',
-            );
-          }
-          const proof = req.headers.dpop as string | string[] | undefined;
-          await checkDpop(claims, presented, {
-            proof,
-            method: req.method ?? 'GET',
-            url: requestUrl(req, options.publicUrl),
-          });
-        }
-        return claims;
-      })
-      .then(
-        (claims) => {
-          if (!hasScopes(claims, required)) return sendAuthError(res, realm, insufficientScope(required));
-          authByRequest.set(req, { claims, realm });
-          (req as RequestLike & { auth?: AccessTokenClaims }).auth = claims;
-          next();
-        },
-        (error: unknown) => {
-          if (error instanceof TokenVerificationError) return sendAuthError(res, realm, error);
-          next(error instanceof Error ? error : new Error(String(error)));
-        },
-      );
+    check(req).then(
+      (claims) => {
+        if (claims === undefined) return sendAuthError(res, realm, undefined);
+        authByRequest.set(req, { claims, realm });
+        (req as RequestLike & { auth?: AccessTokenClaims }).auth = claims;
+        next();
+      },
+      (error: unknown) => {
+        if (error instanceof TokenVerificationError) return sendAuthError(res, realm, error);
+        next(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
   };
 }
 

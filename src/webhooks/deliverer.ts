@@ -20,6 +20,9 @@ export function backoffMs(attempts: number, random = Math.random): number {
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
+/** What became of an attempt, for /metrics: sent, not accepted (retried later), or given up. */
+export type DeliveryOutcome = 'delivered' | 'failed' | 'given_up';
+
 export interface Deliverer {
   /** Claims what is due and sends it; resolves with the number of messages attempted. */
   runOnce(): Promise<number>;
@@ -35,7 +38,7 @@ export interface Deliverer {
 export function webhookDeliverer(
   s: Services,
   webhook: { url: string; secret: string },
-  options: { pollMs?: number; batch?: number } = {},
+  options: { pollMs?: number; batch?: number; onOutcome?: (outcome: DeliveryOutcome) => void } = {},
 ): Deliverer {
   const signer = new Webhook(webhook.secret);
   const instance = randomUUID();
@@ -46,6 +49,13 @@ export function webhookDeliverer(
     const now = s.clock();
     // Signed at each attempt: receivers refuse old timestamps (replay protection).
     const sentAt = new Date(now);
+    const report = options.onOutcome ?? (() => {});
+    if (message.unsealable) {
+      s.log.warn(
+        { webhookId: message.id, type: message.type },
+        'a secret field of this webhook could not be opened (LATCHKEY_WEBHOOK_SECRET changed?); sent without it',
+      );
+    }
     let error: string;
     try {
       const response = await fetch(webhook.url, {
@@ -64,6 +74,7 @@ export function webhookDeliverer(
       await response.body?.cancel();
       if (response.status >= 200 && response.status < 300) {
         await s.store.outbox.delivered(message.id, owner, s.clock());
+        report('delivered');
         return;
       }
       error = `HTTP ${response.status}`;
@@ -78,12 +89,14 @@ export function webhookDeliverer(
         'webhook failed for 24 h; given up',
       );
       await s.store.outbox.failed(message.id, owner, s.clock(), error);
+      report('given_up');
     } else {
-      s.log.info(
+      s.log.warn(
         { webhookId: message.id, type: message.type, attempts, error },
         'webhook not accepted; will retry',
       );
       await s.store.outbox.retry(message.id, owner, nextAt, error);
+      report('failed');
     }
   }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Measure } from '../../bench/harness/load.ts';
-import { markdown, type Report, writeReadme } from '../../bench/harness/report.ts';
+import { comparison, markdown, type Report, writeReadme } from '../../bench/harness/report.ts';
 
 const m = (rps: number): Measure => ({
   rps,
@@ -103,5 +103,31 @@ describe('bench report', () => {
     );
     writeFileSync(file, 'no markers\n');
     expect(() => writeReadme('x', file)).toThrow(/markers/);
+  });
+
+  it('sets two builds side by side (--compare): CPU per request of each case, start, idle and peak RSS', () => {
+    const mib = 2 ** 20;
+    const two: Report = {
+      ...report,
+      cases: [
+        {
+          id: 'cc-basic-form',
+          title: 'cc form',
+          rows: [
+            { server: 'Latchkey (main)', rounds: [m(4000)] },
+            { server: 'Latchkey', rounds: [m(5000)] },
+          ],
+        },
+      ],
+      servers: [
+        { server: 'Latchkey (main)', startMs: 400, idleRss: 80 * mib, peakRss: 120 * mib },
+        { server: 'Latchkey', startMs: 300, idleRss: 70 * mib, peakRss: 110 * mib },
+      ],
+    };
+    const text = comparison(two, 'Latchkey (main)', 'Latchkey');
+    expect(text).toContain('| cc form: server CPU µs/req | 250 | 200 | 0.80 |');
+    expect(text).toContain('| start → first answer, ms | 400 | 300 | 0.75 |');
+    expect(text).toContain('| idle RSS, MB | 80 | 70 | 0.88 |');
+    expect(text).toContain('| peak RSS, MB | 120 | 110 | 0.92 |');
   });
 });

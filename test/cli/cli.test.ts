@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
+import { presentClient } from '../../src/oauth/client-registration.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import { assertBuilt, bin } from '../helpers/dist.ts';
 import { requestToken } from '../helpers/latchkey.ts';
@@ -63,6 +64,8 @@ afterAll(async () => {
 // Each command is a fresh Node process: allow for a loaded CI machine.
 describe('latchkey CLI', { timeout: 120_000 }, () => {
   let orgId: string;
+  let secondOrgId: string;
+  let userId: string;
   let clientId: string;
   let clientSecret: string;
 
@@ -87,10 +90,45 @@ describe('latchkey CLI', { timeout: 120_000 }, () => {
       'a long enough password\n',
     );
     // The name is what apps learn with the profile scope (OpenID Connect `name`).
-    expect(user).toEqual({ id: expect.any(String), email: 'ada@example.com', name: 'Ada Lovelace' });
+    expect(user).toEqual({
+      id: expect.any(String),
+      email: 'ada@example.com',
+      name: 'Ada Lovelace',
+      external_id: null,
+      created_at: expect.any(String),
+    });
     const second = await json(['org', 'create', '--name', 'AT GmbH']);
     const member = await json(['member', 'add', '--org', second.id, '--email', 'ada@example.com']);
-    expect(member).toMatchObject({ user_id: user.id, org_id: second.id, role: 'member' });
+    expect(member).toEqual({ user_id: user.id, organization_id: second.id, role: 'member' });
+    secondOrgId = second.id;
+    userId = user.id;
+  });
+
+  it('lists organizations and people; --org lists the members of one organization with their roles', async () => {
+    // One JSON object, the list under its name, as `client list --json` does.
+    const { organizations } = await json(['org', 'list']);
+    expect(organizations).toEqual([
+      { id: orgId, name: 'DE GmbH', external_id: null, created_at: expect.any(String) },
+      { id: secondOrgId, name: 'AT GmbH', external_id: null, created_at: expect.any(String) },
+    ]);
+    const ada = {
+      id: userId,
+      email: 'ada@example.com',
+      name: 'Ada Lovelace',
+      external_id: null,
+      created_at: expect.any(String),
+    };
+    expect(await json(['user', 'list'])).toEqual({ users: [ada] });
+    expect(await json(['user', 'list', '--org', secondOrgId])).toEqual({
+      users: [{ ...ada, role: 'member' }],
+    });
+    expect((await latchkey(['org', 'list'])).stdout).toBe(`${orgId}  DE GmbH\n${secondOrgId}  AT GmbH\n`);
+    expect((await latchkey(['user', 'list', '--org', orgId])).stdout).toBe(
+      `${userId}  ada@example.com  (admin)\n`,
+    );
+    const unknown = await latchkey(['user', 'list', '--org', 'no-such-org']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe('latchkey: No organization with ID no-such-org\n');
   });
 
   it('creates a client whose secret works against the running server at once', async () => {
@@ -129,15 +167,58 @@ describe('latchkey CLI', { timeout: 120_000 }, () => {
     expect(Object.keys(created)).toEqual(['client_id']);
   });
 
+  it("registers post-logout redirect URLs at create and update, under the redirect URLs' rules", async () => {
+    const back = 'https://app.example.com/signed-out';
+    const created = await json([
+      'client',
+      'create',
+      '--org',
+      orgId,
+      '--name',
+      'Portal',
+      '--public',
+      '--redirect-uri',
+      'https://app.example.com/cb',
+      '--post-logout-redirect-uri',
+      back,
+      '--post-logout-redirect-uri',
+      `${back}?tenant=a`,
+    ]);
+    const show = async () => json(['client', 'show', created.client_id]);
+    expect((await show()).post_logout_redirect_uris).toEqual([back, `${back}?tenant=a`]);
+    const updated = await json(['client', 'update', created.client_id, '--post-logout-redirect-uri', back]);
+    expect(updated.post_logout_redirect_uris).toEqual([back]);
+    expect((await show()).post_logout_redirect_uris).toEqual([back]);
+    const bad = await latchkey([
+      'client',
+      'update',
+      created.client_id,
+      '--post-logout-redirect-uri',
+      'http://example.com/out',
+    ]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^latchkey: Post-logout redirect URL http:\/\/example\.com\/out: Use https/);
+    await json(['client', 'update', created.client_id, '--clear-post-logout-redirect-uris']);
+    expect((await show()).post_logout_redirect_uris).toEqual([]);
+    await json(['client', 'delete', created.client_id]);
+  });
+
   it('lists and shows clients without their secrets', async () => {
     const list = await json(['client', 'list', '--org', orgId]);
     expect(list.clients.map((c: { name: string }) => c.name).sort()).toEqual(['SPA', 'Sage100']);
     const shown = await json(['client', 'show', clientId]);
     expect(shown).toMatchObject({
       client_id: clientId,
+      organization_id: orgId,
       name: 'Sage100',
       grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
     });
+    // The same shape as the admin API and the client.* webhooks (presentClient), plus the secrets' hints.
+    const { secrets: _, ...client } = shown;
+    expect(client).toEqual(presentClient((await server.services.store.clients.find(clientId))!));
+    expect(
+      list.clients.every((c: Record<string, unknown>) => c.organization_id === orgId && !('org_id' in c)),
+    ).toBe(true);
     expect(shown.secrets).toHaveLength(1);
     expect(JSON.stringify([list, shown])).not.toContain(clientSecret);
   });

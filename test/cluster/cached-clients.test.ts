@@ -26,7 +26,7 @@ let orgId: string;
 
 beforeAll(async () => {
   redis = await startPrivateRedis();
-  links = [connectRedis(redis.url, log), connectRedis(redis.url, log)];
+  links = [connectRedis(redis.url, 'latchkey:test:', log), connectRedis(redis.url, 'latchkey:test:', log)];
   raw = await openStore(file, clock);
   a = await openStore(file, clock, { notices: redisChangeNotices(links[0]!, log) });
   b = await openStore(file, clock, { notices: redisChangeNotices(links[1]!, log) });

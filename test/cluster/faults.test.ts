@@ -57,7 +57,7 @@ describe('faults with three instances', () => {
     for (const i of lk.instances) expect((await requestToken(i.url, client)).status).toBe(200);
     const direct = new Redis(lk.redis.url);
     try {
-      const keys = await direct.keys(`latchkey:rl:token:${client.clientId}:*`);
+      const keys = await direct.keys(`latchkey:test:rl:token:${client.clientId}:*`);
       expect(keys).toHaveLength(1);
       expect(await direct.get(keys[0]!)).toBe('3');
     } finally {

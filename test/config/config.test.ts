@@ -14,14 +14,7 @@ describe('configuration', () => {
       tokenRateLimit: { limit: 60, windowMs: 60_000 },
       scopes: { ...openIdScopes, ...demoScopes },
       requirePkce: true,
-      nativeSigning: true,
     });
-  });
-
-  it('reads LATCHKEY_NATIVE_SIGNING as a flag and refuses anything else', () => {
-    expect(loadConfig({ LATCHKEY_NATIVE_SIGNING: 'false' }).nativeSigning).toBe(false);
-    expect(loadConfig({ LATCHKEY_NATIVE_SIGNING: '1' }).nativeSigning).toBe(true);
-    expect(() => loadConfig({ LATCHKEY_NATIVE_SIGNING: 'off' })).toThrow(/LATCHKEY_NATIVE_SIGNING/);
   });
 
   it('keeps the issuer exactly as configured, path included (RFC 8414 §2)', () => {

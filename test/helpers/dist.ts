@@ -82,7 +82,7 @@ export async function serveCopy(cwd: string, env: NodeJS.ProcessEnv) {
     child.kill('SIGTERM');
     await exited;
   };
-  const listening = await new Promise<{ url: string; codeCache?: string }>((resolve, reject) => {
+  const listening = await new Promise<{ url: string }>((resolve, reject) => {
     child.stdout!.on('data', () => {
       const line = out.split('\n').find((l) => l.includes('"msg":"latchkey listening"'));
       if (line) resolve(JSON.parse(line));
@@ -92,5 +92,5 @@ export async function serveCopy(cwd: string, env: NodeJS.ProcessEnv) {
     await stop();
     throw error;
   });
-  return { url: listening.url, codeCache: listening.codeCache, output: () => out, stop };
+  return { url: listening.url, output: () => out, stop };
 }

@@ -7,10 +7,10 @@ import type { Clock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createCredentials } from '../../src/oauth/client-registration.ts';
+import type { Role } from '../../src/oauth/model/accounts.ts';
+import type { GrantType } from '../../src/oauth/model/clients.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import type { Services } from '../../src/services.ts';
-import type { Role } from '../../src/store/accounts.ts';
-import type { GrantType } from '../../src/store/clients.ts';
 
 export interface TestClient {
   clientId: string;
@@ -32,6 +32,7 @@ export interface Latchkey {
     redirectUris?: string[];
     public?: boolean;
     orgId?: string;
+    postLogoutRedirectUris?: string[];
   }): Promise<TestClient>;
   /** A person who can sign in; member of `orgId` (default: the test organization). */
   createUser(options?: {
@@ -129,6 +130,7 @@ export async function startLatchkey(
           grantTypes: o.grants,
           scopes: o.scopes,
           isPublic: o.public,
+          postLogoutRedirectUris: o.postLogoutRedirectUris,
           // Tests may give a resource server `latchkey:introspect`, as the operator's CLI can.
           allowCliOnlyScopes: true,
           actor: 'test',

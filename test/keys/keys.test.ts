@@ -71,24 +71,6 @@ describe('signing keys', () => {
     expect(kids).toContain(newKid);
   });
 
-  it('signs tokens that verify the same with LATCHKEY_NATIVE_SIGNING=false (node:crypto)', async () => {
-    const plain = await startLatchkey({ clock, env: { LATCHKEY_NATIVE_SIGNING: 'false' } });
-    try {
-      expect(plain.services.keys.signsNatively()).toBe(false);
-      expect(lk.services.keys.signsNatively()).toBe(true);
-      const res = await requestToken(plain.issuer, await plain.createClient());
-      const { access_token } = await res.json();
-      const set = await (await fetch(`${plain.issuer}/.well-known/jwks.json`)).json();
-      const { payload } = await jwtVerify(access_token, createLocalJWKSet(set), {
-        issuer: plain.issuer,
-        currentDate: new Date(clock()),
-      });
-      expect(payload.client_id).toBeTruthy();
-    } finally {
-      await plain.close();
-    }
-  });
-
   it('keeps keys across restarts (stored, not regenerated)', async () => {
     const kids = (await jwks()).keys.map((k: { kid: string }) => k.kid);
     await lk.services.keys.reload();

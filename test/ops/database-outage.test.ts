@@ -35,6 +35,14 @@ describe('PostgreSQL stops and comes back (a private cluster of this test)', () 
 
     const ready = await fetch(`${lk.issuer}/readyz`);
     expect(ready.status).toBe(503);
+    // Its log line names the database and keeps the error's code (only secrets are redacted).
+    const fault = logs
+      .split('\n')
+      .filter((line) => line.includes('"msg":"store not reachable"'))
+      .map((line) => JSON.parse(line).err)
+      .at(-1);
+    expect(fault.code).toBe('ECONNREFUSED');
+    expect(fault.message).toContain(`(PostgreSQL at 127.0.0.1:${new URL(pg.url).port})`);
 
     // Pages: the console (a session cookie makes it read the store) and the authorization endpoint.
     for (const [path, headers] of [

@@ -71,7 +71,7 @@ describe('Redis outage', () => {
     expect(await statuses([a, b, a, b])).toEqual([200, 200, 200, 429]);
     const direct = new Redis(redis.url);
     try {
-      const keys = await direct.keys(`latchkey:rl:token:${client.clientId}:*`);
+      const keys = await direct.keys(`latchkey:test:rl:token:${client.clientId}:*`);
       expect(keys).toHaveLength(1);
       expect(await direct.get(keys[0]!)).toBe('4');
     } finally {

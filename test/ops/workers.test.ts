@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,52 @@ import { freePort, requestToken } from '../helpers/latchkey.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-workers-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/**
+ * One request on a connection of its own (no keep-alive): node:cluster hands each new connection to
+ * the next worker, so consecutive calls reach both workers.
+ */
+function call(
+  port: number,
+  path: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: options.method ?? 'GET',
+        headers: options.headers,
+        agent: false,
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode!, text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+const tokenCall = (port: number, client: { clientId: string; clientSecret: string }) =>
+  call(port, '/oauth/token', {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`,
+    },
+    body: 'grant_type=client_credentials',
+  });
+
+/** The value of one series in a Prometheus text exposition (0 when absent). */
+const sample = (text: string, series: string): number => {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+};
 
 const listeningPids = (out: string): number[] =>
   out
@@ -26,8 +73,6 @@ describe('latchkey serve --workers 2', () => {
       const workers = listeningPids(out);
       expect(new Set(workers).size).toBe(2);
       expect(workers).not.toContain(child.pid);
-      // The primary accepts for its workers (node:cluster round-robin); they have no socket to drain.
-      expect(out).toContain('"acceptBacklog":"one per turn: the server does not accept its own connections"');
       // The development seed ran once, in the primary.
       expect(out.match(/client_secret {3}/g)).toHaveLength(1);
 
@@ -41,12 +86,59 @@ describe('latchkey serve --workers 2', () => {
       expect(out).toContain('worker died; restarting');
       expect(new Set(listeningPids(out)).size).toBe(3);
       expect((await token()).status).toBe(200);
+      // The primary no longer waits for the dead worker's metrics; the new one reports its own.
+      for (let i = 0; i < 2; i++) expect((await call(port, '/metrics')).status).toBe(200);
 
       child.kill('SIGTERM');
       expect(await new Promise((r) => child.once('exit', r))).toBe(0);
       expect(output().match(/"msg":"shutting down"/g)).toHaveLength(2);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 90_000);
+});
+
+// DESIGN.md "Operating it": `--workers N` behaves as one server, with and without Redis.
+describe.each([
+  ['without Redis', {}],
+  ['with Redis', { LATCHKEY_REDIS_URL: 'redis://127.0.0.1:6379' }],
+])('latchkey serve --workers 2 %s is one server', (name, redis) => {
+  it("counts a client's token limit once for the server, and /metrics reports both workers", async () => {
+    const port = await freePort();
+    const { child, waitFor } = serveBuilt(
+      {
+        PORT: String(port),
+        LATCHKEY_DATABASE: join(dir, `one-server-${name.replace(' ', '-')}.sqlite`),
+        LATCHKEY_LOG_LEVEL: 'info',
+        LATCHKEY_TOKEN_RATE_LIMIT: '5/minute',
+        ...redis,
+      },
+      ['--workers', '2'],
+    );
+    try {
+      const out = await waitFor(/"msg":"latchkey listening"/, 2);
+      const client = seededClient(out);
+      // Ten requests, each on its own connection, alternate between the workers: exactly five pass.
+      const statuses = [];
+      for (let i = 0; i < 10; i++) statuses.push((await tokenCall(port, client)).status);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(5);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(5);
+
+      // Every scrape, whichever worker takes it, counts all ten, and the scrapes themselves go up by one.
+      const issued = 'latchkey_token_requests_total{grant_type="client_credentials",outcome="issued"}';
+      const scrapes = 'latchkey_http_request_duration_seconds_count{route="/metrics",status="200"}';
+      let seen = -1;
+      for (let i = 0; i < 4; i++) {
+        const metrics = await call(port, '/metrics');
+        expect(metrics.status).toBe(200);
+        expect(sample(metrics.text, issued)).toBe(5);
+        expect(sample(metrics.text, 'latchkey_rate_limited_total{route="/oauth/token"}')).toBe(5);
+        expect(sample(metrics.text, scrapes)).toBe(seen + 1);
+        seen = sample(metrics.text, scrapes);
+      }
+    } finally {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
     }
   }, 90_000);
 });

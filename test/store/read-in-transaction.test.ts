@@ -8,10 +8,11 @@ import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/crypto.ts';
+import type { NewRefreshToken } from '../../src/oauth/model/refresh-tokens.ts';
 import { codeRepository } from '../../src/store/codes.ts';
 import { migrate } from '../../src/store/db.ts';
 import { registerSqliteHandle } from '../../src/store/prepared.ts';
-import { type NewRefreshToken, refreshTokenRepository } from '../../src/store/refresh-tokens.ts';
+import { refreshTokenRepository } from '../../src/store/refresh-tokens.ts';
 import type { Database } from '../../src/store/schema.ts';
 
 let sqlite: SQLite.Database;
@@ -81,10 +82,12 @@ describe('reads inside the write transaction (SQLite)', () => {
     expect(redeemed.outcome).toBe('redeemed');
     expect(steps()).toEqual([
       'BEGIN',
+      'SAVEPOINT',
       'select authorization_codes',
       'update authorization_codes',
       'update grants',
       'insert refresh_tokens',
+      'RELEASE',
       'COMMIT',
     ]);
   });
@@ -98,17 +101,19 @@ describe('reads inside the write transaction (SQLite)', () => {
       throw new Error('refused');
     });
     expect(refused.outcome).toBe('refused');
-    expect(steps()).toEqual(['BEGIN', 'select refresh_tokens', 'COMMIT']);
+    expect(steps()).toEqual(['BEGIN', 'SAVEPOINT', 'select refresh_tokens', 'RELEASE', 'COMMIT']);
 
     statements.length = 0;
     const rotated = await tokens.rotate(old.tokenHash, at, () => ({ next: nextToken('f2') }));
     expect(rotated.outcome).toBe('rotated');
     expect(steps()).toEqual([
       'BEGIN',
+      'SAVEPOINT',
       'select refresh_tokens',
       'update grants',
       'update refresh_tokens',
       'insert refresh_tokens',
+      'RELEASE',
       'COMMIT',
     ]);
   });

@@ -50,9 +50,7 @@ describe('prepared reads', () => {
     expect((await byId(3)).rows).toEqual([]);
   });
 
-  it('leave the shared statement in object mode for Kysely queries of the same text', async () => {
-    // The statement cache (db.ts) hands Kysely and prepared.ts the same statement for the same SQL;
-    // prepared reads switch it to raw (array) mode only while they run.
+  it('leave Kysely queries of the same text reading objects (prepared reads read arrays)', async () => {
     const prepared = prepareSql<{ id: number; name: string }, [number]>(
       handle.db,
       sql`select id, name from t where id = ${arg(0)}`,

@@ -1,6 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { invite } from '../../src/accounts/members.ts';
+import { client as clientSchema } from '../../src/admin/schemas.ts';
 import {
   deleteCredentials,
   deleteOrganization,
@@ -88,6 +89,8 @@ describe('webhooks (Standard Webhooks)', () => {
       'client.deleted',
     ]);
     expect(events[0]!.data).toMatchObject({ client_id: clientId, organization_id: lk.orgId, name: 'Hooked' });
+    // The credentials as the admin API (its published schema) and the CLI show them: presentClient.
+    expect(Object.keys(events[0]!.data).sort()).toEqual(Object.keys(clientSchema.properties).sort());
     expect(events[1]!.data).toMatchObject({ name: 'Hooked 2', changed: ['name'] });
     expect(events[3]!.data).toMatchObject({
       id: grant.id,

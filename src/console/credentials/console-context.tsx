@@ -10,9 +10,9 @@ import { rolesFromPlatform } from '../../accounts/members.ts';
 import type { SessionUser } from '../../accounts/sessions.ts';
 import { sendPage } from '../../http/page.tsx';
 import { requireCsrf, requireUser } from '../../http/session.ts';
+import type { Client } from '../../oauth/model/clients.ts';
 import { operatorManaged } from '../../oauth/scope.ts';
 import type { Services } from '../../services.ts';
-import type { Client } from '../../store/clients.ts';
 import { RequestAccess } from '../members/pages.tsx';
 import { defaultAuth } from './auth-choice.tsx';
 import { credentialDetail, listCredentials, organizationAdmins, recentChanges } from './data.ts';
@@ -64,6 +64,7 @@ export const emptyForm = (): CredentialsFormValues => ({
   name: '',
   redirectUris: [''],
   grants: ['authorization_code'],
+  postLogoutRedirectUris: '',
   auth: defaultAuth(),
 });
 
@@ -216,6 +217,7 @@ export function consoleContext(s: Services) {
         name: detail.name,
         redirectUris: [...detail.redirectUris, ''],
         grants: toGrantChoices(detail.grantTypes),
+        postLogoutRedirectUris: detail.postLogoutRedirectUris.join('\n'),
       },
     };
     return send(

@@ -47,7 +47,11 @@ export function memoryOnceTokens(clock: Clock): OnceTokens {
  * Shared by every instance: SET NX claims a token atomically wherever the form lands. While Redis
  * is away, this instance's memory serves (a resubmit to another instance then acts like a new one).
  */
-export function redisOnceTokens(redis: SharedRedis, clock: Clock, prefix = 'latchkey:once:'): OnceTokens {
+export function redisOnceTokens(
+  redis: SharedRedis,
+  clock: Clock,
+  prefix = `${redis.prefix}once:`,
+): OnceTokens {
   const local = memoryOnceTokens(clock);
   return {
     issue,

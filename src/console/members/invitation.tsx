@@ -29,8 +29,8 @@ import {
   setSessionCookie,
 } from '../../http/session.ts';
 import { urlFor, useUrl } from '../../http/urls.ts';
+import type { Role } from '../../oauth/model/accounts.ts';
 import type { Services } from '../../services.ts';
-import type { Role } from '../../store/accounts.ts';
 import { roleLabels } from './pages.tsx';
 
 const withRole = (role: Role) => `${role === 'admin' ? 'an' : 'a'} ${roleLabels[role].toLowerCase()}`;

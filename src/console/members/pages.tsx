@@ -2,7 +2,7 @@
 import type { VNode } from 'preact';
 import type { SessionUser } from '../../accounts/sessions.ts';
 import { useUrl } from '../../http/urls.ts';
-import type { Member, Role } from '../../store/accounts.ts';
+import type { Member, Role } from '../../oauth/model/accounts.ts';
 import type { AccessRequest, Invitation } from '../../store/invitations.ts';
 import { AdminContacts } from '../admin-contacts.tsx';
 

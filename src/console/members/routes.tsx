@@ -15,8 +15,8 @@ import {
 import { sendMessagePage, sendPage } from '../../http/page.tsx';
 import { formField, requireCsrf, requireUser } from '../../http/session.ts';
 import { withBase } from '../../http/urls.ts';
+import { isRole, type Membership } from '../../oauth/model/accounts.ts';
 import type { Services } from '../../services.ts';
-import { isRole, type Membership } from '../../store/accounts.ts';
 import { invitationLinks } from './invitation.tsx';
 import { AccessPage, MembersPage, type MembersView, membersPath } from './pages.tsx';
 

@@ -1,5 +1,5 @@
-import type { Client, GrantType } from '../../store/clients.ts';
 import { OAuthError } from '../errors.ts';
+import type { Client, GrantType } from '../model/clients.ts';
 
 /** RFC 6749 §5.2 unauthorized_client: the client is not registered for this grant type. */
 export function assertGrantAllowed(client: Client, grant: GrantType): void {

@@ -1,13 +1,12 @@
-import type { Logger } from 'pino';
 import type { Config } from '../../config/index.ts';
 import { stampedTokenKey } from '../../crypto.ts';
-import type { AuthorizationCode } from '../../store/codes.ts';
 import { type AccessTokenIssuerDeps, issueAccessToken } from '../access-token.ts';
 import { OAuthError } from '../errors.ts';
 import { type IdTokenIssuerDeps, issueIdToken } from '../id-token.ts';
+import type { AuthorizationCode } from '../model/codes.ts';
 import { required } from '../params.ts';
 import { checkCodeVerifier } from '../pkce.ts';
-import type { AuthorizationCodeGrantStorage } from '../ports.ts';
+import type { AuthorizationCodeGrantStorage, Log } from '../ports.ts';
 import { newRefreshToken, type RefreshTokenIssuerDeps } from '../refresh-tokens.ts';
 import { boundResource } from '../resource.ts';
 import { parseScope } from '../scope.ts';
@@ -21,7 +20,7 @@ export type AuthorizationCodeGrantDeps = AccessTokenIssuerDeps &
   RefreshTokenIssuerDeps &
   IdTokenIssuerDeps & {
     readonly store: AuthorizationCodeGrantStorage;
-    readonly log: Pick<Logger, 'info' | 'warn'>;
+    readonly log: Pick<Log, 'info' | 'warn'>;
     readonly config: Pick<Config, 'resources'>;
   };
 
@@ -60,8 +59,8 @@ export const authorizationCodeGrant: GrantHandler<AuthorizationCodeGrantDeps> = 
       }
       checkCodeVerifier(code.codeChallenge, params.code_verifier);
       const resource = boundResource(params.resource, code.resource, s.config);
-      // The code carries its grant's ids (consent.ts made both), so the grant is not read again: the
-      // redemption checks it is still active as it touches it.
+      // The code carries its grant's ids (../authorize-consent.ts made both), so the grant is not read
+      // again: the redemption checks it is still active as it touches it.
       const grant = { id: code.grantId, clientId: code.clientId, userId: code.userId, orgId: code.orgId };
       const refresh = client.grantTypes.includes('refresh_token')
         ? // RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key.

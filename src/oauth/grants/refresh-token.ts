@@ -1,8 +1,8 @@
 import type { Config } from '../../config/index.ts';
-import type { RefreshToken } from '../../store/refresh-tokens.ts';
 import { type AccessTokenIssuerDeps, issueAccessToken } from '../access-token.ts';
 import { OAuthError } from '../errors.ts';
 import { type IdTokenIssuerDeps, issueIdToken } from '../id-token.ts';
+import type { RefreshToken } from '../model/refresh-tokens.ts';
 import { required } from '../params.ts';
 import type { RefreshTokenGrantStorage } from '../ports.ts';
 import {

@@ -6,7 +6,9 @@ import * as platform from './004_platform.ts';
 import * as loginIdentities from './005_login_identities.ts';
 import * as modernOAuth from './006_modern_oauth.ts';
 import * as refreshTokenPages from './007_refresh_token_pages.ts';
-import * as openIdConnect from './008_openid_connect.ts';
+import * as outboxSealed from './008_outbox_sealed.ts';
+import * as promptAndLogout from './009_prompt_and_logout.ts';
+import * as openIdConnect from './010_openid_connect.ts';
 
 /** Migrations in order. Each later issue adds its own file and one line here. */
 export const migrations: Record<string, Migration> = {
@@ -17,5 +19,7 @@ export const migrations: Record<string, Migration> = {
   '005_login_identities': loginIdentities,
   '006_modern_oauth': modernOAuth,
   '007_refresh_token_pages': refreshTokenPages,
-  '008_openid_connect': openIdConnect,
+  '008_outbox_sealed': outboxSealed,
+  '009_prompt_and_logout': promptAndLogout,
+  '010_openid_connect': openIdConnect,
 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { newId, sha256 } from '../../../src/crypto.ts';
-import type { NewClient } from '../../../src/store/clients.ts';
+import type { NewClient } from '../../../src/oauth/model/clients.ts';
 import type { Contract } from '../contract.ts';
 
 export function clientsContract({ store, clock, tenant }: Contract): void {

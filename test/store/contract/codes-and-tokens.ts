@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { newId, sha256 } from '../../../src/crypto.ts';
-import type { AuthorizationCode } from '../../../src/store/codes.ts';
-import type { NewRefreshToken, RefreshToken } from '../../../src/store/refresh-tokens.ts';
+import type { AuthorizationCode } from '../../../src/oauth/model/codes.ts';
+import type { NewRefreshToken, RefreshToken } from '../../../src/oauth/model/refresh-tokens.ts';
 import type { Contract, Tenant } from '../contract.ts';
 
 export function codesAndTokensContract({ store, clock, tenant }: Contract): void {
