@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { seededClient, serveBuilt } from '../helpers/dist.ts';
 import { freePort, requestToken } from '../helpers/latchkey.ts';
+import { submitLogin } from '../helpers/web.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-workers-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -141,4 +142,34 @@ describe.each([
       if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
     }
   }, 90_000);
+});
+
+// The sign-in throttle counts each attempt before argon2 and takes back the ones that should not
+// count (a right password): under `--workers 2` without Redis both happen in the primary.
+describe('latchkey serve --workers 2 without Redis, signing in', () => {
+  it('takes back the count of right passwords in the primary, and still limits wrong ones', async () => {
+    const port = await freePort();
+    const { child, waitFor } = serveBuilt(
+      { PORT: String(port), LATCHKEY_DATABASE: join(dir, 'sign-in.sqlite'), LATCHKEY_LOG_LEVEL: 'info' },
+      ['--workers', '2'],
+    );
+    try {
+      const out = await waitFor(/"msg":"latchkey listening"/, 2);
+      const password = /password {8}(\S+)/.exec(out)![1]!;
+      const issuer = `http://127.0.0.1:${port}`;
+      // More right sign-ins than the per-address limit (20 per 15 minutes) counts.
+      for (let i = 0; i < 25; i++) {
+        expect((await submitLogin(issuer, 'admin@example.com', password)).response.status).toBe(303);
+      }
+      // Wrong ones are still limited for the server as a whole: 5 per account and address.
+      const wrong = [];
+      for (let i = 0; i < 7; i++)
+        wrong.push((await submitLogin(issuer, 'admin@example.com', 'nope')).response.status);
+      expect(wrong.slice(0, 5).every((s) => s !== 429 && s !== 303)).toBe(true);
+      expect(wrong.slice(5)).toEqual([429, 429]);
+    } finally {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
+    }
+  }, 120_000);
 });
