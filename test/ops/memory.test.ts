@@ -95,9 +95,19 @@ const undici = 'NativeModule internal/deps/undici/undici';
 
 // module.registerHooks: Node 22.15 and later (CI runs Node 24).
 describe.runIf('registerHooks' in module)('modules loaded at start (compiled server)', () => {
-  it("does not load Node's fetch implementation (undici), which serving never needs", async () => {
+  it("loads neither openid-client nor Node's fetch implementation (undici) when nothing asks for them", async () => {
     const { urls, builtins } = await loadedAtStart('plain', {});
     expect(fromPackage(urls, 'fastify')).toBe(true);
+    expect(fromPackage(urls, 'openid-client')).toBe(false);
     expect(builtins).not.toContain(undici);
+  }, 60_000);
+
+  it("loads openid-client where sign-in through the platform's provider is set", async () => {
+    const { urls } = await loadedAtStart('configured', {
+      LATCHKEY_LOGIN_OIDC_ISSUER: 'http://localhost:9/',
+      LATCHKEY_LOGIN_OIDC_CLIENT_ID: 'latchkey',
+      LATCHKEY_LOGIN_OIDC_CLIENT_SECRET: 'secret',
+    });
+    expect(fromPackage(urls, 'openid-client')).toBe(true);
   }, 60_000);
 });
