@@ -1,7 +1,7 @@
 // Opaque tokens (src/crypto.ts): random bytes from a pool, and the time-stamped codes and refresh
 // tokens whose stored keys sort by the time they were made, and time-ordered ids.
 import { describe, expect, it } from 'vitest';
-import { newSortableId, randomToken, sha256, stampedToken, stampedTokenKey } from '../../src/crypto.ts';
+import { newSortableId, randomToken, sha256, stampedToken, stampedTokenKey } from '../src/crypto.ts';
 
 describe('randomToken', () => {
   it('gives distinct tokens of the asked length across many refills of its pool', () => {

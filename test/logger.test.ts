@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { within } from '../helpers/instances.ts';
-import { freePort, type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
+import { within } from './helpers/instances.ts';
+import { freePort, type Latchkey, startLatchkey } from './helpers/latchkey.ts';
 
 // DESIGN.md "Operating it": logs keep error codes (ECONNREFUSED), redacting only secrets: passwords
 // in URLs, tokens, codes, Authorization.

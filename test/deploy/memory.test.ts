@@ -4,9 +4,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseDockerfile } from '../deploy/dockerfile.ts';
 import { root, seededClient, serveBuilt } from '../helpers/dist.ts';
 import { freePort, requestToken } from '../helpers/latchkey.ts';
+import { parseDockerfile } from './dockerfile.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-memory-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

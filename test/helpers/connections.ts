@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
-import { introspect, tokenRequest } from '../authorize/flow.ts';
-import type { Latchkey, TestClient } from '../helpers/latchkey.ts';
-import type { startReceiver } from '../webhooks/receiver.ts';
+import type { Latchkey, TestClient } from './latchkey.ts';
+import { introspect, tokenRequest } from './oauth-flow.ts';
+import type { startReceiver } from './webhook-receiver.ts';
 
 export const callbackUri = 'http://127.0.0.1:9999/callback';
 

@@ -1,5 +1,5 @@
-import { type Latchkey, requestToken } from '../helpers/latchkey.ts';
-import { decode, submitLogin } from '../helpers/web.ts';
+import { type Latchkey, requestToken } from './latchkey.ts';
+import { decode, submitLogin } from './web.ts';
 
 export interface Recorded {
   method: string;

@@ -1,7 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import { createCredentials, type NewCredentials } from '../../src/oauth/client-registration.ts';
-import { Person } from '../authorize/flow.ts';
-import type { Latchkey } from '../helpers/latchkey.ts';
+import type { Latchkey } from './latchkey.ts';
+import { Person } from './oauth-flow.ts';
 
 export const insecure = { [oauth.allowInsecureRequests]: true } as const;
 export const redirectUri = 'http://127.0.0.1:9999/callback';

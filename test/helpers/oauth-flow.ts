@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Latchkey, TestClient } from '../helpers/latchkey.ts';
-import { cookieJar, hiddenField } from '../helpers/web.ts';
+import type { Latchkey, TestClient } from './latchkey.ts';
+import { cookieJar, hiddenField } from './web.ts';
 
 export const pkcePair = () => {
   const verifier = randomBytes(32).toString('base64url');

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { freePort } from '../helpers/latchkey.ts';
+import { freePort } from './latchkey.ts';
 
 /**
  * node-oidc-provider as the platform's identity provider, on a loopback port with its development

@@ -1,8 +1,8 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PlatformIdp, startPlatformIdp } from '../e2e/platform-login-idp.ts';
 import { launchBrowser, screenshot } from '../helpers/browser.ts';
 import { freePort, type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
+import { type PlatformIdp, startPlatformIdp } from '../helpers/platform-idp.ts';
 import { startTlsProxy } from '../helpers/tls.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Latchkey } from '../helpers/latchkey.ts';
+import { introspect, obtainCode, Person, tokenRequest } from '../helpers/oauth-flow.ts';
 import { startLatchkeyOnPostgres } from '../helpers/postgres.ts';
-import { introspect, obtainCode, Person, tokenRequest } from './flow.ts';
 
 // The authorization code flow's queries are portable: the same run on PostgreSQL.
 const cb = 'http://127.0.0.1:9999/callback';

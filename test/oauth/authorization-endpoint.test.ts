@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Latchkey, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
-import { obtainCode, Person, pkcePair, tokenRequest } from './flow.ts';
+import { obtainCode, Person, pkcePair, tokenRequest } from '../helpers/oauth-flow.ts';
 
 const cb = 'http://127.0.0.1:9999/callback';
 

@@ -15,7 +15,7 @@ import {
 import { memoryRateLimiter } from '../../src/ratelimit/index.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import { testClock } from '../helpers/latchkey.ts';
-import { pkcePair } from './flow.ts';
+import { pkcePair } from '../helpers/oauth-flow.ts';
 
 // The authorization flow's outcomes, straight from the protocol core against a real SQLite store:
 // no HTTP server, so every reason and redirect is checked as the core returns it.

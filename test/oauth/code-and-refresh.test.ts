@@ -2,7 +2,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { randomToken, sha256 } from '../../src/crypto.ts';
 import { hashRefreshToken } from '../../src/oauth/refresh-tokens.ts';
 import { type Latchkey, startLatchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
-import { introspect, obtainCode, Person, pkcePair, tokenEndpointLike, tokenRequest } from './flow.ts';
+import {
+  introspect,
+  obtainCode,
+  Person,
+  pkcePair,
+  tokenEndpointLike,
+  tokenRequest,
+} from '../helpers/oauth-flow.ts';
 
 const cb = 'http://127.0.0.1:9999/callback';
 const clock = testClock();

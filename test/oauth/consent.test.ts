@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Latchkey, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
+import { introspect, obtainCode, Person, pkcePair, tokenRequest } from '../helpers/oauth-flow.ts';
 import { hiddenField } from '../helpers/web.ts';
-import { introspect, obtainCode, Person, pkcePair, tokenRequest } from './flow.ts';
 
 const cb = 'http://127.0.0.1:9999/callback';
 let lk: Latchkey;

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signInHttp } from '../console/helpers.ts';
+import { signInHttp } from '../helpers/console-session.ts';
 import { assertBuilt, bin, root } from '../helpers/dist.ts';
 import { type Latchkey, requestToken, startLatchkey } from '../helpers/latchkey.ts';
+import { pkcePair } from '../helpers/oauth-flow.ts';
 import { decode } from '../helpers/web.ts';
-import { pkcePair } from './flow.ts';
 
 // Issue 28 item 2: the "closest registered URI" diagnostics parsed the caller's redirect_uri with a
 // pattern that backtracked quadratically (14 KB: 1.5 s of a blocked event loop, 7 s against 300
@@ -28,7 +28,7 @@ describe('redirect URIs and email addresses from callers', () => {
   it('checks that caller input reaches answer at once on the inputs that made the old patterns backtrack', async () => {
     // A deadline, not a measurement: on this 1 MB input the old patterns needed over 20 minutes
     // (1 s at 14 KB, growing with the square); the child answers in a few seconds.
-    const child = await run(process.execPath, ['--import', 'tsx', 'test/authorize/crafted-inputs.child.ts'], {
+    const child = await run(process.execPath, ['--import', 'tsx', 'test/oauth/crafted-inputs.child.ts'], {
       cwd: root,
       timeout: 60_000,
     });

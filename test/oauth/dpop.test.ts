@@ -1,9 +1,9 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { obtainCode, pkcePair } from '../authorize/flow.ts';
 import { type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
-import { discover, insecure, json, post, register, signedInPerson } from './helpers.ts';
+import { discover, insecure, json, post, register, signedInPerson } from '../helpers/oauth-clients.ts';
+import { obtainCode, pkcePair } from '../helpers/oauth-flow.ts';
 
 // DPoP (RFC 9449) at the token endpoint and the demo API, with oauth4webapi and hand-made proofs.
 let lk: Latchkey;

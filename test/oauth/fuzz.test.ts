@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Latchkey, startLatchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
-import { redirectUri } from './helpers.ts';
+import { redirectUri } from '../helpers/oauth-clients.ts';
 
 // Property-based tests over the OAuth endpoints' parameters, headers and bodies: never a 5xx, never a
 // stack trace, always an RFC 6749 §5.2 error, and nothing issued without valid credentials.

@@ -2,10 +2,10 @@ import { createServer, type Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signInHttp } from '../console/helpers.ts';
+import { signInHttp } from '../helpers/console-session.ts';
 import { type Latchkey, requestToken, startLatchkey, testClock } from '../helpers/latchkey.ts';
+import { json, post, register } from '../helpers/oauth-clients.ts';
 import { decode } from '../helpers/web.ts';
-import { json, post, register } from './helpers.ts';
 
 // A client's jwks_uri is fetched by the server (RFC 7523): it must not reach this machine or the
 // operator's network, and what a fetch returned is never shown to the caller (RFC 9700 §4.16).

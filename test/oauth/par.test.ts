@@ -1,8 +1,16 @@
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { obtainCode } from '../authorize/flow.ts';
 import { type Latchkey, startLatchkey, testClock } from '../helpers/latchkey.ts';
-import { discover, insecure, json, post, redirectUri, register, signedInPerson } from './helpers.ts';
+import {
+  discover,
+  insecure,
+  json,
+  post,
+  redirectUri,
+  register,
+  signedInPerson,
+} from '../helpers/oauth-clients.ts';
+import { obtainCode } from '../helpers/oauth-flow.ts';
 
 // RFC 9126 end to end: oauth4webapi pushes the request, a person approves it, the code is redeemed.
 const clock = testClock(Date.now());

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/crypto.ts';
 import { type Latchkey, startLatchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
+import { pkcePair } from '../helpers/oauth-flow.ts';
 import { type PrivateRedis, startPrivateRedis } from '../helpers/redis.ts';
-import { pkcePair } from './flow.ts';
 
 // Issue 28 item 7: anonymous requests must not grow the database. GET /oauth/authorize parks a
 // request (with its state) before anyone signs in, and a public client pushes requests (PAR) with

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
+import { Person, pkcePair } from '../helpers/oauth-flow.ts';
 import { hiddenField } from '../helpers/web.ts';
-import { Person, pkcePair } from './flow.ts';
 
 // RFC 9700 §4.1 / RFC 6749 §3.1.2: an authorization response goes only to a redirect URI that is
 // registered. A request parked for sign-in and consent must not outlive the registration it was

@@ -3,7 +3,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Latchkey, startLatchkey, testClock } from '../helpers/latchkey.ts';
-import { discover, insecure, json, post, register } from './helpers.ts';
+import { discover, insecure, json, post, register } from '../helpers/oauth-clients.ts';
 
 // private_key_jwt (RFC 7523) with oauth4webapi, inline jwks and jwks_uri, and its refusals.
 const clock = testClock(Date.now());

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closestRedirectUri, redirectUriDifferences } from '../../src/oauth/redirect-uri.ts';
 import { type Latchkey, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
-import { pkcePair } from './flow.ts';
+import { pkcePair } from '../helpers/oauth-flow.ts';
 
 const registered = 'https://app.example.com/oauth/callback';
 

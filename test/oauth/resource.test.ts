@@ -1,9 +1,9 @@
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
-import { obtainCode, pkcePair } from '../authorize/flow.ts';
 import { type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
-import { discover, insecure, json, post, register, signedInPerson } from './helpers.ts';
+import { discover, insecure, json, post, register, signedInPerson } from '../helpers/oauth-clients.ts';
+import { obtainCode, pkcePair } from '../helpers/oauth-flow.ts';
 
 // RFC 8707 resource indicators and RFC 9728 protected resource metadata.
 const billing = 'https://billing.example/api';

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/crypto.ts';
 import { generateClientSecret } from '../../src/oauth/secrets.ts';
 import { type Latchkey, startLatchkey, testClock } from '../helpers/latchkey.ts';
-import { startReceiver, secret as webhookSecret } from '../webhooks/receiver.ts';
-import { json, post } from './helpers.ts';
+import { json, post } from '../helpers/oauth-clients.ts';
+import { startReceiver, secret as webhookSecret } from '../helpers/webhook-receiver.ts';
 
 // Leaked-secret intake, signed the way GitHub's secret-scanning partner programme signs reports.
 const scanner = generateKeyPairSync('ec', { namedCurve: 'P-256' });

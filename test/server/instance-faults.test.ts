@@ -4,9 +4,9 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../../src/accounts/users.ts';
 import { createCredentials } from '../../src/oauth/client-registration.ts';
-import { obtainCode, Person, tokenRequest } from '../authorize/flow.ts';
 import { type Instance, type Instances, startInstances, within } from '../helpers/instances.ts';
 import { type Latchkey, requestToken, type TestClient } from '../helpers/latchkey.ts';
+import { obtainCode, Person, tokenRequest } from '../helpers/oauth-flow.ts';
 
 // DESIGN.md "Several instances", faults: Redis lost, an instance killed under load, an instance stopped.
 const cb = 'http://127.0.0.1:9999/callback';

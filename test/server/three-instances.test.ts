@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../../src/accounts/users.ts';
 import { createCredentials } from '../../src/oauth/client-registration.ts';
-import { introspect, obtainCode, Person, tokenRequest } from '../authorize/flow.ts';
 import { type Instance, type Instances, startInstances, within } from '../helpers/instances.ts';
 import type { Latchkey, TestClient } from '../helpers/latchkey.ts';
 import { requestToken } from '../helpers/latchkey.ts';
+import { introspect, obtainCode, Person, tokenRequest } from '../helpers/oauth-flow.ts';
 
 // DESIGN.md "Several instances": three real processes on one PostgreSQL database and one Redis.
 const limit = 30;
@@ -22,7 +22,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => lk?.stop());
 
-/** Flow helpers (test/authorize/flow.ts) only need the base URL to talk to. */
+/** Flow helpers (test/helpers/oauth-flow.ts) only need the base URL to talk to. */
 const at = (i: Instance) => ({ issuer: i.url }) as Latchkey;
 
 async function newClient(name: string): Promise<TestClient> {

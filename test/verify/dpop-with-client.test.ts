@@ -9,7 +9,7 @@ import {
 } from '../../src/client/index.ts';
 import { bearerAuth, createVerifier, getAuth } from '../../src/verify/index.ts';
 import { type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
-import { register } from './helpers.ts';
+import { register } from '../helpers/oauth-clients.ts';
 
 // The SDK holds a DPoP key and sends proofs; latchkey/verify checks them in an API of its own.
 let lk: Latchkey;
