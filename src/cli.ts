@@ -13,6 +13,7 @@ import {
   deleteCredentials,
   presentClient,
   rotateSecret,
+  updateCredentials,
 } from './oauth/client-registration.ts';
 import { roles } from './oauth/model/accounts.ts';
 import type { GrantType } from './oauth/model/clients.ts';
@@ -208,6 +209,11 @@ client
   .requiredOption('--org <orgId>', 'organization that owns the credentials')
   .requiredOption('--name <name>', 'name it after the software you connect')
   .option('--redirect-uri <uri>', 'exact redirect URL (repeatable)', collect)
+  .option(
+    '--post-logout-redirect-uri <uri>',
+    'exact URL a sign-out at /oauth/logout may return to (repeatable)',
+    collect,
+  )
   .option('--grant <type>', 'authorization_code, refresh_token, client_credentials (repeatable)', collect)
   .option(
     '--scope <scope>',
@@ -229,6 +235,7 @@ client
           orgId: o.org,
           name: o.name,
           redirectUris: o.redirectUri,
+          postLogoutRedirectUris: o.postLogoutRedirectUri,
           grantTypes: o.grant as GrantType[] | undefined,
           scopes: o.scope,
           isPublic: Boolean(o.public),
@@ -283,6 +290,35 @@ client
       }));
       const value = { ...presentClient(c), secrets };
       print(o.json, value, JSON.stringify(value, null, 2));
+    }),
+  );
+
+client
+  .command('update <clientId>')
+  .description('change the name or the registered URLs (each list given replaces the registered one)')
+  .option('--name <name>', 'a new name')
+  .option('--redirect-uri <uri>', 'exact redirect URL (repeatable)', collect)
+  .option('--post-logout-redirect-uri <uri>', 'exact URL a sign-out may return to (repeatable)', collect)
+  .option('--clear-post-logout-redirect-uris', 'register none')
+  .addOption(json())
+  .action((clientId, o) =>
+    withServices(async (s) => {
+      if (o.clearPostLogoutRedirectUris && o.postLogoutRedirectUri) {
+        throw new CredentialsError(
+          'Give --post-logout-redirect-uri or --clear-post-logout-redirect-uris, not both',
+        );
+      }
+      const c = await updateCredentials(
+        clientId,
+        {
+          name: o.name,
+          redirectUris: o.redirectUri,
+          postLogoutRedirectUris: o.clearPostLogoutRedirectUris ? [] : o.postLogoutRedirectUri,
+        },
+        'cli',
+        s,
+      );
+      print(o.json, presentClient(c), `Updated ${c.name} (${c.id})`);
     }),
   );
 

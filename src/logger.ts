@@ -89,14 +89,19 @@ export const requestLogger = (base: Logger, bindings: pino.Bindings): Logger =>
 
 /**
  * Secrets inside text, wherever in the line they sit (messages, stacks and URLs have no field to
- * redact): a password in a URL (`postgres://user:PASSWORD@host`) and secret query parameters (a
- * request's URL, logged at debug). Each pattern is anchored at `//` or `?`/`&` and stops at the next
- * delimiter, so it reads each part of the line once.
+ * redact): a password in a URL (`postgres://user:PASSWORD@host`), secret query parameters and an
+ * invitation link's token in its path (a request's URL, logged at debug). Each pattern is anchored
+ * at `//`, `?`/`&` or `/invitations/` and stops at the next delimiter, so it reads each part of the
+ * line once.
  */
 const urlPassword = /(\/\/[^\s"/?#@:]*):[^\s"/?#@]*@/g;
 const secretParameter = /([?&](?:code|token|access_token|refresh_token|client_secret|password)=)[^&\s"#]*/g;
+const invitationToken = /(\/invitations\/)[^/?\s"#]+/g;
 const withoutSecretsInText = (line: string): string =>
-  line.replace(urlPassword, '$1:[redacted]@').replace(secretParameter, '$1[redacted]');
+  line
+    .replace(urlPassword, '$1:[redacted]@')
+    .replace(secretParameter, '$1[redacted]')
+    .replace(invitationToken, '$1[redacted]');
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(

@@ -63,6 +63,9 @@ describe('log lines', () => {
     // A request's URL (logged at debug) with secrets in its query.
     await fetch(`${lk.issuer}/healthz?state=kept&code=s3cret-query-code&access_token=s3cret-query-token`);
     expect(text).toContain('/healthz?state=kept&code=[redacted]&access_token=[redacted]');
+    // An invitation link is a bearer secret in its path.
+    await fetch(`${lk.issuer}/invitations/s3cret-invitation-token`);
+    expect(text).toContain('/invitations/[redacted]');
 
     expect(text).not.toMatch(/s3cret/);
   });

@@ -21,6 +21,11 @@ export interface SessionUser {
   /** The organization the console acts on; always one of `memberships` (or null with none). */
   activeOrgId: string | null;
   csrfToken: string;
+  /**
+   * When the person signed in, epoch ms: every sign-in starts a new session, so it is when the session
+   * began (OpenID Connect `auth_time`; `prompt=login` and `max_age` compare with it).
+   */
+  signedInAt: number;
 }
 
 /** Starts a session; `activeOrgId` defaults to the person's first organization. */
@@ -40,6 +45,7 @@ export async function startSession(userId: string, s: SessionDeps): Promise<Sess
     memberships,
     activeOrgId: session.activeOrgId,
     csrfToken: session.csrfToken,
+    signedInAt: session.createdAt,
   };
 }
 
@@ -61,6 +67,7 @@ export async function loadSessionUser(sessionId: string, s: SessionDeps): Promis
     memberships,
     activeOrgId: active?.orgId ?? null,
     csrfToken: session.csrfToken,
+    signedInAt: session.createdAt,
   };
 }
 

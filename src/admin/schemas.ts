@@ -69,6 +69,8 @@ const clientProperties = {
   jwks_uri: { type: ['string', 'null'] },
   require_pushed_authorization_requests: { type: 'boolean' },
   dpop_bound_access_tokens: { type: 'boolean' },
+  /** RP-Initiated Logout 1.0 §3.1: exact URLs a sign-out at /oauth/logout may return to. */
+  post_logout_redirect_uris: { type: 'array', items: { type: 'string' } },
   created_at: timestamp,
   updated_at: timestamp,
 };

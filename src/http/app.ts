@@ -16,6 +16,7 @@ import { healthEndpoints } from './health.ts';
 import { keyEndpoints } from './keys.ts';
 import { loginPages } from './login.tsx';
 import { oidcLoginPages } from './login-oidc.ts';
+import { logoutPages } from './logout.tsx';
 import { createMetrics, observeServices, registerRequestMetrics } from './metrics.ts';
 import { oauthEndpoints, pathInsertedMetadata } from './oauth-endpoints.ts';
 import { registerPages } from './page.tsx';
@@ -75,6 +76,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
     await pages.register(loginPages, { services: s, prefix });
     await pages.register(oidcLoginPages, { services: s, prefix });
     await pages.register(authorizePages, { services: s, prefix });
+    await pages.register(logoutPages, { services: s, prefix });
     await pages.register(connectedAppsPages, { services: s, prefix });
     await pages.register(credentialsConsole, { services: s, prefix });
     await pages.register(membersConsole, { services: s, prefix });

@@ -1,5 +1,5 @@
 // The authorization endpoint's routes (/oauth/authorize, /consent): read the request, render the outcome.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SessionUser } from '../accounts/sessions.ts';
 import {
   type AuthorizationFlowDeps,
@@ -8,6 +8,7 @@ import {
   type Finished,
   type PendingRequestPage,
   resumeAuthorization,
+  type SignInNeeded,
   startAuthorization,
 } from '../oauth/authorize-flow.ts';
 import type { AuthorizationRedirect, RawQuery } from '../oauth/authorize-validation.ts';
@@ -34,15 +35,20 @@ export async function authorizePages(app: FastifyInstance, opts: { services: Ser
     const outcome = await startAuthorization(request.query as RawQuery, user, flow, request.ip);
     if (outcome.kind === 'page') return sendAuthorizationRequestPage(reply, outcome, s.config.environment);
     if (outcome.kind === 'redirect') return reply.redirect(outcome.url, 302);
-    const consent = `${urlFor(request, '/consent')}?request=${encodeURIComponent(outcome.pendingId)}`;
-    const login = `${urlFor(request, '/login')}?next=${encodeURIComponent(consent)}`;
-    return reply.redirect(user ? consent : login, 302);
+    return reply.redirect(outcome.signIn ? signInUrl(request, outcome) : consentUrl(request, outcome), 302);
   });
+
+  const consentUrl = (request: FastifyRequest, o: { pendingId: string }) =>
+    `${urlFor(request, '/consent')}?request=${encodeURIComponent(o.pendingId)}`;
+  // The sign-in page shows its form even with a session when the parked request asks for a new
+  // sign-in (src/oauth/prompt.ts): it reads that from the request behind `next`.
+  const signInUrl = (request: FastifyRequest, o: { pendingId: string }) =>
+    `${urlFor(request, '/login')}?next=${encodeURIComponent(consentUrl(request, o))}`;
 
   /** Redirects after a GET are 302; after the consent form's POST, 303 (the browser then GETs). */
   const render = (
     reply: FastifyReply,
-    outcome: PendingRequestPage | AuthorizationRedirect | ConsentNeeded | Finished,
+    outcome: PendingRequestPage | AuthorizationRedirect | ConsentNeeded | Finished | SignInNeeded,
     user: SessionUser,
     status: 302 | 303,
   ): FastifyReply => {
@@ -55,6 +61,8 @@ export async function authorizePages(app: FastifyInstance, opts: { services: Ser
         return sendConsentPage(reply, outcome, user, s.config);
       case 'finished':
         return reply.redirect(urlFor(reply.request, '/'), 303);
+      case 'sign_in':
+        return reply.redirect(signInUrl(reply.request, outcome), status);
     }
   };
 

@@ -12,7 +12,7 @@ import { startSession } from '../accounts/sessions.ts';
 import type { LoginOidcConfig } from '../config/index.ts';
 import { randomToken, sha256 } from '../crypto.ts';
 import type { Services } from '../services.ts';
-import { safeNext } from './login.tsx';
+import { parkedRequest, safeNext } from './login.tsx';
 import { sendMessagePage } from './page.tsx';
 import { forRequest } from './request-services.ts';
 import { cookieOptions, cookiePrefix, currentUser, setSessionCookie } from './session.ts';
@@ -178,7 +178,9 @@ export async function oidcLoginPages(app: FastifyInstance, opts: { services: Ser
   app.get('/login/oidc', async (request, reply) => {
     const { next: asked } = request.query as { next?: string };
     const next = safeNext(typeof asked === 'string' ? asked : undefined, s.config.issuer);
-    if (await currentUser(request, s)) return reply.redirect(next, 303);
+    const user = await currentUser(request, s);
+    const parked = await parkedRequest(next, user?.signedInAt, s);
+    if (user && !parked?.signInAgain) return reply.redirect(next, 303);
     let config: oidc.Configuration;
     try {
       config = await discover();
@@ -193,6 +195,11 @@ export async function oidcLoginPages(app: FastifyInstance, opts: { services: Ser
       code_challenge_method: 'S256',
       state: flow.state,
       nonce: flow.nonce,
+      // OpenID Connect Core §3.1.2.1: what the client asked of the sign-in, asked of the provider in
+      // turn, so that prompt=login and max_age make the person sign in there again.
+      ...(parked?.promptLogin && { prompt: 'login' }),
+      ...(parked?.maxAge !== undefined && { max_age: String(parked.maxAge) }),
+      ...(parked?.loginHint && { login_hint: parked.loginHint }),
     });
     reply.setCookie(cookieName(s), cookie, cookieOptions(s, flowTtlSeconds));
     return reply.redirect(url.href, 303);

@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { VNode } from 'preact';
+import { isEmailAddress } from '../accounts/email.ts';
 import { checkPassword, startSession } from '../accounts/sessions.ts';
 import { constantTimeEqual, randomToken } from '../crypto.ts';
-import { requestingClient } from '../oauth/authorize-flow.ts';
+import { type SignInRequest, signInRequest } from '../oauth/prompt.ts';
 import type { Services } from '../services.ts';
 import { ErrorSummary, Field, type FieldError, sendMessagePage, sendPage } from './page.tsx';
 import {
@@ -125,20 +126,30 @@ function LoginForm(view: LoginView): VNode {
   );
 }
 
+/**
+ * The authorization request parked behind `next` when it is a consent page's URL (the way to consent
+ * goes through sign-in), as src/oauth/prompt.ts sees it for a session begun at `signedInAt`.
+ */
+export async function parkedRequest(
+  next: string,
+  signedInAt: number | undefined,
+  s: Services,
+): Promise<SignInRequest | undefined> {
+  const consentPrefix = `${withBase(s.config.basePath, '/consent')}?request=`;
+  const match = next.startsWith(consentPrefix)
+    ? /^([A-Za-z0-9_-]+)$/.exec(next.slice(consentPrefix.length))
+    : null;
+  return match ? signInRequest(match[1]!, signedInAt, s) : undefined;
+}
+
 /** /login, /logout, /session/org and the start page. */
 export async function loginPages(app: FastifyInstance, opts: { services: Services }): Promise<void> {
   const s = opts.services;
   const nextOf = (value: string | undefined) => safeNext(value, s.config.issuer);
 
-  const consentPrefix = `${withBase(s.config.basePath, '/consent')}?request=`;
-
   /** On the way to the consent page, say which app is asking, so the sign-in has a context. */
   async function appNotice(next: string): Promise<string | undefined> {
-    const match = next.startsWith(consentPrefix)
-      ? /^([A-Za-z0-9_-]+)$/.exec(next.slice(consentPrefix.length))
-      : null;
-    if (!match) return undefined;
-    const client = await requestingClient(match[1]!, s);
+    const client = (await parkedRequest(next, undefined, s))?.client;
     return client && `${client.name} asks to connect to your account. Sign in to continue.`;
   }
 
@@ -180,16 +191,22 @@ export async function loginPages(app: FastifyInstance, opts: { services: Service
   app.get('/login', async (request, reply) => {
     const { next } = request.query as { next?: string };
     const target = nextOf(typeof next === 'string' ? next : undefined);
-    if (await currentUser(request, s)) return reply.redirect(target, 303);
+    const user = await currentUser(request, s);
+    // With a session the sign-in is skipped, unless the request asks for a new one (prompt=login, max_age).
+    const parked = await parkedRequest(target, user?.signedInAt, s);
+    if (user && !parked?.signInAgain) return reply.redirect(target, 303);
     const oidcHref =
       s.config.loginOidc && `${urlFor(request, '/login/oidc')}?next=${encodeURIComponent(target)}`;
     // With the platform's provider and no passwords, /login is only the way there.
     if (oidcHref && !s.config.passwordLogin) return reply.redirect(oidcHref, 303);
+    const hint = parked?.loginHint;
     return sendLogin(reply, {
       oidcHref,
       csrf: loginCsrf(request, reply, s),
       next: target,
-      notice: await appNotice(target),
+      notice: parked && `${parked.client.name} asks to connect to your account. Sign in to continue.`,
+      // OpenID Connect Core §3.1.2.1 login_hint: the email field, when the hint is an address.
+      email: hint && isEmailAddress(hint) ? hint : user?.email,
     });
   });
 

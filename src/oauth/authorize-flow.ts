@@ -6,17 +6,20 @@
  *
  *   GET /oauth/authorize → startAuthorization(query, person, deps, address)
  *     Counted per address first (./request-limits.ts): too many → a `page`.
- *     validateAuthorizationRequest (./authorize-validation.ts) checks the client and the redirect URI
- *     first: a problem there is a `page`, never a redirect. Any later problem is a `redirect` carrying `error`,
- *     `state` and `iss`. prompt=none without a session → login_required. Otherwise the request is
- *     parked for `pendingTtlMs` → `pending` (the person signs in first if needed, then /consent).
+ *     validateAuthorizationRequest (./authorize-validation.ts) checks the client and the redirect URI first: a
+ *     problem there is a `page`, never a redirect. Any later problem is a `redirect` carrying `error`,
+ *     `state` and `iss`. prompt=none without a session fresh enough (prompt=login, max_age:
+ *     ./prompt.ts) → login_required. Otherwise the request is parked for `pendingTtlMs` → `pending`
+ *     (`signIn`: the person signs in first, again if prompt=login or max_age asks; then /consent).
  *
  *   GET /consent → resumeAuthorization(pendingId, person)
  *     The parked request is loaded and checked again against the registration (`page` when it
- *     expired or the registration changed). No organization → access_denied. Exactly one of the
- *     person's organizations already granted these scopes and no prompt=consent → remembered consent,
- *     a code `redirect` at once (./authorize-consent.ts). prompt=none → consent_required. Otherwise
- *     `consent`.
+ *     expired or the registration changed). A sign-in older than the request allows → `sign_in`
+ *     (login_required with prompt=none). No organization → access_denied. Exactly one of the
+ *     person's organizations already granted these scopes and no prompt=consent or select_account →
+ *     remembered consent, a code `redirect` at once (./authorize-consent.ts). prompt=none → consent_required
+ *     (interaction_required when several organizations would do and the person has to pick one).
+ *     Otherwise `consent`.
  *
  *   POST /consent → decide(pendingId, person, decision, orgId)
  *     deny → access_denied. approve with one of the person's organizations → the request is taken
@@ -42,6 +45,7 @@ import { OAuthError, type OAuthErrorCode } from './errors.ts';
 import type { PendingAuthorization } from './model/authorization-requests.ts';
 import type { Client } from './model/clients.ts';
 import type { AuthorizationFlowStorage } from './ports.ts';
+import { demandOf, needsSignIn } from './prompt.ts';
 import { countParkedRequest } from './request-limits.ts';
 import { formatScope } from './scope.ts';
 
@@ -60,11 +64,21 @@ export interface AuthorizationFlowDeps {
 export interface ResourceOwner {
   readonly userId: string;
   readonly memberships: readonly { readonly orgId: string }[];
+  /** When the person signed in (the session began), epoch ms: `prompt=login`, `max_age`, `auth_time`. */
+  readonly signedInAt: number;
 }
 
 /** The request was parked; the person signs in (if needed) and then decides on the consent page. */
 export interface Pending {
   kind: 'pending';
+  pendingId: string;
+  /** The person signs in first: there is no session, or prompt=login or max_age asks for a new sign-in. */
+  signIn: boolean;
+}
+
+/** The session is older than the parked request allows (prompt=login, max_age): sign in again. */
+export interface SignInNeeded {
+  kind: 'sign_in';
   pendingId: string;
 }
 
@@ -113,15 +127,17 @@ export async function startAuthorization(
   const v = await validateAuthorizationRequest(query, deps, pushed);
   if (v.kind !== 'ok') return v;
   const r = v.request;
-  // OpenID Connect Core §3.1.2.1: prompt=none shows nothing, so without a session it fails at once.
-  if (!person && r.prompt.includes('none')) {
+  const now = deps.clock();
+  const signIn = needsSignIn({ ...r, createdAt: now }, person?.signedInAt, now);
+  // OpenID Connect Core §3.1.2.1: prompt=none shows nothing, so without a session (or with one older
+  // than max_age allows) it fails at once.
+  if (signIn && r.prompt.includes('none')) {
     return errorRedirect(
       r,
-      new OAuthError('login_required', 'The person is not signed in'),
+      new OAuthError('login_required', 'The person is not signed in, or signed in too long ago'),
       deps.config.issuer,
     );
   }
-  const now = deps.clock();
   const pending = await deps.store.authorizationRequests.create({
     clientId: r.client.id,
     redirectUri: r.redirectUri,
@@ -131,10 +147,12 @@ export async function startAuthorization(
     codeChallenge: r.codeChallenge ?? null,
     prompt: r.prompt.join(' ') || null,
     resource: r.resource ?? null,
+    maxAge: r.maxAge ?? null,
+    loginHint: r.loginHint ?? null,
     createdAt: now,
     expiresAt: now + pendingTtlMs,
   });
-  return { kind: 'pending', pendingId: pending.id };
+  return { kind: 'pending', pendingId: pending.id, signIn };
 }
 
 /** GET /consent: after sign-in, answer from remembered consent or ask. */
@@ -142,20 +160,32 @@ export async function resumeAuthorization(
   pendingId: string | undefined,
   person: ResourceOwner,
   deps: AuthorizationFlowDeps,
-): Promise<PendingRequestPage | AuthorizationRedirect | ConsentNeeded> {
+): Promise<PendingRequestPage | AuthorizationRedirect | ConsentNeeded | SignInNeeded> {
   const loaded = await load(pendingId, deps);
   if (loaded.kind === 'page') return loaded;
   const { pending, client } = loaded;
   const prompt = pending.prompt?.split(' ') ?? [];
+  if (needsSignIn(demandOf(pending), person.signedInAt, deps.clock())) {
+    if (prompt.includes('none')) {
+      return refuse(pending, 'login_required', 'The person signed in too long ago', deps);
+    }
+    return { kind: 'sign_in', pendingId: pending.id };
+  }
   if (person.memberships.length === 0) {
     return refuse(pending, 'access_denied', 'The person belongs to no organization', deps);
   }
   const state = await consentState(person.userId, client.id, pending.scope, orgIds(person), deps.store);
   // Remembered consent: exactly one organization already granted these scopes → use it, no page.
-  if (!prompt.includes('consent') && state.covering.length === 1) {
+  // prompt=select_account asks for the organization picker, as prompt=consent does (./prompt.ts).
+  const ask = prompt.includes('consent') || prompt.includes('select_account');
+  if (!ask && state.covering.length === 1) {
     return approve(pending, person, state.covering[0]!, deps);
   }
   if (prompt.includes('none')) {
+    // OpenID Connect Core §3.1.2.6: consent given, but only the person can say for which organization.
+    if (state.covering.length > 1) {
+      return refuse(pending, 'interaction_required', 'The person has to choose an organization', deps);
+    }
     return refuse(pending, 'consent_required', 'The person has to choose an organization and consent', deps);
   }
   return { kind: 'consent', pending, client, ...state };
@@ -168,7 +198,7 @@ export async function decide(
   decision: string | undefined,
   orgId: string | undefined,
   deps: AuthorizationFlowDeps,
-): Promise<PendingRequestPage | AuthorizationRedirect | ConsentNeeded | Finished> {
+): Promise<PendingRequestPage | AuthorizationRedirect | ConsentNeeded | Finished | SignInNeeded> {
   const loaded = await load(pendingId, deps);
   if (loaded.kind === 'page') return loaded;
   const { pending, client } = loaded;
@@ -179,6 +209,10 @@ export async function decide(
       new OAuthError('access_denied', 'The person declined the request'),
       deps.config.issuer,
     );
+  }
+  // The session may have been replaced since the page was shown: approve only after the sign-in asked for.
+  if (needsSignIn(demandOf(pending), person.signedInAt, deps.clock())) {
+    return { kind: 'sign_in', pendingId: pending.id };
   }
   if (decision !== 'approve' || !orgId || !orgIds(person).includes(orgId)) {
     const state = await consentState(person.userId, client.id, pending.scope, orgIds(person), deps.store);

@@ -4,6 +4,7 @@ import { OAuthError, type OAuthErrorCode } from './errors.ts';
 import type { Client } from './model/clients.ts';
 import { readCodeChallenge } from './pkce.ts';
 import type { AuthorizationFlowStorage } from './ports.ts';
+import { readSessionParameters } from './prompt.ts';
 import { type ClosestRedirectUri, closestRedirectUri } from './redirect-uri.ts';
 import { maxParameterLength, overlongParameter } from './request-limits.ts';
 import { checkResource, scopesForResource } from './resource.ts';
@@ -21,6 +22,9 @@ export interface AuthorizationRequest {
   prompt: string[];
   /** RFC 8707: the resource the tokens are for. */
   resource: string | undefined;
+  /** OpenID Connect Core §3.1.2.1 (./prompt.ts). */
+  maxAge?: number;
+  loginHint?: string;
 }
 
 /**
@@ -71,12 +75,10 @@ const single = (query: RawQuery, name: string): { value: string | undefined; rep
   return { value: v === '' ? undefined : v, repeated: false };
 };
 
-const supportedPrompts = new Set(['none', 'consent']);
-
 /**
  * The parameters this endpoint reads (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 8707 §2, OpenID Connect
- * `prompt`; `request` and `request_uri` to refuse them): a pushed request keeps these only, since
- * §3.1 has the server ignore the others.
+ * `prompt`, `max_age`, `login_hint`; `request` and `request_uri` to refuse them): a pushed request
+ * keeps these only, since §3.1 has the server ignore the others.
  */
 export const authorizationParameters: ReadonlySet<string> = new Set([
   'client_id',
@@ -89,6 +91,8 @@ export const authorizationParameters: ReadonlySet<string> = new Set([
   'code_challenge_method',
   'resource',
   'prompt',
+  'max_age',
+  'login_hint',
   'request',
   'request_uri',
 ]);
@@ -210,11 +214,17 @@ export async function validateAuthorizationRequest(
     }
   }
 
-  const prompt = (single(query, 'prompt').value ?? '').split(' ').filter(Boolean);
-  const unknownPrompt = prompt.find((p) => !supportedPrompts.has(p));
-  if (unknownPrompt) return fail('invalid_request', `prompt "${unknownPrompt}" is not supported`);
-  if (prompt.includes('none') && prompt.length > 1)
-    return fail('invalid_request', 'prompt=none cannot be combined');
+  let session: ReturnType<typeof readSessionParameters>;
+  try {
+    session = readSessionParameters(
+      single(query, 'prompt').value,
+      single(query, 'max_age').value,
+      single(query, 'login_hint').value,
+    );
+  } catch (error) {
+    if (error instanceof OAuthError) return fail(error.code, error.message);
+    throw error;
+  }
 
   return {
     kind: 'ok',
@@ -225,8 +235,10 @@ export async function validateAuthorizationRequest(
       scope,
       state,
       codeChallenge,
-      prompt,
+      prompt: session.prompt,
       resource,
+      ...(session.maxAge !== undefined && { maxAge: session.maxAge }),
+      ...(session.loginHint !== undefined && { loginHint: session.loginHint }),
     },
   };
 }

@@ -45,6 +45,8 @@ export interface NewCredentials {
   requirePar?: boolean;
   /** RFC 9449: access tokens only with a DPoP proof. */
   requireDpop?: boolean;
+  /** RP-Initiated Logout 1.0 §3: where a sign-out may return to; the redirect URIs' rules. */
+  postLogoutRedirectUris?: string[];
   /** Lets `scopes` hold scopes only the operator may grant (`latchkey:introspect`): the CLI sets it. */
   allowCliOnlyScopes?: boolean;
   /** A user id, or `cli`. */
@@ -78,6 +80,8 @@ export async function createCredentials(
   }
   const redirectUris = input.redirectUris ?? [];
   checkRedirectUris(redirectUris);
+  const postLogoutRedirectUris = input.postLogoutRedirectUris ?? [];
+  checkRedirectUris(postLogoutRedirectUris, 'Post-logout redirect URL');
   if (grantTypes.includes('authorization_code') && redirectUris.length === 0) {
     throw new CredentialsError('The authorization_code grant needs at least one redirect URL');
   }
@@ -120,6 +124,7 @@ export async function createCredentials(
       jwksUri: input.jwksUri ?? null,
       requirePar: input.requirePar ?? false,
       requireDpop: input.requireDpop ?? false,
+      postLogoutRedirectUris,
     });
     const clientSecret =
       isPublic || usesKeys ? undefined : (await addSecret(tx, client.id, input.actor, s)).secret;
@@ -155,16 +160,17 @@ export const presentClient = (c: Client) => ({
   jwks_uri: c.jwksUri,
   require_pushed_authorization_requests: c.requirePar,
   dpop_bound_access_tokens: c.requireDpop,
+  post_logout_redirect_uris: c.postLogoutRedirectUris,
   created_at: iso(c.createdAt),
   updated_at: iso(c.updatedAt),
 });
 
 /** The redirect URIs' rules (./redirect-uri.ts), the number of them included: the first problem, thrown. */
-function checkRedirectUris(uris: readonly string[]): void {
+function checkRedirectUris(uris: readonly string[], label = 'Redirect URL'): void {
   const tooMany = redirectUriCountProblem(uris.length);
-  if (tooMany) throw new CredentialsError(tooMany);
+  if (tooMany) throw new CredentialsError(label === 'Redirect URL' ? tooMany : `${label}s: ${tooMany}`);
   const problem = redirectUriProblems(uris)[0];
-  if (problem) throw new CredentialsError(`Redirect URL ${problem.uri}: ${problem.problem}`);
+  if (problem) throw new CredentialsError(`${label} ${problem.uri}: ${problem.problem}`);
 }
 
 /** RFC 7591 §2 token_endpoint_auth_method: how these credentials authenticate. */
@@ -328,6 +334,7 @@ export interface CredentialsUpdate {
   jwksUri?: string;
   requirePar?: boolean;
   requireDpop?: boolean;
+  postLogoutRedirectUris?: string[];
 }
 
 /**
@@ -347,6 +354,9 @@ export async function updateCredentials(
   const redirectUris = update.redirectUris ?? client.redirectUris;
   // Those registered before a rule existed stay until the list is changed (a rename keeps working).
   if (update.redirectUris !== undefined) checkRedirectUris(redirectUris);
+  const postLogoutRedirectUris = update.postLogoutRedirectUris ?? client.postLogoutRedirectUris;
+  if (update.postLogoutRedirectUris !== undefined)
+    checkRedirectUris(postLogoutRedirectUris, 'Post-logout redirect URL');
   const grantTypes = [...new Set(update.grantTypes ?? client.grantTypes)] as GrantType[];
   const unknownGrant = grantTypes.find((g) => !allGrantTypes.includes(g));
   if (unknownGrant)
@@ -375,6 +385,9 @@ export async function updateCredentials(
   if (name !== client.name) changes.name = { from: client.name, to: name };
   if (!same(redirectUris, client.redirectUris))
     changes.redirectUris = { from: client.redirectUris, to: redirectUris };
+  if (!same(postLogoutRedirectUris, client.postLogoutRedirectUris)) {
+    changes.postLogoutRedirectUris = { from: client.postLogoutRedirectUris, to: postLogoutRedirectUris };
+  }
   if (!same([...grantTypes].sort(), [...client.grantTypes].sort())) {
     changes.grantTypes = { from: client.grantTypes, to: grantTypes };
   }
@@ -387,7 +400,7 @@ export async function updateCredentials(
   if (requireDpop !== client.requireDpop) changes.requireDpop = { from: client.requireDpop, to: requireDpop };
   if (Object.keys(changes).length === 0) return client;
 
-  const fields = { name, redirectUris, grantTypes, ...keys, requirePar, requireDpop };
+  const fields = { name, redirectUris, grantTypes, ...keys, requirePar, requireDpop, postLogoutRedirectUris };
   const updated = { ...client, ...fields, updatedAt: s.clock() };
   await s.store.transaction(async (tx) => {
     await tx.clients.update(client.id, fields);

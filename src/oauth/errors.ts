@@ -19,6 +19,7 @@ export type OAuthErrorCode =
   | 'slow_down'
   | 'login_required'
   | 'consent_required'
+  | 'interaction_required'
   | 'invalid_target'
   | 'invalid_dpop_proof'
   | 'use_dpop_nonce';

@@ -21,6 +21,8 @@ export function authorizationRequestRepository(db: Kysely<Database>): Authorizat
           created_at: r.createdAt,
           expires_at: r.expiresAt,
           resource: r.resource ?? null,
+          max_age: r.maxAge ?? null,
+          login_hint: r.loginHint ?? null,
         })
         .execute();
       return { id, ...r };
@@ -45,6 +47,8 @@ export function authorizationRequestRepository(db: Kysely<Database>): Authorizat
           createdAt: r.created_at,
           expiresAt: r.expires_at,
           ...(r.resource !== null && { resource: r.resource }),
+          ...(r.max_age !== null && { maxAge: r.max_age }),
+          ...(r.login_hint !== null && { loginHint: r.login_hint }),
         }
       );
     },

@@ -23,6 +23,7 @@ const toClient = (r: ClientRow): Client => ({
   jwksUri: r.jwks_uri,
   requirePar: r.require_par === 1,
   requireDpop: r.require_dpop === 1,
+  postLogoutRedirectUris: r.post_logout_redirect_uris ? JSON.parse(r.post_logout_redirect_uris) : [],
 });
 
 const toSecret = (r: Database['client_secrets']): ClientSecret => ({
@@ -76,6 +77,7 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
           jwks_uri: client.jwksUri ?? null,
           require_par: client.requirePar ? 1 : 0,
           require_dpop: client.requireDpop ? 1 : 0,
+          post_logout_redirect_uris: JSON.stringify(client.postLogoutRedirectUris ?? []),
         })
         .execute();
       return {
@@ -84,6 +86,7 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
         jwksUri: client.jwksUri ?? null,
         requirePar: client.requirePar ?? false,
         requireDpop: client.requireDpop ?? false,
+        postLogoutRedirectUris: client.postLogoutRedirectUris ?? [],
         createdAt: now,
         updatedAt: now,
       };
@@ -130,6 +133,9 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
           ...(u.jwksUri !== undefined && { jwks_uri: u.jwksUri }),
           ...(u.requirePar !== undefined && { require_par: u.requirePar ? 1 : 0 }),
           ...(u.requireDpop !== undefined && { require_dpop: u.requireDpop ? 1 : 0 }),
+          ...(u.postLogoutRedirectUris && {
+            post_logout_redirect_uris: JSON.stringify(u.postLogoutRedirectUris),
+          }),
           updated_at: clock(),
         })
         .where('id', '=', id)

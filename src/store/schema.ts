@@ -54,6 +54,8 @@ export interface ClientsTable {
   jwks_uri: string | null;
   require_par: number;
   require_dpop: number;
+  /** JSON array of exact URLs a sign-out may return to (008; null before: none). */
+  post_logout_redirect_uris: string | null;
 }
 
 export interface ClientSecretsTable {
@@ -152,6 +154,9 @@ export interface AuthorizationRequestsTable {
   created_at: number;
   expires_at: number;
   resource: string | null;
+  /** OpenID Connect `max_age` and `login_hint` (008). */
+  max_age: number | null;
+  login_hint: string | null;
 }
 
 export interface RevokedTokensTable {

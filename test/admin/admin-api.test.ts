@@ -356,6 +356,41 @@ describe('admin API /admin/v1', () => {
     expect([...first.data, ...second.data].map((e: Json) => e.action)).toEqual(actions.slice(0, 4));
   });
 
+  it("registers post_logout_redirect_uris on create and PATCH, under the redirect URLs' rules", async () => {
+    const org = (await api.call('POST', '/admin/v1/organizations', { name: 'Sign-out GmbH' })).body as Json;
+    const back = 'https://portal.example/signed-out';
+    const made = await api.call('POST', `/admin/v1/organizations/${org.id}/clients`, {
+      name: 'Portal',
+      redirect_uris: ['https://portal.example/callback'],
+      post_logout_redirect_uris: [back],
+    });
+    expect(made.status).toBe(201);
+    const id = (made.body as Json).client_id;
+    expect(made.body).toMatchObject({ post_logout_redirect_uris: [back] });
+    expect((await api.call('GET', `/admin/v1/clients/${id}`)).body).toMatchObject({
+      post_logout_redirect_uris: [back],
+    });
+    const patched = await api.call('PATCH', `/admin/v1/clients/${id}`, {
+      post_logout_redirect_uris: [back, `${back}/again`],
+    });
+    expect(patched.body).toMatchObject({ post_logout_redirect_uris: [back, `${back}/again`] });
+    const bad = await api.call('PATCH', `/admin/v1/clients/${id}`, {
+      post_logout_redirect_uris: ['https://portal.example/*'],
+    });
+    expect(bad.status).toBe(422);
+    expect(JSON.stringify(bad.body)).toContain('Wildcards are not allowed');
+    const tooMany = await api.call(
+      'PATCH',
+      `/admin/v1/clients/${id}`,
+      { post_logout_redirect_uris: Array.from({ length: 21 }, (_, i) => `${back}/${i}`) },
+      { invalid: true },
+    );
+    expect(tooMany.status).toBe(400);
+    expect((await api.call('GET', `/admin/v1/clients/${id}`)).body).toMatchObject({
+      post_logout_redirect_uris: [back, `${back}/again`],
+    });
+  });
+
   it('lists and revokes grants; one organization never reaches another through its paths', async () => {
     const orgA = lk.orgId;
     const orgB = (await api.call('POST', '/admin/v1/organizations', { name: 'Other Org' })).body as Json;

@@ -148,6 +148,42 @@ describe('latchkey CLI', { timeout: 120_000 }, () => {
     expect(Object.keys(created)).toEqual(['client_id']);
   });
 
+  it("registers post-logout redirect URLs at create and update, under the redirect URLs' rules", async () => {
+    const back = 'https://app.example.com/signed-out';
+    const created = await json([
+      'client',
+      'create',
+      '--org',
+      orgId,
+      '--name',
+      'Portal',
+      '--public',
+      '--redirect-uri',
+      'https://app.example.com/cb',
+      '--post-logout-redirect-uri',
+      back,
+      '--post-logout-redirect-uri',
+      `${back}?tenant=a`,
+    ]);
+    const show = async () => json(['client', 'show', created.client_id]);
+    expect((await show()).post_logout_redirect_uris).toEqual([back, `${back}?tenant=a`]);
+    const updated = await json(['client', 'update', created.client_id, '--post-logout-redirect-uri', back]);
+    expect(updated.post_logout_redirect_uris).toEqual([back]);
+    expect((await show()).post_logout_redirect_uris).toEqual([back]);
+    const bad = await latchkey([
+      'client',
+      'update',
+      created.client_id,
+      '--post-logout-redirect-uri',
+      'http://example.com/out',
+    ]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^latchkey: Post-logout redirect URL http:\/\/example\.com\/out: Use https/);
+    await json(['client', 'update', created.client_id, '--clear-post-logout-redirect-uris']);
+    expect((await show()).post_logout_redirect_uris).toEqual([]);
+    await json(['client', 'delete', created.client_id]);
+  });
+
   it('lists and shows clients without their secrets', async () => {
     const list = await json(['client', 'list', '--org', orgId]);
     expect(list.clients.map((c: { name: string }) => c.name).sort()).toEqual(['SPA', 'Sage100']);

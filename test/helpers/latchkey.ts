@@ -32,6 +32,7 @@ export interface Latchkey {
     redirectUris?: string[];
     public?: boolean;
     orgId?: string;
+    postLogoutRedirectUris?: string[];
   }): Promise<TestClient>;
   /** A person who can sign in; member of `orgId` (default: the test organization). */
   createUser(options?: {
@@ -129,6 +130,7 @@ export async function startLatchkey(
           grantTypes: o.grants,
           scopes: o.scopes,
           isPublic: o.public,
+          postLogoutRedirectUris: o.postLogoutRedirectUris,
           // Tests may give a resource server `latchkey:introspect`, as the operator's CLI can.
           allowCliOnlyScopes: true,
           actor: 'test',

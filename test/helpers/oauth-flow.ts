@@ -19,15 +19,23 @@ export class Person {
     this.password = password;
   }
 
+  /** A path relative to the issuer ('/login'), or one the server sent, which has its base path. */
+  url(path: string): string {
+    const { origin, pathname } = new URL(this.lk.issuer);
+    if (path.startsWith('http')) return path;
+    return pathname !== '/' && path.startsWith(`${pathname}/`)
+      ? `${origin}${path}`
+      : `${this.lk.issuer}${path}`;
+  }
+
   async get(path: string): Promise<Response> {
-    const url = path.startsWith('http') ? path : `${this.lk.issuer}${path}`;
-    const r = await fetch(url, { redirect: 'manual', headers: { cookie: this.jar.header() } });
+    const r = await fetch(this.url(path), { redirect: 'manual', headers: { cookie: this.jar.header() } });
     this.jar.take(r);
     return r;
   }
 
   async post(path: string, form: Record<string, string>): Promise<Response> {
-    const r = await fetch(`${this.lk.issuer}${path}`, {
+    const r = await fetch(this.url(path), {
       method: 'POST',
       redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: this.jar.header() },
@@ -54,7 +62,8 @@ export class Person {
     let r = await this.get(`/oauth/authorize?${new URLSearchParams(params)}`);
     for (let i = 0; i < 5; i++) {
       const location = r.headers.get('location');
-      if (!location || !(location.startsWith('/') || location.startsWith(this.lk.issuer))) return r;
+      if (!location || !(location.startsWith('/') || location.startsWith(new URL(this.lk.issuer).origin)))
+        return r;
       r = await this.get(location);
     }
     return r;

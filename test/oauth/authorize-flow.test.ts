@@ -63,7 +63,7 @@ async function client(redirectUris = [cb]) {
 async function person(orgs = [orgId]): Promise<ResourceOwner> {
   const user = await store.accounts.createUser(`flow${++n}@example.com`, 'not-a-real-hash');
   for (const org of orgs) await store.accounts.addMembership(org, user.id, 'member');
-  return { userId: user.id, memberships: orgs.map((id) => ({ orgId: id })) };
+  return { userId: user.id, memberships: orgs.map((id) => ({ orgId: id })), signedInAt: clock() };
 }
 
 const query = (clientId: string, extra: Record<string, string> = {}) => ({
@@ -273,6 +273,47 @@ describe('resumeAuthorization and decide', () => {
     expect(await decide(undefined, who, 'approve', orgId, deps)).toEqual({
       kind: 'page',
       reason: 'request_expired',
+    });
+  });
+});
+
+describe('prompt=login and max_age (OpenID Connect Core §3.1.2.1)', () => {
+  it('a session older than max_age signs in again: at the start, at the consent page and at its answer', async () => {
+    const c = await client();
+    const who = await person();
+    clock.advance(120_000);
+    const started = await startAuthorization(query(c.id, { max_age: '60' }), who, deps, '127.0.0.1');
+    expect(started).toMatchObject({ kind: 'pending', signIn: true });
+    const id = started.kind === 'pending' ? started.pendingId : '';
+    expect(await resumeAuthorization(id, who, deps)).toEqual({ kind: 'sign_in', pendingId: id });
+    expect(await decide(id, who, 'approve', orgId, deps)).toEqual({ kind: 'sign_in', pendingId: id });
+    // A sign-in made after the request counts, however long ago the request was made.
+    clock.advance(5_000);
+    const again = { ...who, signedInAt: clock() };
+    clock.advance(300_000);
+    expect(await resumeAuthorization(id, again, deps)).toMatchObject({ kind: 'consent' });
+    expect(
+      await startAuthorization(query(c.id, { max_age: '3600' }), again, deps, '127.0.0.1'),
+    ).toMatchObject({
+      kind: 'pending',
+      signIn: false,
+    });
+  });
+
+  it('prompt=none with a session older than max_age: login_required, and nothing parked', async () => {
+    const c = await client();
+    const who = await person();
+    clock.advance(120_000);
+    const outcome = await startAuthorization(
+      query(c.id, { prompt: 'none', max_age: '60' }),
+      who,
+      deps,
+      '127.0.0.1',
+    );
+    expect(outcome.kind === 'redirect' && params(outcome.url)).toMatchObject({
+      error: 'login_required',
+      state: 'st-1',
+      iss: issuer,
     });
   });
 });

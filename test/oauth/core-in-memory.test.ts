@@ -189,6 +189,7 @@ async function setUp() {
     jwksUri: null,
     requirePar: false,
     requireDpop: false,
+    postLogoutRedirectUris: [],
   };
   ports.clients.set(client.id, client);
   ports.secrets.set('secret-1', {
@@ -218,7 +219,7 @@ async function setUp() {
 describe('the protocol core without HTTP or a database', () => {
   it('runs authorize → consent → code → refresh, and client_credentials, through in-memory ports', async () => {
     const { deps, ports, client, orgId, token, claimsOf } = await setUp();
-    const person = { userId: 'user-1', memberships: [{ orgId }] };
+    const person = { userId: 'user-1', memberships: [{ orgId }], signedInAt: deps.clock() };
     const verifier = 'a'.repeat(43);
     const scope = client.scopes.join(' ');
 
@@ -312,7 +313,7 @@ describe('the protocol core without HTTP or a database', () => {
     const { deps, client, orgId } = await setUp();
     const outcome = await startAuthorization(
       { response_type: 'code', client_id: client.id, redirect_uri: 'https://evil.example/cb', state: 's' },
-      { userId: 'user-1', memberships: [{ orgId }] },
+      { userId: 'user-1', memberships: [{ orgId }], signedInAt: deps.clock() },
       deps,
       '192.0.2.1',
     );

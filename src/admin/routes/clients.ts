@@ -21,24 +21,30 @@ const uris = {
 } as const;
 const grantTypes = { type: 'array', items: schema.grantType, minItems: 1, uniqueItems: true } as const;
 const name = { type: 'string', minLength: 1, maxLength: 100 } as const;
-/** Keys instead of a secret (RFC 7591 §2 names), and the per-client PAR and DPoP requirements. */
+/**
+ * Keys instead of a secret (RFC 7591 §2 names), the per-client PAR and DPoP requirements, and where a
+ * sign-out may return to (RP-Initiated Logout 1.0 §3.1).
+ */
 const keyFields = {
   jwks: schema.jwks,
   jwks_uri: { type: 'string', minLength: 1, maxLength: 2000 },
   require_pushed_authorization_requests: { type: 'boolean' },
   dpop_bound_access_tokens: { type: 'boolean' },
+  post_logout_redirect_uris: uris,
 } as const;
 interface KeyFields {
   jwks?: { keys: Record<string, unknown>[] };
   jwks_uri?: string;
   require_pushed_authorization_requests?: boolean;
   dpop_bound_access_tokens?: boolean;
+  post_logout_redirect_uris?: string[];
 }
 const keyInput = (b: KeyFields) => ({
   jwks: b.jwks,
   jwksUri: b.jwks_uri,
   requirePar: b.require_pushed_authorization_requests,
   requireDpop: b.dpop_bound_access_tokens,
+  postLogoutRedirectUris: b.post_logout_redirect_uris,
 });
 // 30 days: longer overlaps defeat the point of rotating.
 const maxOverlapSeconds = 30 * 86_400;
@@ -129,7 +135,7 @@ export async function clientRoutes(app: FastifyInstance, opts: { services: Servi
     '/clients/:client_id',
     schema.route(
       'clients',
-      'Change the name, redirect URLs, grant types, keys or PAR/DPoP requirements',
+      'Change the name, redirect URLs, post-logout redirect URLs, grant types, keys or PAR/DPoP requirements',
       { 200: schema.client },
       {
         params: clientParams,

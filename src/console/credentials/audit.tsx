@@ -58,6 +58,8 @@ export function describeChange(entry: AuditEntry, now: number, named = true): Co
         if (removed.length) parts.push(`removed ${removed.join(', ')}`);
         if (!added.length && !removed.length) parts.push('reordered the redirect URLs');
       }
+      const signOut = d.postLogoutRedirectUris as { to?: unknown } | undefined;
+      if (signOut) parts.push(`sign-out return URLs now ${list(signOut.to).join(', ') || 'none'}`);
       const grants = d.grantTypes as { to?: unknown } | undefined;
       if (grants) parts.push(`grants now ${grantNames(list(grants.to)) || 'none'}`);
       const text = parts.join('; ');

@@ -64,6 +64,7 @@ export const emptyForm = (): CredentialsFormValues => ({
   name: '',
   redirectUris: [''],
   grants: ['authorization_code'],
+  postLogoutRedirectUris: '',
   auth: defaultAuth(),
 });
 
@@ -216,6 +217,7 @@ export function consoleContext(s: Services) {
         name: detail.name,
         redirectUris: [...detail.redirectUris, ''],
         grants: toGrantChoices(detail.grantTypes),
+        postLogoutRedirectUris: detail.postLogoutRedirectUris.join('\n'),
       },
     };
     return send(

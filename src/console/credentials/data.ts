@@ -81,6 +81,8 @@ export interface CredentialDetail extends CredentialSummary {
   leak: LeakView | null;
   /** For private_key_jwt: where its keys come from, and their ids. */
   keys: { jwksUri: string | null; kids: string[] } | null;
+  /** Where a sign-out may return to (RP-Initiated Logout 1.0). */
+  postLogoutRedirectUris: string[];
 }
 
 /** Audit actions shown in a credential's trail (failed authentications are counted, not listed). */
@@ -193,6 +195,7 @@ export async function credentialDetail(
     id: client.id,
     name: client.name,
     redirectUris: client.redirectUris,
+    postLogoutRedirectUris: client.postLogoutRedirectUris,
     grantTypes: client.grantTypes,
     scopes: client.scopes,
     isPublic: client.isPublic,

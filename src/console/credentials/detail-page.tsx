@@ -9,7 +9,14 @@ import { AuditItem, describeChange } from './audit.tsx';
 import type { AuditEntry, CredentialDetail } from './data.ts';
 import { DeleteSection } from './delete-section.tsx';
 import type { CredentialsFormErrors, CredentialsFormValues } from './form.ts';
-import { DefaultSubmit, errorList, errorSummaryTitle, GrantChoices, RedirectRows } from './form-fields.tsx';
+import {
+  DefaultSubmit,
+  errorList,
+  errorSummaryTitle,
+  GrantChoices,
+  PostLogoutRedirects,
+  RedirectRows,
+} from './form-fields.tsx';
 import { LeakBanner, SecretsSection } from './secrets-section.tsx';
 import {
   ConsoleAssets,
@@ -196,6 +203,7 @@ function SettingsSection(props: {
           />
         </div>
         <RedirectRows prefix={prefix} values={props.values} errors={props.errors} />
+        <PostLogoutRedirects prefix={prefix} values={props.values} errors={props.errors} />
         {!props.isPublic && <GrantChoices prefix={prefix} values={props.values} errors={props.errors} />}
         <div class="actions">
           <button type="submit" name="_action" value="save" class="button">

@@ -9,6 +9,7 @@ import {
   type Body,
   filledRows,
   hasErrors,
+  lines,
   parseCredentialsForm,
   toGrantChoices,
   toGrantTypes,
@@ -46,6 +47,9 @@ export function detailAndEditRoutes(app: FastifyInstance, c: ConsoleContext): vo
           name: values.name,
           redirectUris: filledRows(values.redirectUris),
           grantTypes: toGrantTypes(values.grants),
+          ...(values.postLogoutRedirectUris !== undefined && {
+            postLogoutRedirectUris: lines(values.postLogoutRedirectUris),
+          }),
         },
         ctx.user.userId,
         s,

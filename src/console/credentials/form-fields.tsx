@@ -26,6 +26,8 @@ export function errorList(errors: CredentialsFormErrors | undefined, prefix: str
   });
   if (errors.grants) list.push({ field: `${prefix}-grant-${grantChoices[0]}`, message: errors.grants });
   if (errors.keys) list.push({ field: `${prefix}-jwks`, message: errors.keys });
+  if (errors.postLogoutRedirectUris)
+    list.push({ field: `${prefix}-post-logout`, message: errors.postLogoutRedirectUris });
   return list;
 }
 
@@ -133,6 +135,42 @@ export function RedirectRows(props: {
         </ul>
       </details>
     </fieldset>
+  );
+}
+
+/** Where the browser may return after the software signs the person out (RP-Initiated Logout 1.0). */
+export function PostLogoutRedirects(props: {
+  prefix: string;
+  values: CredentialsFormValues;
+  errors?: CredentialsFormErrors;
+}): VNode {
+  const { prefix, errors } = props;
+  const error = errors?.postLogoutRedirectUris;
+  return (
+    <div class={error ? 'field field-error' : 'field'}>
+      <label for={`${prefix}-post-logout`}>Sign-out return URLs (optional)</label>
+      <p class="hint" id={`${prefix}-post-logout-hint`}>
+        Where the browser may return after the software signs the person out (OpenID Connect{' '}
+        <code>post_logout_redirect_uri</code>). One URL per line; the match is exact, and the rules of
+        redirect URLs apply.
+      </p>
+      <p class="error-message" id={`${prefix}-post-logout-error`} hidden={!error}>
+        {error}
+      </p>
+      <textarea
+        id={`${prefix}-post-logout`}
+        name="post_logout_redirect_uris"
+        rows={3}
+        placeholder="https://app.your-tool.com/signed-out"
+        autocomplete="off"
+        autocapitalize="off"
+        spellcheck={false}
+        aria-invalid={error ? 'true' : undefined}
+        aria-describedby={`${prefix}-post-logout-hint ${prefix}-post-logout-error`}
+      >
+        {props.values.postLogoutRedirectUris ?? ''}
+      </textarea>
+    </div>
   );
 }
 

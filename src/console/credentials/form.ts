@@ -67,6 +67,11 @@ export interface CredentialsFormValues {
   /** One entry per row, empty rows included, so a form re-renders as the person left it. */
   redirectUris: string[];
   grants: GrantChoice[];
+  /**
+   * Where a sign-out may return to (RP-Initiated Logout 1.0), one URL per line as typed; undefined
+   * when the form had no such field (nothing to change then).
+   */
+  postLogoutRedirectUris?: string;
 }
 
 export interface CredentialsFormErrors {
@@ -78,10 +83,19 @@ export interface CredentialsFormErrors {
   redirectList?: string;
   /** A problem with the public keys (generate form). */
   keys?: string;
+  /** The first problem among the post-logout redirect URLs. */
+  postLogoutRedirectUris?: string;
 }
 
 export const hasErrors = (e: CredentialsFormErrors): boolean =>
-  Boolean(e.name || e.grants || e.redirectList || e.keys || e.redirectUris.some(Boolean));
+  Boolean(
+    e.name ||
+      e.grants ||
+      e.redirectList ||
+      e.keys ||
+      e.postLogoutRedirectUris ||
+      e.redirectUris.some(Boolean),
+  );
 
 /**
  * One registered redirect URL's problem, in words a person can act on (DESIGN.md; RFC 9700 §2.1,
@@ -100,6 +114,9 @@ export function parseCredentialsForm(body: Body): CredentialsFormValues {
     name: field(body, 'name').trim(),
     redirectUris: fields(body, 'redirect_uri'),
     grants: grantChoices.filter((c) => fields(body, 'grant').includes(c)),
+    ...(body.post_logout_redirect_uris !== undefined && {
+      postLogoutRedirectUris: field(body, 'post_logout_redirect_uris'),
+    }),
     ...(body.auth !== undefined && {
       auth: {
         kind: field(body, 'auth') === 'keys' ? 'keys' : 'secret',
@@ -149,7 +166,25 @@ export function validateCredentialsForm(v: CredentialsFormValues): CredentialsFo
       'Add at least one redirect URL: after sign-in and consent, the browser returns to it with the authorization code';
   }
   errors.redirectList ??= redirectUriCountProblem(seen.length);
+  errors.postLogoutRedirectUris = postLogoutProblem(lines(v.postLogoutRedirectUris ?? ''));
   return errors;
+}
+
+/** The URLs of a one-per-line field: trimmed, blank lines dropped. */
+export const lines = (text: string): string[] =>
+  text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+
+/** The redirect URLs' rules for the post-logout list: the first problem, naming its line. */
+function postLogoutProblem(uris: readonly string[]): string | undefined {
+  for (const [i, uri] of uris.entries()) {
+    const problem = redirectUrlProblem(uri, uris.slice(0, i));
+    if (problem) return `Sign-out return URL ${i + 1}: ${problem}`;
+  }
+  const tooMany = redirectUriCountProblem(uris.length);
+  return tooMany && `Sign-out return URLs: ${tooMany}`;
 }
 
 /** The non-empty rows, in order: what is stored. */

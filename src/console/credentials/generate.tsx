@@ -7,7 +7,14 @@ import { ErrorSummary } from '../../http/page.tsx';
 import { useUrl } from '../../http/urls.ts';
 import { AuthChoice } from './auth-choice.tsx';
 import type { CredentialsFormErrors, CredentialsFormValues } from './form.ts';
-import { DefaultSubmit, errorList, errorSummaryTitle, GrantChoices, RedirectRows } from './form-fields.tsx';
+import {
+  DefaultSubmit,
+  errorList,
+  errorSummaryTitle,
+  GrantChoices,
+  PostLogoutRedirects,
+  RedirectRows,
+} from './form-fields.tsx';
 import { ConsoleAssets, Csrf, consolePath, PageHead } from './shared.tsx';
 
 export interface GenerateFormState {
@@ -53,6 +60,7 @@ export function GenerateForm(props: {
         />
       </div>
       <RedirectRows prefix={prefix} values={values} errors={errors} />
+      <PostLogoutRedirects prefix={prefix} values={values} errors={errors} />
       <GrantChoices prefix={prefix} values={values} errors={errors} />
       <AuthChoice prefix={prefix} auth={values.auth} errors={errors} />
       <div class="actions lk-form-actions">

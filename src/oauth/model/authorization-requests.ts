@@ -15,6 +15,10 @@ export interface PendingAuthorization {
   expiresAt: number;
   /** RFC 8707 resource indicator: the `aud` of the tokens. */
   resource?: string | null;
+  /** OpenID Connect Core §3.1.2.1: the oldest sign-in accepted, in seconds. */
+  maxAge?: number | null;
+  /** OpenID Connect Core §3.1.2.1: who the client expects to sign in (fills the email field). */
+  loginHint?: string | null;
 }
 
 export interface AuthorizationRequestRepository {

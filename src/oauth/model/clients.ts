@@ -25,10 +25,12 @@ export interface Client {
   requirePar: boolean;
   /** RFC 9449: access tokens only with a DPoP proof. */
   requireDpop: boolean;
+  /** RP-Initiated Logout 1.0 §3: exact URLs a sign-out may return to. */
+  postLogoutRedirectUris: string[];
 }
 
 /** Registration fields a client has only when asked for (all default to off). */
-type OptionalFields = 'jwks' | 'jwksUri' | 'requirePar' | 'requireDpop';
+type OptionalFields = 'jwks' | 'jwksUri' | 'requirePar' | 'requireDpop' | 'postLogoutRedirectUris';
 
 export interface ClientSecret {
   id: string;

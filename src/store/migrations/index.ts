@@ -7,6 +7,7 @@ import * as loginIdentities from './005_login_identities.ts';
 import * as modernOAuth from './006_modern_oauth.ts';
 import * as refreshTokenPages from './007_refresh_token_pages.ts';
 import * as outboxSealed from './008_outbox_sealed.ts';
+import * as promptAndLogout from './009_prompt_and_logout.ts';
 
 /** Migrations in order. Each later issue adds its own file and one line here. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '006_modern_oauth': modernOAuth,
   '007_refresh_token_pages': refreshTokenPages,
   '008_outbox_sealed': outboxSealed,
+  '009_prompt_and_logout': promptAndLogout,
 };
