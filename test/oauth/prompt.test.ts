@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Latchkey, startLatchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
+import { obtainCode, Person, pkcePair } from '../helpers/oauth-flow.ts';
 import { startLatchkeyOnPostgres } from '../helpers/postgres.ts';
 import { decode, hiddenField } from '../helpers/web.ts';
-import { obtainCode, Person, pkcePair } from './flow.ts';
 
 /**
  * OpenID Connect Core §3.1.2.1 `prompt`, `max_age` and `login_hint` over HTTP, on a real server whose
