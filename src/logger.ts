@@ -29,9 +29,9 @@ export const redactPaths = [
 /**
  * A request's logger: its lines carry the request's bindings (`reqId`, what operators search logs
  * by). pino's own child serialises the bindings when made, so it is made on the first line
- * only: most requests log nothing. No AsyncLocalStorage: on Node 20 it installs promise hooks that
- * cost ~15 % of a token request (bench/README.md), so the HTTP layer hands this logger to the core
- * explicitly (src/http/request-services.ts).
+ * only: most requests log nothing. No AsyncLocalStorage: on Node 20 it installs promise hooks that run
+ * on every promise of every request, so the HTTP layer hands this logger to the core explicitly
+ * (src/http/request-services.ts).
  */
 class RequestLogger {
   #child: Logger | undefined;
