@@ -30,7 +30,7 @@ const { values: o } = parseArgs({
     rounds: { type: 'string' },
     warmup: { type: 'string' },
     // The first window of each case and server: its code is still being compiled by V8's threads,
-    // which share the server's core (bench/README.md, "Tenth round").
+    // which share the server's core, so it gets a longer warm-up of its own.
     'first-warmup': { type: 'string' },
     connections: { type: 'string', default: '50' },
     workers: { type: 'string' },
@@ -47,7 +47,7 @@ const { values: o } = parseArgs({
     // The load generator: autocannon (in this process) or wrk (issue 11's tool).
     load: { type: 'string', default: 'autocannon' },
     // One thread for the one load core: two threads time-slicing that core put their own waits into
-    // the latencies (p99.9 45–105 ms instead of 7–45 for Latchkey; bench/README.md, "Tenth round").
+    // the tail latencies they report.
     'wrk-threads': { type: 'string', default: '1' },
   },
 });

@@ -6,9 +6,9 @@ let taken = 0;
 
 /**
  * An opaque token with `bytes` of randomness, base64url (codes, refresh tokens, session ids).
- * The bytes come from a pool that `randomBytes` refills 4 KB at a time: one call costs ~2 µs whatever
- * its size, and every code exchange and refresh makes a token (bench/README.md, "Fifth round"); Node's
- * randomUUID keeps the same kind of cache. Each byte is handed out once and zeroed as it leaves, so the
+ * The bytes come from a pool that `randomBytes` refills 4 KB at a time: a call costs about the same
+ * whatever its size, and every code exchange and refresh makes a token; Node's randomUUID keeps the
+ * same kind of cache. Each byte is handed out once and zeroed as it leaves, so the
  * pool never holds a token that was issued.
  */
 export function randomToken(bytes = 32): string {
@@ -50,7 +50,7 @@ export const stampedToken = (now: number): string =>
  * for any other string (tokens issued before stamps, or not ours) its plain SHA-256, so tokens issued
  * before still work. Stamped keys sort by the time their tokens were made: storing one goes at the
  * right edge of the primary key's B-tree instead of on a random page (one random page less to write,
- * log and checkpoint per code exchange and refresh; bench/README.md, "Fifth round"), and a code looked
+ * log and checkpoint per code exchange and refresh), and a code looked
  * up seconds after it was made is found on a recent page. The stamp is no secret, the random bits are;
  * a stamp changed by a caller changes the whole key, so it finds nothing.
  */
@@ -68,9 +68,9 @@ let sortableCounter = 0;
  * each millisecond and counts up within it (§6.2, method 1: ids of one process sort in the order they
  * were made), then 62 random bits from the pool. A new grant's id then lands at the right edge of the
  * grants' key, and its refresh tokens at the right edge of `refresh_tokens_grant`, instead of on a
- * random B-tree page each (bench/README.md, "Fifth round"). It tells when the grant was made, which
- * its first tokens' `iat` says as well. Hand-written, not the `uuid` package: bundling that package
- * raised an idle server's malloc heap from 5.4 to 10.1 MB (measured; the idle target is 80 MB).
+ * random B-tree page each. It tells when the grant was made, which its first tokens' `iat` says as
+ * well. Hand-written, not the `uuid` package: bundling it made an idle server's heap larger, for a
+ * function of a few lines.
  */
 export function newSortableId(): string {
   const now = Date.now();
@@ -95,8 +95,8 @@ export function newSortableId(): string {
 
 /**
  * Codes, refresh tokens and client secrets are high-entropy: SHA-256 is the right hash, not a slow KDF.
- * node:crypto's one-shot `hash` (Node 20.12+) is ~3× createHash for these short inputs (every token
- * request hashes a secret).
+ * node:crypto's one-shot `hash` (Node 20.12+) makes no Hash object per call, which for inputs this
+ * short is most of the work (every token request hashes a secret).
  */
 export const sha256 = (value: string): string => hash('sha256', value, 'hex');
 

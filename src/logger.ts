@@ -29,9 +29,9 @@ export const redactPaths = [
 /**
  * A request's logger: its lines carry the request's bindings (`reqId`, what operators search logs
  * by). pino's own child serialises the bindings when made, so it is made on the first line
- * only: most requests log nothing. No AsyncLocalStorage: on Node 20 it installs promise hooks that
- * cost ~15 % of a token request (bench/README.md), so the HTTP layer hands this logger to the core
- * explicitly (src/http/request-services.ts).
+ * only: most requests log nothing. No AsyncLocalStorage: on Node 20 it installs promise hooks that run
+ * on every promise of every request, so the HTTP layer hands this logger to the core explicitly
+ * (src/http/request-services.ts).
  */
 class RequestLogger {
   #child: Logger | undefined;
@@ -89,14 +89,19 @@ export const requestLogger = (base: Logger, bindings: pino.Bindings): Logger =>
 
 /**
  * Secrets inside text, wherever in the line they sit (messages, stacks and URLs have no field to
- * redact): a password in a URL (`postgres://user:PASSWORD@host`) and secret query parameters (a
- * request's URL, logged at debug). Each pattern is anchored at `//` or `?`/`&` and stops at the next
- * delimiter, so it reads each part of the line once.
+ * redact): a password in a URL (`postgres://user:PASSWORD@host`), secret query parameters and an
+ * invitation link's token in its path (a request's URL, logged at debug). Each pattern is anchored
+ * at `//`, `?`/`&` or `/invitations/` and stops at the next delimiter, so it reads each part of the
+ * line once.
  */
 const urlPassword = /(\/\/[^\s"/?#@:]*):[^\s"/?#@]*@/g;
 const secretParameter = /([?&](?:code|token|access_token|refresh_token|client_secret|password)=)[^&\s"#]*/g;
+const invitationToken = /(\/invitations\/)[^/?\s"#]+/g;
 const withoutSecretsInText = (line: string): string =>
-  line.replace(urlPassword, '$1:[redacted]@').replace(secretParameter, '$1[redacted]');
+  line
+    .replace(urlPassword, '$1:[redacted]@')
+    .replace(secretParameter, '$1[redacted]')
+    .replace(invitationToken, '$1[redacted]');
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(

@@ -10,8 +10,8 @@ import type { FastifySerializerCompiler } from 'fastify/types/schema.js';
 /**
  * Start-up cost, not behaviour: the admin API's routes keep their JSON Schemas, but compiling them
  * (ajv validators, fast-json-stringify serializers) and building the OpenAPI document with
- * @fastify/swagger (and its YAML library) took ~300 ms of every start, for routes a platform calls
- * now and then. Each schema compiles on the first request that needs it, with the same compiler
+ * @fastify/swagger (and its YAML library) was a large share of every start, for routes a
+ * platform calls now and then. Each schema compiles on the first request that needs it, with the same compiler
  * it had at start, and the document is built on its first request from the same routes.
  */
 const require = createRequire(import.meta.url);

@@ -15,7 +15,6 @@ import { registerErrorHandler } from './errors.ts';
 import { healthEndpoints } from './health.ts';
 import { keyEndpoints } from './keys.ts';
 import { loginPages } from './login.tsx';
-import { oidcLoginPages } from './login-oidc.ts';
 import { logoutPages } from './logout.tsx';
 import { createMetrics, observeServices, registerRequestMetrics } from './metrics.ts';
 import { oauthEndpoints, pathInsertedMetadata } from './oauth-endpoints.ts';
@@ -76,7 +75,11 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   await app.register(async (pages) => {
     await registerSessions(pages, s);
     await pages.register(loginPages, { services: s, prefix });
-    await pages.register(oidcLoginPages, { services: s, prefix });
+    // openid-client is loaded only where sign-in through the platform's provider is configured.
+    if (s.config.loginOidc) {
+      const { oidcLoginPages } = await import('./login-oidc.ts');
+      await pages.register(oidcLoginPages, { services: s, prefix });
+    }
     await pages.register(authorizePages, { services: s, prefix });
     await pages.register(logoutPages, { services: s, prefix });
     await pages.register(connectedAppsPages, { services: s, prefix });

@@ -1,7 +1,8 @@
 import type { LookupAddress } from 'node:dns';
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { request as httpRequest, type IncomingHttpHeaders, type RequestOptions } from 'node:http';
+import type { IncomingHttpHeaders, RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { createRequire } from 'node:module';
 import { isIP, type LookupFunction } from 'node:net';
 import { bareHost, hostAllowed, isPublicAddress } from './public-address.ts';
 
@@ -38,6 +39,11 @@ export interface FetchedResponse {
 export class FetchRefused extends Error {
   override name = 'FetchRefused';
 }
+
+// Required, not imported: an `import` of node:http reads every one of its exports, and its WebSocket
+// getter loads Node's fetch implementation (undici), ~14 MB resident that the server never uses
+// (docs/deploy.md, "Memory"). Fastify requires node:http the same way.
+const { request: httpRequest } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
 
 const resolveAll = (hostname: string) => dnsLookup(hostname, { all: true, verbatim: true });
 

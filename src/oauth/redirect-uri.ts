@@ -76,7 +76,8 @@ const isSchemeChar = (c: string, first: boolean): boolean =>
 /**
  * Splits `scheme://authority path ?query #fragment` by the first delimiter of each part (RFC 3986
  * §3), with indexOf rather than a pattern: the requested URI is the caller's, and a pattern with
- * adjacent open-ended parts backtracks quadratically on a crafted one (issue 28: 14 KB, 1.5 s).
+ * adjacent open-ended parts backtracks quadratically on a crafted one, blocking the event loop
+ * (issue 28).
  */
 function splitUri(uri: string): RawUri | undefined {
   const separator = uri.indexOf('://');

@@ -72,9 +72,9 @@ export function codeRepository(db: Kysely<Database>): CodeRepository {
   );
   /**
    * The SQLite redemption, as an atomic unit. Declared once here, not as a `function*` literal per
-   * call: V8 gives every new generator function its own prototype object and hidden class, and made
-   * per call they sent each exchange's objects (~4 KB) into old space, with a mark-compact every
-   * ~4,000 exchanges under load (bench/README.md, "Ninth round").
+   * call: V8 gives every new generator function its own prototype object and hidden class, which
+   * kept each exchange's objects alive long enough to be promoted to old space, so under load the
+   * heap needed full mark-compact collections.
    */
   function* redemption<P extends RedemptionPlan>(
     codeHash: string,
@@ -145,7 +145,8 @@ export function codeRepository(db: Kysely<Database>): CodeRepository {
           : { outcome: 'redeemed', code, plan: judged.value };
       }
       // SQLite: the code is read inside the write transaction (the turn's group commit), not in a read
-      // transaction of its own before it: ~8 % of a code exchange's CPU (bench/README.md, "Eighth round").
+      // transaction of its own before it: one BEGIN and COMMIT fewer per exchange, and the read and
+      // the write see the same snapshot.
       return atomic(db, () => redemption(codeHash, at, judge));
     },
     async prune(before) {

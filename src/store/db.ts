@@ -92,9 +92,8 @@ export async function openDatabase(location: string, options: DatabaseOptions = 
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('synchronous = NORMAL');
   // A 4 MB page cache, where better-sqlite3 builds SQLite with 16 MB (SQLITE_DEFAULT_CACHE_SIZE=-16000):
-  // on the benchmark's 50 MB database the larger cache filled under code exchange and refresh, ~14 MB
-  // of peak RSS, and bought no measurable speed; the OS page cache holds the file either way
-  // (bench/README.md, "Fifth round").
+  // under code exchange and refresh a larger cache fills and stays in the process's memory, and the
+  // OS page cache holds the file either way, so it buys memory use, not speed.
   sqlite.pragma(`cache_size = ${-sqlitePageCacheKib}`);
   const changes = watchSqliteChanges(sqlite);
   const db = new Kysely<Database>({
@@ -125,8 +124,8 @@ const provider: MigrationProvider = {
 
 /**
  * Migration names are ASCII (`NNN_words`), so plain code-unit order is their order. Kysely's default,
- * `localeCompare`, loads ICU's collation data: 1.6 MB of RSS for the life of every process that
- * starts (bench/README.md, "Sixth round").
+ * `localeCompare`, loads ICU's collation data, which then stays in the memory of every process that
+ * starts, for one sort at start.
  */
 export const byMigrationName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 

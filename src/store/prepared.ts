@@ -6,8 +6,8 @@ import type { Database } from './schema.ts';
 /**
  * Hot-path queries (token endpoint, introspection, bearer checks), built and compiled by Kysely once
  * instead of per request. On SQLite they run as better-sqlite3 prepared statements directly — one
- * synchronous call instead of Kysely's query building, compiling and connection mutex, about a
- * fifth of the cost here (bench/README.md). Inside a transaction, on PostgreSQL, or on a
+ * synchronous call instead of Kysely's query building, compiling and connection mutex, which on
+ * SQLite cost more than the query itself. Inside a transaction, on PostgreSQL, or on a
  * transaction-bound Kysely, they go through Kysely with the compiled SQL, so every query still
  * takes the one data path of the store.
  *

@@ -27,7 +27,7 @@ export function connectRedis(url: string, prefix: string, log: Logger): SharedRe
     maxRetriesPerRequest: 0,
     commandTimeout: 1_000,
     // Commands sent in the same tick (a token request's two failure-count reads, several requests'
-    // limit scripts) go out in one write: fewer syscalls per request (bench/README.md).
+    // limit scripts) go out in one write: fewer system calls per request.
     enableAutoPipelining: true,
   };
   const client = new Redis(url, options);

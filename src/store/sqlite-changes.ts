@@ -13,7 +13,8 @@ export interface SqliteChanges {
   /**
    * Bumped when another connection (the CLI, another process) has committed. `PRAGMA data_version`
    * changes only for other connections' commits (sqlite.org/pragma.html#pragma_data_version); it is
-   * read at most every `checkEveryMs` of real time, since a read of the WAL index costs a few µs.
+   * read at most every `checkEveryMs` of real time: each read goes to the WAL index in shared
+   * memory, work the cached lookups it guards exist to avoid.
    */
   otherCommits(): number;
 }

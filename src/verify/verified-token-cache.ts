@@ -34,7 +34,7 @@ export class VerifiedTokenCache {
     if (now >= entry.validUntil) return undefined;
     // Re-inserted under the stored key: the caller's key is a slice of this request's token (a
     // header or body string), which the map would otherwise keep alive until the next hit, long
-    // enough to be promoted to old space on every request (bench/README.md, "Ninth round").
+    // enough to be promoted to old space on every request.
     this.#entries.set(entry.key, entry);
     return entry.claims;
   }

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { obtainCode, Person } from '../authorize/flow.ts';
-import { type Session, signInHttp } from '../console/helpers.ts';
+import {
+  type Connection,
+  callbackUri,
+  redeem,
+  revokedAudit,
+  revokedWebhooks,
+  state,
+} from '../helpers/connections.ts';
+import { type Session, signInHttp } from '../helpers/console-session.ts';
 import {
   type Latchkey,
   requestToken,
@@ -8,9 +15,9 @@ import {
   type TestClient,
   testClock,
 } from '../helpers/latchkey.ts';
+import { obtainCode, Person } from '../helpers/oauth-flow.ts';
 import { startLatchkeyOnPostgres } from '../helpers/postgres.ts';
-import { secret, startReceiver } from '../webhooks/receiver.ts';
-import { type Connection, callbackUri, redeem, revokedAudit, revokedWebhooks, state } from './connections.ts';
+import { secret, startReceiver } from '../helpers/webhook-receiver.ts';
 
 /**
  * Taking someone out of an organization ends the apps they connected there, at once: refresh fails

@@ -8,8 +8,8 @@ import {
   type TokenResponse,
 } from '../../src/client/index.ts';
 import { createVerifier } from '../../src/verify/index.ts';
-import { Person } from '../authorize/flow.ts';
 import { type Latchkey, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
+import { Person } from '../helpers/oauth-flow.ts';
 import { hiddenField } from '../helpers/web.ts';
 
 const redirectUri = 'http://127.0.0.1:9999/callback';

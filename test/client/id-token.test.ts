@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { checkCallback, createAuthorizationRequest, exchangeCode } from '../../src/client/index.ts';
-import { Person } from '../authorize/flow.ts';
-import { approve, oidcClient } from '../e2e/oidc-rp.ts';
 import { type Latchkey, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
+import { Person } from '../helpers/oauth-flow.ts';
+import { approve, oidcClient } from '../helpers/oidc-rp.ts';
 import { type FakeServer, startFakeServer } from './fake-server.ts';
 
 const redirectUri = 'http://127.0.0.1:9999/callback';

@@ -1,8 +1,8 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot, signIn } from '../helpers/browser.ts';
+import { tokenRequest } from '../helpers/console-session.ts';
 import { type Latchkey, startLatchkey, testClock } from '../helpers/latchkey.ts';
-import { tokenRequest } from './helpers.ts';
 
 /**
  * The walk-through of the Candis help article, in real Chromium: generate credentials with two

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Session, secretFrom, signInHttp, tokenRequest } from '../helpers/console-session.ts';
 import { type Latchkey, startLatchkey, testClock } from '../helpers/latchkey.ts';
 import { decode } from '../helpers/web.ts';
-import { type Session, secretFrom, signInHttp, tokenRequest } from './helpers.ts';
 
 /** The console over plain HTTP: what works with JavaScript off, and what the server refuses. */
 describe('Settings → API over HTTP (JavaScript off)', () => {

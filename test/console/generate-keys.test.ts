@@ -1,8 +1,8 @@
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Session, signInHttp } from '../helpers/console-session.ts';
 import { type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
 import { decode } from '../helpers/web.ts';
-import { type Session, signInHttp } from './helpers.ts';
 
 // The generate form's "Authentication" choice, posted as a browser without JavaScript posts it.
 let lk: Latchkey;

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newAccountLimit } from '../../src/accounts/members.ts';
+import { type Session, signInHttp } from '../helpers/console-session.ts';
 import { type Latchkey, startLatchkey, testClock } from '../helpers/latchkey.ts';
 import { startLatchkeyOnPostgres } from '../helpers/postgres.ts';
 import { cookieJar, decode, hiddenField, submitLogin } from '../helpers/web.ts';
-import { type Session, signInHttp } from './helpers.ts';
 
 /** A browser stand-in without an account: keeps cookies, follows nothing. */
 function visitor(issuer: string) {

@@ -1,8 +1,8 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatDate } from '../../src/console/format.ts';
+import { type Session, signInHttp } from '../helpers/console-session.ts';
 import { type Latchkey, startLatchkey, testClock } from '../helpers/latchkey.ts';
-import { type Session, signInHttp } from './helpers.ts';
 
 // A secret reported by a secret scanner (signed as GitHub's partner programme signs) shows a
 // banner on its credential's page and a mark on the list, until a new secret replaces it.

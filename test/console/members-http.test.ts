@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountEvents, type MemberInvitedEvent } from '../../src/accounts/events.ts';
+import { type Session, signInHttp } from '../helpers/console-session.ts';
 import { type Latchkey, startLatchkey, testClock } from '../helpers/latchkey.ts';
 import { decode } from '../helpers/web.ts';
-import { type Session, signInHttp } from './helpers.ts';
 
 /** Settings → Members over plain HTTP: each action, and each refusal. */
 describe('Settings → Members over HTTP (JavaScript off)', () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Session, secretFrom, signInHttp, tokenRequest } from '../helpers/console-session.ts';
 import { type Latchkey, startLatchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
-import { type Session, secretFrom, signInHttp, tokenRequest } from './helpers.ts';
 
 /**
  * Credentials holding a reserved `latchkey:*` scope (made with the CLI) belong to an organization but

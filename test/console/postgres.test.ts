@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Session, secretFrom, signInHttp, tokenRequest } from '../helpers/console-session.ts';
 import { type Latchkey, testClock } from '../helpers/latchkey.ts';
 import { startLatchkeyOnPostgres } from '../helpers/postgres.ts';
 import { decode } from '../helpers/web.ts';
-import { type Session, secretFrom, signInHttp, tokenRequest } from './helpers.ts';
 
 // The console's queries (activity, audit trail, recent changes, admins) on PostgreSQL: one flow.
 const clock = testClock();

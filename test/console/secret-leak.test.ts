@@ -2,8 +2,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Recorded,
+  type Session,
+  secretFrom,
+  signInHttp,
+  tokenRequest,
+} from '../helpers/console-session.ts';
 import { type Latchkey, startLatchkey, testClock } from '../helpers/latchkey.ts';
-import { type Recorded, type Session, secretFrom, signInHttp, tokenRequest } from './helpers.ts';
 
 /**
  * "After that the secret cannot be seen anywhere — not in the page, the HTML, an API, or the logs."

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Person } from '../authorize/flow.ts';
 import { type Latchkey, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
+import { Person } from '../helpers/oauth-flow.ts';
+import { approve, oidcClient } from '../helpers/oidc-rp.ts';
 import { startLatchkeyOnPostgres } from '../helpers/postgres.ts';
-import { approve, oidcClient } from './oidc-rp.ts';
 
 /**
  * Python Authlib's OpenID Connect client (Debian's python3-authlib, unmodified) against a running

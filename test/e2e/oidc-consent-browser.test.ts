@@ -1,8 +1,8 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SignInApp, startSignInApp } from '../examples/sign-in-with-app.ts';
 import { launchBrowser, screenshot } from '../helpers/browser.ts';
 import { type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
+import { type SignInApp, startSignInApp } from '../helpers/sign-in-with-app.ts';
 
 /**
  * "Sign in with the platform" in Chromium, with examples/sign-in-with.ts as the app: the consent page

@@ -1,9 +1,9 @@
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVerifier } from '../../src/verify/index.ts';
-import { obtainCode, Person, tokenRequest } from '../authorize/flow.ts';
 import { type Latchkey, requestToken, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
-import { approve, oidcClient, peek } from './oidc-rp.ts';
+import { obtainCode, Person, tokenRequest } from '../helpers/oauth-flow.ts';
+import { approve, oidcClient, peek } from '../helpers/oidc-rp.ts';
 
 /**
  * What OpenID Connect must refuse or never do: a nonce is echoed only to its own request, an ID

@@ -1,9 +1,9 @@
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type Latchkey, startLatchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
+import { oidcClient, upstreamBrowser } from '../helpers/oidc-rp.ts';
+import { type PlatformIdp, startPlatformIdp } from '../helpers/platform-idp.ts';
 import { hiddenField } from '../helpers/web.ts';
-import { oidcClient, upstreamBrowser } from './oidc-rp.ts';
-import { type PlatformIdp, startPlatformIdp } from './platform-login-idp.ts';
 
 /**
  * "Sign in with the platform" when people sign in to Latchkey through the platform's own OpenID

@@ -1,9 +1,9 @@
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Person } from '../authorize/flow.ts';
 import { type Latchkey, startLatchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
+import { Person } from '../helpers/oauth-flow.ts';
+import { approve, oidcClient, peek, sessionCookie } from '../helpers/oidc-rp.ts';
 import { startLatchkeyOnPostgres } from '../helpers/postgres.ts';
-import { approve, oidcClient, peek, sessionCookie } from './oidc-rp.ts';
 
 /**
  * openid-client, unmodified, as the relying party of "Sign in with the platform": discovery, the code

@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot } from '../helpers/browser.ts';
 import { freePort, type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
-import { type PlatformIdp, startPlatformIdp } from './platform-login-idp.ts';
+import { type PlatformIdp, startPlatformIdp } from '../helpers/platform-idp.ts';
 
 /**
  * Sign-in through the platform's OpenID provider (node-oidc-provider), in Chromium: the person

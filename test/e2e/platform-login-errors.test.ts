@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type Latchkey, startLatchkey, testClock } from '../helpers/latchkey.ts';
+import { type PlatformIdp, startPlatformIdp } from '../helpers/platform-idp.ts';
 import { cookieJar } from '../helpers/web.ts';
-import { type PlatformIdp, startPlatformIdp } from './platform-login-idp.ts';
 
 const secret = 'platform-idp-secret-for-latchkey-0123456789';
 const upstreamEnv = (port: number, extra: Record<string, string> = {}) => ({

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pkcePair } from '../authorize/flow.ts';
 import { freePort, type Latchkey, startLatchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
+import { pkcePair } from '../helpers/oauth-flow.ts';
+import { type PlatformIdp, startPlatformIdp } from '../helpers/platform-idp.ts';
 import { cookieJar, hiddenField } from '../helpers/web.ts';
-import { type PlatformIdp, startPlatformIdp } from './platform-login-idp.ts';
 
 /**
  * prompt=login, max_age and login_hint when people sign in through the platform's provider

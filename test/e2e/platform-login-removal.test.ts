@@ -7,12 +7,12 @@ import {
   revokedAudit,
   revokedWebhooks,
   state,
-} from '../accounts/connections.ts';
-import { pkcePair } from '../authorize/flow.ts';
+} from '../helpers/connections.ts';
 import { freePort, type Latchkey, startLatchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
+import { pkcePair } from '../helpers/oauth-flow.ts';
+import { type PlatformIdp, startPlatformIdp } from '../helpers/platform-idp.ts';
 import { cookieJar, hiddenField } from '../helpers/web.ts';
-import { secret, startReceiver } from '../webhooks/receiver.ts';
-import { type PlatformIdp, startPlatformIdp } from './platform-login-idp.ts';
+import { secret, startReceiver } from '../helpers/webhook-receiver.ts';
 
 /**
  * The platform's organizations claim ends a membership at the next sign-in: the apps the person

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
-import { secret } from '../webhooks/receiver.ts';
+import { secret } from '../helpers/webhook-receiver.ts';
 
 /** The platform examples of docs/platform.md, run as their own processes against a real Latchkey. */
 const run = promisify(execFile);

@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { Person } from '../authorize/flow.ts';
-import { approve } from '../e2e/oidc-rp.ts';
 import { type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
+import { Person } from '../helpers/oauth-flow.ts';
+import { approve } from '../helpers/oidc-rp.ts';
+import { type SignInApp, startSignInApp } from '../helpers/sign-in-with-app.ts';
 import { cookieJar, decode } from '../helpers/web.ts';
-import { type SignInApp, startSignInApp } from './sign-in-with-app.ts';
 
 /** examples/sign-in-with.ts (openid-client) as its own process: a person signs in to it with Latchkey. */
 describe('examples/sign-in-with.ts', { timeout: 60_000 }, () => {

@@ -1,8 +1,8 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Person } from '../authorize/flow.ts';
 import { type Latchkey, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
+import { Person } from '../helpers/oauth-flow.ts';
 import { startLatchkeyOnPostgres } from '../helpers/postgres.ts';
 import { hiddenField } from '../helpers/web.ts';
 

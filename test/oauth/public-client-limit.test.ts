@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failedGrantsPerAddress } from '../../src/oauth/token.ts';
-import { obtainCode, Person } from '../authorize/flow.ts';
 import { type Latchkey, startLatchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
+import { obtainCode, Person } from '../helpers/oauth-flow.ts';
 
 // A public client's id is public (RFC 6749 §2.1): anyone can send token requests for it. Only those
 // that carry a valid grant count toward its per-client limit; failures are limited per address, so

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientCredentials, createDpopKey } from '../../src/client/index.ts';
 import { bearerAuth, createVerifier, type DpopReplayStore } from '../../src/verify/index.ts';
 import { type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
+import { register } from '../helpers/oauth-clients.ts';
 import { type PrivateRedis, startPrivateRedis } from '../helpers/redis.ts';
-import { register } from '../modern/helpers.ts';
 
 // Issue 28 item 9: latchkey/verify remembered used DPoP proofs per process, so a proof replayed at
 // another instance of the same API was accepted. Instances now share a replay store; this is the

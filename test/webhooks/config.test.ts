@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
-import { secret } from './receiver.ts';
+import { secret } from '../helpers/webhook-receiver.ts';
 
 describe('LATCHKEY_WEBHOOK_URL and LATCHKEY_WEBHOOK_SECRET', () => {
   const url = 'https://platform.example/hooks';

@@ -9,7 +9,7 @@ import { systemClock } from '../../src/clock.ts';
 import { openStore } from '../../src/store/index.ts';
 import { bin, serveBuilt } from '../helpers/dist.ts';
 import { freePort } from '../helpers/latchkey.ts';
-import { secret, startReceiver } from './receiver.ts';
+import { secret, startReceiver } from '../helpers/webhook-receiver.ts';
 
 // Issue 29 item 3: a change made by the CLI, which has no webhook variables, is delivered by the
 // running server that has them (here `--workers 2`, whose /metrics then count the delivery).

@@ -10,7 +10,7 @@ import { housekeeping } from '../../src/server.ts';
 import { byMigrationName, migrate, openDatabase } from '../../src/store/db.ts';
 import { migrations } from '../../src/store/migrations/index.ts';
 import { type Latchkey, startLatchkey, testClock } from '../helpers/latchkey.ts';
-import { secret, startReceiver } from './receiver.ts';
+import { secret, startReceiver } from '../helpers/webhook-receiver.ts';
 
 // Issue 29 item 3 and issue 28 item 9: every process writes the outbox; events wait a week for a
 // server with LATCHKEY_WEBHOOK_URL; deliveries show in /metrics and failures in the log at warn;

@@ -9,7 +9,7 @@ import { systemClock } from '../../src/clock.ts';
 import { openStore } from '../../src/store/index.ts';
 import { assertBuilt, bin, serveBuilt } from '../helpers/dist.ts';
 import { freePort, requestToken } from '../helpers/latchkey.ts';
-import { secret, startReceiver } from './receiver.ts';
+import { secret, startReceiver } from '../helpers/webhook-receiver.ts';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-webhooks-'));

@@ -11,7 +11,7 @@ import {
 import type { Deliverer } from '../../src/webhooks/deliverer.ts';
 import { webhookDeliverer } from '../../src/webhooks/deliverer.ts';
 import { type Latchkey, requestToken, startLatchkey, testClock } from '../helpers/latchkey.ts';
-import { secret, startReceiver } from './receiver.ts';
+import { secret, startReceiver } from '../helpers/webhook-receiver.ts';
 
 let lk: Latchkey;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
