@@ -12,7 +12,7 @@
  * Optional: CUSTOMER_ID (the platform's id of the customer), CUSTOMER_NAME, PERSON_EMAIL, PAGE_SIZE.
  * In your project import from 'latchkey/client'; this checkout imports the source.
  */
-import { clientCredentials } from '../src/client/index.ts';
+import { clientCredentials } from '@latchkey/client';
 
 const issuer = process.env.LATCHKEY_ISSUER ?? 'http://localhost:3000';
 const clientId = process.env.LATCHKEY_ADMIN_CLIENT_ID;

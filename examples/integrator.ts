@@ -7,7 +7,7 @@
  * See examples/README.md. In your own project the import is `from 'latchkey/client'`; this checkout
  * imports the source so the example runs without a build.
  */
-import { authenticatedFetch, clientCredentials, LatchkeyError, resolveIssuer } from '../src/client/index.ts';
+import { authenticatedFetch, clientCredentials, LatchkeyError, resolveIssuer } from '@latchkey/client';
 
 const clientId = process.env.LATCHKEY_CLIENT_ID;
 const clientSecret = process.env.LATCHKEY_CLIENT_SECRET;

@@ -2,9 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type AccessTokenClaims, verifyOwnAccessToken } from '../oauth/access-token.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import type { Services } from '../services.ts';
-import { TokenVerificationError } from '../verify/errors.ts';
-import { bearerChallenge, dpopChallenge } from '../verify/http-response.ts';
-import { createBearerCheck } from '../verify/middleware.ts';
+import { bearerChallenge, createBearerCheck, dpopChallenge, TokenVerificationError } from '@latchkey/verify';
 
 declare module 'fastify' {
   interface FastifyRequest {

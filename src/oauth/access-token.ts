@@ -7,7 +7,7 @@ import {
   TokenVerificationError,
   type AccessTokenClaims as VerifiedClaims,
   type Verifier,
-} from '../verify/index.ts';
+} from '@latchkey/verify';
 import { OAuthError } from './errors.ts';
 import type { AccessTokenStorage } from './ports.ts';
 import { formatScope } from './scope.ts';

@@ -5,7 +5,7 @@
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { randomToken } from '../crypto.ts';
-import { DPOP_ALGORITHMS, DpopProofError, type DpopRequest, verifyDpopProof } from '../verify/dpop.ts';
+import { DPOP_ALGORITHMS, DpopProofError, type DpopRequest, verifyDpopProof } from '@latchkey/verify';
 import { OAuthError } from './errors.ts';
 import type { SeenValueRepository } from './model/seen-values.ts';
 

@@ -6,8 +6,8 @@ import {
   exchangeCode,
   refreshTokenSource,
   type TokenResponse,
-} from '../../src/client/index.ts';
-import { createVerifier } from '../../src/verify/index.ts';
+} from '@latchkey/client';
+import { createVerifier } from '@latchkey/verify';
 import { Person } from '../authorize/flow.ts';
 import { type Latchkey, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
 import { hiddenField } from '../helpers/web.ts';

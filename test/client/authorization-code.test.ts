@@ -7,7 +7,7 @@ import {
   exchangeCode,
   LatchkeyError,
   refreshTokenSource,
-} from '../../src/client/index.ts';
+} from '@latchkey/client';
 import { type FakeServer, form, startFakeServer } from './fake-server.ts';
 
 /**

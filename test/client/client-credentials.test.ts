@@ -4,7 +4,7 @@ import {
   clientCredentials,
   LatchkeyError,
   type TokenSource,
-} from '../../src/client/index.ts';
+} from '@latchkey/client';
 import { type Latchkey, startLatchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
 
 let lk: Latchkey;

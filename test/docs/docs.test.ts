@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, variableNames } from '../../src/config/index.ts';
-import { bearerAuth, createVerifier } from '../../src/verify/index.ts';
+import { bearerAuth, createVerifier } from '@latchkey/verify';
 import { assertBuilt, bin, root } from '../helpers/dist.ts';
 import { requestToken, startLatchkey } from '../helpers/latchkey.ts';
 

@@ -6,8 +6,8 @@ import {
   clientCredentials,
   createDpopKey,
   LatchkeyError,
-} from '../../src/client/index.ts';
-import { bearerAuth, createVerifier, getAuth } from '../../src/verify/index.ts';
+} from '@latchkey/client';
+import { bearerAuth, createVerifier, getAuth } from '@latchkey/verify';
 import { type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
 import { register } from './helpers.ts';
 

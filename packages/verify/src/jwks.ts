@@ -1,7 +1,5 @@
-import type { SupportedAlgorithm } from './algorithms.ts';
+import { createLocalJWKSet, type JWK, type JWSHeaderParameters, errors as jose } from 'jose';
 import { invalidToken, named, TokenVerificationError } from './errors.ts';
-import { isSignatureVerificationKey, type PublicJwk } from './jwk.ts';
-import { createSignatureCheck, type SignatureCheck } from './signature.ts';
 
 /**
  * Where a JWK set comes from: the issuer's `jwks_uri` for an API, the key ring itself for the issuer.
@@ -18,22 +16,20 @@ export interface JwksCacheOptions {
   maxAgeMs: number;
 }
 
-interface KeyEntry {
-  jwk: PublicJwk;
-  /** One check per algorithm, built once (a KeyObject/CryptoKey per key), then reused. */
-  checks: Map<SupportedAlgorithm, Promise<SignatureCheck>>;
-  ready: Map<SupportedAlgorithm, SignatureCheck>;
-}
-
 /** After a failed fetch, callers get the failure without a new request for this long. */
 const FAILURE_BACKOFF_MS = 1_000;
+/** RFC 7518 §3.3 and §3.5: RSA keys for RS256…PS512 must be at least 2048 bits. */
+const MIN_RSA_MODULUS_BITS = 2048;
 
-/** The issuer's public keys by `kid`, fetched on first use and again on an unknown `kid` (rate limited). */
+/**
+ * An issuer's public keys, fetched on first use and again on an unknown `kid` (at most once per
+ * cooldown). jose's local JWK set picks the key for a header (`kid`, and a key type, curve, `alg`,
+ * `use` and `key_ops` that fit the header's `alg`) and keeps each key imported once per algorithm.
+ */
 export class JwksCache {
   readonly #options: JwksCacheOptions;
-  #keys = new Map<string, KeyEntry>();
+  #keys: ReturnType<typeof createLocalJWKSet> | undefined;
   #fetchedAt = Number.NEGATIVE_INFINITY;
-  #loaded = false;
   #pending: Promise<void> | undefined;
   #lastFailure: { at: number; error: unknown } | undefined;
 
@@ -41,46 +37,46 @@ export class JwksCache {
     this.#options = options;
   }
 
-  /** The ready check for this key and algorithm, without any await: the hot path of verification. */
-  readyCheck(kid: string | undefined, alg: SupportedAlgorithm): SignatureCheck | undefined {
-    if (!this.#loaded || this.#options.clock() - this.#fetchedAt > this.#options.maxAgeMs) return undefined;
-    return this.#find(kid)?.ready.get(alg);
-  }
-
-  async check(kid: string | undefined, alg: SupportedAlgorithm): Promise<SignatureCheck> {
-    if (!this.#loaded) {
+  /** The key that verifies a JWS with this protected header: a key function for jose's verify calls. */
+  readonly key = async (header: Pick<JWSHeaderParameters, 'alg' | 'kid'>): Promise<CryptoKey> => {
+    const { alg, kid } = header;
+    if (kid !== undefined && typeof kid !== 'string') throw invalidToken('token kid is not a string');
+    if (this.#keys === undefined) {
       await this.#refresh();
     } else if (this.#options.clock() - this.#fetchedAt > this.#options.maxAgeMs) {
       // Stale but usable: refresh in the background rather than make this request wait.
       this.#refresh().catch(() => {});
     }
-    let entry = this.#find(kid);
-    if (!entry && kid !== undefined && this.#options.clock() - this.#fetchedAt >= this.#options.cooldownMs) {
+    let key = await this.#select(alg, kid);
+    if (!key && kid !== undefined && this.#options.clock() - this.#fetchedAt >= this.#options.cooldownMs) {
       // An unknown kid usually means the issuer rotated its keys since we last looked. A token that
       // names no key gives no reason to fetch again: the set we hold already says it is ambiguous.
       await this.#refresh(kid);
-      entry = this.#find(kid);
+      key = await this.#select(alg, kid);
     }
-    if (!entry) {
+    if (!key) {
       throw invalidToken(
         kid === undefined ? 'token has no kid' : `no key for ${named('kid', kid)} in the issuer's JWKS`,
       );
     }
-    let pending = entry.checks.get(alg);
-    if (!pending) {
-      pending = createSignatureCheck(entry.jwk, alg);
-      entry.checks.set(alg, pending);
-      const ready = entry.ready;
-      pending.then((check) => ready.set(alg, check)).catch(() => {});
+    const bits = (key.algorithm as Partial<RsaHashedKeyAlgorithm>).modulusLength;
+    if (bits !== undefined && bits < MIN_RSA_MODULUS_BITS) {
+      throw invalidToken(`${keyName(kid)} is an RSA key shorter than ${MIN_RSA_MODULUS_BITS} bits`);
     }
-    return pending;
-  }
+    return key;
+  };
 
-  #find(kid: string | undefined): KeyEntry | undefined {
-    if (kid !== undefined) return this.#keys.get(kid);
-    // RFC 7515 §4.1.4 makes kid optional; without it only a single-key set is unambiguous.
-    if (this.#keys.size === 1) return this.#keys.values().next().value;
-    return undefined;
+  /** The one key for `alg` and `kid`, or undefined when the set holds none (or, without kid, several). */
+  async #select(alg: string | undefined, kid: string | undefined): Promise<CryptoKey | undefined> {
+    try {
+      return await this.#keys!({ alg, kid });
+    } catch (error) {
+      if (error instanceof jose.JWKSNoMatchingKey || error instanceof jose.JWKSMultipleMatchingKeys) {
+        return undefined;
+      }
+      if (error instanceof jose.JOSENotSupported) throw invalidToken(`${named('alg', alg)} is not accepted`);
+      throw invalidToken(`${keyName(kid)} could not be imported`, error);
+    }
   }
 
   #refresh(kid?: string): Promise<void> {
@@ -100,20 +96,10 @@ export class JwksCache {
       if (!Array.isArray(body?.keys)) {
         throw new TokenVerificationError('temporarily_unavailable', 'the key source gave no JWK set');
       }
-      const keys = new Map<string, KeyEntry>();
-      for (const jwk of body.keys as PublicJwk[]) {
-        if (!jwk || typeof jwk !== 'object' || !isSignatureVerificationKey(jwk)) continue;
-        const id = jwk.kid ?? '';
-        // Keep prepared keys whose JWK did not change, so a refresh costs no re-import.
-        const previous = this.#keys.get(id);
-        keys.set(
-          id,
-          previous && sameKey(previous.jwk, jwk) ? previous : { jwk, checks: new Map(), ready: new Map() },
-        );
-      }
-      this.#keys = keys;
+      // jose refuses a whole set for one member that is not an object; such a member is skipped.
+      const keys = body.keys.filter((jwk) => jwk !== null && typeof jwk === 'object' && !Array.isArray(jwk));
+      this.#keys = createLocalJWKSet({ keys: keys as JWK[] });
       this.#fetchedAt = this.#options.clock();
-      this.#loaded = true;
       this.#lastFailure = undefined;
     } catch (error) {
       this.#lastFailure = { at: this.#options.clock(), error };
@@ -122,14 +108,4 @@ export class JwksCache {
   }
 }
 
-function sameKey(a: PublicJwk, b: PublicJwk): boolean {
-  return (
-    a.kty === b.kty &&
-    a.crv === b.crv &&
-    a.x === b.x &&
-    a.y === b.y &&
-    a.n === b.n &&
-    a.e === b.e &&
-    a.alg === b.alg
-  );
-}
+const keyName = (kid: string | undefined): string => named('key', kid, 'the signing key');
