@@ -6,8 +6,9 @@
  *
  * See examples/README.md. In your own project the import is `from 'latchkey/verify'`.
  */
-import Fastify from 'fastify';
+
 import { createVerifier, fastifyBearerAuth, getAuth, requireScope } from '@latchkey/verify';
+import Fastify from 'fastify';
 
 const issuer = process.env.LATCHKEY_ISSUER ?? 'http://localhost:3000'; // exactly the tokens' `iss`
 const port = Number(process.env.PORT ?? 4000);

@@ -1,8 +1,8 @@
+import { bearerChallenge, createBearerCheck, dpopChallenge, TokenVerificationError } from '@latchkey/verify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type AccessTokenClaims, verifyOwnAccessToken } from '../oauth/access-token.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import type { Services } from '../services.ts';
-import { bearerChallenge, createBearerCheck, dpopChallenge, TokenVerificationError } from '@latchkey/verify';
 
 declare module 'fastify' {
   interface FastifyRequest {

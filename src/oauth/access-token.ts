@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { type Clock, seconds } from '../clock.ts';
-import type { Config } from '../config/index.ts';
-import type { KeyRing } from '../keys/keyring.ts';
 import {
   createVerifier,
   TokenVerificationError,
   type AccessTokenClaims as VerifiedClaims,
   type Verifier,
 } from '@latchkey/verify';
+import { type Clock, seconds } from '../clock.ts';
+import type { Config } from '../config/index.ts';
+import type { KeyRing } from '../keys/keyring.ts';
 import { OAuthError } from './errors.ts';
 import type { AccessTokenStorage } from './ports.ts';
 import { formatScope } from './scope.ts';

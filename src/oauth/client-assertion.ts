@@ -8,10 +8,16 @@
  * passes every other check names a key we do not hold; a failed fetch is reported in the same words
  * whatever the other side answered, so the endpoint cannot be used to probe what answers there.
  */
+
+import {
+  isSupportedAlgorithm,
+  JwksCache,
+  SUPPORTED_ALGORITHMS,
+  TokenVerificationError,
+} from '@latchkey/verify';
+import { compactVerify, decodeJwt, decodeProtectedHeader, errors as jose } from 'jose';
 import type { Clock } from '../clock.ts';
 import { FetchRefused, guardedFetch } from '../net/guarded-fetch.ts';
-import { isSupportedAlgorithm, JwksCache, SUPPORTED_ALGORITHMS, TokenVerificationError } from '@latchkey/verify';
-import { compactVerify, decodeJwt, decodeProtectedHeader, errors as jose } from 'jose';
 import type { Client } from './model/clients.ts';
 import type { ClientAuthenticationStorage } from './ports.ts';
 

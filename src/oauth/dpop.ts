@@ -2,10 +2,11 @@
  * DPoP at the authorization server (RFC 9449): the token endpoint's proof check (§5), the proof's
  * `jti` kept once in the store so no instance accepts it twice (§11.1), and server nonces (§8).
  */
+
+import { DPOP_ALGORITHMS, DpopProofError, type DpopRequest, verifyDpopProof } from '@latchkey/verify';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { randomToken } from '../crypto.ts';
-import { DPOP_ALGORITHMS, DpopProofError, type DpopRequest, verifyDpopProof } from '@latchkey/verify';
 import { OAuthError } from './errors.ts';
 import type { SeenValueRepository } from './model/seen-values.ts';
 

@@ -1,4 +1,3 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   authenticatedFetch,
   checkCallback,
@@ -8,6 +7,7 @@ import {
   type TokenResponse,
 } from '@latchkey/client';
 import { createVerifier } from '@latchkey/verify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Person } from '../authorize/flow.ts';
 import { type Latchkey, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
 import { hiddenField } from '../helpers/web.ts';

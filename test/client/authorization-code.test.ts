@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   checkCallback,
   clientCredentials,
@@ -8,6 +7,7 @@ import {
   LatchkeyError,
   refreshTokenSource,
 } from '@latchkey/client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeServer, form, startFakeServer } from './fake-server.ts';
 
 /**

@@ -1,6 +1,6 @@
+import { LatchkeyError } from '@latchkey/client';
 import { describe, expect, it } from 'vitest';
 import { parseBearerChallenge, parseRetryAfter } from '../../packages/client/src/http-errors.ts';
-import { LatchkeyError } from '@latchkey/client';
 import { basicAuthorization, type TokenResponse } from '../../packages/client/src/token-endpoint.ts';
 import { CachedTokenSource } from '../../packages/client/src/token-source.ts';
 

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientCredentials, createDpopKey } from '@latchkey/client';
 import { bearerAuth, createVerifier, type DpopReplayStore } from '@latchkey/verify';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
 import { type PrivateRedis, startPrivateRedis } from '../helpers/redis.ts';
 import { register } from '../modern/helpers.ts';

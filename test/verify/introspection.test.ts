@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientCredentials } from '@latchkey/client';
 import { createVerifier, TokenVerificationError } from '@latchkey/verify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Latchkey, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
 import { tamper } from './craft.ts';
 

@@ -1,7 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientCredentials } from '@latchkey/client';
 import {
   type AuthGuard,
@@ -12,6 +10,8 @@ import {
   requireScope,
   type Verifier,
 } from '@latchkey/verify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
 import { tamper } from './craft.ts';
 

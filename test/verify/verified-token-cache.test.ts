@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import type { AccessTokenClaims } from '@latchkey/verify';
+import { describe, expect, it } from 'vitest';
 import { VerifiedTokenCache } from '../../packages/verify/src/verified-token-cache.ts';
 
 const claims = (sub: string) => ({ sub }) as unknown as AccessTokenClaims;
