@@ -10,7 +10,7 @@
  *     node --import tsx examples/admin-provisioning.ts
  *
  * Optional: CUSTOMER_ID (the platform's id of the customer), CUSTOMER_NAME, PERSON_EMAIL, PAGE_SIZE.
- * In your project import from 'latchkey/client'; this checkout imports the source.
+ * @latchkey/client gets the token (examples/README.md says how to install it in your project).
  */
 import { clientCredentials } from '@latchkey/client';
 
