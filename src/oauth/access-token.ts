@@ -88,7 +88,7 @@ export async function issueAccessToken(
 const invalid = (description: string): OAuthError => new OAuthError('invalid_token', description);
 
 /**
- * The server checks its own tokens with the same verifier APIs use (src/verify: alg allow-list,
+ * The server checks its own tokens with the same verifier APIs use (@latchkey/verify: alg allow-list,
  * RFC 9068 `typ`, issuer, audience, expiry), fed from the key ring instead of JWKS over HTTP.
  */
 const verifiers = new WeakMap<AccessTokenVerifierDeps['keys'], Verifier>();
@@ -130,7 +130,7 @@ export async function verifyAccessToken(
   return (await verifyOwnAccessToken(token, s)).raw as unknown as AccessTokenClaims;
 }
 
-/** verifyAccessToken, answering src/verify's typed claims (the server's Bearer check reads them). */
+/** verifyAccessToken, answering @latchkey/verify's typed claims (the server's Bearer check reads them). */
 export async function verifyOwnAccessToken(
   token: string,
   s: AccessTokenVerifierDeps,

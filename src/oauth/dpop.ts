@@ -33,7 +33,7 @@ export async function issueDpopNonce(s: DpopDeps): Promise<string> {
 /**
  * Checks the `DPoP` header of a token request; returns the key's thumbprint, or undefined when there
  * is no header. With LATCHKEY_DPOP_NONCE the server's nonce is required (§8). (Proofs sent to an API
- * with a bound token are src/verify's to check: src/http/bearer.ts.)
+ * with a bound token are @latchkey/verify's to check: src/http/bearer.ts.)
  */
 export async function checkDpop(
   header: string | string[] | undefined,
