@@ -37,7 +37,12 @@ const cases: Case[] = [
 const issuer = 'https://auth.example';
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-function token(alg: string, kid: string, privateKey: KeyObject, signWith: Case['signWith']): string {
+function token(
+  alg: string,
+  kid: string | undefined,
+  privateKey: KeyObject,
+  signWith: Case['signWith'],
+): string {
   const now = Math.floor(Date.now() / 1000);
   const input = `${b64({ alg, typ: 'at+jwt', kid })}.${b64({
     iss: issuer,
@@ -111,5 +116,41 @@ describe('signature checks', () => {
     const v = verifierWith({ ...weak.publicKey.export({ format: 'jwk' }), kid: 'weak' });
     const error = await refusal(v.verify(token('RS256', 'weak', weak.privateKey, pkcs1('sha256'))));
     expect(error.description).toMatch(/2048/);
+  });
+});
+
+describe('keys by kid', () => {
+  it('without kid: the one key of a single-key set; with several, refused, and no refetch for it', async () => {
+    const a = ec('P-256')();
+    const b = ec('P-256')();
+    const unnamed = token('ES256', undefined, a.privateKey, ecdsa('sha256'));
+    let now = Date.now();
+    let loads = 0;
+    const verifierOf = (...keys: object[]) =>
+      createVerifier({
+        issuer,
+        audience: issuer,
+        cacheMaxEntries: 0,
+        clock: () => now,
+        jwksCooldownSeconds: 10,
+        keySource: async () => {
+          loads++;
+          return { keys };
+        },
+      });
+
+    await expect(
+      verifierOf({ ...a.publicKey.export({ format: 'jwk' }), kid: 'a' }).verify(unnamed),
+    ).resolves.toBeDefined();
+    loads = 0;
+    const ambiguous = verifierOf(
+      { ...a.publicKey.export({ format: 'jwk' }), kid: 'a' },
+      { ...b.publicKey.export({ format: 'jwk' }), kid: 'b' },
+    );
+    expect((await refusal(ambiguous.verify(unnamed))).description).toMatch(/no kid/);
+    now += 60_000;
+    expect((await refusal(ambiguous.verify(unnamed))).description).toMatch(/no kid/);
+    // The set we hold already says a token without kid is ambiguous: fetching again cannot help.
+    expect(loads).toBe(1);
   });
 });
