@@ -6,10 +6,12 @@
 
 # 1. Build: install everything (`npm ci` builds dist/: tsc, the pages' assets, the console's script),
 #    then keep only the production dependencies, native ones (better-sqlite3, argon2) already built.
+#    packages/ holds the npm workspaces (@latchkey/client, @latchkey/verify) the server imports.
 FROM node:24-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
+COPY packages ./packages
 COPY src ./src
 RUN npm ci --no-audit --no-fund
 RUN npm prune --omit=dev --no-audit --no-fund
@@ -24,6 +26,8 @@ ENV LATCHKEY_ENVIRONMENT=production HOST=0.0.0.0 PORT=3000 LATCHKEY_DATABASE=/da
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
+# node_modules/@latchkey/* are links to the workspace packages, built into packages/*/dist.
+COPY --from=build /app/packages ./packages
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 RUN mkdir -p /data && chown node:node /data

@@ -10,9 +10,9 @@
  *     node --import tsx examples/admin-provisioning.ts
  *
  * Optional: CUSTOMER_ID (the platform's id of the customer), CUSTOMER_NAME, PERSON_EMAIL, PAGE_SIZE.
- * In your project import from 'latchkey/client'; this checkout imports the source.
+ * @latchkey/client gets the token (examples/README.md says how to install it in your project).
  */
-import { clientCredentials } from '../src/client/index.ts';
+import { clientCredentials } from '@latchkey/client';
 
 const issuer = process.env.LATCHKEY_ISSUER ?? 'http://localhost:3000';
 const clientId = process.env.LATCHKEY_ADMIN_CLIENT_ID;

@@ -1,13 +1,14 @@
 /**
  * A small API protected by Latchkey access tokens, the way the platform's API developers use
- * latchkey/verify: the Fastify plugin checks every request, requireScope() guards single routes.
+ * @latchkey/verify: the Fastify plugin checks every request, requireScope() guards single routes.
  *
  *   node --import tsx examples/api-server.ts      # listens on http://localhost:4000
  *
- * See examples/README.md. In your own project the import is `from 'latchkey/verify'`.
+ * See examples/README.md for installing @latchkey/verify in your API's project.
  */
+
+import { createVerifier, fastifyBearerAuth, getAuth, requireScope } from '@latchkey/verify';
 import Fastify from 'fastify';
-import { createVerifier, fastifyBearerAuth, getAuth, requireScope } from '../src/verify/index.ts';
 
 const issuer = process.env.LATCHKEY_ISSUER ?? 'http://localhost:3000'; // exactly the tokens' `iss`
 const port = Number(process.env.PORT ?? 4000);

@@ -4,10 +4,10 @@
  *
  *   LATCHKEY_CLIENT_ID=… LATCHKEY_CLIENT_SECRET=… node --import tsx examples/integrator.ts
  *
- * See examples/README.md. In your own project the import is `from 'latchkey/client'`; this checkout
- * imports the source so the example runs without a build.
+ * See examples/README.md for installing @latchkey/client in your own project; in this checkout the
+ * name resolves to the workspace's source (packages/client/src), so the example runs without a build.
  */
-import { authenticatedFetch, clientCredentials, LatchkeyError, resolveIssuer } from '../src/client/index.ts';
+import { authenticatedFetch, clientCredentials, LatchkeyError, resolveIssuer } from '@latchkey/client';
 
 const clientId = process.env.LATCHKEY_CLIENT_ID;
 const clientSecret = process.env.LATCHKEY_CLIENT_SECRET;

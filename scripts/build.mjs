@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Builds dist/ from src/: tsc (all of src/, source maps, SDK declarations), a copy of every file
-// that is not TypeScript (stylesheets, scripts), and the console's browser bundle (esbuild).
+// Builds the workspace packages (packages/client, packages/verify: tsc into each one's dist/), then
+// dist/ from src/: tsc (all of src/, source maps, declarations), a copy of every file that is not
+// TypeScript (stylesheets, scripts), and the console's browser bundle (esbuild).
 // Runs at `npm ci` (prepare) and before `npm test`. Under `npm ci --omit=dev` TypeScript is absent:
 // a dist/ built earlier (the production image copies it in) is kept, otherwise one clear line.
 import { spawnSync } from 'node:child_process';
@@ -37,13 +38,19 @@ if (!tsc) {
   process.exit(1);
 }
 
-// From scratch, so a file removed from src/ does not live on in dist/.
-rmSync(dist, { recursive: true, force: true });
-const compiled = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], {
-  cwd: root,
-  stdio: 'inherit',
-});
-if (compiled.status !== 0) process.exit(compiled.status ?? 1);
+/** tsc -p `project` into `out`, from scratch, so a file removed from src/ does not live on. */
+function compile(project, out) {
+  rmSync(out, { recursive: true, force: true });
+  const compiled = spawnSync(process.execPath, [tsc, '-p', project], { cwd: root, stdio: 'inherit' });
+  if (compiled.status !== 0) process.exit(compiled.status ?? 1);
+}
+
+// The packages first: the server imports them by name, from their dist/.
+for (const name of ['client', 'verify']) {
+  const folder = join(root, 'packages', name);
+  compile(join(folder, 'tsconfig.json'), join(folder, 'dist'));
+}
+compile(join(root, 'tsconfig.build.json'), dist);
 
 const isTypeScript = (name) => /\.tsx?$/.test(name);
 for (const entry of readdirSync(src, { recursive: true, withFileTypes: true })) {

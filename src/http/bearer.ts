@@ -1,10 +1,8 @@
+import { bearerChallenge, createBearerCheck, dpopChallenge, TokenVerificationError } from '@latchkey/verify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type AccessTokenClaims, verifyOwnAccessToken } from '../oauth/access-token.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import type { Services } from '../services.ts';
-import { TokenVerificationError } from '../verify/errors.ts';
-import { bearerChallenge, dpopChallenge } from '../verify/http-response.ts';
-import { createBearerCheck } from '../verify/middleware.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -17,7 +15,7 @@ export const protectedResourceMetadataUrl = (issuer: string): string =>
   `${issuer}/.well-known/oauth-protected-resource`;
 
 /**
- * A preHandler that requires a valid access token and, optionally, scopes: src/verify's check (the
+ * A preHandler that requires a valid access token and, optionally, scopes: @latchkey/verify's check (the
  * header only, RFC 6750 §2.1, since tokens in query strings leak into logs, RFC 9700 §4.3.2; DPoP
  * binding and proof, RFC 9449 §7; scopes), which APIs use too. The server adds only what the issuer
  * knows: whether the token was revoked since (its `jti`, its grant, its client), that it is for this
@@ -67,7 +65,7 @@ export function requireBearer(s: Services, ...scopes: string[]) {
   };
 }
 
-/** What the error handler answers for a refused token: src/verify's codes as OAuthErrors. */
+/** What the error handler answers for a refused token: @latchkey/verify's codes as OAuthErrors. */
 function refusal(s: Services, error: unknown): unknown {
   if (error instanceof OAuthError && error.code === 'invalid_token') {
     return refuse(s, 'invalid_token', error.message);

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { type Clock, seconds } from '../clock.ts';
-import type { Config } from '../config/index.ts';
-import type { KeyRing } from '../keys/keyring.ts';
 import {
   createVerifier,
   TokenVerificationError,
   type AccessTokenClaims as VerifiedClaims,
   type Verifier,
-} from '../verify/index.ts';
+} from '@latchkey/verify';
+import { type Clock, seconds } from '../clock.ts';
+import type { Config } from '../config/index.ts';
+import type { KeyRing } from '../keys/keyring.ts';
 import { OAuthError } from './errors.ts';
 import type { AccessTokenStorage } from './ports.ts';
 import { formatScope } from './scope.ts';
@@ -88,7 +88,7 @@ export async function issueAccessToken(
 const invalid = (description: string): OAuthError => new OAuthError('invalid_token', description);
 
 /**
- * The server checks its own tokens with the same verifier APIs use (src/verify: alg allow-list,
+ * The server checks its own tokens with the same verifier APIs use (@latchkey/verify: alg allow-list,
  * RFC 9068 `typ`, issuer, audience, expiry), fed from the key ring instead of JWKS over HTTP.
  */
 const verifiers = new WeakMap<AccessTokenVerifierDeps['keys'], Verifier>();
@@ -130,7 +130,7 @@ export async function verifyAccessToken(
   return (await verifyOwnAccessToken(token, s)).raw as unknown as AccessTokenClaims;
 }
 
-/** verifyAccessToken, answering src/verify's typed claims (the server's Bearer check reads them). */
+/** verifyAccessToken, answering @latchkey/verify's typed claims (the server's Bearer check reads them). */
 export async function verifyOwnAccessToken(
   token: string,
   s: AccessTokenVerifierDeps,

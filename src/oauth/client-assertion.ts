@@ -8,12 +8,16 @@
  * passes every other check names a key we do not hold; a failed fetch is reported in the same words
  * whatever the other side answered, so the endpoint cannot be used to probe what answers there.
  */
+
+import {
+  isSupportedAlgorithm,
+  JwksCache,
+  SUPPORTED_ALGORITHMS,
+  TokenVerificationError,
+} from '@latchkey/verify';
+import { compactVerify, decodeJwt, decodeProtectedHeader, errors as jose } from 'jose';
 import type { Clock } from '../clock.ts';
 import { FetchRefused, guardedFetch } from '../net/guarded-fetch.ts';
-import { isSupportedAlgorithm, SUPPORTED_ALGORITHMS } from '../verify/algorithms.ts';
-import { TokenVerificationError } from '../verify/errors.ts';
-import { JwksCache } from '../verify/jwks.ts';
-import { decodeJws } from '../verify/jwt.ts';
 import type { Client } from './model/clients.ts';
 import type { ClientAuthenticationStorage } from './ports.ts';
 
@@ -36,7 +40,7 @@ export class AssertionError extends Error {
 /** The `sub` of an assertion, read without checking it: which client to look up (RFC 7521 §4.2). */
 export function assertionSubject(assertion: string): string | undefined {
   try {
-    const sub = decodeJws(assertion).payload.sub;
+    const sub = decodeJwt(assertion).sub;
     return typeof sub === 'string' ? sub : undefined;
   } catch {
     return undefined;
@@ -57,13 +61,16 @@ export async function verifyClientAssertion(
   client: Client,
   ctx: AssertionContext,
 ): Promise<void> {
-  let decoded: ReturnType<typeof decodeJws>;
+  // Read unchecked first: every claim is checked before the signature, so that only an assertion
+  // that passes them all can make us fetch the client's keys.
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  let payload: ReturnType<typeof decodeJwt>;
   try {
-    decoded = decodeJws(assertion);
+    header = decodeProtectedHeader(assertion);
+    payload = decodeJwt(assertion);
   } catch {
     throw new AssertionError('The client_assertion is not a signed JWT');
   }
-  const { header, payload, signingInput, signature } = decoded;
   if (!isSupportedAlgorithm(header.alg)) {
     throw new AssertionError(`client_assertion alg must be one of ${assertionAlgorithms.join(', ')}`);
   }
@@ -91,12 +98,12 @@ export async function verifyClientAssertion(
     throw new AssertionError('client_assertion needs a jti (RFC 7523 §3)');
   }
 
-  const kid = typeof header.kid === 'string' ? header.kid : undefined;
-  let valid: boolean;
   try {
-    const check = await keysOf(client, ctx).check(kid, header.alg);
-    valid = await check(signingInput, signature);
+    await compactVerify(assertion, keysOf(client, ctx).key, { algorithms: assertionAlgorithms });
   } catch (error) {
+    if (error instanceof jose.JWSSignatureVerificationFailed) {
+      throw new AssertionError('client_assertion signature is invalid');
+    }
     if (error instanceof FetchRefused) {
       throw new AssertionError("client_assertion key: could not fetch the client's jwks_uri", {
         cause: error,
@@ -105,9 +112,9 @@ export async function verifyClientAssertion(
     if (error instanceof TokenVerificationError) {
       throw new AssertionError(`client_assertion key: ${error.description}`);
     }
+    if (error instanceof jose.JOSEError) throw new AssertionError('The client_assertion is not a signed JWT');
     throw error;
   }
-  if (!valid) throw new AssertionError('client_assertion signature is invalid');
   // Checked last, so a forged assertion cannot burn an honest client's jti.
   const key = `assertion:${client.id}:${jti}`;
   if (!(await ctx.store.seenValues.remember(key, exp * 1000, ctx.clock()))) {

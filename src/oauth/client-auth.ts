@@ -1,8 +1,8 @@
+import { authChallenge } from '@latchkey/verify';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { constantTimeEqual } from '../crypto.ts';
 import type { RateLimiter } from '../ratelimit/index.ts';
-import { authChallenge } from '../verify/http-response.ts';
 import {
   AssertionError,
   assertionSubject,

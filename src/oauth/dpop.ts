@@ -2,10 +2,11 @@
  * DPoP at the authorization server (RFC 9449): the token endpoint's proof check (§5), the proof's
  * `jti` kept once in the store so no instance accepts it twice (§11.1), and server nonces (§8).
  */
+
+import { DPOP_ALGORITHMS, DpopProofError, type DpopRequest, verifyDpopProof } from '@latchkey/verify';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { randomToken } from '../crypto.ts';
-import { DPOP_ALGORITHMS, DpopProofError, type DpopRequest, verifyDpopProof } from '../verify/dpop.ts';
 import { OAuthError } from './errors.ts';
 import type { SeenValueRepository } from './model/seen-values.ts';
 
@@ -32,7 +33,7 @@ export async function issueDpopNonce(s: DpopDeps): Promise<string> {
 /**
  * Checks the `DPoP` header of a token request; returns the key's thumbprint, or undefined when there
  * is no header. With LATCHKEY_DPOP_NONCE the server's nonce is required (§8). (Proofs sent to an API
- * with a bound token are src/verify's to check: src/http/bearer.ts.)
+ * with a bound token are @latchkey/verify's to check: src/http/bearer.ts.)
  */
 export async function checkDpop(
   header: string | string[] | undefined,

@@ -1,5 +1,5 @@
+import { authenticatedFetch, LatchkeyError, type TokenSource } from '@latchkey/client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { authenticatedFetch, LatchkeyError, type TokenSource } from '../../src/client/index.ts';
 import { type FakeResponse, type FakeServer, type RecordedRequest, startFakeServer } from './fake-server.ts';
 
 /** Hands out token-1, token-2, … and records invalidations. */

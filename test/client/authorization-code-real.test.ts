@@ -1,4 +1,3 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   authenticatedFetch,
   checkCallback,
@@ -6,8 +5,9 @@ import {
   exchangeCode,
   refreshTokenSource,
   type TokenResponse,
-} from '../../src/client/index.ts';
-import { createVerifier } from '../../src/verify/index.ts';
+} from '@latchkey/client';
+import { createVerifier } from '@latchkey/verify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Latchkey, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
 import { Person } from '../helpers/oauth-flow.ts';
 import { hiddenField } from '../helpers/web.ts';

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   checkCallback,
   clientCredentials,
@@ -7,7 +6,8 @@ import {
   exchangeCode,
   LatchkeyError,
   refreshTokenSource,
-} from '../../src/client/index.ts';
+} from '@latchkey/client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeServer, form, startFakeServer } from './fake-server.ts';
 
 /**

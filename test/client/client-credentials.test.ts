@@ -1,10 +1,5 @@
+import { authenticatedFetch, clientCredentials, LatchkeyError, type TokenSource } from '@latchkey/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  authenticatedFetch,
-  clientCredentials,
-  LatchkeyError,
-  type TokenSource,
-} from '../../src/client/index.ts';
 import { type Latchkey, startLatchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
 
 let lk: Latchkey;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
+import { checkCallback, createAuthorizationRequest, exchangeCode } from '@latchkey/client';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { checkCallback, createAuthorizationRequest, exchangeCode } from '../../src/client/index.ts';
 import { type Latchkey, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
 import { Person } from '../helpers/oauth-flow.ts';
 import { approve, oidcClient } from '../helpers/oidc-rp.ts';

@@ -1,8 +1,8 @@
+import { LatchkeyError } from '@latchkey/client';
 import { describe, expect, it } from 'vitest';
-import { parseBearerChallenge, parseRetryAfter } from '../../src/client/http-errors.ts';
-import { LatchkeyError } from '../../src/client/index.ts';
-import { basicAuthorization, type TokenResponse } from '../../src/client/token-endpoint.ts';
-import { CachedTokenSource } from '../../src/client/token-source.ts';
+import { parseBearerChallenge, parseRetryAfter } from '../../packages/client/src/http-errors.ts';
+import { basicAuthorization, type TokenResponse } from '../../packages/client/src/token-endpoint.ts';
+import { CachedTokenSource } from '../../packages/client/src/token-source.ts';
 
 /** A token endpoint as a function: scripted answers, counted calls. */
 function scriptedEndpoint(...answers: (TokenResponse | LatchkeyError)[]) {

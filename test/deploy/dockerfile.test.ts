@@ -97,7 +97,8 @@ describe('Dockerfile', () => {
             const to = inStage(stage.name, step.destination!, workdir);
             const target = step.destination!.endsWith('/') ? join(to, source.split('/').at(-1)!) : to;
             mkdirSync(dirname(target), { recursive: true });
-            cpSync(from, target, { recursive: true });
+            // Links as they are, as COPY keeps them: node_modules/@latchkey/* point into packages/.
+            cpSync(from, target, { recursive: true, verbatimSymlinks: true });
           }
         } else if (step.instruction === 'RUN') {
           if (containerOnly.some((re) => re.test(step.args))) continue;

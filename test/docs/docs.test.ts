@@ -4,9 +4,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { bearerAuth, createVerifier } from '@latchkey/verify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, variableNames } from '../../src/config/index.ts';
-import { bearerAuth, createVerifier } from '../../src/verify/index.ts';
 import { assertBuilt, bin, root } from '../helpers/dist.ts';
 import { requestToken, startLatchkey } from '../helpers/latchkey.ts';
 

@@ -1,6 +1,6 @@
+import { createVerifier } from '@latchkey/verify';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVerifier } from '../../src/verify/index.ts';
 import { type Latchkey, requestToken, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
 import { obtainCode, Person, tokenRequest } from '../helpers/oauth-flow.ts';
 import { approve, oidcClient, peek } from '../helpers/oidc-rp.ts';

@@ -14,12 +14,14 @@ export function assertBuilt(): void {
   if (!existsSync(stamp))
     throw new Error('dist/ is not built: run `npm run build` (`npm test` does it first)');
   const built = statSync(stamp).mtimeMs;
-  const src = join(root, 'src');
-  for (const entry of readdirSync(src, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const file = join(entry.parentPath, entry.name);
-    if (statSync(file).mtimeMs > built) {
-      throw new Error(`dist/ is older than ${file}: run \`npm run build\` (\`npm test\` does it first)`);
+  // The server's sources and the workspace packages' (scripts/build.mjs builds both).
+  for (const src of ['src', 'packages/client/src', 'packages/verify/src'].map((path) => join(root, path))) {
+    for (const entry of readdirSync(src, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const file = join(entry.parentPath, entry.name);
+      if (statSync(file).mtimeMs > built) {
+        throw new Error(`dist/ is older than ${file}: run \`npm run build\` (\`npm test\` does it first)`);
+      }
     }
   }
 }

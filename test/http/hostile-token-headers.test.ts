@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { bearerAuth, createVerifier } from '@latchkey/verify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearerAuth, createVerifier } from '../../src/verify/index.ts';
 import { type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
 
 // Issue 28 item 8: a forged token whose `alg` or `kid` holds CR LF or non-ASCII ended up in

@@ -8,7 +8,7 @@ import {
   testClock,
 } from '../helpers/latchkey.ts';
 
-// The server checks its own tokens with src/verify (the verifier APIs use), keys from its key ring:
+// The server checks its own tokens with @latchkey/verify (the verifier APIs use), keys from its key ring:
 // the same rules hold at /api/v1/me and at introspection as in every API that uses latchkey/verify.
 const clock = testClock();
 let lk: Latchkey;

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { clientCredentials, createDpopKey } from '@latchkey/client';
+import { bearerAuth, createVerifier, type DpopReplayStore } from '@latchkey/verify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientCredentials, createDpopKey } from '../../src/client/index.ts';
-import { bearerAuth, createVerifier, type DpopReplayStore } from '../../src/verify/index.ts';
 import { type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
 import { register } from '../helpers/oauth-clients.ts';
 import { type PrivateRedis, startPrivateRedis } from '../helpers/redis.ts';

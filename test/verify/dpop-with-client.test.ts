@@ -1,13 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { authenticatedFetch, clientCredentials, createDpopKey, LatchkeyError } from '@latchkey/client';
+import { bearerAuth, createVerifier, getAuth } from '@latchkey/verify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  authenticatedFetch,
-  clientCredentials,
-  createDpopKey,
-  LatchkeyError,
-} from '../../src/client/index.ts';
-import { bearerAuth, createVerifier, getAuth } from '../../src/verify/index.ts';
 import { type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
 import { register } from '../helpers/oauth-clients.ts';
 

@@ -1,6 +1,6 @@
+import { clientCredentials } from '@latchkey/client';
+import { createVerifier, TokenVerificationError } from '@latchkey/verify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientCredentials } from '../../src/client/index.ts';
-import { createVerifier, TokenVerificationError } from '../../src/verify/index.ts';
 import { type Latchkey, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
 import { tamper } from './craft.ts';
 

@@ -1,8 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientCredentials } from '../../src/client/index.ts';
+import { clientCredentials } from '@latchkey/client';
 import {
   type AuthGuard,
   bearerAuth,
@@ -11,7 +9,9 @@ import {
   getAuth,
   requireScope,
   type Verifier,
-} from '../../src/verify/index.ts';
+} from '@latchkey/verify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
 import { tamper } from './craft.ts';
 

@@ -1,6 +1,6 @@
+import type { AccessTokenClaims } from '@latchkey/verify';
 import { describe, expect, it } from 'vitest';
-import type { AccessTokenClaims } from '../../src/verify/index.ts';
-import { VerifiedTokenCache } from '../../src/verify/verified-token-cache.ts';
+import { VerifiedTokenCache } from '../../packages/verify/src/verified-token-cache.ts';
 
 const claims = (sub: string) => ({ sub }) as unknown as AccessTokenClaims;
 

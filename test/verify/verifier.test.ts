@@ -1,6 +1,6 @@
+import { clientCredentials } from '@latchkey/client';
+import { createVerifier, TokenVerificationError, type VerifierOptions } from '@latchkey/verify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientCredentials } from '../../src/client/index.ts';
-import { createVerifier, TokenVerificationError, type VerifierOptions } from '../../src/verify/index.ts';
 import { type Latchkey, startLatchkey, testClock } from '../helpers/latchkey.ts';
 import { hmacWithKey, parts, tamper, unsecured } from './craft.ts';
 

@@ -3,12 +3,18 @@
  * the authorization server's token endpoint, its own API, and any API through latchkey/verify.
  * Replay (the proof's `jti`) is left to the caller, who knows where used values are kept.
  */
+import {
+  base64url,
+  calculateJwkThumbprint,
+  decodeProtectedHeader,
+  EmbeddedJWK,
+  type JWK,
+  errors as jose,
+  jwtVerify,
+} from 'jose';
 import { isSupportedAlgorithm, SUPPORTED_ALGORITHMS } from './algorithms.ts';
 import type { AccessTokenClaims } from './claims.ts';
 import { TokenVerificationError } from './errors.ts';
-import type { PublicJwk } from './jwk.ts';
-import { decodeJws } from './jwt.ts';
-import { createSignatureCheck } from './signature.ts';
 
 /** Asymmetric algorithms only (§4.3 check 5: never `none` nor a MAC). */
 export const DPOP_ALGORITHMS = SUPPORTED_ALGORITHMS;
@@ -44,28 +50,14 @@ export interface VerifiedDpopProof {
   nonce: string | undefined;
 }
 
-const bytesToBase64Url = (bytes: ArrayBuffer): string => {
-  let binary = '';
-  for (const b of new Uint8Array(bytes)) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-};
-
-const sha256 = async (text: string): Promise<string> =>
-  bytesToBase64Url(await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
-
-/** RFC 7638 §3: the required members only, in lexicographic order, no whitespace. */
-export function jwkThumbprint(jwk: PublicJwk): Promise<string> {
-  const members =
-    jwk.kty === 'EC'
-      ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }
-      : jwk.kty === 'RSA'
-        ? { e: jwk.e, kty: jwk.kty, n: jwk.n }
-        : { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
-  return sha256(JSON.stringify(members));
-}
+/** RFC 7638 §3: the JWK SHA-256 thumbprint, what `cnf.jkt` holds (RFC 9449 §6.1). */
+export const jwkThumbprint = (jwk: JWK): Promise<string> => calculateJwkThumbprint(jwk, 'sha256');
 
 /** `ath` (§4.2): base64url of the SHA-256 of the access token. */
-export const accessTokenHash = (accessToken: string): Promise<string> => sha256(accessToken);
+export async function accessTokenHash(accessToken: string): Promise<string> {
+  const digest = await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(accessToken));
+  return base64url.encode(new Uint8Array(digest));
+}
 
 const withoutQuery = (url: string): string | undefined => {
   try {
@@ -78,30 +70,46 @@ const withoutQuery = (url: string): string | undefined => {
 
 /** Checks one proof against the request (§4.3 checks 1–12, replay excepted). */
 export async function verifyDpopProof(proof: string, request: DpopRequest): Promise<VerifiedDpopProof> {
-  let decoded: ReturnType<typeof decodeJws>;
+  let header: ReturnType<typeof decodeProtectedHeader>;
   try {
-    decoded = decodeJws(proof);
+    header = decodeProtectedHeader(proof);
   } catch {
     throw new DpopProofError('the DPoP proof is not a signed JWT');
   }
-  const { header, payload, signingInput, signature } = decoded;
   if (header.typ !== 'dpop+jwt') throw new DpopProofError('the DPoP proof typ must be dpop+jwt');
   if (!isSupportedAlgorithm(header.alg)) {
     throw new DpopProofError(`the DPoP proof alg must be one of ${DPOP_ALGORITHMS.join(' ')}`);
   }
-  const jwk = header.jwk as PublicJwk | undefined;
+  const jwk = header.jwk as JWK | undefined;
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) {
     throw new DpopProofError('the DPoP proof has no jwk header');
   }
-  if (jwk.d !== undefined || jwk.k !== undefined)
+  if (jwk.d !== undefined || jwk.k !== undefined) {
     throw new DpopProofError('the DPoP proof jwk must be a public key');
-  let valid = false;
+  }
+  let payload: Record<string, unknown>;
   try {
-    valid = await (await createSignatureCheck(jwk, header.alg))(signingInput, signature);
-  } catch {
+    // The signature with the key the proof carries (§4.3 checks 5–7); `iat` is checked below, with
+    // the window the caller asked for.
+    ({ payload } = await jwtVerify(proof, EmbeddedJWK, {
+      typ: 'dpop+jwt',
+      algorithms: DPOP_ALGORITHMS,
+      currentDate: new Date(request.now),
+    }));
+  } catch (error) {
+    if (error instanceof jose.JWSSignatureVerificationFailed) {
+      throw new DpopProofError('the DPoP proof signature is invalid');
+    }
+    if (error instanceof jose.JWTClaimValidationFailed || error instanceof jose.JWTExpired) {
+      throw new DpopProofError(`the DPoP proof ${error.claim} is not valid`);
+    }
+    if (error instanceof jose.JWTInvalid || error instanceof jose.JOSENotSupported) {
+      throw new DpopProofError('the DPoP proof is not a valid JWT');
+    }
+    // EmbeddedJWK could not import the key for the alg (another key type or curve, a `use` or `alg`
+    // member that says otherwise).
     throw new DpopProofError('the DPoP proof jwk does not fit its alg');
   }
-  if (!valid) throw new DpopProofError('the DPoP proof signature is invalid');
 
   const { jti, htm, htu, iat, ath, nonce } = payload;
   if (typeof jti !== 'string' || jti === '' || jti.length > 256)

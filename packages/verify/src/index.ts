@@ -1,8 +1,8 @@
 /**
- * latchkey/verify: verify Latchkey access tokens in an API. Runs wherever `fetch` and WebCrypto
- * exist; in Node it verifies with node:crypto for speed. Imports nothing from the server.
+ * @latchkey/verify: verify Latchkey access tokens in an API. Runs wherever `fetch` and WebCrypto
+ * exist; JWS, JWK and JWT work is jose's. Imports nothing from the server.
  */
-export { SUPPORTED_ALGORITHMS, type SupportedAlgorithm } from './algorithms.ts';
+export { isSupportedAlgorithm, SUPPORTED_ALGORITHMS, type SupportedAlgorithm } from './algorithms.ts';
 export { bearerTokenFromHeader } from './bearer-header.ts';
 export { type AccessTokenClaims, hasScopes } from './claims.ts';
 export {
@@ -10,6 +10,7 @@ export {
   DPOP_ALGORITHMS,
   DpopProofError,
   type DpopReplayStore,
+  type DpopRequest,
   type DpopRequestProof,
   jwkThumbprint,
   memoryDpopReplayStore,
@@ -19,14 +20,16 @@ export {
 export { TokenVerificationError, type VerificationErrorCode } from './errors.ts';
 export { type FastifyBearerAuthOptions, type FastifyInstanceLike, fastifyBearerAuth } from './fastify.ts';
 export {
+  authChallenge,
   bearerChallenge,
+  dpopChallenge,
   type FastifyStyleReply,
   type NodeStyleResponse,
   type ResponseLike,
   sendAuthError,
 } from './http-response.ts';
 export type { IntrospectionOptions } from './introspection.ts';
-export type { JwkSetSource } from './jwks.ts';
+export { type JwkSetSource, JwksCache, type JwksCacheOptions } from './jwks.ts';
 export {
   type AuthGuard,
   type BearerAuthOptions,

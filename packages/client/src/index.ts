@@ -1,5 +1,5 @@
 /**
- * latchkey/client: the integrator SDK. Runs wherever `fetch` and WebCrypto exist (Node 20+,
+ * @latchkey/client: the integrator SDK. Runs wherever `fetch` and WebCrypto exist (Node 22+,
  * Deno, Bun, browsers, edge runtimes) and imports nothing from the server.
  */
 export {

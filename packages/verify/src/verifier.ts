@@ -1,10 +1,10 @@
+import { decodeProtectedHeader, errors as jose, jwtVerify } from 'jose';
 import { isSupportedAlgorithm, SUPPORTED_ALGORITHMS, type SupportedAlgorithm } from './algorithms.ts';
 import type { AccessTokenClaims, ClaimExpectations } from './claims.ts';
-import { validateClaims } from './claims.ts';
+import { typedClaims } from './claims.ts';
 import { invalidToken, named, TokenVerificationError } from './errors.ts';
 import { type IntrospectionOptions, introspect } from './introspection.ts';
 import { type JwkSetSource, JwksCache } from './jwks.ts';
-import { decodeJws } from './jwt.ts';
 import { type FetchFunction, fetchJson, fetchVerifierMetadata, type VerifierMetadata } from './metadata.ts';
 import { VerifiedTokenCache } from './verified-token-cache.ts';
 
@@ -55,8 +55,6 @@ export interface VerifierStats {
   cachedTokens: number;
 }
 
-const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt']);
-
 /** A verifier for Latchkey access tokens (RFC 9068 JWTs), with the JWKS and verified tokens cached. */
 export function createVerifier(options: VerifierOptions): Verifier {
   if (!options.issuer) throw new TypeError('createVerifier: `issuer` is required');
@@ -67,7 +65,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const issuer = options.issuer;
   const fetchImpl: FetchFunction = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const clock = options.clock ?? Date.now;
-  const algorithms = new Set<string>(options.algorithms ?? SUPPORTED_ALGORITHMS);
+  // RFC 8725 §3.1: the algorithm comes from our allow-list, never from the token alone.
+  const algorithms = (options.algorithms ?? SUPPORTED_ALGORITHMS).filter(isSupportedAlgorithm);
   const expectations: ClaimExpectations = {
     issuer,
     audiences,
@@ -106,44 +105,27 @@ export function createVerifier(options: VerifierOptions): Verifier {
   });
 
   /**
-   * Decodes and checks a token. Synchronous whenever the key is ready (the common case), so the hot
-   * path allocates no promises of its own; only a first sight of a key waits for the JWKS.
+   * Checks a token with jose: the signature with the issuer's key for its `kid`, an accepted `alg`,
+   * RFC 9068 §4 `typ` (an ID token is not an access token), `iss`, `aud`, `exp` and `nbf` with the
+   * clock skew, and no `crit` extension jose does not implement (RFC 7515 §4.1.11). Then Latchkey's
+   * claims, and the result is kept until the token expires.
    */
-  function verifyJwt(token: string, now: number): AccessTokenClaims | Promise<AccessTokenClaims> {
-    const { header, payload, signingInput, signature } = decodeJws(token);
-    const { alg, typ, kid } = header;
-    // RFC 8725 §3.1: the algorithm comes from our allow-list, never from the token alone.
-    if (!isSupportedAlgorithm(alg) || !algorithms.has(alg)) {
-      throw invalidToken(`${named('alg', alg)} is not accepted`);
+  async function verifyJwt(token: string, now: number): Promise<AccessTokenClaims> {
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(token, jwks.key, {
+        algorithms,
+        typ: 'at+jwt',
+        issuer,
+        audience: audiences,
+        requiredClaims: ['exp'],
+        clockTolerance: expectations.clockSkewSeconds,
+        currentDate: new Date(now),
+      }));
+    } catch (error) {
+      throw refusal(error, token);
     }
-    // RFC 9068 §4: reject anything not typed as an access token (an ID token, say).
-    if (typ !== 'at+jwt' && (typeof typ !== 'string' || !ACCESS_TOKEN_TYPES.has(typ.toLowerCase()))) {
-      throw invalidToken('token typ is not at+jwt');
-    }
-    // RFC 7515 §4.1.11: extensions we do not understand make the token invalid.
-    if (header.crit !== undefined) throw invalidToken('token has crit header parameters');
-    if (kid !== undefined && typeof kid !== 'string') throw invalidToken('token kid is not a string');
-
-    const ready = jwks.readyCheck(kid, alg);
-    if (ready) {
-      const result = ready(signingInput, signature);
-      if (result === true) return accept(token, payload, now);
-      if (result === false) throw invalidToken('token signature is invalid');
-      return result.then((valid) => acceptIfValid(valid, token, payload, now));
-    }
-    return jwks
-      .check(kid, alg)
-      .then(async (check) => acceptIfValid(await check(signingInput, signature), token, payload, now));
-  }
-
-  function acceptIfValid(valid: boolean, token: string, payload: Record<string, unknown>, now: number) {
-    if (!valid) throw invalidToken('token signature is invalid');
-    return accept(token, payload, now);
-  }
-
-  /** The signature holds: check the claims and remember the result until the token expires. */
-  function accept(token: string, payload: Record<string, unknown>, now: number): AccessTokenClaims {
-    const claims = validateClaims(payload, expectations, now);
+    const claims = typedClaims(payload);
     cache.set(token, claims, (claims.exp + expectations.clockSkewSeconds) * 1000);
     return claims;
   }
@@ -152,6 +134,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   let cacheMisses = 0;
   const stats = (): VerifierStats => ({ cacheHits, cacheMisses, cachedTokens: cache.size });
 
+  /** The verified-token cache first: a hit does no JOSE work at all. */
   function verifyLocally(token: string): AccessTokenClaims | Promise<AccessTokenClaims> {
     if (typeof token !== 'string' || token === '') throw invalidToken('no token');
     const now = clock();
@@ -181,4 +164,34 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
 
   return { verify, stats, issuer, audiences };
+}
+
+/** What jose refused, said as the verifier says it; only header values that look like names are repeated. */
+const CLAIM_REFUSALS: Readonly<Record<string, string>> = {
+  typ: 'token typ is not at+jwt',
+  iss: 'token is from another issuer',
+  aud: 'token is meant for another audience',
+  exp: 'token has no exp',
+  nbf: 'token is not valid yet',
+  iat: 'token iat is not a number',
+};
+
+function refusal(error: unknown, token: string): unknown {
+  if (!(error instanceof jose.JOSEError)) return error;
+  if (error instanceof jose.JWSSignatureVerificationFailed) return invalidToken('token signature is invalid');
+  if (error instanceof jose.JWTExpired) return invalidToken('token has expired');
+  if (error instanceof jose.JWTClaimValidationFailed) {
+    return invalidToken(CLAIM_REFUSALS[error.claim] ?? 'token claims are not valid');
+  }
+  let header: Record<string, unknown> | undefined;
+  try {
+    header = decodeProtectedHeader(token);
+  } catch {
+    return invalidToken('token is not a JWS compact serialization');
+  }
+  if (error instanceof jose.JOSEAlgNotAllowed || !isSupportedAlgorithm(header.alg)) {
+    return invalidToken(`${named('alg', header.alg)} is not accepted`);
+  }
+  if (header.crit !== undefined) return invalidToken('token has crit header parameters');
+  return invalidToken('token is not a valid JWT', error);
 }

@@ -48,6 +48,6 @@ export function invalidToken(description: string, cause?: unknown): TokenVerific
  * A header value from the token (`alg`, `kid`) as an error may name it: quoted when it looks like a
  * name, otherwise not repeated at all, since descriptions reach `WWW-Authenticate` and the logs.
  */
-export function named(what: string, value: unknown): string {
-  return typeof value === 'string' && /^[\w.+-]{1,64}$/.test(value) ? `${what} "${value}"` : `token ${what}`;
+export function named(what: string, value: unknown, otherwise = `token ${what}`): string {
+  return typeof value === 'string' && /^[\w.+-]{1,64}$/.test(value) ? `${what} "${value}"` : otherwise;
 }

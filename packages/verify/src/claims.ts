@@ -28,15 +28,17 @@ export interface ClaimExpectations {
   clockSkewSeconds: number;
 }
 
-/** Checks the registered claims (RFC 7519 §4.1, RFC 9068 §4) and returns them typed. */
+/**
+ * Checks the registered claims (RFC 7519 §4.1, RFC 9068 §4) and returns them typed: for an
+ * introspection answer (RFC 7662 §2.2), which carries the claims of a token jose did not parse.
+ */
 export function validateClaims(
   payload: Record<string, unknown>,
   expected: ClaimExpectations,
   nowMs: number,
 ): AccessTokenClaims {
   const now = nowMs / 1000;
-  const { iss, sub, aud, client_id, org_id, scope, exp, nbf, iat, jti } = payload;
-
+  const { iss, aud, exp, nbf } = payload;
   if (iss !== expected.issuer) throw invalidToken('token is from another issuer');
   if (!audienceMatches(aud, expected.audiences)) throw invalidToken('token is meant for another audience');
   if (typeof exp !== 'number') throw invalidToken('token has no exp');
@@ -45,6 +47,15 @@ export function validateClaims(
   if (nbf !== undefined && (typeof nbf !== 'number' || now < nbf - expected.clockSkewSeconds)) {
     throw invalidToken('token is not valid yet');
   }
+  return typedClaims(payload);
+}
+
+/**
+ * The claims of a token whose registered claims were checked (`iss`, `aud`, `exp`: by jose for a
+ * JWT, by validateClaims for an introspection answer), with Latchkey's own checked and typed.
+ */
+export function typedClaims(payload: Record<string, unknown>): AccessTokenClaims {
+  const { iss, sub, aud, client_id, org_id, scope, exp, iat, jti } = payload;
   if (typeof sub !== 'string' || typeof client_id !== 'string') {
     throw invalidToken('token lacks sub or client_id');
   }
@@ -54,14 +65,14 @@ export function validateClaims(
 
   const scopeText = scope ?? '';
   return Object.freeze({
-    iss,
+    iss: iss as string,
     sub,
     aud: aud as string | readonly string[],
     client_id,
     org_id,
     scope: scopeText,
     scopes: Object.freeze(splitScope(scopeText)),
-    exp,
+    exp: exp as number,
     iat,
     jti: typeof jti === 'string' ? jti : undefined,
     raw: payload,
