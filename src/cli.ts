@@ -141,6 +141,7 @@ const user = program.command('user').description('people who sign in');
 user
   .command('create')
   .requiredOption('--email <email>')
+  .option('--name <name>', 'the name apps learn with the profile scope (OpenID Connect)')
   .option('--password <password>', 'the password (prefer --password-stdin: arguments show up in ps)')
   .option('--password-stdin', 'read the password from standard input')
   .requiredOption('--org <orgId>', 'organization to join')
@@ -152,8 +153,16 @@ user
         ? readFileSync(0, 'utf8').replace(/\r?\n$/, '')
         : o.password;
       if (!password) throw new AccountError('Give --password or --password-stdin');
-      const user = await createUser({ email: o.email, password, orgId: o.org, role: o.role }, s);
-      print(o.json, { id: user.id, email: user.email }, `Created user ${user.email}: ${user.id}`);
+      const user = await createUser(
+        { email: o.email, name: o.name, password, orgId: o.org, role: o.role },
+        s,
+      );
+      print(
+        o.json,
+        // The same fields as `user list` and the admin API (one name for a thing).
+        presentUser(user),
+        `Created user ${user.email}: ${user.id}`,
+      );
     }),
   );
 

@@ -19,7 +19,7 @@ export class AccountError extends Error {
 }
 
 export async function createUser(
-  input: { email: string; password: string; orgId: string; role: Role },
+  input: { email: string; password: string; orgId: string; role: Role; name?: string | null },
   s: UserDeps,
 ): Promise<User> {
   if (!isEmailAddress(input.email.trim())) throw new AccountError(`"${input.email}" is not an email address`);
@@ -29,7 +29,9 @@ export async function createUser(
     throw new AccountError(`No organization with id ${input.orgId}`);
   if (await s.store.accounts.findUserByEmail(input.email))
     throw new AccountError(`A user with email ${input.email} exists`, 'conflict');
-  const user = await s.store.accounts.createUser(input.email, await hashPassword(input.password));
+  const user = await s.store.accounts.createUser(input.email, await hashPassword(input.password), {
+    name: input.name?.trim() || null,
+  });
   await s.store.accounts.addMembership(input.orgId, user.id, input.role);
   return user;
 }

@@ -18,6 +18,16 @@ export const demoScopes: ScopeCatalog = {
   'payments:read': 'Read payments and their status',
 };
 
+/**
+ * OpenID Connect Core §5.4: the scopes that ask who the person is. Always in the catalog, before the
+ * operator's scopes (LATCHKEY_SCOPES may reword them); the consent page sums them up in one line.
+ */
+export const openIdScopes: ScopeCatalog = {
+  openid: 'Learn who you are (your account ID and the organization you choose)',
+  profile: 'Learn your name',
+  email: 'Learn your email address',
+};
+
 const duration = /^(\d+)\s*\/\s*(second|minute|hour)$/;
 const windowMs = { second: 1_000, minute: 60_000, hour: 3_600_000 } as const;
 
@@ -350,7 +360,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessionTtl: c.LATCHKEY_SESSION_TTL,
     codeTtl: 60,
     tokenRateLimit: c.LATCHKEY_TOKEN_RATE_LIMIT,
-    scopes: c.LATCHKEY_SCOPES ?? demoScopes,
+    scopes: { ...openIdScopes, ...scopeCatalog },
     requirePkce: c.LATCHKEY_REQUIRE_PKCE,
     resources: c.LATCHKEY_RESOURCES ?? {},
     dpopNonce: c.LATCHKEY_DPOP_NONCE,

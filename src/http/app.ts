@@ -22,6 +22,7 @@ import { registerPages } from './page.tsx';
 import { registerRequestId, requestId } from './request-id.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
 import { registerSessions } from './session.ts';
+import { userInfoEndpoint } from './userinfo.ts';
 
 const trustHops =
   (hops: number) =>
@@ -63,6 +64,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   await app.register(oauthEndpoints, { services: s, metrics, prefix });
   await app.register(keyEndpoints, { services: s, prefix });
   await app.register(demoApi, { services: s, prefix });
+  await app.register(userInfoEndpoint, { services: s, prefix });
   await app.register(healthEndpoints, { services: s, metrics });
   if (prefix) {
     await app.register(healthEndpoints, { services: s, metrics, prefix });

@@ -5,7 +5,7 @@ import type { Config } from '../config/index.ts';
 import { type ConsentNeeded, type PendingRequestPage, pendingTtlMs } from '../oauth/authorize-flow.ts';
 import type { AuthorizationRequestPage } from '../oauth/authorize-validation.ts';
 import { maxRedirectUriLength } from '../oauth/redirect-uri.ts';
-import { parseScope } from '../oauth/scope.ts';
+import { isIdentityScope, parseScope } from '../oauth/scope.ts';
 import { CsrfField, ErrorSummary, sendMessagePage, sendPage } from './page.tsx';
 import { urlFor } from './urls.ts';
 
@@ -89,6 +89,26 @@ export function sendPendingRequestPage(
   return sendMessagePage(reply, { status: 400, user, ...pendingPageCopy[e.reason] });
 }
 
+/**
+ * OpenID Connect scopes, in one line a person understands: "Learn who you are: your name and email
+ * address". Undefined when the request asks for none of them.
+ */
+function identityLine(scopes: readonly string[]): string | undefined {
+  const asked = scopes.filter(isIdentityScope);
+  if (asked.length === 0) return undefined;
+  const name = asked.includes('profile');
+  const email = asked.includes('email');
+  const details =
+    name && email
+      ? 'your name and email address'
+      : name
+        ? 'your name'
+        : email
+          ? 'your email address'
+          : 'your account here and the organization you choose';
+  return `Learn who you are: ${details}`;
+}
+
 export function sendConsentPage(
   reply: FastifyReply,
   c: ConsentNeeded,
@@ -97,7 +117,9 @@ export function sendConsentPage(
 ): FastifyReply {
   const { pending, client } = c;
   const error = c.reason === 'organization_not_chosen' ? 'Choose the organization to connect the app to' : '';
-  const scopes = parseScope(pending.scope);
+  const asked = parseScope(pending.scope);
+  const identity = identityLine(asked);
+  const scopes = asked.filter((scope) => !isIdentityScope(scope));
   // Preselect: the active organization, unless another is the only one already connected.
   const preselected =
     c.covering[0] ??
@@ -128,8 +150,14 @@ export function sendConsentPage(
             </span>
           </p>
           <h2 id="scopes-title">It will be able to</h2>
-          {scopes.length > 0 ? (
+          {asked.length > 0 ? (
             <ul class="scope-list" aria-labelledby="scopes-title">
+              {identity && (
+                <li data-identity>
+                  {identity}
+                  <span class="scope-name">{asked.filter(isIdentityScope).join(' ')}</span>
+                </li>
+              )}
               {scopes.map((scope) => (
                 <li>
                   {config.scopes[scope] ?? scope}

@@ -39,7 +39,9 @@ export function requireBearer(s: Services, ...scopes: string[]) {
     },
     {
       scopes,
-      publicUrl: s.config.issuer,
+      // request.url already carries the issuer's path (/auth/oauth/userinfo): the proof's htu is the
+      // origin plus that path (RFC 9449 §4.3), not the issuer plus it.
+      publicUrl: new URL(s.config.issuer).origin,
       clock: s.clock,
       dpopReplayStore: {
         remember: (key, expiresAt) => s.store.seenValues.remember(`dpop:${key}`, expiresAt, s.clock()),

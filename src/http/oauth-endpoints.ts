@@ -24,21 +24,25 @@ const postOnly = (app: FastifyInstance, url: string): void => {
   });
 };
 
+/** The well-known names of the one metadata document (RFC 8414 §3, OpenID Connect Discovery 1.0 §4). */
+const metadataNames = ['oauth-authorization-server', 'openid-configuration'];
+
 /**
  * RFC 8414 §3.1: under an issuer with a path, the metadata URL inserts the well-known segment
  * between host and path (`/.well-known/oauth-authorization-server/auth`). Registered at the root, outside
- * the base path; `{issuer}/.well-known/oauth-authorization-server` (below) keeps answering too, since
- * clients that append the suffix to the issuer exist.
+ * the base path; `{issuer}/.well-known/…` (below) keeps answering too, since clients that append the
+ * suffix to the issuer exist, and OpenID Connect Discovery 1.0 §4.1 appends it.
  */
 export async function pathInsertedMetadata(
   app: FastifyInstance,
   opts: { services: Services },
 ): Promise<void> {
   const metadata = authorizationServerMetadata(opts.services.config);
-  app.get(
-    `/.well-known/oauth-authorization-server${opts.services.config.basePath}`,
-    async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(metadata),
-  );
+  for (const name of metadataNames) {
+    app.get(`/.well-known/${name}${opts.services.config.basePath}`, async (_request, reply) =>
+      reply.header('cache-control', 'public, max-age=300').send(metadata),
+    );
+  }
 }
 
 /** Token, introspection and revocation endpoints, and the metadata that names them. */
@@ -49,9 +53,11 @@ export async function oauthEndpoints(
   const s = opts.services;
   const metadata = authorizationServerMetadata(s.config);
 
-  app.get('/.well-known/oauth-authorization-server', async (_request, reply) =>
-    reply.header('cache-control', 'public, max-age=300').send(metadata),
-  );
+  for (const name of metadataNames) {
+    app.get(`/.well-known/${name}`, async (_request, reply) =>
+      reply.header('cache-control', 'public, max-age=300').send(metadata),
+    );
+  }
 
   app.post('/oauth/token', { bodyLimit }, async (request, reply) => {
     const params = bodyParams(request);

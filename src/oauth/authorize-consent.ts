@@ -37,7 +37,8 @@ export async function consentState(
 
 /**
  * Approval: a new grant for (person, client, organization) and a code bound to it, the client, the
- * redirect URI and the PKCE challenge. The code is a time stamp and 256 random bits, stored as the stamp
+ * redirect URI and the PKCE challenge. For the ID token, both keep when the person signed in, and the
+ * code the request's `nonce`. The code is a time stamp and 256 random bits, stored as the stamp
  * and a hash (`stampedTokenKey`), and lives `config.codeTtl` seconds (RFC 6749 §4.1.2: short-lived, single use).
  */
 export async function issueAuthorizationCode(
@@ -49,11 +50,13 @@ export async function issueAuthorizationCode(
     config: Pick<Config, 'codeTtl'>;
     clock: Clock;
   },
+  /** When the person signed in (epoch ms): the ID token's `auth_time` (OpenID Connect Core §2). */
+  authTime?: number,
 ): Promise<string> {
   const { store } = deps;
   const now = deps.clock();
   const grant = await store.grants.create(
-    { clientId: pending.clientId, userId, orgId, scope: pending.scope },
+    { clientId: pending.clientId, userId, orgId, scope: pending.scope, authTime },
     now,
   );
   const code = stampedToken(now);
@@ -68,6 +71,8 @@ export async function issueAuthorizationCode(
     scope: pending.scope,
     codeChallenge: pending.codeChallenge,
     resource: pending.resource ?? null,
+    nonce: pending.nonce ?? null,
+    authTime: authTime ?? null,
     expiresAt: now + deps.config.codeTtl * 1000,
     createdAt: now,
   });

@@ -149,6 +149,7 @@ export async function startAuthorization(
     resource: r.resource ?? null,
     maxAge: r.maxAge ?? null,
     loginHint: r.loginHint ?? null,
+    nonce: r.nonce ?? null,
     createdAt: now,
     expiresAt: now + pendingTtlMs,
   });
@@ -264,7 +265,7 @@ async function approve(
   if (!(await deps.store.authorizationRequests.take(pending.id))) {
     return { kind: 'page', reason: 'already_answered' };
   }
-  const code = await issueAuthorizationCode(pending, person.userId, orgId, deps);
+  const code = await issueAuthorizationCode(pending, person.userId, orgId, deps, person.signedInAt);
   const params = { code, state: pending.state ?? undefined };
   return { kind: 'redirect', url: authorizationResponseUrl(pending.redirectUri, params, deps.config.issuer) };
 }

@@ -25,6 +25,8 @@ export interface AuthorizationRequest {
   /** OpenID Connect Core §3.1.2.1 (./prompt.ts). */
   maxAge?: number;
   loginHint?: string;
+  /** OpenID Connect Core §3.1.2.1: echoed in the ID token (at most `maxParameterLength` long). */
+  nonce: string | undefined;
 }
 
 /**
@@ -77,7 +79,7 @@ const single = (query: RawQuery, name: string): { value: string | undefined; rep
 
 /**
  * The parameters this endpoint reads (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 8707 §2, OpenID Connect
- * `prompt`, `max_age`, `login_hint`; `request` and `request_uri` to refuse them): a pushed request
+ * `prompt`, `max_age`, `login_hint`, `nonce`; `request` and `request_uri` to refuse them): a pushed request
  * keeps these only, since §3.1 has the server ignore the others.
  */
 export const authorizationParameters: ReadonlySet<string> = new Set([
@@ -93,6 +95,7 @@ export const authorizationParameters: ReadonlySet<string> = new Set([
   'prompt',
   'max_age',
   'login_hint',
+  'nonce',
   'request',
   'request_uri',
 ]);
@@ -239,6 +242,7 @@ export async function validateAuthorizationRequest(
       resource,
       ...(session.maxAge !== undefined && { maxAge: session.maxAge }),
       ...(session.loginHint !== undefined && { loginHint: session.loginHint }),
+      nonce: single(query, 'nonce').value,
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Config } from '../config/index.ts';
 import { assertionAlgorithms } from './client-assertion.ts';
 import { DPOP_ALGORITHMS } from './dpop.ts';
+import { supportedClaims } from './id-token.ts';
 import { grantHandlers } from './token.ts';
 
 const authMethods = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
@@ -17,7 +18,11 @@ export function protectedResourceMetadata(config: Config): Record<string, unknow
   };
 }
 
-/** RFC 8414 §2 authorization server metadata. */
+/**
+ * RFC 8414 §2 authorization server metadata, which is also the OpenID Provider configuration
+ * (Discovery 1.0 §3; RFC 8414 §2 takes its fields in): one document, served at
+ * /.well-known/oauth-authorization-server and /.well-known/openid-configuration alike.
+ */
 export function authorizationServerMetadata(config: Config): Record<string, unknown> {
   const base = config.issuer;
   return {
@@ -45,6 +50,14 @@ export function authorizationServerMetadata(config: Config): Record<string, unkn
     // RFC 9207: `iss` on every authorization response, against mix-up attacks.
     authorization_response_iss_parameter_supported: true,
     access_token_signing_alg_values_supported: ['ES256'],
+    // OpenID Connect Discovery 1.0 §3.
+    userinfo_endpoint: `${base}/oauth/userinfo`,
+    end_session_endpoint: `${base}/oauth/logout`,
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: ['ES256'],
+    claims_supported: supportedClaims,
+    claims_parameter_supported: false,
+    request_parameter_supported: false,
     service_documentation: `${base}/`,
   };
 }

@@ -94,11 +94,16 @@ export interface RefreshFamilyRevocationStorage {
   readonly audit: Pick<AuditRepository, 'record'>;
 }
 
+/** The ID token and userinfo (OpenID Connect Core §3.1.3.3, §5.3): the person's name and email. */
+export interface IdTokenStorage {
+  readonly accounts: Pick<AccountRepository, 'findUser'>;
+}
+
 /**
  * The authorization_code grant (RFC 6749 §4.1.3): redeem the code once (read and judge it, consume it,
  * check and touch its grant, start a refresh token family: one transaction), revoke the grant on a replay.
  */
-export interface AuthorizationCodeGrantStorage {
+export interface AuthorizationCodeGrantStorage extends IdTokenStorage {
   readonly codes: Pick<CodeRepository, 'redeem'>;
   readonly grants: Pick<GrantRepository, 'revoke'>;
   readonly audit: Pick<AuditRepository, 'record'>;
@@ -106,11 +111,14 @@ export interface AuthorizationCodeGrantStorage {
 
 /**
  * The refresh_token grant (RFC 6749 §6): rotate the token once (read and judge it, check and touch its
- * grant, consume it, store the next: one transaction), revoke the family on reuse.
+ * grant, consume it, store the next: one transaction), revoke the family on reuse. With `openid`,
+ * the grant is read for when the person signed in (the new ID token's `auth_time`).
  */
-export type RefreshTokenGrantStorage = RefreshFamilyRevocationStorage & {
-  readonly refreshTokens: Pick<RefreshTokenRepository, 'rotate'>;
-};
+export type RefreshTokenGrantStorage = RefreshFamilyRevocationStorage &
+  IdTokenStorage & {
+    readonly refreshTokens: Pick<RefreshTokenRepository, 'rotate'>;
+    readonly grants: Pick<GrantRepository, 'find'>;
+  };
 
 /** Introspection (RFC 7662): authenticate the caller, check access tokens and refresh tokens. */
 export type IntrospectionStorage = ClientAuthenticationStorage &

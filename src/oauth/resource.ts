@@ -1,5 +1,6 @@
 import type { Config } from '../config/index.ts';
 import { OAuthError } from './errors.ts';
+import { isIdentityScope } from './scope.ts';
 
 /**
  * RFC 8707 resource indicators. A request may name one resource (an absolute URI without fragment)
@@ -20,7 +21,10 @@ export function checkResource(
   return resource;
 }
 
-/** The scopes a client may ask for at `resource`: its own, narrowed to what the resource accepts. */
+/**
+ * The scopes a client may ask for at `resource`: its own, narrowed to what the resource accepts.
+ * Who the person is (the identity scopes, answered by the ID token) is not the resource's to accept.
+ */
 export function scopesForResource(
   allowed: readonly string[],
   resource: string | undefined,
@@ -28,7 +32,7 @@ export function scopesForResource(
 ): string[] {
   if (resource === undefined) return [...allowed];
   const accepted = config.resources[resource]!.scopes;
-  return allowed.filter((scope) => accepted.includes(scope));
+  return allowed.filter((scope) => accepted.includes(scope) || isIdentityScope(scope));
 }
 
 /**

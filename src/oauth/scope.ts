@@ -14,13 +14,19 @@ export function parseScope(scope: string | undefined): string[] {
 
 export const formatScope = (scopes: readonly string[]): string => scopes.join(' ');
 
+/** OpenID Connect Core §3.1.2.1, §5.4: `openid` makes it an OpenID request; the others ask for claims. */
+export const openIdScope = 'openid';
+const identityScopes: readonly string[] = [openIdScope, 'profile', 'email'];
+export const isIdentityScope = (scope: string): boolean => identityScopes.includes(scope);
+
 /**
  * The scopes to grant: the ones asked for, each of which the client must be allowed; when none is
- * asked for, everything the client is allowed (RFC 6749 §3.3 lets the server pick a default).
+ * asked for, everything the client is allowed (RFC 6749 §3.3 lets the server pick a default) but
+ * the identity scopes, which a client asks for by name (OpenID Connect Core §3.1.2.1).
  */
 export function resolveScope(requested: string | undefined, allowed: readonly string[]): string[] {
   const asked = parseScope(requested);
-  if (asked.length === 0) return [...allowed];
+  if (asked.length === 0) return allowed.filter((s) => !isIdentityScope(s));
   const refused = asked.filter((s) => !allowed.includes(s));
   if (refused.length > 0) {
     throw new OAuthError('invalid_scope', `This client may not request: ${refused.join(', ')}`);
@@ -46,11 +52,17 @@ export const isReservedScope = (scope: string): boolean => scope.startsWith('lat
 export const operatorManaged = (client: { readonly scopes: readonly string[] }): boolean =>
   client.scopes.some(isReservedScope);
 
-/** client_credentials may also carry the admin scope, when the operator registered it from the CLI. */
+/**
+ * client_credentials may also carry the admin scope, when the operator registered it from the CLI;
+ * never an identity scope: no person stands behind such a token.
+ */
 export const clientCredentialsScopes = (
   registered: readonly string[],
   catalog: Readonly<Record<string, string>>,
-): string[] => [...clientScopes(registered, catalog), ...registered.filter((s) => s === adminScope)];
+): string[] => [
+  ...clientScopes(registered, catalog).filter((s) => !isIdentityScope(s)),
+  ...registered.filter((s) => s === adminScope),
+];
 
 /** The scopes a client may ask for now: its registered ones that the operator's catalog still lists. */
 export const clientScopes = (

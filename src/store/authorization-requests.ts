@@ -23,6 +23,7 @@ export function authorizationRequestRepository(db: Kysely<Database>): Authorizat
           resource: r.resource ?? null,
           max_age: r.maxAge ?? null,
           login_hint: r.loginHint ?? null,
+          nonce: r.nonce ?? null,
         })
         .execute();
       return { id, ...r };
@@ -49,6 +50,7 @@ export function authorizationRequestRepository(db: Kysely<Database>): Authorizat
           ...(r.resource !== null && { resource: r.resource }),
           ...(r.max_age !== null && { maxAge: r.max_age }),
           ...(r.login_hint !== null && { loginHint: r.login_hint }),
+          ...(r.nonce !== null && { nonce: r.nonce }),
         }
       );
     },

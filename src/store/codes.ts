@@ -25,6 +25,8 @@ const toCode = (r: Database['authorization_codes']): AuthorizationCode => ({
   consumedAt: r.consumed_at,
   createdAt: r.created_at,
   ...(r.resource !== null && { resource: r.resource }),
+  ...(r.nonce !== null && { nonce: r.nonce }),
+  ...(r.auth_time !== null && { authTime: r.auth_time }),
 });
 
 type Nulls = null[];
@@ -111,6 +113,8 @@ export function codeRepository(db: Kysely<Database>): CodeRepository {
           consumed_at: null,
           created_at: c.createdAt,
           resource: c.resource ?? null,
+          nonce: c.nonce ?? null,
+          auth_time: c.authTime ?? null,
         })
         .execute();
     },

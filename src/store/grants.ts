@@ -36,6 +36,7 @@ const toGrant = (r: Database['grants']): Grant => ({
   createdAt: r.created_at,
   lastUsedAt: r.last_used_at,
   revokedAt: r.revoked_at,
+  ...(r.auth_time !== null && { authTime: r.auth_time }),
 });
 
 /**
@@ -87,6 +88,7 @@ export function grantRepository(
         created_at: at,
         last_used_at: null,
         revoked_at: null,
+        auth_time: g.authTime ?? null,
       };
       const grant = toGrant(row);
       await atomically(db, async (tx) => {

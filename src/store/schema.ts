@@ -92,6 +92,8 @@ export interface GrantsTable {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** OpenID Connect: when the person signed in to grant it, epoch ms (010). */
+  auth_time: number | null;
 }
 
 export interface AuthorizationCodesTable {
@@ -110,6 +112,9 @@ export interface AuthorizationCodesTable {
   redirect_uri_sent: number;
   /** RFC 8707 resource indicator of the authorization request (006). */
   resource: string | null;
+  /** OpenID Connect: the request's `nonce`, and when the person signed in, epoch ms (010). */
+  nonce: string | null;
+  auth_time: number | null;
 }
 
 export interface RefreshTokensTable {
@@ -157,6 +162,8 @@ export interface AuthorizationRequestsTable {
   /** OpenID Connect `max_age` and `login_hint` (008). */
   max_age: number | null;
   login_hint: string | null;
+  /** OpenID Connect: echoed in the ID token (010). */
+  nonce: string | null;
 }
 
 export interface RevokedTokensTable {

@@ -74,10 +74,29 @@ describe('latchkey CLI', { timeout: 120_000 }, () => {
     expect(org).toEqual({ id: expect.any(String), name: 'DE GmbH' });
     orgId = org.id;
     const user = await json(
-      ['user', 'create', '--email', 'ada@example.com', '--password-stdin', '--org', orgId, '--role', 'admin'],
+      [
+        'user',
+        'create',
+        '--email',
+        'ada@example.com',
+        '--name',
+        'Ada Lovelace',
+        '--password-stdin',
+        '--org',
+        orgId,
+        '--role',
+        'admin',
+      ],
       'a long enough password\n',
     );
-    expect(user.id).toEqual(expect.any(String));
+    // The name is what apps learn with the profile scope (OpenID Connect `name`).
+    expect(user).toEqual({
+      id: expect.any(String),
+      email: 'ada@example.com',
+      name: 'Ada Lovelace',
+      external_id: null,
+      created_at: expect.any(String),
+    });
     const second = await json(['org', 'create', '--name', 'AT GmbH']);
     const member = await json(['member', 'add', '--org', second.id, '--email', 'ada@example.com']);
     expect(member).toEqual({ user_id: user.id, organization_id: second.id, role: 'member' });
@@ -95,7 +114,7 @@ describe('latchkey CLI', { timeout: 120_000 }, () => {
     const ada = {
       id: userId,
       email: 'ada@example.com',
-      name: null,
+      name: 'Ada Lovelace',
       external_id: null,
       created_at: expect.any(String),
     };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, demoScopes, loadConfig } from '../../src/config/index.ts';
+import { ConfigError, demoScopes, loadConfig, openIdScopes } from '../../src/config/index.ts';
 
 describe('configuration', () => {
   it('has the documented defaults', () => {
@@ -12,7 +12,7 @@ describe('configuration', () => {
       environment: 'development',
       accessTokenTtl: 3600,
       tokenRateLimit: { limit: 60, windowMs: 60_000 },
-      scopes: demoScopes,
+      scopes: { ...openIdScopes, ...demoScopes },
       requirePkce: true,
     });
   });
@@ -23,10 +23,14 @@ describe('configuration', () => {
     );
   });
 
-  it('reads scopes from inline JSON', () => {
+  it('reads scopes from inline JSON, next to the OpenID Connect scopes it may reword', () => {
     expect(loadConfig({ LATCHKEY_SCOPES: '{"ledger:read":"Read the ledger"}' }).scopes).toEqual({
+      ...openIdScopes,
       'ledger:read': 'Read the ledger',
     });
+    const reworded = loadConfig({ LATCHKEY_SCOPES: '{"email":"Know your e-mail"}' }).scopes;
+    expect(Object.keys(reworded)).toEqual(['openid', 'profile', 'email']);
+    expect(reworded.email).toBe('Know your e-mail');
   });
 
   it('reads LATCHKEY_TRUST_PROXY as a flag, a hop count or a list of proxy addresses', () => {

@@ -58,6 +58,13 @@ function memoryPorts() {
       take: async (id: string) => pending.delete(id),
     },
     pushedRequests: { take: async () => undefined },
+    // The person the ID token speaks of (OpenID Connect: the client's scopes begin with openid profile).
+    accounts: {
+      findUser: async (id: string) =>
+        id === 'user-1'
+          ? { id, email: 'ada@example.com', passwordHash: '', name: 'Ada', externalId: null, createdAt: 0 }
+          : undefined,
+    },
     grants: {
       activeFor: async (userId: string, clientId: string) =>
         [...grants.values()].filter(
@@ -68,6 +75,7 @@ function memoryPorts() {
         grants.set(grant.id, grant);
         return grant;
       },
+      find: async (id: string) => grants.get(id),
       isActive: async (id: string) => grantActive(id),
       revoke: async (id: string, at: number) => {
         grants.get(id)!.revokedAt = at;
@@ -264,7 +272,7 @@ describe('the protocol core without HTTP or a database', () => {
       redirect_uri: client.redirectUris[0]!,
       code_verifier: verifier,
     });
-    expect(exchanged).toMatchObject({ token_type: 'Bearer', scope });
+    expect(exchanged).toMatchObject({ token_type: 'Bearer', scope, id_token: expect.any(String) });
     expect(await claimsOf(exchanged.access_token)).toMatchObject({
       sub: person.userId,
       client_id: client.id,

@@ -81,7 +81,8 @@ describe('latchkey:introspect is granted from the CLI only', () => {
       { orgId: lk.orgId, name: 'From the console', redirectUris: ['https://app.example/cb'], actor: 'u1' },
       lk.services,
     );
-    expect(client.scopes).toEqual(['invoices:read']);
+    // The whole catalog but the CLI-only scopes: the OpenID Connect ones are always in it.
+    expect(client.scopes).toEqual(['openid', 'profile', 'email', 'invoices:read']);
     await expect(
       createCredentials(
         { orgId: lk.orgId, name: 'Asks for it', scopes: ['latchkey:introspect'], actor: 'u1' },

@@ -4,6 +4,7 @@ import { type FetchFunction, lazyMetadata } from './discovery.ts';
 import { type EndpointOptions, globalFetch, scopeParameter, tokenEndpointResolver } from './endpoints.ts';
 import { type IssuerOptions, resolveIssuer } from './environments.ts';
 import { LatchkeyError } from './errors.ts';
+import { type IdTokenClaims, validateIdToken } from './id-token.ts';
 import { randomUrlSafeString, s256CodeChallenge } from './pkce.ts';
 import { type ClientCredentials, requestToken, type TokenResponse } from './token-endpoint.ts';
 
@@ -28,9 +29,17 @@ export interface AuthorizationRequest {
   codeVerifier: string;
   /** The issuer the callback's `iss` must name (RFC 9207). */
   issuer: string;
+  /**
+   * OpenID Connect Core §3.1.2.1: set when the scope has `openid`. Keep it with `state` and pass it to
+   * exchangeCode, which then requires an ID token carrying exactly this nonce.
+   */
+  nonce?: string;
 }
 
-/** Builds an authorization code request (RFC 6749 §4.1.1) with PKCE S256 (RFC 7636) and a random state. */
+/**
+ * Builds an authorization code request (RFC 6749 §4.1.1) with PKCE S256 (RFC 7636) and a random state;
+ * with `openid` in the scope also a random nonce ("Sign in with", OpenID Connect).
+ */
 export async function createAuthorizationRequest(
   options: AuthorizationRequestOptions,
 ): Promise<AuthorizationRequest> {
@@ -55,7 +64,9 @@ export async function createAuthorizationRequest(
   url.searchParams.set('state', state);
   url.searchParams.set('code_challenge', await s256CodeChallenge(codeVerifier));
   url.searchParams.set('code_challenge_method', 'S256');
-  return { url: url.toString(), state, codeVerifier, issuer };
+  const nonce = scope?.split(' ').includes('openid') ? randomUrlSafeString() : undefined;
+  if (nonce) url.searchParams.set('nonce', nonce);
+  return { url: url.toString(), state, codeVerifier, issuer, ...(nonce && { nonce }) };
 }
 
 export interface CallbackExpectations {
@@ -103,12 +114,23 @@ export interface CodeExchangeOptions extends EndpointOptions, ClientCredentials 
   codeVerifier: string;
   /** The same redirect_uri as in the request (RFC 6749 §4.1.3). */
   redirectUri: string;
+  /** The request's `nonce` (it asked for `openid`): an ID token is then required and validated. */
+  nonce?: string;
   clock?: Clock;
 }
 
-/** Exchanges an authorization code for tokens (RFC 6749 §4.1.3, with the PKCE verifier). */
-export async function exchangeCode(options: CodeExchangeOptions): Promise<TokenResponse> {
-  return requestToken({
+export type CodeExchangeResult = TokenResponse & {
+  /** The validated claims of the ID token: who signed in (`sub`), where (`org_id`), when (`auth_time`). */
+  idTokenClaims?: IdTokenClaims;
+};
+
+/**
+ * Exchanges an authorization code for tokens (RFC 6749 §4.1.3, with the PKCE verifier). An ID token
+ * in the response (always, when `nonce` is given) is validated before anything is returned: signature
+ * by the issuer's published keys, issuer, audience, expiry, nonce and at_hash (./id-token.ts).
+ */
+export async function exchangeCode(options: CodeExchangeOptions): Promise<CodeExchangeResult> {
+  const tokens = await requestToken({
     endpoint: await tokenEndpointResolver(options)(),
     params: {
       grant_type: 'authorization_code',
@@ -120,4 +142,33 @@ export async function exchangeCode(options: CodeExchangeOptions): Promise<TokenR
     fetch: options.fetch ?? globalFetch,
     clock: options.clock ?? systemClock,
   });
+  if (tokens.id_token === undefined) {
+    if (options.nonce === undefined) return tokens;
+    throw new LatchkeyError('invalid_response', {
+      description: 'the request asked for openid, but the token response has no id_token',
+    });
+  }
+  const issuer = resolveIssuer(options);
+  const fetchImpl = options.fetch ?? globalFetch;
+  const idTokenClaims = await validateIdToken(tokens.id_token, {
+    issuer,
+    clientId: options.clientId,
+    nonce: options.nonce,
+    accessToken: tokens.access_token,
+    clock: options.clock ?? systemClock,
+    jwks: async () => {
+      const { jwks_uri } = await lazyMetadata(issuer, fetchImpl)();
+      if (!jwks_uri)
+        throw new LatchkeyError('invalid_response', { description: 'the issuer publishes no jwks_uri' });
+      const response = await fetchImpl(jwks_uri, { headers: { accept: 'application/json' } });
+      if (!response.ok) {
+        throw new LatchkeyError('invalid_response', {
+          status: response.status,
+          description: `${jwks_uri} answered ${response.status}`,
+        });
+      }
+      return (await response.json()) as { keys?: unknown };
+    },
+  });
+  return { ...tokens, idTokenClaims };
 }

@@ -26,6 +26,7 @@ export type LatchkeyErrorCode =
   | 'configuration_error'
   | 'http_error'
   | 'storage_error'
+  | 'invalid_id_token'
   // a server may send codes from extensions (RFC 6749 §8.5)
   | (string & {});
 

@@ -12,6 +12,7 @@ export {
   type AuthorizationRequestOptions,
   type CallbackExpectations,
   type CodeExchangeOptions,
+  type CodeExchangeResult,
   checkCallback,
   createAuthorizationRequest,
   exchangeCode,
@@ -28,6 +29,7 @@ export { createDpopKey, type DpopKey } from './dpop.ts';
 export type { EndpointOptions } from './endpoints.ts';
 export { type EnvironmentName, type IssuerOptions, resolveIssuer } from './environments.ts';
 export { LatchkeyError, type LatchkeyErrorCode, type LatchkeyErrorOptions } from './errors.ts';
+export type { IdTokenClaims } from './id-token.ts';
 export { type RefreshTokenSourceOptions, refreshTokenSource } from './refresh-token-source.ts';
 export type { ClientAuthMethod, ClientCredentials, TokenResponse } from './token-endpoint.ts';
 export type { TokenSource, TokenTimingOptions } from './token-source.ts';

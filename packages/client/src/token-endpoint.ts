@@ -27,6 +27,8 @@ export interface TokenResponse {
   expires_in?: number;
   scope?: string;
   refresh_token?: string;
+  /** OpenID Connect Core §3.1.3.3: when the scope had `openid` (see exchangeCode). */
+  id_token?: string;
 }
 
 /** RFC 6749 §2.3.1: id and secret are each form-urlencoded before they are joined and base64-encoded. */

@@ -2,6 +2,7 @@ import type { Config } from '../../config/index.ts';
 import { stampedTokenKey } from '../../crypto.ts';
 import { type AccessTokenIssuerDeps, issueAccessToken } from '../access-token.ts';
 import { OAuthError } from '../errors.ts';
+import { type IdTokenIssuerDeps, issueIdToken } from '../id-token.ts';
 import type { AuthorizationCode } from '../model/codes.ts';
 import { required } from '../params.ts';
 import { checkCodeVerifier } from '../pkce.ts';
@@ -16,7 +17,8 @@ const invalidGrant = (description: string): OAuthError => new OAuthError('invali
 const unknownCode = (): OAuthError => invalidGrant('The authorization code is invalid, expired or used');
 
 export type AuthorizationCodeGrantDeps = AccessTokenIssuerDeps &
-  RefreshTokenIssuerDeps & {
+  RefreshTokenIssuerDeps &
+  IdTokenIssuerDeps & {
     readonly store: AuthorizationCodeGrantStorage;
     readonly log: Pick<Log, 'info' | 'warn'>;
     readonly config: Pick<Config, 'resources'>;
@@ -81,15 +83,28 @@ export const authorizationCodeGrant: GrantHandler<AuthorizationCodeGrantDeps> = 
     }
     const { grant, resource, token: refreshToken } = redeemed.plan;
 
+    const scope = parseScope(code.scope);
     const token = await issueAccessToken(
       {
         clientId: client.id,
         orgId: grant.orgId,
         subject: grant.userId,
-        scope: parseScope(code.scope),
+        scope,
         grantId: grant.id,
         resource,
         dpopJkt,
+      },
+      s,
+    );
+    const idToken = await issueIdToken(
+      {
+        clientId: client.id,
+        userId: grant.userId,
+        orgId: grant.orgId,
+        scope,
+        authTime: code.authTime ?? undefined,
+        nonce: code.nonce ?? undefined,
+        accessToken: token.accessToken,
       },
       s,
     );
@@ -100,6 +115,7 @@ export const authorizationCodeGrant: GrantHandler<AuthorizationCodeGrantDeps> = 
       expires_in: token.expiresIn,
       scope: code.scope,
       ...(refreshToken !== undefined && { refresh_token: refreshToken }),
+      ...(idToken !== undefined && { id_token: idToken }),
     };
 
     /** §4.1.2: a code used twice: refuse, and revoke what the first use issued (§10.5). */

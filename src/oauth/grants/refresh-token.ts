@@ -1,6 +1,7 @@
 import type { Config } from '../../config/index.ts';
 import { type AccessTokenIssuerDeps, issueAccessToken } from '../access-token.ts';
 import { OAuthError } from '../errors.ts';
+import { type IdTokenIssuerDeps, issueIdToken } from '../id-token.ts';
 import type { RefreshToken } from '../model/refresh-tokens.ts';
 import { required } from '../params.ts';
 import type { RefreshTokenGrantStorage } from '../ports.ts';
@@ -13,7 +14,7 @@ import {
   revokeRefreshFamily,
 } from '../refresh-tokens.ts';
 import { boundResource } from '../resource.ts';
-import { formatScope, parseScope } from '../scope.ts';
+import { formatScope, openIdScope, parseScope } from '../scope.ts';
 import { assertGrantAllowed } from './allowed.ts';
 import type { GrantHandler } from './types.ts';
 
@@ -22,6 +23,7 @@ const unknownToken = (): OAuthError => invalidGrant('The refresh token is invali
 
 export type RefreshTokenGrantDeps = AccessTokenIssuerDeps &
   RefreshTokenIssuerDeps &
+  IdTokenIssuerDeps &
   RefreshFamilyRevocationDeps & {
     readonly store: RefreshTokenGrantStorage;
     readonly config: Pick<Config, 'resources'>;
@@ -114,12 +116,26 @@ export const refreshTokenGrant: GrantHandler<RefreshTokenGrantDeps> = {
       },
       s,
     );
+    // OpenID Connect Core §12.2: a new ID token for the same person, with the original `auth_time`.
+    const idToken = await issueIdToken(
+      {
+        clientId: client.id,
+        userId: grant.userId,
+        orgId: grant.orgId,
+        scope,
+        authTime: scope.includes(openIdScope) ? (await s.store.grants.find(grant.id))?.authTime : undefined,
+        nonce: undefined,
+        accessToken: token.accessToken,
+      },
+      s,
+    );
     return {
       access_token: token.accessToken,
       token_type: dpopJkt ? 'DPoP' : 'Bearer',
       expires_in: token.expiresIn,
       scope: formatScope(scope),
       refresh_token: nextToken,
+      ...(idToken !== undefined && { id_token: idToken }),
     };
 
     async function reused(): Promise<never> {

@@ -8,6 +8,8 @@ export interface TokenResponse {
   expires_in: number;
   scope: string;
   refresh_token?: string;
+  /** OpenID Connect Core §3.1.3.3: when the scope has `openid`. */
+  id_token?: string;
 }
 
 export interface GrantRequest {

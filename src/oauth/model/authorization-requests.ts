@@ -19,6 +19,8 @@ export interface PendingAuthorization {
   maxAge?: number | null;
   /** OpenID Connect Core §3.1.2.1: who the client expects to sign in (fills the email field). */
   loginHint?: string | null;
+  /** OpenID Connect Core §3.1.2.1: echoed in the ID token. */
+  nonce?: string | null;
 }
 
 export interface AuthorizationRequestRepository {

@@ -19,6 +19,9 @@ export interface AuthorizationCode {
   createdAt: number;
   /** RFC 8707 resource indicator of the authorization request. */
   resource?: string | null;
+  /** OpenID Connect: the request's `nonce`, and when the person signed in (epoch ms), for the ID token. */
+  nonce?: string | null;
+  authTime?: number | null;
 }
 
 /** What a code exchange stores besides consuming the code: the refresh token it issues, if any. */

@@ -17,6 +17,8 @@ export interface Grant {
   createdAt: number;
   lastUsedAt: number | null;
   revokedAt: number | null;
+  /** OpenID Connect: when the person signed in to grant it (epoch ms), for the ID tokens of refreshes. */
+  authTime?: number;
 }
 
 /** One row of the connected-apps page: the active grants of one person for one client in one org. */
@@ -35,7 +37,7 @@ export interface Connection {
 export interface GrantRepository {
   isActive(id: string): Promise<boolean>;
   create(
-    grant: { clientId: string; userId: string; orgId: string; scope: string },
+    grant: { clientId: string; userId: string; orgId: string; scope: string; authTime?: number },
     at: number,
   ): Promise<Grant>;
   find(id: string): Promise<Grant | undefined>;

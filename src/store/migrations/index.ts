@@ -8,6 +8,7 @@ import * as modernOAuth from './006_modern_oauth.ts';
 import * as refreshTokenPages from './007_refresh_token_pages.ts';
 import * as outboxSealed from './008_outbox_sealed.ts';
 import * as promptAndLogout from './009_prompt_and_logout.ts';
+import * as openIdConnect from './010_openid_connect.ts';
 
 /** Migrations in order. Each later issue adds its own file and one line here. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '007_refresh_token_pages': refreshTokenPages,
   '008_outbox_sealed': outboxSealed,
   '009_prompt_and_logout': promptAndLogout,
+  '010_openid_connect': openIdConnect,
 };

@@ -1,0 +1,108 @@
+import type { Latchkey, TestClient } from './latchkey.ts';
+import type { Person } from './oauth-flow.ts';
+import { cookieJar, hiddenField } from './web.ts';
+
+/**
+ * What the OpenID Connect tests share: a person who follows a relying party's authorization URL and
+ * approves at the consent page (over HTTP, as test/authorize/flow.ts does), and a look inside a JWT.
+ */
+
+/**
+ * Follows `authorizeUrl` as the signed-in `person` through Latchkey's redirects (root-relative, so
+ * under an issuer's path too), approves for `orgId`; returns the redirect back to the client.
+ */
+export async function approve(person: Person, authorizeUrl: string | URL, orgId: string): Promise<string> {
+  let url = new URL(authorizeUrl);
+  let response: Response;
+  for (let i = 0; ; i++) {
+    response = await fetch(url, { redirect: 'manual', headers: { cookie: person.jar.header() } });
+    person.jar.take(response);
+    const location = response.headers.get('location');
+    const next = location === null ? undefined : new URL(location, url);
+    if (!next || next.origin !== url.origin || i > 5) break;
+    url = next;
+  }
+  if (response.status === 200) {
+    const html = await response.text();
+    response = await person.post('/consent', {
+      _csrf: hiddenField(html, '_csrf'),
+      request: hiddenField(html, 'request'),
+      decision: 'approve',
+      org_id: orgId,
+    });
+  }
+  const location = response.headers.get('location');
+  if (!location) throw new Error(`no redirect back: ${response.status} ${await response.text()}`);
+  return location;
+}
+
+/** The JOSE header and the claims of a compact JWS, unverified: for asserting what was issued. */
+export function peek(jwt: string): { header: Record<string, unknown>; claims: Record<string, unknown> } {
+  const [header, claims] = jwt
+    .split('.')
+    .slice(0, 2)
+    .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
+  return { header, claims };
+}
+
+/** The cookie value of a person's Latchkey session (its name depends on the issuer's scheme and path). */
+export const sessionCookie = (person: Person): string =>
+  person.jar.get('latchkey_session') ?? person.jar.get('__Host-latchkey_session') ?? '';
+
+/** A confidential client for OpenID Connect tests, allowed the identity scopes and one API scope. */
+export const oidcClient = (lk: Latchkey, redirectUri: string): Promise<TestClient> =>
+  lk.createClient({
+    name: 'Sign-in App',
+    redirectUris: [redirectUri],
+    scopes: ['openid', 'profile', 'email', 'invoices:read'],
+  });
+
+/**
+ * A browser stand-in with one cookie jar per site, for sign-in through the platform's provider
+ * (node-oidc-provider's development pages are two simple forms): follows redirects between Latchkey
+ * and the provider, signs in there as `login` and confirms. Stops at the first page of Latchkey's, or
+ * at a redirect that leaves both sites (the client's callback).
+ */
+export function upstreamBrowser(lk: Latchkey, idpIssuer: string, login: string) {
+  const jars = new Map<string, ReturnType<typeof cookieJar>>();
+  const jar = (url: string) => {
+    const origin = new URL(url).origin;
+    if (!jars.has(origin)) jars.set(origin, cookieJar());
+    return jars.get(origin)!;
+  };
+  return async function go(start: string, form?: Record<string, string>): Promise<Response> {
+    let url = start;
+    let body = form && new URLSearchParams(form);
+    for (let i = 0; i < 20; i++) {
+      const r = await fetch(url, {
+        method: body ? 'POST' : 'GET',
+        redirect: 'manual',
+        headers: {
+          cookie: jar(url).header(),
+          ...(body && { 'content-type': 'application/x-www-form-urlencoded' }),
+        },
+        body,
+      });
+      jar(url).take(r);
+      body = undefined;
+      const location = r.headers.get('location');
+      if (location) {
+        const next = new URL(location, url);
+        if (next.origin !== new URL(lk.issuer).origin && next.origin !== idpIssuer) return r;
+        url = next.href;
+        continue;
+      }
+      if (new URL(url).origin !== idpIssuer) return r;
+      const html = await r.text();
+      const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
+      if (!action) throw new Error(`unexpected page at the provider: ${html}`);
+      url = new URL(action, url).href;
+      body = new URLSearchParams(
+        html.includes('name="login"')
+          ? { prompt: 'login', login, password: 'anything' }
+          : { prompt: 'consent' },
+      );
+    }
+    throw new Error('too many redirects');
+  };
+}
