@@ -1,9 +1,8 @@
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type Latchkey, startLatchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
-import { oidcClient, upstreamBrowser } from '../helpers/oidc-rp.ts';
-import { type PlatformIdp, startPlatformIdp } from '../helpers/platform-idp.ts';
-import { hiddenField } from '../helpers/web.ts';
+import { type Latchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
+import { consentForm, oidcClient, upstreamBrowser } from '../helpers/oidc-rp.ts';
+import { type PlatformIdp, startLatchkeyWithPlatformIdp } from '../helpers/platform-idp.ts';
 
 /**
  * "Sign in with the platform" when people sign in to Latchkey through the platform's own OpenID
@@ -20,17 +19,7 @@ describe('OpenID Connect with sign-in through the platform’s provider', () => 
   let config: oidc.Configuration;
 
   beforeAll(async () => {
-    const port = await freePort();
-    lk = await startLatchkey({
-      clock,
-      env: {
-        LATCHKEY_LOGIN_OIDC_ISSUER: `http://localhost:${port}`,
-        LATCHKEY_LOGIN_OIDC_CLIENT_ID: 'latchkey',
-        LATCHKEY_LOGIN_OIDC_CLIENT_SECRET: 'platform-idp-secret-for-latchkey-0123456789',
-        LATCHKEY_LOGIN_OIDC_ORGS_CLAIM: 'orgs',
-      },
-    });
-    idp = await startPlatformIdp({ latchkeyIssuer: lk.issuer, port });
+    ({ lk, idp } = await startLatchkeyWithPlatformIdp({ clock }));
     idp.accounts.set('ada', {
       email: 'ada@nordwind.example',
       email_verified: true,
@@ -75,12 +64,7 @@ describe('OpenID Connect with sign-in through the platform’s provider', () => 
     expect(html).toContain('Learn who you are: your name and email address');
     const user = (await lk.services.store.accounts.findUserByEmail('ada@nordwind.example'))!;
     const [membership] = await lk.services.store.accounts.memberships(user.id);
-    const back = await go(`${lk.issuer}/consent`, {
-      _csrf: hiddenField(html, '_csrf'),
-      request: hiddenField(html, 'request'),
-      decision: 'approve',
-      org_id: membership!.orgId,
-    });
+    const back = await go(`${lk.issuer}/consent`, consentForm(html, membership!.orgId));
     const tokens = await oidc.authorizationCodeGrant(config, new URL(back.headers.get('location')!), {
       pkceCodeVerifier: verifier,
       expectedNonce: nonce,
