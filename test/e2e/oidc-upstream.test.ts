@@ -1,7 +1,7 @@
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Latchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
-import { consentForm, oidcClient, upstreamBrowser } from '../helpers/oidc-rp.ts';
+import { consentForm, oidcClient, rpAuthorization, rpConfig, upstreamBrowser } from '../helpers/oidc-rp.ts';
 import { type PlatformIdp, startLatchkeyWithPlatformIdp } from '../helpers/platform-idp.ts';
 
 /**
@@ -27,13 +27,7 @@ describe('OpenID Connect with sign-in through the platform’s provider', () => 
       orgs: [{ id: 'org-nordwind', name: 'Nordwind Handels GmbH', role: 'member' }],
     });
     client = await oidcClient(lk, redirectUri);
-    config = await oidc.discovery(
-      new URL(lk.issuer),
-      client.clientId,
-      undefined,
-      oidc.ClientSecretBasic(client.clientSecret),
-      { execute: [oidc.allowInsecureRequests] },
-    );
+    config = await rpConfig(lk, client);
     oidc.enableNonRepudiationChecks(config);
   });
   afterAll(async () => {
@@ -48,16 +42,11 @@ describe('OpenID Connect with sign-in through the platform’s provider', () => 
     expect(console.status).toBe(200);
     clock.set(Date.now());
 
-    const verifier = oidc.randomPKCECodeVerifier();
-    const nonce = oidc.randomNonce();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
-      scope: 'openid profile email',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      nonce,
-      state: 'st',
-    });
+    const { url, verifier, nonce, state } = await rpAuthorization(
+      config,
+      redirectUri,
+      'openid profile email',
+    );
     const consent = await go(url.href);
     expect(consent.status).toBe(200);
     const html = await consent.text();
@@ -68,7 +57,7 @@ describe('OpenID Connect with sign-in through the platform’s provider', () => 
     const tokens = await oidc.authorizationCodeGrant(config, new URL(back.headers.get('location')!), {
       pkceCodeVerifier: verifier,
       expectedNonce: nonce,
-      expectedState: 'st',
+      expectedState: state,
     });
     expect(tokens.claims()).toMatchObject({
       sub: user.id,

@@ -1,3 +1,4 @@
+import * as oidc from 'openid-client';
 import type { Latchkey, TestClient } from './latchkey.ts';
 import type { Person } from './oauth-flow.ts';
 import { cookieJar, hiddenField } from './web.ts';
@@ -113,4 +114,39 @@ export function upstreamBrowser(lk: Latchkey, idpIssuer: string, login: string) 
     throw new Error('too many redirects');
   }
   return Object.assign(go, { seen });
+}
+
+/** openid-client's configuration for `client` at Latchkey, from discovery (plain http on loopback). */
+export const rpConfig = (lk: Latchkey, client: TestClient): Promise<oidc.Configuration> =>
+  oidc.discovery(
+    new URL(lk.issuer),
+    client.clientId,
+    undefined,
+    oidc.ClientSecretBasic(client.clientSecret),
+    {
+      execute: [oidc.allowInsecureRequests],
+    },
+  );
+
+/**
+ * A relying party's authorization URL with PKCE, a nonce (fresh unless given) and a fresh state, and
+ * what it keeps for the callback.
+ */
+export async function rpAuthorization(
+  config: oidc.Configuration,
+  redirectUri: string,
+  scope: string,
+  nonce = oidc.randomNonce(),
+) {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope,
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    nonce,
+    state,
+  });
+  return { url, verifier, nonce, state };
 }
