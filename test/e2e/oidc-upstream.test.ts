@@ -1,7 +1,8 @@
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Latchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
-import { consentForm, oidcClient, rpAuthorization, rpConfig, upstreamBrowser } from '../helpers/oidc-rp.ts';
+import { consentForm } from '../helpers/oauth-flow.ts';
+import { oidcClient, rpAuthorization, rpConfig, upstreamBrowser } from '../helpers/oidc-rp.ts';
 import { type PlatformIdp, startLatchkeyWithPlatformIdp } from '../helpers/platform-idp.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Latchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
-import { pkcePair } from '../helpers/oauth-flow.ts';
-import { consentForm, upstreamBrowser } from '../helpers/oidc-rp.ts';
+import { consentForm, pkcePair } from '../helpers/oauth-flow.ts';
+import { upstreamBrowser } from '../helpers/oidc-rp.ts';
 import { type PlatformIdp, startLatchkeyWithPlatformIdp } from '../helpers/platform-idp.ts';
 
 /**

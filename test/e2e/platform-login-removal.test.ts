@@ -9,8 +9,8 @@ import {
   state,
 } from '../helpers/connections.ts';
 import { type Latchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
-import { pkcePair } from '../helpers/oauth-flow.ts';
-import { consentForm, upstreamBrowser } from '../helpers/oidc-rp.ts';
+import { consentForm, pkcePair } from '../helpers/oauth-flow.ts';
+import { upstreamBrowser } from '../helpers/oidc-rp.ts';
 import { type PlatformIdp, startLatchkeyWithPlatformIdp } from '../helpers/platform-idp.ts';
 import { secret, startReceiver } from '../helpers/webhook-receiver.ts';
 

@@ -1,7 +1,7 @@
 import * as oidc from 'openid-client';
 import type { Latchkey, TestClient } from './latchkey.ts';
-import type { Person } from './oauth-flow.ts';
-import { cookieJar, hiddenField } from './web.ts';
+import { consentForm, type Person } from './oauth-flow.ts';
+import { cookieJar } from './web.ts';
 
 /**
  * What the OpenID Connect tests share: a person who follows a relying party's authorization URL and
@@ -31,14 +31,6 @@ export async function approve(person: Person, authorizeUrl: string | URL, orgId:
   if (!location) throw new Error(`no redirect back: ${response.status} ${await response.text()}`);
   return location;
 }
-
-/** The fields a person posts to approve at Latchkey's consent page `html`, for `orgId`. */
-export const consentForm = (html: string, orgId: string): Record<string, string> => ({
-  _csrf: hiddenField(html, '_csrf'),
-  request: hiddenField(html, 'request'),
-  decision: 'approve',
-  org_id: orgId,
-});
 
 /** The JOSE header and the claims of a compact JWS, unverified: for asserting what was issued. */
 export function peek(jwt: string): { header: Record<string, unknown>; claims: Record<string, unknown> } {

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Latchkey, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
-import { introspect, obtainCode, Person, pkcePair, tokenRequest } from '../helpers/oauth-flow.ts';
+import {
+  consentForm,
+  introspect,
+  obtainCode,
+  Person,
+  pkcePair,
+  tokenRequest,
+} from '../helpers/oauth-flow.ts';
 import { hiddenField } from '../helpers/web.ts';
 
 const cb = 'http://127.0.0.1:9999/callback';
@@ -81,11 +88,7 @@ describe('consent page', () => {
     const client = await lk.createClient({ redirectUris: [cb] });
     const { person } = await newPerson();
     const html = await (await person.authorize(params(client))).text();
-    const r = await person.post('/consent', {
-      _csrf: hiddenField(html, '_csrf'),
-      request: hiddenField(html, 'request'),
-      decision: 'deny',
-    });
+    const r = await person.post('/consent', consentForm(html, undefined, 'deny'));
     expect(r.status).toBe(303);
     const url = new URL(r.headers.get('location')!);
     expect(url.searchParams.get('error')).toBe('access_denied');
@@ -97,12 +100,7 @@ describe('consent page', () => {
     const client = await lk.createClient({ redirectUris: [cb] });
     const { person } = await newPerson();
     const html = await (await person.authorize(params(client))).text();
-    const form = {
-      _csrf: hiddenField(html, '_csrf'),
-      request: hiddenField(html, 'request'),
-      decision: 'approve',
-      org_id: lk.orgId,
-    };
+    const form = consentForm(html, lk.orgId);
     const r = await person.post('/consent', form);
     expect(r.status).toBe(303);
     expect(new URL(r.headers.get('location')!).searchParams.get('code')).toBeTruthy();
@@ -115,12 +113,7 @@ describe('consent page', () => {
     const client = await lk.createClient({ redirectUris: [cb] });
     const { person } = await newPerson();
     const html = await (await person.authorize(params(client))).text();
-    const r = await person.post('/consent', {
-      _csrf: hiddenField(html, '_csrf'),
-      request: hiddenField(html, 'request'),
-      decision: 'approve',
-      org_id: secondOrg,
-    });
+    const r = await person.post('/consent', consentForm(html, secondOrg));
     expect(r.status).toBe(400);
     expect(r.headers.get('location')).toBeNull();
   });

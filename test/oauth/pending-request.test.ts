@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
-import { Person, pkcePair } from '../helpers/oauth-flow.ts';
-import { hiddenField } from '../helpers/web.ts';
+import { consentForm, Person, pkcePair } from '../helpers/oauth-flow.ts';
 
 // RFC 9700 §4.1 / RFC 6749 §3.1.2: an authorization response goes only to a redirect URI that is
 // registered. A request parked for sign-in and consent must not outlive the registration it was
@@ -31,12 +30,7 @@ async function parked(change: Parameters<Latchkey['services']['store']['clients'
   expect(consent.status).toBe(200);
   const html = await consent.text();
   await lk.services.store.clients.update(client.clientId, change);
-  return person.post('/consent', {
-    _csrf: hiddenField(html, '_csrf'),
-    request: hiddenField(html, 'request'),
-    decision: 'approve',
-    org_id: lk.orgId,
-  });
+  return person.post('/consent', consentForm(html, lk.orgId));
 }
 
 describe('a parked authorization request is checked again against the registration', () => {
