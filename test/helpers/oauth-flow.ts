@@ -81,6 +81,21 @@ export interface CodeRequest {
 }
 
 /** Runs sign-in → authorize → consent (approve) and returns the redirect back to the client. */
+/** Query parameters of a code request with PKCE (S256) and state `st`; `extra` adds or overrides. */
+export const codeRequestParams = (
+  clientId: string,
+  redirectUri: string,
+  extra: Record<string, string> = {},
+): Record<string, string> => ({
+  response_type: 'code',
+  client_id: clientId,
+  redirect_uri: redirectUri,
+  state: 'st',
+  code_challenge: pkcePair().challenge,
+  code_challenge_method: 'S256',
+  ...extra,
+});
+
 /** The fields a person posts at Latchkey's consent page `html`: the decision, for `orgId` if given. */
 export const consentForm = (
   html: string,

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Latchkey, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
 import {
+  codeRequestParams,
   consentForm,
   introspect,
   obtainCode,
   Person,
-  pkcePair,
   tokenRequest,
 } from '../helpers/oauth-flow.ts';
 import { hiddenField } from '../helpers/web.ts';
@@ -28,15 +28,8 @@ async function newPerson(orgs: string[] = []) {
   return { ...u, person: p };
 }
 
-const params = (client: TestClient, extra: Record<string, string> = {}) => ({
-  response_type: 'code',
-  client_id: client.clientId,
-  redirect_uri: cb,
-  state: 'st',
-  code_challenge: pkcePair().challenge,
-  code_challenge_method: 'S256',
-  ...extra,
-});
+const params = (client: TestClient, extra: Record<string, string> = {}) =>
+  codeRequestParams(client.clientId, cb, extra);
 
 describe('consent page', () => {
   it('shows the software, the environment, the scopes with descriptions and the organizations', async () => {
