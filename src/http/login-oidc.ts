@@ -8,14 +8,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as oidc from 'openid-client';
 import { type ProviderClaims, signInFromProvider } from '../accounts/platform-login.ts';
-import { startSession } from '../accounts/sessions.ts';
 import type { LoginOidcConfig } from '../config/index.ts';
 import { randomToken, sha256 } from '../crypto.ts';
 import type { Services } from '../services.ts';
-import { parkedRequest, safeNext } from './login.tsx';
+import { parkedRequest, safeNext, startFreshSession } from './login.tsx';
 import { sendMessagePage } from './page.tsx';
 import { forRequest } from './request-services.ts';
-import { cookieOptions, cookiePrefix, currentUser, setSessionCookie } from './session.ts';
+import { cookieOptions, cookiePrefix, currentUser } from './session.ts';
 import { withBase } from './urls.ts';
 
 const flowTtlSeconds = 600;
@@ -219,12 +218,8 @@ export async function oidcLoginPages(app: FastifyInstance, opts: { services: Ser
     }
     const result = await signInFromProvider(upstream.issuer, claims, forRequest(s, request));
     if (!result.ok) return fail(reply, result.reason, next);
-    // A fresh session at every sign-in (no session fixation); the old one, if any, ends.
-    const old = await currentUser(request, s);
-    if (old) await s.store.sessions.delete(old.sessionId);
-    const user = await startSession(result.userId, s);
+    const user = await startFreshSession(request, reply, result.userId, s);
     if (!user) return fail(reply, 'invalid', next);
-    setSessionCookie(reply, s, user.sessionId);
     reply.clearCookie(cookieName(s), cookieOptions(s, 0));
     request.log.info(
       { user_id: user.userId, created: result.created },

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { VNode } from 'preact';
 import { isEmailAddress } from '../accounts/email.ts';
-import { checkPassword, startSession } from '../accounts/sessions.ts';
+import { checkPassword, type SessionUser, startSession } from '../accounts/sessions.ts';
 import { constantTimeEqual, randomToken } from '../crypto.ts';
 import { type SignInRequest, signInRequest } from '../oauth/prompt.ts';
 import type { Services } from '../services.ts';
@@ -54,6 +54,33 @@ export function loginCsrf(request: FastifyRequest, reply: FastifyReply, s: Servi
   const token = randomToken(32);
   reply.setCookie(loginCsrfCookieName(s), token, cookieOptions(s, loginCsrfTtl));
   return token;
+}
+
+/**
+ * The login CSRF token when the form sent the one its cookie holds (double submit, compared in
+ * constant time); undefined when either is missing or they differ.
+ */
+export function checkedLoginCsrf(request: FastifyRequest, s: Services): string | undefined {
+  const cookieToken = request.cookies?.[loginCsrfCookieName(s)];
+  const sent = formField(request, '_csrf');
+  return cookieToken && sent && constantTimeEqual(cookieToken, sent) ? cookieToken : undefined;
+}
+
+/**
+ * Signs `userId` in with a fresh session (no session fixation): the browser's old session, if any,
+ * ends. Undefined when the account is gone.
+ */
+export async function startFreshSession(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  userId: string,
+  s: Services,
+): Promise<SessionUser | undefined> {
+  const old = await currentUser(request, s);
+  if (old) await s.store.sessions.delete(old.sessionId);
+  const user = await startSession(userId, s);
+  if (user) setSessionCookie(reply, s, user.sessionId);
+  return user;
 }
 
 function when(retryAfter: number, now: number): string {
@@ -223,10 +250,9 @@ export async function loginPages(app: FastifyInstance, opts: { services: Service
     const notice = await appNotice(next);
     const email = (formField(request, 'email') ?? '').trim();
     const password = formField(request, 'password') ?? '';
-    const cookieToken = request.cookies?.[loginCsrfCookieName(s)];
-    const sent = formField(request, '_csrf');
     // Login CSRF (double submit): a forged form cannot sign someone into the attacker's account.
-    if (!cookieToken || !sent || !constantTimeEqual(cookieToken, sent)) {
+    const cookieToken = checkedLoginCsrf(request, s);
+    if (!cookieToken) {
       return sendLogin(reply, {
         status: 403,
         csrf: loginCsrf(request, reply, s),
@@ -270,12 +296,8 @@ export async function loginPages(app: FastifyInstance, opts: { services: Service
         errors: [{ field: 'password', message: 'The email address or password is not right' }],
       });
     }
-    // A fresh session id at every sign-in (no session fixation); the old one, if any, ends.
-    const old = await currentUser(request, s);
-    if (old) await s.store.sessions.delete(old.sessionId);
-    const user = await startSession(result.userId, s);
+    const user = await startFreshSession(request, reply, result.userId, s);
     if (!user) return reply.redirect(urlFor(request, '/login'), 303);
-    setSessionCookie(reply, s, user.sessionId);
     reply.clearCookie(loginCsrfCookieName(s), cookieOptions(s, 0));
     request.log.info({ user_id: user.userId }, 'signed in');
     return reply.redirect(next, 303);

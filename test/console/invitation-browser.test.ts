@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshot } from '../helpers/browser.ts';
+import { generateInDialog, launchBrowser, screenshot } from '../helpers/browser.ts';
 import { type Latchkey, requestToken, startLatchkey } from '../helpers/latchkey.ts';
 
 /**
@@ -67,20 +67,11 @@ describe('an invitation for someone without an account, in Chromium under /auth'
     // Settings → API: a developer generates credentials and sees the secret once.
     await page.getByRole('link', { name: 'API credentials' }).first().click();
     await page.waitForURL(`${lk.issuer}/settings/api`);
-    await page.getByRole('link', { name: 'Generate new credentials' }).first().click();
-    const dialog = page.locator('#lk-generate-dialog');
-    await dialog.waitFor({ state: 'visible' });
-    await dialog.getByLabel('Name').fill('Dana’s Sync');
-    await dialog.getByLabel('Redirect URL 1', { exact: true }).fill('https://sync.example/callback');
-    await dialog.getByLabel('Client credentials').check();
-    await Promise.all([
-      page.waitForURL(`${lk.issuer}/settings/api`),
-      dialog.getByRole('button', { name: 'Generate credentials' }).click(),
-    ]);
-    const secretDialog = page.locator('dialog[data-secret-dialog]');
-    await secretDialog.waitFor({ state: 'visible' });
-    const clientId = (await page.locator('#lk-created-client-id').textContent())!.trim();
-    const clientSecret = (await page.locator('#lk-created-client-secret').textContent())!.trim();
+    const { clientId, clientSecret, secretDialog } = await generateInDialog(page, lk.issuer, {
+      name: 'Dana’s Sync',
+      redirectUri: 'https://sync.example/callback',
+      clientCredentials: true,
+    });
     await expect(secretDialog.getByText('It is shown only this once').isVisible()).resolves.toBe(true);
     await screenshot(page, 'invitation-developer-secret');
     await secretDialog.getByLabel('I have securely stored the Client Secret').check();

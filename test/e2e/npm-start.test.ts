@@ -5,7 +5,9 @@ import * as oauth from 'oauth4webapi';
 import { afterAll, describe, expect, it } from 'vitest';
 import { seededClient, serveBuilt } from '../helpers/dist.ts';
 import { freePort } from '../helpers/latchkey.ts';
-import { hiddenField, submitLogin } from '../helpers/web.ts';
+import { authorizationUrl } from '../helpers/oauth-clients.ts';
+import { consentForm } from '../helpers/oauth-flow.ts';
+import { submitLogin } from '../helpers/web.ts';
 
 // What a newcomer does after `npm ci`: `npm start` (the compiled bin on a fresh development store),
 // then a token, and an authorization code exchange as a strict client library does it. .ci/run runs
@@ -44,18 +46,11 @@ describe(`npm start on Node ${process.versions.node}`, () => {
       );
       expect(token.token_type).toBe('bearer');
 
-      const verifier = oauth.generateRandomCodeVerifier();
-      const state = oauth.generateRandomState();
-      const authorize = new URL(as.authorization_endpoint!);
-      authorize.search = new URLSearchParams({
-        response_type: 'code',
-        client_id: client.client_id,
-        redirect_uri: redirectUri,
-        scope: 'invoices:read',
+      const {
+        url: authorize,
+        verifier,
         state,
-        code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-      }).toString();
+      } = await authorizationUrl(as, client.client_id, redirectUri, 'invoices:read');
       const start = await fetch(authorize, { redirect: 'manual' });
       const next = new URL(start.headers.get('location')!, issuer).searchParams.get('next')!;
       const { jar } = await submitLogin(issuer, email, password, next);
@@ -64,12 +59,7 @@ describe(`npm start on Node ${process.versions.node}`, () => {
         method: 'POST',
         redirect: 'manual',
         headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: jar.header() },
-        body: new URLSearchParams({
-          _csrf: hiddenField(html, '_csrf'),
-          request: hiddenField(html, 'request'),
-          decision: 'approve',
-          org_id: /name="org_id"[^>]*value="([^"]+)"/.exec(html)![1]!,
-        }),
+        body: new URLSearchParams(consentForm(html, /name="org_id"[^>]*value="([^"]+)"/.exec(html)![1]!)),
       });
       const callback = new URL(decided.headers.get('location')!);
       const params = oauth.validateAuthResponse(as, client, callback, state);

@@ -3,7 +3,7 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Latchkey, requestToken, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
 import { obtainCode, Person, tokenRequest } from '../helpers/oauth-flow.ts';
-import { approve, oidcClient, peek } from '../helpers/oidc-rp.ts';
+import { approve, oidcClient, peek, rpAuthorization, rpConfig } from '../helpers/oidc-rp.ts';
 
 /**
  * What OpenID Connect must refuse or never do: a nonce is echoed only to its own request, an ID
@@ -22,13 +22,7 @@ beforeAll(async () => {
   const user = await lk.createUser();
   person = new Person(lk, user.email, user.password);
   await person.signIn();
-  config = await oidc.discovery(
-    new URL(lk.issuer),
-    client.clientId,
-    undefined,
-    oidc.ClientSecretBasic(client.clientSecret),
-    { execute: [oidc.allowInsecureRequests] },
-  );
+  config = await rpConfig(lk, client);
 });
 afterAll(() => lk?.close());
 
@@ -50,21 +44,8 @@ const userinfo = (token: string, scheme = 'Bearer') =>
 
 describe('the nonce', () => {
   it('is echoed exactly, each to its own request, even when two sign-ins interleave', async () => {
-    const start = async (nonce: string) => {
-      const verifier = oidc.randomPKCECodeVerifier();
-      const state = oidc.randomState();
-      const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: redirectUri,
-        scope: 'openid',
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-        nonce,
-        state,
-      });
-      return { url, verifier, state, nonce };
-    };
-    const first = await start(oidc.randomNonce());
-    const second = await start(oidc.randomNonce());
+    const first = await rpAuthorization(config, redirectUri, 'openid');
+    const second = await rpAuthorization(config, redirectUri, 'openid');
     // Parked in one order, approved in the other.
     const backSecond = new URL(await approve(person, second.url, lk.orgId));
     const backFirst = new URL(await approve(person, first.url, lk.orgId));
@@ -84,7 +65,7 @@ describe('the nonce', () => {
       claims: { nonce: first.nonce },
     });
     // …and the server put exactly this request's nonce in it (the code is spent: read it from a new one).
-    const again = await start(first.nonce);
+    const again = await rpAuthorization(config, redirectUri, 'openid', first.nonce);
     const tokens = await exchange(new URL(await approve(person, again.url, lk.orgId)), again, first.nonce);
     expect(tokens.claims()!.nonce).toBe(first.nonce);
     const other = await exchange(backSecond, second, second.nonce);

@@ -1,9 +1,9 @@
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type Latchkey, startLatchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
-import { oidcClient, upstreamBrowser } from '../helpers/oidc-rp.ts';
-import { type PlatformIdp, startPlatformIdp } from '../helpers/platform-idp.ts';
-import { hiddenField } from '../helpers/web.ts';
+import { type Latchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
+import { consentForm } from '../helpers/oauth-flow.ts';
+import { oidcClient, rpAuthorization, rpConfig, upstreamBrowser } from '../helpers/oidc-rp.ts';
+import { type PlatformIdp, startLatchkeyWithPlatformIdp } from '../helpers/platform-idp.ts';
 
 /**
  * "Sign in with the platform" when people sign in to Latchkey through the platform's own OpenID
@@ -20,17 +20,7 @@ describe('OpenID Connect with sign-in through the platform’s provider', () => 
   let config: oidc.Configuration;
 
   beforeAll(async () => {
-    const port = await freePort();
-    lk = await startLatchkey({
-      clock,
-      env: {
-        LATCHKEY_LOGIN_OIDC_ISSUER: `http://localhost:${port}`,
-        LATCHKEY_LOGIN_OIDC_CLIENT_ID: 'latchkey',
-        LATCHKEY_LOGIN_OIDC_CLIENT_SECRET: 'platform-idp-secret-for-latchkey-0123456789',
-        LATCHKEY_LOGIN_OIDC_ORGS_CLAIM: 'orgs',
-      },
-    });
-    idp = await startPlatformIdp({ latchkeyIssuer: lk.issuer, port });
+    ({ lk, idp } = await startLatchkeyWithPlatformIdp({ clock }));
     idp.accounts.set('ada', {
       email: 'ada@nordwind.example',
       email_verified: true,
@@ -38,13 +28,7 @@ describe('OpenID Connect with sign-in through the platform’s provider', () => 
       orgs: [{ id: 'org-nordwind', name: 'Nordwind Handels GmbH', role: 'member' }],
     });
     client = await oidcClient(lk, redirectUri);
-    config = await oidc.discovery(
-      new URL(lk.issuer),
-      client.clientId,
-      undefined,
-      oidc.ClientSecretBasic(client.clientSecret),
-      { execute: [oidc.allowInsecureRequests] },
-    );
+    config = await rpConfig(lk, client);
     oidc.enableNonRepudiationChecks(config);
   });
   afterAll(async () => {
@@ -59,32 +43,22 @@ describe('OpenID Connect with sign-in through the platform’s provider', () => 
     expect(console.status).toBe(200);
     clock.set(Date.now());
 
-    const verifier = oidc.randomPKCECodeVerifier();
-    const nonce = oidc.randomNonce();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
-      scope: 'openid profile email',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      nonce,
-      state: 'st',
-    });
+    const { url, verifier, nonce, state } = await rpAuthorization(
+      config,
+      redirectUri,
+      'openid profile email',
+    );
     const consent = await go(url.href);
     expect(consent.status).toBe(200);
     const html = await consent.text();
     expect(html).toContain('Learn who you are: your name and email address');
     const user = (await lk.services.store.accounts.findUserByEmail('ada@nordwind.example'))!;
     const [membership] = await lk.services.store.accounts.memberships(user.id);
-    const back = await go(`${lk.issuer}/consent`, {
-      _csrf: hiddenField(html, '_csrf'),
-      request: hiddenField(html, 'request'),
-      decision: 'approve',
-      org_id: membership!.orgId,
-    });
+    const back = await go(`${lk.issuer}/consent`, consentForm(html, membership!.orgId));
     const tokens = await oidc.authorizationCodeGrant(config, new URL(back.headers.get('location')!), {
       pkceCodeVerifier: verifier,
       expectedNonce: nonce,
-      expectedState: 'st',
+      expectedState: state,
     });
     expect(tokens.claims()).toMatchObject({
       sub: user.id,

@@ -2,7 +2,7 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Latchkey, startLatchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
 import { Person } from '../helpers/oauth-flow.ts';
-import { approve, oidcClient, peek, sessionCookie } from '../helpers/oidc-rp.ts';
+import { approve, oidcClient, peek, rpAuthorization, rpConfig, sessionCookie } from '../helpers/oidc-rp.ts';
 import { startLatchkeyOnPostgres } from '../helpers/postgres.ts';
 
 /**
@@ -38,30 +38,15 @@ describe.each(variants)('openid-client against Latchkey on $name', ({ start, iss
     person = new Person(lk, user.email, user.password);
     await person.signIn();
     clock.set(Date.now());
-    config = await oidc.discovery(
-      new URL(lk.issuer),
-      client.clientId,
-      undefined,
-      oidc.ClientSecretBasic(client.clientSecret),
-      { execute: [oidc.allowInsecureRequests] },
-    );
+    config = await rpConfig(lk, client);
     oidc.enableNonRepudiationChecks(config);
   });
   afterAll(() => lk?.close());
 
   /** The relying party's side of one sign-in: authorization URL, the person approves, code for tokens. */
   async function signIn(options: { scope?: string; dpop?: oidc.DPoPHandle } = {}) {
-    const verifier = oidc.randomPKCECodeVerifier();
-    const nonce = oidc.randomNonce();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
-      scope: options.scope ?? 'openid profile email',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      nonce,
-      state,
-    });
+    const scope = options.scope ?? 'openid profile email';
+    const { url, verifier, nonce, state } = await rpAuthorization(config, redirectUri, scope);
     const callback = new URL(await approve(person, url, lk.orgId));
     const tokens = await oidc.authorizationCodeGrant(
       config,

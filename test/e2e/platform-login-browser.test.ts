@@ -1,8 +1,8 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot } from '../helpers/browser.ts';
-import { freePort, type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
-import { type PlatformIdp, startPlatformIdp } from '../helpers/platform-idp.ts';
+import type { Latchkey } from '../helpers/latchkey.ts';
+import { type PlatformIdp, startLatchkeyWithPlatformIdp } from '../helpers/platform-idp.ts';
 
 /**
  * Sign-in through the platform's OpenID provider (node-oidc-provider), in Chromium: the person
@@ -15,16 +15,7 @@ describe('sign-in through the platform’s OpenID provider, in Chromium', { time
   let browser: Browser;
 
   beforeAll(async () => {
-    const idpPort = await freePort();
-    lk = await startLatchkey({
-      env: {
-        LATCHKEY_LOGIN_OIDC_ISSUER: `http://localhost:${idpPort}`,
-        LATCHKEY_LOGIN_OIDC_CLIENT_ID: 'latchkey',
-        LATCHKEY_LOGIN_OIDC_CLIENT_SECRET: 'platform-idp-secret-for-latchkey-0123456789',
-        LATCHKEY_LOGIN_OIDC_ORGS_CLAIM: 'orgs',
-      },
-    });
-    idp = await startPlatformIdp({ latchkeyIssuer: lk.issuer, port: idpPort });
+    ({ lk, idp } = await startLatchkeyWithPlatformIdp());
     idp.accounts.set('ada', {
       email: 'ada@nordwind.example',
       email_verified: true,

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type Latchkey, startLatchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
-import { pkcePair } from '../helpers/oauth-flow.ts';
-import { type PlatformIdp, startPlatformIdp } from '../helpers/platform-idp.ts';
-import { cookieJar, hiddenField } from '../helpers/web.ts';
+import { type Latchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
+import { consentForm, pkcePair } from '../helpers/oauth-flow.ts';
+import { upstreamBrowser } from '../helpers/oidc-rp.ts';
+import { type PlatformIdp, startLatchkeyWithPlatformIdp } from '../helpers/platform-idp.ts';
 
 /**
  * prompt=login, max_age and login_hint when people sign in through the platform's provider
@@ -18,17 +18,7 @@ describe('prompt and max_age with the platform’s provider', () => {
   let client: TestClient;
 
   beforeAll(async () => {
-    const port = await freePort();
-    lk = await startLatchkey({
-      clock,
-      env: {
-        LATCHKEY_LOGIN_OIDC_ISSUER: `http://localhost:${port}`,
-        LATCHKEY_LOGIN_OIDC_CLIENT_ID: 'latchkey',
-        LATCHKEY_LOGIN_OIDC_CLIENT_SECRET: 'platform-idp-secret-for-latchkey-0123456789',
-        LATCHKEY_LOGIN_OIDC_ORGS_CLAIM: 'orgs',
-      },
-    });
-    idp = await startPlatformIdp({ latchkeyIssuer: lk.issuer, port });
+    ({ lk, idp } = await startLatchkeyWithPlatformIdp({ clock }));
     client = await lk.createClient({
       name: 'Ledger Sync',
       redirectUris: [callback],
@@ -45,60 +35,6 @@ describe('prompt and max_age with the platform’s provider', () => {
     await idp?.close();
     await lk?.close();
   });
-
-  /**
-   * A browser stand-in with one cookie jar per site. It follows redirects between Latchkey and the
-   * provider, signs in at the provider as `login` (counting the sign-in forms it was shown) and
-   * confirms there; it records the authorization requests Latchkey sent to the provider. Stops at a
-   * page of Latchkey's, or at a redirect that leaves both sites.
-   */
-  function browser(login: string) {
-    const jars = new Map<string, ReturnType<typeof cookieJar>>();
-    const jar = (url: string) => {
-      const origin = new URL(url).origin;
-      if (!jars.has(origin)) jars.set(origin, cookieJar());
-      return jars.get(origin)!;
-    };
-    const seen = { providerSignIns: 0, upstreamRequests: [] as URLSearchParams[] };
-    async function go(start: string, form?: Record<string, string>): Promise<Response> {
-      let url = start;
-      let body = form && new URLSearchParams(form);
-      for (let i = 0; i < 20; i++) {
-        const r = await fetch(url, {
-          method: body ? 'POST' : 'GET',
-          redirect: 'manual',
-          headers: {
-            cookie: jar(url).header(),
-            ...(body && { 'content-type': 'application/x-www-form-urlencoded' }),
-          },
-          body,
-        });
-        jar(url).take(r);
-        body = undefined;
-        const location = r.headers.get('location');
-        if (location) {
-          const next = new URL(location, url);
-          if (next.origin !== new URL(lk.issuer).origin && next.origin !== idp.issuer) return r;
-          if (next.origin === idp.issuer && next.pathname === '/auth')
-            seen.upstreamRequests.push(next.searchParams);
-          url = next.href;
-          continue;
-        }
-        if (new URL(url).origin !== idp.issuer) return r;
-        const html = await r.text();
-        const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
-        if (!action) throw new Error(`unexpected page at the provider: ${html}`);
-        url = new URL(action, url).href;
-        const signIn = html.includes('name="login"');
-        if (signIn) seen.providerSignIns++;
-        body = new URLSearchParams(
-          signIn ? { prompt: 'login', login, password: 'anything' } : { prompt: 'consent' },
-        );
-      }
-      throw new Error('too many redirects');
-    }
-    return { go, seen };
-  }
 
   const authorizeUrl = (extra: Record<string, string> = {}) =>
     `${lk.issuer}/oauth/authorize?${new URLSearchParams({
@@ -125,7 +61,8 @@ describe('prompt and max_age with the platform’s provider', () => {
   };
 
   it('prompt=login signs in at the provider again; max_age and login_hint are passed on', async () => {
-    const { go, seen } = browser('grace');
+    const go = upstreamBrowser(lk, idp.issuer, 'grace');
+    const { seen } = go;
     // First connection: sign-in at the provider, then Latchkey's consent page.
     const consent = await go(authorizeUrl({ login_hint: 'grace@example.com' }));
     expect(consent.status).toBe(200);
@@ -133,12 +70,8 @@ describe('prompt and max_age with the platform’s provider', () => {
     expect(seen.upstreamRequests[0]!.get('login_hint')).toBe('grace@example.com');
     expect(seen.upstreamRequests[0]!.get('prompt')).toBeNull();
     const html = await consent.text();
-    const approved = await go(`${lk.issuer}/consent`, {
-      _csrf: hiddenField(html, '_csrf'),
-      request: hiddenField(html, 'request'),
-      decision: 'approve',
-      org_id: /name="org_id" id="[^"]+" value="([^"]+)"/.exec(html)![1]!,
-    });
+    const orgId = /name="org_id" id="[^"]+" value="([^"]+)"/.exec(html)![1]!;
+    const approved = await go(`${lk.issuer}/consent`, consentForm(html, orgId));
     expect(code(approved)).toBeTruthy();
     const first = await sessionStart();
 

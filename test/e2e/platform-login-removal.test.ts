@@ -8,10 +8,10 @@ import {
   revokedWebhooks,
   state,
 } from '../helpers/connections.ts';
-import { freePort, type Latchkey, startLatchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
-import { pkcePair } from '../helpers/oauth-flow.ts';
-import { type PlatformIdp, startPlatformIdp } from '../helpers/platform-idp.ts';
-import { cookieJar, hiddenField } from '../helpers/web.ts';
+import { type Latchkey, type TestClient, testClock } from '../helpers/latchkey.ts';
+import { consentForm, pkcePair } from '../helpers/oauth-flow.ts';
+import { upstreamBrowser } from '../helpers/oidc-rp.ts';
+import { type PlatformIdp, startLatchkeyWithPlatformIdp } from '../helpers/platform-idp.ts';
 import { secret, startReceiver } from '../helpers/webhook-receiver.ts';
 
 /**
@@ -28,21 +28,12 @@ describe('a membership the upstream claim drops ends the connected apps', () => 
   let client: TestClient;
 
   beforeAll(async () => {
-    const port = await freePort();
     receiver = await startReceiver();
-    lk = await startLatchkey({
+    ({ lk, idp } = await startLatchkeyWithPlatformIdp({
       clock,
-      env: {
-        LATCHKEY_LOGIN_OIDC_ISSUER: `http://localhost:${port}`,
-        LATCHKEY_LOGIN_OIDC_CLIENT_ID: 'latchkey',
-        LATCHKEY_LOGIN_OIDC_CLIENT_SECRET: 'platform-idp-secret-for-latchkey-0123456789',
-        LATCHKEY_LOGIN_OIDC_ORGS_CLAIM: 'orgs',
-        LATCHKEY_WEBHOOK_URL: receiver.url,
-        LATCHKEY_WEBHOOK_SECRET: secret,
-      },
-    });
+      env: { LATCHKEY_WEBHOOK_URL: receiver.url, LATCHKEY_WEBHOOK_SECRET: secret },
+    }));
     await lk.server.app.webhooks!.stop();
-    idp = await startPlatformIdp({ latchkeyIssuer: lk.issuer, port });
     client = await lk.createClient({ name: 'Ledger Sync', redirectUris: [callbackUri] });
   });
   afterAll(async () => {
@@ -51,60 +42,9 @@ describe('a membership the upstream claim drops ends the connected apps', () => 
     await receiver?.close();
   });
 
-  /**
-   * A browser stand-in with one cookie jar per site: follows redirects between Latchkey and the
-   * provider, signs in at the provider as `login` and confirms there. Stops at the first page of
-   * Latchkey's, or at a redirect that leaves both sites (the client's callback).
-   */
-  function browser(login: string) {
-    const jars = new Map<string, ReturnType<typeof cookieJar>>();
-    const jar = (url: string) => {
-      const origin = new URL(url).origin;
-      if (!jars.has(origin)) jars.set(origin, cookieJar());
-      return jars.get(origin)!;
-    };
-    return async function go(start: string, form?: Record<string, string>): Promise<Response> {
-      let url = start;
-      let body = form && new URLSearchParams(form);
-      for (let i = 0; i < 20; i++) {
-        const r = await fetch(url, {
-          method: body ? 'POST' : 'GET',
-          redirect: 'manual',
-          headers: {
-            cookie: jar(url).header(),
-            ...(body && { 'content-type': 'application/x-www-form-urlencoded' }),
-          },
-          body,
-        });
-        jar(url).take(r);
-        body = undefined;
-        const location = r.headers.get('location');
-        const origin = new URL(url).origin;
-        if (location) {
-          const next = new URL(location, url);
-          if (next.origin !== new URL(lk.issuer).origin && next.origin !== idp.issuer) return r;
-          url = next.href;
-          continue;
-        }
-        if (origin !== idp.issuer) return r;
-        // The provider's development pages: the sign-in form, then the confirmation.
-        const html = await r.text();
-        const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
-        if (!action) throw new Error(`unexpected page at the provider: ${html}`);
-        url = new URL(action, url).href;
-        body = new URLSearchParams(
-          html.includes('name="login"')
-            ? { prompt: 'login', login, password: 'anything' }
-            : { prompt: 'consent' },
-        );
-      }
-      throw new Error('too many redirects');
-    };
-  }
-
   /** Authorize → sign in at the provider → consent for `orgId` → code → tokens. */
   async function connect(login: string, orgId: string): Promise<Connection> {
-    const go = browser(login);
+    const go = upstreamBrowser(lk, idp.issuer, login);
     const pkce = pkcePair();
     const consent = await go(
       `${lk.issuer}/oauth/authorize?${new URLSearchParams({
@@ -120,12 +60,7 @@ describe('a membership the upstream claim drops ends the connected apps', () => 
     );
     expect(consent.status).toBe(200);
     const html = await consent.text();
-    const back = await go(`${lk.issuer}/consent`, {
-      _csrf: hiddenField(html, '_csrf'),
-      request: hiddenField(html, 'request'),
-      decision: 'approve',
-      org_id: orgId,
-    });
+    const back = await go(`${lk.issuer}/consent`, consentForm(html, orgId));
     const code = new URL(back.headers.get('location')!).searchParams.get('code');
     expect(code).toBeTruthy();
     const connection = await redeem(lk, client, code!, pkce.verifier);
@@ -147,7 +82,7 @@ describe('a membership the upstream claim drops ends the connected apps', () => 
       ],
     });
     // The first sign-in makes the person and both organizations.
-    expect((await browser('ada')(`${lk.issuer}/login`)).status).toBe(200);
+    expect((await upstreamBrowser(lk, idp.issuer, 'ada')(`${lk.issuer}/login`)).status).toBe(200);
     const nordwind = await orgByExternalId('org-nordwind');
     const sued = await orgByExternalId('org-sued');
     const dropped = await connect('ada', nordwind);
@@ -159,7 +94,7 @@ describe('a membership the upstream claim drops ends the connected apps', () => 
       ...idp.accounts.get('ada'),
       orgs: [{ id: 'org-sued', name: 'Süd AG', role: 'member' }],
     });
-    expect((await browser('ada')(`${lk.issuer}/login`)).status).toBe(200);
+    expect((await upstreamBrowser(lk, idp.issuer, 'ada')(`${lk.issuer}/login`)).status).toBe(200);
 
     expect(await state(lk, client, dropped)).toEqual({ active: false, refresh: 'invalid_grant' });
     expect(await state(lk, client, kept)).toEqual({ active: true, refresh: 'ok' });

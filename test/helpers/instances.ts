@@ -1,9 +1,10 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../src/config/index.ts';
+import { createCredentials } from '../../src/oauth/client-registration.ts';
 import { closeServices, createServices, type Services } from '../../src/services.ts';
 import { assertBuilt, bin } from './dist.ts';
-import { freePort } from './latchkey.ts';
+import { freePort, type Latchkey, type TestClient } from './latchkey.ts';
 import { freshPostgres } from './postgres.ts';
 import { type PrivateRedis, startPrivateRedis } from './redis.ts';
 
@@ -31,6 +32,23 @@ export interface Instances {
 }
 
 const run = promisify(execFile);
+
+/** An instance as the flow helpers (test/helpers/oauth-flow.ts) need Latchkey: only its base URL. */
+export const at = (i: Instance) => ({ issuer: i.url }) as Latchkey;
+
+/** Credentials in `orgId` made through the shared database, as an operator's tool would. */
+export async function createClientIn(
+  lk: Instances,
+  orgId: string,
+  name: string,
+  redirectUri: string,
+): Promise<TestClient> {
+  const { client, clientSecret } = await createCredentials(
+    { orgId, name, redirectUris: [redirectUri], actor: 'test' },
+    lk.admin,
+  );
+  return { clientId: client.id, clientSecret: clientSecret!, orgId };
+}
 
 async function untilReady(instance: Instance): Promise<void> {
   for (let i = 0; i < 300; i++) {

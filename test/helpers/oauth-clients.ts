@@ -15,6 +15,28 @@ export async function discover(lk: Latchkey): Promise<oauth.AuthorizationServer>
   );
 }
 
+/** An authorization URL (code flow, PKCE S256) as an oauth4webapi client makes it, with its verifier and state. */
+export async function authorizationUrl(
+  as: oauth.AuthorizationServer,
+  clientId: string,
+  callback: string,
+  scope: string,
+): Promise<{ url: URL; verifier: string; state: string }> {
+  const verifier = oauth.generateRandomCodeVerifier();
+  const state = oauth.generateRandomState();
+  const url = new URL(as.authorization_endpoint!);
+  url.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: callback,
+    scope,
+    state,
+    code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+  }).toString();
+  return { url, verifier, state };
+}
+
 /** Credentials with any of the modern registration options (keys, require PAR/DPoP). */
 export async function register(
   lk: Latchkey,

@@ -81,6 +81,33 @@ export interface CodeRequest {
 }
 
 /** Runs sign-in → authorize → consent (approve) and returns the redirect back to the client. */
+/** Query parameters of a code request with PKCE (S256) and state `st`; `extra` adds or overrides. */
+export const codeRequestParams = (
+  clientId: string,
+  redirectUri: string,
+  extra: Record<string, string> = {},
+): Record<string, string> => ({
+  response_type: 'code',
+  client_id: clientId,
+  redirect_uri: redirectUri,
+  state: 'st',
+  code_challenge: pkcePair().challenge,
+  code_challenge_method: 'S256',
+  ...extra,
+});
+
+/** The fields a person posts at Latchkey's consent page `html`: the decision, for `orgId` if given. */
+export const consentForm = (
+  html: string,
+  orgId?: string,
+  decision: 'approve' | 'deny' = 'approve',
+): Record<string, string> => ({
+  _csrf: hiddenField(html, '_csrf'),
+  request: hiddenField(html, 'request'),
+  decision,
+  ...(orgId !== undefined && { org_id: orgId }),
+});
+
 export async function obtainCode(person: Person, req: CodeRequest) {
   const pkce = pkcePair();
   const params: Record<string, string> = {
@@ -95,14 +122,8 @@ export async function obtainCode(person: Person, req: CodeRequest) {
   let r = await person.authorize(params);
   if (r.status === 200) {
     const html = await r.text();
-    const form: Record<string, string> = {
-      _csrf: hiddenField(html, '_csrf'),
-      request: hiddenField(html, 'request'),
-      decision: 'approve',
-    };
     const org = req.org ?? /name="org_id" id="[^"]+" value="([^"]+)" checked/.exec(html)?.[1];
-    if (org) form.org_id = org;
-    r = await person.post('/consent', form);
+    r = await person.post('/consent', consentForm(html, org || undefined));
   }
   const location = r.headers.get('location');
   if (!location) throw new Error(`no redirect: ${r.status} ${await r.text()}`);

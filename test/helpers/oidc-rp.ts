@@ -1,6 +1,7 @@
+import * as oidc from 'openid-client';
 import type { Latchkey, TestClient } from './latchkey.ts';
-import type { Person } from './oauth-flow.ts';
-import { cookieJar, hiddenField } from './web.ts';
+import { consentForm, type Person } from './oauth-flow.ts';
+import { cookieJar } from './web.ts';
 
 /**
  * What the OpenID Connect tests share: a person who follows a relying party's authorization URL and
@@ -24,12 +25,7 @@ export async function approve(person: Person, authorizeUrl: string | URL, orgId:
   }
   if (response.status === 200) {
     const html = await response.text();
-    response = await person.post('/consent', {
-      _csrf: hiddenField(html, '_csrf'),
-      request: hiddenField(html, 'request'),
-      decision: 'approve',
-      org_id: orgId,
-    });
+    response = await person.post('/consent', consentForm(html, orgId));
   }
   const location = response.headers.get('location');
   if (!location) throw new Error(`no redirect back: ${response.status} ${await response.text()}`);
@@ -61,7 +57,8 @@ export const oidcClient = (lk: Latchkey, redirectUri: string): Promise<TestClien
  * A browser stand-in with one cookie jar per site, for sign-in through the platform's provider
  * (node-oidc-provider's development pages are two simple forms): follows redirects between Latchkey
  * and the provider, signs in there as `login` and confirms. Stops at the first page of Latchkey's, or
- * at a redirect that leaves both sites (the client's callback).
+ * at a redirect that leaves both sites (the client's callback). `go.seen` counts the sign-in forms
+ * the provider showed and keeps the authorization requests Latchkey sent it.
  */
 export function upstreamBrowser(lk: Latchkey, idpIssuer: string, login: string) {
   const jars = new Map<string, ReturnType<typeof cookieJar>>();
@@ -70,7 +67,8 @@ export function upstreamBrowser(lk: Latchkey, idpIssuer: string, login: string) 
     if (!jars.has(origin)) jars.set(origin, cookieJar());
     return jars.get(origin)!;
   };
-  return async function go(start: string, form?: Record<string, string>): Promise<Response> {
+  const seen = { providerSignIns: 0, upstreamRequests: [] as URLSearchParams[] };
+  async function go(start: string, form?: Record<string, string>): Promise<Response> {
     let url = start;
     let body = form && new URLSearchParams(form);
     for (let i = 0; i < 20; i++) {
@@ -89,6 +87,8 @@ export function upstreamBrowser(lk: Latchkey, idpIssuer: string, login: string) 
       if (location) {
         const next = new URL(location, url);
         if (next.origin !== new URL(lk.issuer).origin && next.origin !== idpIssuer) return r;
+        if (next.origin === idpIssuer && next.pathname === '/auth')
+          seen.upstreamRequests.push(next.searchParams);
         url = next.href;
         continue;
       }
@@ -97,12 +97,48 @@ export function upstreamBrowser(lk: Latchkey, idpIssuer: string, login: string) 
       const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
       if (!action) throw new Error(`unexpected page at the provider: ${html}`);
       url = new URL(action, url).href;
+      const signIn = html.includes('name="login"');
+      if (signIn) seen.providerSignIns++;
       body = new URLSearchParams(
-        html.includes('name="login"')
-          ? { prompt: 'login', login, password: 'anything' }
-          : { prompt: 'consent' },
+        signIn ? { prompt: 'login', login, password: 'anything' } : { prompt: 'consent' },
       );
     }
     throw new Error('too many redirects');
-  };
+  }
+  return Object.assign(go, { seen });
+}
+
+/** openid-client's configuration for `client` at Latchkey, from discovery (plain http on loopback). */
+export const rpConfig = (lk: Latchkey, client: TestClient): Promise<oidc.Configuration> =>
+  oidc.discovery(
+    new URL(lk.issuer),
+    client.clientId,
+    undefined,
+    oidc.ClientSecretBasic(client.clientSecret),
+    {
+      execute: [oidc.allowInsecureRequests],
+    },
+  );
+
+/**
+ * A relying party's authorization URL with PKCE, a nonce (fresh unless given) and a fresh state, and
+ * what it keeps for the callback.
+ */
+export async function rpAuthorization(
+  config: oidc.Configuration,
+  redirectUri: string,
+  scope: string,
+  nonce = oidc.randomNonce(),
+) {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope,
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    nonce,
+    state,
+  });
+  return { url, verifier, nonce, state };
 }

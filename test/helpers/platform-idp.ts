@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { freePort } from './latchkey.ts';
+import { freePort, type Latchkey, startLatchkey } from './latchkey.ts';
 
 /**
  * node-oidc-provider as the platform's identity provider, on a loopback port with its development
@@ -64,4 +64,26 @@ export async function startPlatformIdp(options: {
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Latchkey with sign-in through a fresh platform provider (and its organizations claim `orgs`), as
+ * the end-to-end tests of platform sign-in start them; `options.env` adds to Latchkey's variables.
+ */
+export async function startLatchkeyWithPlatformIdp(
+  options: Parameters<typeof startLatchkey>[0] = {},
+): Promise<{ lk: Latchkey; idp: PlatformIdp }> {
+  const port = await freePort();
+  const lk = await startLatchkey({
+    ...options,
+    env: {
+      LATCHKEY_LOGIN_OIDC_ISSUER: `http://localhost:${port}`,
+      LATCHKEY_LOGIN_OIDC_CLIENT_ID: 'latchkey',
+      LATCHKEY_LOGIN_OIDC_CLIENT_SECRET: 'platform-idp-secret-for-latchkey-0123456789',
+      LATCHKEY_LOGIN_OIDC_ORGS_CLAIM: 'orgs',
+      ...options.env,
+    },
+  });
+  const idp = await startPlatformIdp({ latchkeyIssuer: lk.issuer, port });
+  return { lk, idp };
 }

@@ -1,9 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshot } from '../helpers/browser.ts';
-import { freePort, type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
+import { generateInDialog, launchBrowser, screenshot, startReturnApp } from '../helpers/browser.ts';
+import { type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
 
 /**
  * Chromium under an issuer at /auth: sign in, generate credentials in the console, then connect an
@@ -13,23 +12,19 @@ import { freePort, type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
 describe('the console and consent under /auth in Chromium', { timeout: 60_000 }, () => {
   let lk: Latchkey;
   let browser: Browser;
-  let app: Server;
+  let app: Awaited<ReturnType<typeof startReturnApp>>;
   let callbackBase: string;
 
   beforeAll(async () => {
     lk = await startLatchkey({ issuerPath: '/auth' });
-    const port = await freePort();
-    callbackBase = `http://127.0.0.1:${port}`;
     // The integrator's callback: only shows that the browser arrived.
-    app = createServer((_req, res) =>
-      res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>Back</h1>'),
-    );
-    await new Promise<void>((resolve) => app.listen(port, '127.0.0.1', resolve));
+    app = await startReturnApp('<h1>Back</h1>');
+    callbackBase = app.base;
     browser = await launchBrowser();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
-    await new Promise((resolve) => app?.close(resolve));
+    await app?.close();
     await lk?.close();
   });
 
@@ -49,19 +44,10 @@ describe('the console and consent under /auth in Chromium', { timeout: 60_000 },
       page.getByRole('button', { name: 'Sign in' }).click(),
     ]);
     // The script ran (it opens the dialog): the console's assets loaded from under /auth.
-    await page.getByRole('link', { name: 'Generate new credentials' }).first().click();
-    const dialog = page.locator('#lk-generate-dialog');
-    await dialog.waitFor({ state: 'visible' });
-    await dialog.getByLabel('Name').fill('Path Prefix App');
-    await dialog.getByLabel('Redirect URL 1', { exact: true }).fill(`${callbackBase}/callback`);
-    await Promise.all([
-      page.waitForURL(`${lk.issuer}/settings/api`),
-      dialog.getByRole('button', { name: 'Generate credentials' }).click(),
-    ]);
-    const secretDialog = page.locator('dialog[data-secret-dialog]');
-    await secretDialog.waitFor({ state: 'visible' });
-    const clientId = (await page.locator('#lk-created-client-id').textContent())!.trim();
-    const clientSecret = (await page.locator('#lk-created-client-secret').textContent())!.trim();
+    const { clientId, clientSecret, secretDialog } = await generateInDialog(page, lk.issuer, {
+      name: 'Path Prefix App',
+      redirectUri: `${callbackBase}/callback`,
+    });
     await secretDialog.getByLabel('I have securely stored the Client Secret').check();
     await Promise.all([
       page.waitForURL(/\/auth\/settings\/api\/lkc_.*notice=created/),

@@ -1,7 +1,9 @@
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Latchkey, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
-import { hiddenField, submitLogin } from '../helpers/web.ts';
+import { authorizationUrl } from '../helpers/oauth-clients.ts';
+import { consentForm } from '../helpers/oauth-flow.ts';
+import { submitLogin } from '../helpers/web.ts';
 
 /**
  * The whole authorization-code flow, with oauth4webapi as the client, against an issuer under a
@@ -47,18 +49,11 @@ describe('authorization code flow under /auth with oauth4webapi', () => {
   it('signs in, consents, exchanges the code, calls /api/v1/me and refreshes', async () => {
     const client: oauth.Client = { client_id: registered.clientId };
     const auth = oauth.ClientSecretBasic(registered.clientSecret);
-    const verifier = oauth.generateRandomCodeVerifier();
-    const state = oauth.generateRandomState();
-    const authorize = new URL(as.authorization_endpoint!);
-    authorize.search = new URLSearchParams({
-      response_type: 'code',
-      client_id: client.client_id,
-      redirect_uri: redirectUri,
-      scope: 'invoices:read',
+    const {
+      url: authorize,
+      verifier,
       state,
-      code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-    }).toString();
+    } = await authorizationUrl(as, client.client_id, redirectUri, 'invoices:read');
 
     // Not signed in: to the sign-in page under /auth, with the consent page under /auth as `next`.
     const start = await fetch(authorize, { redirect: 'manual' });
@@ -83,12 +78,7 @@ describe('authorization code flow under /auth with oauth4webapi', () => {
       method: 'POST',
       redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: jar.header() },
-      body: new URLSearchParams({
-        _csrf: hiddenField(html, '_csrf'),
-        request: hiddenField(html, 'request'),
-        decision: 'approve',
-        org_id: lk.orgId,
-      }),
+      body: new URLSearchParams(consentForm(html, lk.orgId)),
     });
     expect(decided.status).toBe(303);
     const callback = new URL(decided.headers.get('location')!);

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Latchkey, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
-import { introspect, obtainCode, Person, pkcePair, tokenRequest } from '../helpers/oauth-flow.ts';
+import {
+  codeRequestParams,
+  consentForm,
+  introspect,
+  obtainCode,
+  Person,
+  tokenRequest,
+} from '../helpers/oauth-flow.ts';
 import { hiddenField } from '../helpers/web.ts';
 
 const cb = 'http://127.0.0.1:9999/callback';
@@ -21,15 +28,8 @@ async function newPerson(orgs: string[] = []) {
   return { ...u, person: p };
 }
 
-const params = (client: TestClient, extra: Record<string, string> = {}) => ({
-  response_type: 'code',
-  client_id: client.clientId,
-  redirect_uri: cb,
-  state: 'st',
-  code_challenge: pkcePair().challenge,
-  code_challenge_method: 'S256',
-  ...extra,
-});
+const params = (client: TestClient, extra: Record<string, string> = {}) =>
+  codeRequestParams(client.clientId, cb, extra);
 
 describe('consent page', () => {
   it('shows the software, the environment, the scopes with descriptions and the organizations', async () => {
@@ -81,11 +81,7 @@ describe('consent page', () => {
     const client = await lk.createClient({ redirectUris: [cb] });
     const { person } = await newPerson();
     const html = await (await person.authorize(params(client))).text();
-    const r = await person.post('/consent', {
-      _csrf: hiddenField(html, '_csrf'),
-      request: hiddenField(html, 'request'),
-      decision: 'deny',
-    });
+    const r = await person.post('/consent', consentForm(html, undefined, 'deny'));
     expect(r.status).toBe(303);
     const url = new URL(r.headers.get('location')!);
     expect(url.searchParams.get('error')).toBe('access_denied');
@@ -97,12 +93,7 @@ describe('consent page', () => {
     const client = await lk.createClient({ redirectUris: [cb] });
     const { person } = await newPerson();
     const html = await (await person.authorize(params(client))).text();
-    const form = {
-      _csrf: hiddenField(html, '_csrf'),
-      request: hiddenField(html, 'request'),
-      decision: 'approve',
-      org_id: lk.orgId,
-    };
+    const form = consentForm(html, lk.orgId);
     const r = await person.post('/consent', form);
     expect(r.status).toBe(303);
     expect(new URL(r.headers.get('location')!).searchParams.get('code')).toBeTruthy();
@@ -115,12 +106,7 @@ describe('consent page', () => {
     const client = await lk.createClient({ redirectUris: [cb] });
     const { person } = await newPerson();
     const html = await (await person.authorize(params(client))).text();
-    const r = await person.post('/consent', {
-      _csrf: hiddenField(html, '_csrf'),
-      request: hiddenField(html, 'request'),
-      decision: 'approve',
-      org_id: secondOrg,
-    });
+    const r = await person.post('/consent', consentForm(html, secondOrg));
     expect(r.status).toBe(400);
     expect(r.headers.get('location')).toBeNull();
   });

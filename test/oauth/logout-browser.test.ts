@@ -1,8 +1,7 @@
-import { createServer, type Server } from 'node:http';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshot, signIn } from '../helpers/browser.ts';
-import { freePort, type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
+import { launchBrowser, screenshot, signIn, startReturnApp } from '../helpers/browser.ts';
+import { type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
 
 /**
  * In Chromium: the sign-out return URLs saved from the console's forms, and the logout confirmation
@@ -12,7 +11,7 @@ import { freePort, type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
 describe('sign-out return URLs and the logout confirmation in Chromium', { timeout: 60_000 }, () => {
   let lk: Latchkey;
   let browser: Browser;
-  let app: Server;
+  let app: Awaited<ReturnType<typeof startReturnApp>>;
   let back = '';
   let person: { email: string; password: string };
 
@@ -20,15 +19,13 @@ describe('sign-out return URLs and the logout confirmation in Chromium', { timeo
     lk = await startLatchkey();
     person = await lk.createUser({ role: 'admin' });
     // The app the browser returns to: http is allowed for loopback addresses.
-    const port = await freePort();
-    back = `http://127.0.0.1:${port}/signed-out`;
-    app = createServer((_request, response) => response.end('<!doctype html><title>App</title><h1>Bye</h1>'));
-    await new Promise<void>((resolve) => app.listen(port, '127.0.0.1', resolve));
+    app = await startReturnApp('<!doctype html><title>App</title><h1>Bye</h1>');
+    back = `${app.base}/signed-out`;
     browser = await launchBrowser();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
-    await new Promise((resolve) => app?.close(resolve));
+    await app?.close();
     await lk?.close();
   });
 

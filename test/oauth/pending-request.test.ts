@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
-import { Person, pkcePair } from '../helpers/oauth-flow.ts';
-import { hiddenField } from '../helpers/web.ts';
+import { codeRequestParams, consentForm, Person } from '../helpers/oauth-flow.ts';
 
 // RFC 9700 §4.1 / RFC 6749 §3.1.2: an authorization response goes only to a redirect URI that is
 // registered. A request parked for sign-in and consent must not outlive the registration it was
@@ -20,23 +19,11 @@ async function parked(change: Parameters<Latchkey['services']['store']['clients'
   const u = await lk.createUser();
   const person = new Person(lk, u.email, u.password);
   await person.signIn();
-  const consent = await person.authorize({
-    response_type: 'code',
-    client_id: client.clientId,
-    redirect_uri: cb,
-    state: 'st',
-    code_challenge: pkcePair().challenge,
-    code_challenge_method: 'S256',
-  });
+  const consent = await person.authorize(codeRequestParams(client.clientId, cb));
   expect(consent.status).toBe(200);
   const html = await consent.text();
   await lk.services.store.clients.update(client.clientId, change);
-  return person.post('/consent', {
-    _csrf: hiddenField(html, '_csrf'),
-    request: hiddenField(html, 'request'),
-    decision: 'approve',
-    org_id: lk.orgId,
-  });
+  return person.post('/consent', consentForm(html, lk.orgId));
 }
 
 describe('a parked authorization request is checked again against the registration', () => {

@@ -3,9 +3,15 @@ import { request } from 'node:http';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../../src/accounts/users.ts';
-import { createCredentials } from '../../src/oauth/client-registration.ts';
-import { type Instance, type Instances, startInstances, within } from '../helpers/instances.ts';
-import { type Latchkey, requestToken, type TestClient } from '../helpers/latchkey.ts';
+import {
+  at,
+  createClientIn,
+  type Instance,
+  type Instances,
+  startInstances,
+  within,
+} from '../helpers/instances.ts';
+import { requestToken, type TestClient } from '../helpers/latchkey.ts';
 import { obtainCode, Person, tokenRequest } from '../helpers/oauth-flow.ts';
 
 // DESIGN.md "Several instances", faults: Redis lost, an instance killed under load, an instance stopped.
@@ -24,14 +30,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => lk?.stop());
 
-const at = (i: Instance) => ({ issuer: i.url }) as Latchkey;
-async function newClient(name: string): Promise<TestClient> {
-  const { client, clientSecret } = await createCredentials(
-    { orgId, name, redirectUris: [cb], actor: 'test' },
-    lk.admin,
-  );
-  return { clientId: client.id, clientSecret: clientSecret!, orgId };
-}
+const newClient = (name: string) => createClientIn(lk, orgId, name, cb);
 const readyz = async (i: Instance) => (await (await fetch(`${i.url}/readyz`)).json()) as { redis?: string };
 const redisWarnings = (i: Instance) => i.logs.filter((l) => l.level === 40 && /redis/i.test(l.msg));
 

@@ -1,8 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../../src/accounts/users.ts';
-import { createCredentials } from '../../src/oauth/client-registration.ts';
-import { type Instance, type Instances, startInstances, within } from '../helpers/instances.ts';
-import type { Latchkey, TestClient } from '../helpers/latchkey.ts';
+import {
+  at,
+  createClientIn,
+  type Instance,
+  type Instances,
+  startInstances,
+  within,
+} from '../helpers/instances.ts';
+import type { TestClient } from '../helpers/latchkey.ts';
 import { requestToken } from '../helpers/latchkey.ts';
 import { introspect, obtainCode, Person, tokenRequest } from '../helpers/oauth-flow.ts';
 
@@ -22,16 +28,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => lk?.stop());
 
-/** Flow helpers (test/helpers/oauth-flow.ts) only need the base URL to talk to. */
-const at = (i: Instance) => ({ issuer: i.url }) as Latchkey;
-
-async function newClient(name: string): Promise<TestClient> {
-  const { client, clientSecret } = await createCredentials(
-    { orgId, name, redirectUris: [cb], actor: 'test' },
-    lk.admin,
-  );
-  return { clientId: client.id, clientSecret: clientSecret!, orgId };
-}
+const newClient = (name: string) => createClientIn(lk, orgId, name, cb);
 
 /** Polls every instance until each refuses `client` (401), at most `ms`; an instance stops being asked once it refuses. */
 async function refusedEverywhere(client: TestClient, ms: number): Promise<boolean> {

@@ -14,19 +14,15 @@ import {
   lookUpInvitation,
 } from '../../accounts/members.ts';
 import { passwordProblem } from '../../accounts/passwords.ts';
-import { startSession } from '../../accounts/sessions.ts';
-import { constantTimeEqual } from '../../crypto.ts';
-import { loginCsrf } from '../../http/login.tsx';
+import { checkedLoginCsrf, loginCsrf, startFreshSession } from '../../http/login.tsx';
 import { ErrorSummary, Field, type FieldError, sendMessagePage, sendPage } from '../../http/page.tsx';
 import {
   cookieOptions,
-  currentUser,
   formField,
   loginCsrfCookieName,
   optionalUser,
   requireCsrf,
   requireUser,
-  setSessionCookie,
 } from '../../http/session.ts';
 import { urlFor, useUrl } from '../../http/urls.ts';
 import type { Role } from '../../oauth/model/accounts.ts';
@@ -237,9 +233,7 @@ export function invitationLinks(app: FastifyInstance, s: Services): void {
     };
     // No session yet: the double-submit token of the sign-in form (login CSRF), so a forged form
     // cannot make an account the attacker knows the password of.
-    const cookieToken = request.cookies?.[loginCsrfCookieName(s)];
-    const sent = formField(request, '_csrf');
-    if (!cookieToken || !sent || !constantTimeEqual(cookieToken, sent)) {
+    if (!checkedLoginCsrf(request, s)) {
       const message = 'The form expired. Please enter your details again.';
       return newAccountForm(reply, { ...view, errors: [{ field: 'name', message }] }, 403);
     }
@@ -262,12 +256,8 @@ export function invitationLinks(app: FastifyInstance, s: Services): void {
       }
       return closed(request, reply, result.reason);
     }
-    // A fresh session (no session fixation); one this browser had, if any, ends.
-    const old = await currentUser(request, s);
-    if (old) await s.store.sessions.delete(old.sessionId);
-    const user = await startSession(result.userId, s);
+    const user = await startFreshSession(request, reply, result.userId, s);
     if (!user) return reply.redirect(urlFor(request, '/login'), 303);
-    setSessionCookie(reply, s, user.sessionId);
     reply.clearCookie(loginCsrfCookieName(s), cookieOptions(s, 0));
     request.log.info(
       { user_id: user.userId, org_id: result.orgId },
