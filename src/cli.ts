@@ -3,6 +3,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
 import { AccountError, addMember, createUser } from './accounts/users.ts';
 import { presentOrganization, presentUser } from './admin/present.ts';
+import { addBackupCommands } from './cli-backup.ts';
+import { json, print } from './cli-output.ts';
 import { systemClock } from './clock.ts';
 import { serve } from './cluster.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
@@ -19,8 +21,7 @@ import { roles } from './oauth/model/accounts.ts';
 import type { GrantType } from './oauth/model/clients.ts';
 import type { Page, PageQuery } from './oauth/model/pages.ts';
 import { closeServices, createServices, type Services } from './services.ts';
-import { BackupError, backupSqlite, pgDumpCommands, restoreSqlite } from './store/backup.ts';
-import { isPostgres } from './store/db.ts';
+import { BackupError } from './store/backup.ts';
 import { StoreUnavailableError } from './store/errors.ts';
 import { openStore } from './store/index.ts';
 
@@ -35,7 +36,6 @@ const workerCount = (value: string): number => {
     throw new InvalidArgumentError('a whole number from 1 to 256');
   return n;
 };
-const json = (): Option => new Option('--json', 'print exactly one JSON object on stdout');
 
 /** Runs `fn` with services whose logs go to stderr, so stdout carries only the command's answer. */
 async function withServices<T>(fn: (s: Services) => Promise<T>): Promise<T> {
@@ -66,10 +66,6 @@ async function everyPage<T>(list: (page: PageQuery) => Promise<Page<T>>): Promis
     after = page.next;
   } while (after);
   return items;
-}
-
-function print(asJson: boolean | undefined, value: object, text: string): void {
-  process.stdout.write(asJson ? `${JSON.stringify(value)}\n` : `${text}\n`);
 }
 
 program
@@ -375,55 +371,7 @@ program
     }),
   );
 
-/** PostgreSQL: the pg_dump commands to paste, and how to restore into an empty database. */
-function printPgCommands(asJson: boolean | undefined, database: string, file: string): void {
-  const commands = pgDumpCommands(database, file);
-  print(
-    asJson,
-    commands,
-    'The database is PostgreSQL: pg_dump backs it up, pg_restore restores it (the password comes from PGPASSWORD or ~/.pgpass).\n\n' +
-      `Back up:\n\n  ${commands.command}\n\n` +
-      'Restore into a new, empty database, then point LATCHKEY_DATABASE at it and restart the instances (they migrate at start):\n\n' +
-      `  ${commands.create}\n  ${commands.restore}`,
-  );
-}
-
-program
-  .command('backup <file>')
-  .description('SQLite: an online backup a server can start from; PostgreSQL: the pg_dump command to use')
-  .option('--force', 'overwrite FILE if it exists')
-  .addOption(json())
-  .action(async (file, o) => {
-    const { database } = loadConfig();
-    if (isPostgres(database)) return printPgCommands(o.json, database, file);
-    const backup = await backupSqlite(database, file, { force: o.force });
-    print(
-      o.json,
-      backup,
-      `Backed up ${database} to ${backup.file} (${backup.pages} pages, consistent as of now).\n` +
-        `To restore: stop the server, run latchkey restore ${backup.file}, start it again.\n` +
-        `Or serve from it directly: LATCHKEY_DATABASE=${backup.file} latchkey serve`,
-    );
-  });
-
-program
-  .command('restore <file>')
-  .description(
-    'SQLite, server stopped: put a backup in place of the database (its -wal/-shm too); PostgreSQL: the pg_restore commands to use',
-  )
-  .addOption(json())
-  .action(async (file, o) => {
-    const { database } = loadConfig();
-    if (isPostgres(database)) return printPgCommands(o.json, database, file);
-    const restored = restoreSqlite(database, file, new Date(systemClock()));
-    print(
-      o.json,
-      restored,
-      `Restored ${restored.from} to ${restored.file} (${restored.pages} pages).\n` +
-        (restored.replaced ? `The database it replaced is kept as ${restored.replaced}.\n` : '') +
-        'Start the server again: latchkey serve',
-    );
-  });
+addBackupCommands(program);
 
 // Errors a person can act on: one line (a database it cannot reach names where and why).
 const known = [ConfigError, AccountError, CredentialsError, BackupError, StoreUnavailableError];
