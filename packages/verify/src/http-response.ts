@@ -88,7 +88,10 @@ export interface AuthRefusal {
  * The answer to a request the resource refuses. 401, 400 and 403 carry a Bearer challenge (RFC 6750
  * §3); a 503 (keys or introspection unreachable) does not, since the token was not judged.
  */
-export function authRefusal(error: TokenVerificationError | undefined, challenge: ChallengeParams): AuthRefusal {
+export function authRefusal(
+  error: TokenVerificationError | undefined,
+  challenge: ChallengeParams,
+): AuthRefusal {
   const status = error?.status ?? 401;
   const headers: Record<string, string> = {
     'content-type': 'application/json; charset=utf-8',
