@@ -17,7 +17,7 @@ export function serveResourceMetadata(
   req: RequestLike,
   res: NodeStyleResponse,
 ): boolean {
-  const path = (req.url ?? '/').split('?')[0]!;
+  const path = (req.originalUrl ?? req.url ?? '/').split('?')[0]!;
   if (!resource.metadataPaths.includes(path)) return false;
   res.setHeader('access-control-allow-origin', '*');
   if (req.method === 'OPTIONS') {

@@ -104,25 +104,31 @@ export function metadataLocation(resource: URL): { url: string; paths: string[] 
  * audience, expired or forged is refused) or says exactly how to refuse it.
  */
 export function createProtectedResource(options: ProtectedResourceOptions): ProtectedResource {
-  const { resource, scopes = [], realm, dpopReplayStore, ...verifierOptions } = options;
+  const {
+    resource,
+    scopes = [],
+    scopesSupported = scopes,
+    resourceName,
+    resourceDocumentation,
+    realm,
+    dpopReplayStore,
+    ...verifierOptions
+  } = options;
   const url = resourceUrl(resource);
   const location = metadataLocation(url);
   // RFC 8707 §2 / RFC 9068 §4: this resource's identifier is the one audience accepted.
   const verifier = createVerifier({ ...verifierOptions, audience: resource });
-  // DPoP proofs name the URL the client called (RFC 9449 §4.3 `htu`): the resource's origin.
+  // DPoP proofs name the URL the client called (RFC 9449 §4.3 `htu`): the resource's origin, the request's path.
   const check = createBearerCheck(verifier, { publicUrl: url.origin, dpopReplayStore, clock: options.clock });
-  const supported = options.scopesSupported ?? scopes;
 
   const metadata: ProtectedResourceMetadata = Object.freeze({
     resource,
     authorization_servers: [options.issuer],
-    ...(supported.length > 0 && { scopes_supported: [...supported] }),
+    ...(scopesSupported.length > 0 && { scopes_supported: [...scopesSupported] }),
     bearer_methods_supported: ['header'],
     dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
-    ...(options.resourceName !== undefined && { resource_name: options.resourceName }),
-    ...(options.resourceDocumentation !== undefined && {
-      resource_documentation: options.resourceDocumentation,
-    }),
+    ...(resourceName !== undefined && { resource_name: resourceName }),
+    ...(resourceDocumentation !== undefined && { resource_documentation: resourceDocumentation }),
   });
 
   async function authenticate(
