@@ -1,11 +1,11 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Clock } from '../clock.ts';
-import type { Client, ClientRepository, ClientSecret } from '../oauth/model/clients.ts';
+import type { Client, ClientOrigin, ClientRepository, ClientSecret } from '../oauth/model/clients.ts';
 import { afterCursor, toPage } from './pages.ts';
 import { arg, prepare } from './prepared.ts';
 import type { Database } from './schema.ts';
 
-type ClientRow = Database['clients'];
+type ClientRow = Selectable<Database['clients']>;
 
 const toClient = (r: ClientRow): Client => ({
   id: r.id,
@@ -24,6 +24,9 @@ const toClient = (r: ClientRow): Client => ({
   requirePar: r.require_par === 1,
   requireDpop: r.require_dpop === 1,
   postLogoutRedirectUris: r.post_logout_redirect_uris ? JSON.parse(r.post_logout_redirect_uris) : [],
+  origin: r.origin as ClientOrigin,
+  blockedAt: r.blocked_at ?? null,
+  softwareMetadata: r.software_metadata ? JSON.parse(r.software_metadata) : null,
 });
 
 const toSecret = (r: Database['client_secrets']): ClientSecret => ({
@@ -78,10 +81,15 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
           require_par: client.requirePar ? 1 : 0,
           require_dpop: client.requireDpop ? 1 : 0,
           post_logout_redirect_uris: JSON.stringify(client.postLogoutRedirectUris ?? []),
+          origin: client.origin ?? 'console',
+          software_metadata: client.softwareMetadata ? JSON.stringify(client.softwareMetadata) : null,
         })
         .execute();
       return {
         ...client,
+        origin: client.origin ?? 'console',
+        blockedAt: null,
+        softwareMetadata: client.softwareMetadata ?? null,
         jwks: client.jwks ?? null,
         jwksUri: client.jwksUri ?? null,
         requirePar: client.requirePar ?? false,
@@ -129,6 +137,10 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
           ...(u.grantTypes && { grant_types: JSON.stringify(u.grantTypes) }),
           ...(u.scopes && { scopes: JSON.stringify(u.scopes) }),
           ...(u.pkceOptional !== undefined && { pkce_optional: u.pkceOptional ? 1 : 0 }),
+          ...(u.isPublic !== undefined && { is_public: u.isPublic ? 1 : 0 }),
+          ...(u.softwareMetadata !== undefined && {
+            software_metadata: u.softwareMetadata ? JSON.stringify(u.softwareMetadata) : null,
+          }),
           ...(u.jwks !== undefined && { jwks: u.jwks ? JSON.stringify(u.jwks) : null }),
           ...(u.jwksUri !== undefined && { jwks_uri: u.jwksUri }),
           ...(u.requirePar !== undefined && { require_par: u.requirePar ? 1 : 0 }),
@@ -140,6 +152,16 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
         })
         .where('id', '=', id)
         .execute();
+    },
+    async block(id, at) {
+      await db
+        .updateTable('clients')
+        .set({ blocked_at: at, updated_at: at })
+        .where('id', '=', id)
+        .where('blocked_at', 'is', null)
+        .execute();
+      const r = await db.selectFrom('clients').select('id').where('id', '=', id).executeTakeFirst();
+      return r !== undefined;
     },
     async delete(id) {
       const r = await db.deleteFrom('clients').where('id', '=', id).executeTakeFirst();

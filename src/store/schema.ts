@@ -35,7 +35,8 @@ export interface MembershipsTable {
 
 export interface ClientsTable {
   id: string;
-  org_id: string;
+  /** Null for software that registered itself (011): it belongs to no organization. */
+  org_id: string | null;
   name: string;
   /** JSON array of exact redirect URIs. */
   redirect_uris: string;
@@ -56,6 +57,25 @@ export interface ClientsTable {
   require_dpop: number;
   /** JSON array of exact URLs a sign-out may return to (008; null before: none). */
   post_logout_redirect_uris: string | null;
+  /** How it was registered (011): 'console', 'metadata_document' or 'dynamic'. */
+  origin: ColumnType<string, string | undefined, string>;
+  blocked_at: Optional<number>;
+  /** JSON: what self-registered software said of itself (RFC 7591 §2). */
+  software_metadata: Optional<string>;
+  /** SHA-256 of the RFC 7592 registration access token. */
+  registration_token_hash: Optional<string>;
+  /** A metadata document's client: when to fetch the document again (epoch ms). */
+  metadata_expires_at: Optional<number>;
+}
+
+/** RFC 7591 §3: initial access tokens for `LATCHKEY_DYNAMIC_REGISTRATION=token` (011), hashed. */
+export interface InitialAccessTokensTable {
+  id: string;
+  token_hash: string;
+  created_at: number;
+  expires_at: number | null;
+  created_by: string | null;
+  revoked_at: number | null;
 }
 
 export interface ClientSecretsTable {
@@ -262,6 +282,7 @@ export interface Database {
   users: UsersTable;
   memberships: MembershipsTable;
   clients: ClientsTable;
+  initial_access_tokens: InitialAccessTokensTable;
   client_secrets: ClientSecretsTable;
   signing_keys: SigningKeysTable;
   grants: GrantsTable;

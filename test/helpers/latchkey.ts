@@ -137,7 +137,7 @@ export async function startLatchkey(
         },
         s,
       );
-      return { clientId: client.id, clientSecret: clientSecret ?? '', orgId: client.orgId };
+      return { clientId: client.id, clientSecret: clientSecret ?? '', orgId: client.orgId ?? org.id };
     },
     async createUser(o = {}) {
       const email = o.email ?? `person${++userCount}-${Date.now()}@example.com`;

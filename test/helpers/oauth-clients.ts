@@ -53,7 +53,7 @@ export async function register(
     },
     lk.services,
   );
-  return { clientId: client.id, clientSecret: clientSecret ?? '', orgId: client.orgId };
+  return { clientId: client.id, clientSecret: clientSecret ?? '', orgId: client.orgId ?? lk.orgId };
 }
 
 /** A person of the test organization, signed in. */

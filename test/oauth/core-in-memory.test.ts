@@ -198,6 +198,9 @@ async function setUp() {
     requirePar: false,
     requireDpop: false,
     postLogoutRedirectUris: [],
+    origin: 'console',
+    blockedAt: null,
+    softwareMetadata: null,
   };
   ports.clients.set(client.id, client);
   ports.secrets.set('secret-1', {

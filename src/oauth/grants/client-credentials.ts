@@ -26,6 +26,11 @@ export const clientCredentialsGrant: GrantHandler<ClientCredentialsGrantDeps> = 
       );
     }
     assertGrantAllowed(client, 'client_credentials');
+    // The token speaks for the owning organization: software that registered itself has none.
+    const orgId = client.orgId;
+    if (orgId === null) {
+      throw new OAuthError('unauthorized_client', 'Self-registered clients cannot use client_credentials');
+    }
     // RFC 8707 §2: a resource narrows the scopes to its own and becomes the token's `aud`.
     const resource = checkResource(params.resource, s.config);
     const allowed = scopesForResource(
@@ -35,7 +40,7 @@ export const clientCredentialsGrant: GrantHandler<ClientCredentialsGrantDeps> = 
     );
     const scope = resolveScope(params.scope, allowed);
     const token = await issueAccessToken(
-      { clientId: client.id, orgId: client.orgId, subject: client.id, scope, resource, dpopJkt },
+      { clientId: client.id, orgId, subject: client.id, scope, resource, dpopJkt },
       s,
     );
     return {

@@ -4,9 +4,17 @@ import type { Page, PageQuery } from './pages.ts';
 
 export type GrantType = 'authorization_code' | 'refresh_token' | 'client_credentials';
 
+/**
+ * How a client came to be: made by a person, the CLI or the admin API for an organization
+ * (`console`), or software that registered itself, by a Client ID Metadata Document (its id is the
+ * document's URL) or by RFC 7591 dynamic registration. Self-registered clients have no owner.
+ */
+export type ClientOrigin = 'console' | 'metadata_document' | 'dynamic';
+
 export interface Client {
   id: string;
-  orgId: string;
+  /** The organization that owns it; null for software that registered itself. */
+  orgId: string | null;
   name: string;
   redirectUris: string[];
   grantTypes: GrantType[];
@@ -27,10 +35,25 @@ export interface Client {
   requireDpop: boolean;
   /** RP-Initiated Logout 1.0 §3: exact URLs a sign-out may return to. */
   postLogoutRedirectUris: string[];
+  origin: ClientOrigin;
+  /** When the operator blocked it (epoch ms): refused everywhere as `invalid_client`. */
+  blockedAt: number | null;
+  /**
+   * What self-registered software said of itself beyond the fields above (RFC 7591 §2:
+   * `client_uri`, `logo_uri`, `tos_uri`, `policy_uri`, `contacts`, `software_id`, …), as registered.
+   */
+  softwareMetadata: Record<string, unknown> | null;
 }
 
 /** Registration fields a client has only when asked for (all default to off). */
-type OptionalFields = 'jwks' | 'jwksUri' | 'requirePar' | 'requireDpop' | 'postLogoutRedirectUris';
+type OptionalFields =
+  | 'jwks'
+  | 'jwksUri'
+  | 'requirePar'
+  | 'requireDpop'
+  | 'postLogoutRedirectUris'
+  | 'origin'
+  | 'softwareMetadata';
 
 export interface ClientSecret {
   id: string;
@@ -45,10 +68,19 @@ export interface ClientSecret {
   leakedAt?: number;
 }
 
-export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | OptionalFields> &
+export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | 'blockedAt' | OptionalFields> &
   Partial<Pick<Client, OptionalFields>>;
 export type ClientUpdate = Partial<
-  Pick<Client, 'name' | 'redirectUris' | 'grantTypes' | 'scopes' | 'pkceOptional' | OptionalFields>
+  Pick<
+    Client,
+    | 'name'
+    | 'redirectUris'
+    | 'grantTypes'
+    | 'scopes'
+    | 'pkceOptional'
+    | 'isPublic'
+    | Exclude<OptionalFields, 'origin'>
+  >
 >;
 
 export interface ClientRepository {
@@ -60,6 +92,8 @@ export interface ClientRepository {
   /** One organization's clients, oldest first (the admin API). */
   page(orgId: string, page: PageQuery): Promise<Page<Client>>;
   update(id: string, update: ClientUpdate): Promise<void>;
+  /** Marks it blocked (once: a later call keeps the first time); false when there is no such client. */
+  block(id: string, at: number): Promise<boolean>;
   /** Deletes the client and, by cascade, its secrets, grants, codes and refresh tokens. */
   delete(id: string): Promise<boolean>;
   addSecret(secret: Omit<ClientSecret, 'lastUsedAt' | 'leakedAt'>): Promise<void>;

@@ -6,7 +6,7 @@ export interface LeakedSecretRepository {
   /** The secret with this SHA-256, with its client and organization, if it exists. */
   findByHash(
     secretHash: string,
-  ): Promise<{ id: string; clientId: string; orgId: string; expiresAt: number | null } | undefined>;
+  ): Promise<{ id: string; clientId: string; orgId: string | null; expiresAt: number | null } | undefined>;
   /** Marks it leaked at `at` and makes it expire at `expiresAt` unless it expires sooner already. */
   markLeaked(id: string, at: number, expiresAt: number): Promise<void>;
 }

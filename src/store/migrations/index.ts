@@ -9,6 +9,7 @@ import * as refreshTokenPages from './007_refresh_token_pages.ts';
 import * as outboxSealed from './008_outbox_sealed.ts';
 import * as promptAndLogout from './009_prompt_and_logout.ts';
 import * as openIdConnect from './010_openid_connect.ts';
+import * as selfRegisteredClients from './011_self_registered_clients.ts';
 
 /** Migrations in order. Each later issue adds its own file and one line here. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '008_outbox_sealed': outboxSealed,
   '009_prompt_and_logout': promptAndLogout,
   '010_openid_connect': openIdConnect,
+  '011_self_registered_clients': selfRegisteredClients,
 };
