@@ -112,7 +112,8 @@ describe('examples/mcp-server.ts', { timeout: 60_000 }, () => {
       `Bearer scope="invoices:read", resource_metadata="${mcp.metadataUrl}"`,
     );
     expect(mcp.metadataUrl).toBe(`${new URL(mcp.url).origin}/.well-known/oauth-protected-resource/mcp`);
-    const metadata = await fetch(mcp.metadataUrl);
+    const named = /resource_metadata="([^"]+)"/.exec(r.headers.get('www-authenticate')!)![1]!;
+    const metadata = await fetch(named);
     expect(metadata.status).toBe(200);
     expect(await metadata.json()).toMatchObject({
       resource: mcp.url,
