@@ -103,6 +103,15 @@ describe.each<Database>(['sqlite', 'postgres'])(
         headers: { authorization: `Bearer ${provider.tokens()!.access_token}` },
       });
       expect(me.status).toBe(401);
+
+      // The SDK refreshes on its own when it holds a refresh token: a new token, still for the server.
+      const before = provider.tokens()!;
+      expect(before.refresh_token).toEqual(expect.any(String));
+      expect(await auth(provider, { serverUrl: mcp.url })).toBe('AUTHORIZED');
+      const after = provider.tokens()!;
+      expect(after.access_token).not.toBe(before.access_token);
+      expect(after.refresh_token).not.toBe(before.refresh_token);
+      expect(claimsOf(after.access_token)).toMatchObject({ aud: mcp.url, client_id: clientId });
     }
 
     it('a pre-registered public client: discovery, PKCE, resource, consent in Chromium, the tool call', async () => {
