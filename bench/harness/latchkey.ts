@@ -18,7 +18,7 @@ import { closeServices, createServices, type Services } from '../../src/services
 import type { Repositories } from '../../src/store/index.ts';
 import { basic, type CaseId, clientCredentials, encode, type Plan, post, rotate, supply } from './cases.ts';
 import { imageNodeOptions } from './checkout.ts';
-import { benchDatabase } from './postgres.ts';
+import { type BenchDatabase, benchDatabase } from './postgres.ts';
 import { freePort, rss, startPinned, stop } from './process.ts';
 import type { Target } from './target.ts';
 
@@ -128,7 +128,7 @@ async function forgetUnknownMigrations(database: string, checkout: string): Prom
   }
 }
 
-export async function startLatchkey(opts: {
+export interface LatchkeyOptions {
   core: number;
   workers?: number;
   tokens: number;
@@ -143,9 +143,20 @@ export async function startLatchkey(opts: {
   redisUrl?: string;
   /** The row this one is compared with in the PostgreSQL table (its build on SQLite). */
   reference?: string;
-}): Promise<Target> {
-  const dir = mkdtempSync(join(tmpdir(), 'latchkey-bench-'));
+}
+
+export async function startLatchkey(opts: LatchkeyOptions): Promise<Target> {
   const postgres = opts.postgres ? await benchDatabase(opts.postgres) : undefined;
+  try {
+    return await start(opts, postgres);
+  } catch (error) {
+    await postgres?.drop();
+    throw error;
+  }
+}
+
+async function start(opts: LatchkeyOptions, postgres: BenchDatabase | undefined): Promise<Target> {
+  const dir = mkdtempSync(join(tmpdir(), 'latchkey-bench-'));
   const database = postgres?.url ?? join(dir, 'bench.sqlite');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
