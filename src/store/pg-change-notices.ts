@@ -137,6 +137,7 @@ export function pgChangeNotices(location: string, log: Logger, options: PgNotice
       return local.add(handler);
     },
     async close() {
+      if (closed) return;
       closed = true;
       clearTimeout(retry);
       clearInterval(heartbeat);
