@@ -45,6 +45,7 @@ export function pgChangeNotices(location: string, log: Logger, options: PgNotice
   let heartbeat: NodeJS.Timeout | undefined;
   let failures = 0;
   let warned = false;
+  let listened = false;
   let started = false;
   let closed = false;
 
@@ -71,6 +72,7 @@ export function pgChangeNotices(location: string, log: Logger, options: PgNotice
     }
     if (listener !== client) return; // lost meanwhile, or closed
     listening = true;
+    listened = true;
     failures = 0;
     if (warned) log.info('change notices from PostgreSQL flow again');
     warned = false;
@@ -84,7 +86,9 @@ export function pgChangeNotices(location: string, log: Logger, options: PgNotice
     listening = false;
     client.end().catch(() => {});
     if (closed) return;
-    if (!warned) {
+    // A database unreachable at start is reported by the start itself: the first connection is
+    // only reported if it keeps failing (five attempts, about 2 s) while the process goes on.
+    if (!warned && (listened || failures >= 4)) {
       warned = true;
       log.warn(
         { err: error },
