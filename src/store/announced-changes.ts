@@ -21,7 +21,7 @@ const endsTokens = (): Notices => [tokens];
  * here; `clients.update` is here already.
  */
 export function announcingChanges(repos: Repositories, announce: Announce): Repositories {
-  const then =
+  const announced =
     <A extends unknown[], R>(write: (...args: A) => Promise<R>, notices: (...args: A) => Notices) =>
     async (...args: A): Promise<R> => {
       const result = await write(...args);
@@ -33,28 +33,28 @@ export function announcingChanges(repos: Repositories, announce: Announce): Repo
     ...repos,
     clients: {
       ...clients,
-      update: then(clients.update, (id) => [['client', id], tokens]),
-      delete: then(clients.delete, (id) => [['client', id], tokens]),
-      addSecret: then(clients.addSecret, (secret) => [['client', secret.clientId]]),
-      expireSecrets: then(clients.expireSecrets, (clientId) => [['client', clientId]]),
+      update: announced(clients.update, (id) => [['client', id], tokens]),
+      delete: announced(clients.delete, (id) => [['client', id], tokens]),
+      addSecret: announced(clients.addSecret, (secret) => [['client', secret.clientId]]),
+      expireSecrets: announced(clients.expireSecrets, (clientId) => [['client', clientId]]),
     },
-    revocations: { ...revocations, revoke: then(revocations.revoke, endsTokens) },
+    revocations: { ...revocations, revoke: announced(revocations.revoke, endsTokens) },
     grants: {
       ...grants,
-      revoke: then(grants.revoke, endsTokens),
-      revokeConnection: then(grants.revokeConnection, endsTokens),
-      revokeMemberGrants: then(grants.revokeMemberGrants, endsTokens),
+      revoke: announced(grants.revoke, endsTokens),
+      revokeConnection: announced(grants.revokeConnection, endsTokens),
+      revokeMemberGrants: announced(grants.revokeMemberGrants, endsTokens),
     },
-    refreshTokens: { ...refreshTokens, revokeFamily: then(refreshTokens.revokeFamily, endsTokens) },
+    refreshTokens: { ...refreshTokens, revokeFamily: announced(refreshTokens.revokeFamily, endsTokens) },
     accounts: {
       ...accounts,
-      deleteUser: then(accounts.deleteUser, endsTokens),
-      deleteOrganization: then(accounts.deleteOrganization, endsTokens),
-      removeMembership: then(accounts.removeMembership, endsTokens),
+      deleteUser: announced(accounts.deleteUser, endsTokens),
+      deleteOrganization: announced(accounts.deleteOrganization, endsTokens),
+      removeMembership: announced(accounts.removeMembership, endsTokens),
     },
     loginIdentities: {
       ...loginIdentities,
-      syncMemberships: then(loginIdentities.syncMemberships, endsTokens),
+      syncMemberships: announced(loginIdentities.syncMemberships, endsTokens),
     },
   };
 }
