@@ -14,6 +14,8 @@ export const maxPushedRequestLength = 16_384;
 /** Requests per address that park something: GET /oauth/authorize and a public client's PAR. */
 const parkedPerAddress = 120;
 const parkedWindowMs = 60_000;
+/** Metadata documents one address may make the server fetch (./metadata-document-clients.ts). */
+const documentFetchesPerAddress = 10;
 
 /** The first parameter whose value is too long to keep, or undefined. */
 export function overlongParameter(query: Readonly<Record<string, unknown>>): string | undefined {
@@ -44,5 +46,18 @@ export async function countParkedRequest(
   limiter: Pick<RateLimiter, 'hit'>,
 ): Promise<number | undefined> {
   const decision = await limiter.hit(`parked:ip:${address}`, parkedPerAddress, parkedWindowMs);
+  return decision.allowed ? undefined : decision.retryAfter;
+}
+
+/**
+ * Counts one metadata document fetch asked for by `address` (a client_id URL not stored, or stale):
+ * each makes the server connect somewhere, so it is counted before, per address. `retryAfter`
+ * (seconds) when the address is over its limit.
+ */
+export async function countDocumentFetch(
+  address: string,
+  limiter: Pick<RateLimiter, 'hit'>,
+): Promise<number | undefined> {
+  const decision = await limiter.hit(`document:ip:${address}`, documentFetchesPerAddress, parkedWindowMs);
   return decision.allowed ? undefined : decision.retryAfter;
 }

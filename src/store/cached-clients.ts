@@ -111,6 +111,13 @@ export function cachedClients(
       await changed(id);
       return deleted;
     },
+    async saveDocumentClient(client, expiresAt) {
+      const saved = await repo.saveDocumentClient(client, expiresAt);
+      // A new expiry alone concerns this instance's copy; a changed registration, every instance's.
+      if (saved.changed) await changed(client.id);
+      else drop(client.id);
+      return saved;
+    },
     async addSecret(secret) {
       await repo.addSecret(secret);
       await changed(secret.clientId);
