@@ -181,7 +181,8 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
       const [before] = (await findById(client.id)).rows;
       const changed =
         before === undefined ||
-        Object.entries(columns).some(([name, value]) => before[name as keyof ClientRow] !== value);
+        (before.origin === 'metadata_document' &&
+          Object.entries(columns).some(([name, value]) => before[name as keyof ClientRow] !== value));
       await db
         .insertInto('clients')
         .values({
