@@ -156,7 +156,7 @@ function fetchProblem(error: FetchRefused, timeoutMs: number): string {
       return `The document is larger than ${maxDocumentBytes / 1024} KB`;
     case 'url':
     case 'unreachable':
-      return "The document could not be fetched: the client_id URL's host could not be reached over https";
+      return "The document could not be fetched: no https connection to the client_id URL's host could be made (refused, unreachable, or a certificate that is not trusted)";
   }
 }
 
