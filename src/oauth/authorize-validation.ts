@@ -126,7 +126,7 @@ export async function validateAuthorizationRequest(
   const clientId = single(query, 'client_id');
   if (clientId.repeated) return { kind: 'page', reason: 'client_id_repeated' };
   if (clientId.value === undefined) return { kind: 'page', reason: 'client_id_missing' };
-  const found = await requestingClient(clientId.value, deps, from.address);
+  const found = await clientOfRequest(clientId.value, deps, from.address);
   if (found.kind === 'page') return found;
   const { client } = found;
   const redirect = single(query, 'redirect_uri');
@@ -264,7 +264,7 @@ export async function validateAuthorizationRequest(
  * metadata document describes. Without the feature, a URL is as unknown as any other id, including
  * a client stored from a document while the feature was on.
  */
-async function requestingClient(
+async function clientOfRequest(
   clientId: string,
   deps: AuthorizationValidationDeps,
   address: string,

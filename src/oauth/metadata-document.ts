@@ -80,9 +80,10 @@ export function readMetadataDocument(url: string, document: unknown, rules: Docu
   const doc = document as Record<string, unknown>;
   // §4.1: simple string comparison with the URL it was fetched from.
   if (doc.client_id !== url) {
+    // What it says instead is not shown: until client_id matches, the answer is not this client's.
     throw new DocumentError(
       typeof doc.client_id === 'string'
-        ? `The document's client_id must be exactly its own URL, ${url}; it says ${shorten(doc.client_id)}`
+        ? `The document's client_id must be exactly its own URL, ${url}, and it is not`
         : `The document must have a client_id: its own URL, ${url}`,
     );
   }

@@ -13,7 +13,8 @@ export const maxParameterLength = 4096;
 export const maxPushedRequestLength = 16_384;
 /** Requests per address that park something: GET /oauth/authorize and a public client's PAR. */
 const parkedPerAddress = 120;
-const parkedWindowMs = 60_000;
+/** The window both per-address counts are kept over. */
+const perAddressWindowMs = 60_000;
 /** Metadata documents one address may make the server fetch (./metadata-document-clients.ts). */
 const documentFetchesPerAddress = 10;
 
@@ -41,23 +42,22 @@ export function checkPushedRequestSize(params: Readonly<Record<string, string>>)
  * Counts one anonymous request from `address` that would park something; `retryAfter` (seconds) when
  * the address is over its limit, undefined otherwise.
  */
-export async function countParkedRequest(
-  address: string,
-  limiter: Pick<RateLimiter, 'hit'>,
-): Promise<number | undefined> {
-  const decision = await limiter.hit(`parked:ip:${address}`, parkedPerAddress, parkedWindowMs);
-  return decision.allowed ? undefined : decision.retryAfter;
-}
+export const countParkedRequest = (address: string, limiter: Pick<RateLimiter, 'hit'>) =>
+  countPerAddress(`parked:ip:${address}`, parkedPerAddress, limiter);
 
 /**
  * Counts one metadata document fetch asked for by `address` (a client_id URL not stored, or stale):
  * each makes the server connect somewhere, so it is counted before, per address. `retryAfter`
  * (seconds) when the address is over its limit.
  */
-export async function countDocumentFetch(
-  address: string,
+export const countDocumentFetch = (address: string, limiter: Pick<RateLimiter, 'hit'>) =>
+  countPerAddress(`document:ip:${address}`, documentFetchesPerAddress, limiter);
+
+async function countPerAddress(
+  key: string,
+  limit: number,
   limiter: Pick<RateLimiter, 'hit'>,
 ): Promise<number | undefined> {
-  const decision = await limiter.hit(`document:ip:${address}`, documentFetchesPerAddress, parkedWindowMs);
+  const decision = await limiter.hit(key, limit, perAddressWindowMs);
   return decision.allowed ? undefined : decision.retryAfter;
 }

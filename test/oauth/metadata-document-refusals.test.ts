@@ -61,6 +61,8 @@ describe('with the host allowed (LATCHKEY_CLIENT_METADATA_ALLOWED_HOSTS=client.t
     const html = await refusal(lk, id);
     expect(html).toContain('This app’s description could not be used');
     expect(html).toContain(`client_id must be exactly its own URL, ${id}`);
+    // What the answer said instead is not shown: until client_id matches, it is not this client's.
+    expect(html).not.toContain('another.json');
   });
 
   it('the redirect_uri is not one of the document’s redirect_uris: the page names the closest', async () => {
