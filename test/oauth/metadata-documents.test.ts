@@ -279,7 +279,8 @@ describe('limits before the fetch', () => {
     const requests = Array.from({ length: 5 }, () => authorize(id));
     // Every request has been counted (so it has asked for the document) before the answer is let go.
     const counted = async () =>
-      (await lk.services.limiter.peek('document:ip:127.0.0.1', 10, 60_000)).remaining === 5;
+      (await lk.services.limiter.peek([{ key: 'document:ip:127.0.0.1', limit: 10 }], 60_000))[0]!
+        .remaining === 5;
     while (!(await counted())) await new Promise((resolve) => setTimeout(resolve, 10));
     release();
     const answers = await Promise.all(requests);
