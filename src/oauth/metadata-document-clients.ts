@@ -9,7 +9,8 @@
  *     per URL at a time (concurrent requests share it), through the guarded fetcher (RFC 9700 §4.16:
  *     public addresses only unless the operator lists the host; 5 s, 64 KB, no redirects);
  *   - a valid document is stored until its cache lifetime ends (./metadata-document.ts); a refused
- *     one stores nothing and is explained to the developer, never with what the other side answered.
+ *     one stores nothing and is explained to the developer by the kind of failure, never quoting what
+ *     the other side answered unless it is this client's own document (its client_id is the URL).
  */
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
@@ -40,7 +41,7 @@ export type DocumentResolution =
   | { kind: 'refused'; clientId: string; problem: string }
   /** The operator blocked this client: nothing is fetched for it any more. */
   | { kind: 'blocked'; client: Client }
-  /** This address asked for more unknown documents than anyone needs (seconds to wait). */
+  /** This address made the server fetch more documents than anyone needs (seconds to wait). */
   | { kind: 'too_many'; retryAfter: number };
 
 /** Client ID Metadata Documents, while LATCHKEY_CLIENT_METADATA_DOCUMENTS is on. */

@@ -26,7 +26,7 @@ export const isUrlClientId = (clientId: string): boolean => /^https?:\/\//i.test
  */
 export function clientIdUrlProblem(clientId: string): string | undefined {
   if (clientId.length > maxRedirectUriLength) return `is longer than ${maxRedirectUriLength} characters`;
-  if (!clientId.startsWith('https://')) return 'must use https';
+  if (!/^https:\/\//i.test(clientId)) return 'must use https';
   if (clientId.includes('#')) return 'must not have a fragment (#…)';
   const afterScheme = clientId.slice('https://'.length);
   const pathAt = afterScheme.search(/[/?]/);

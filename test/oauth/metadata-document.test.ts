@@ -55,6 +55,7 @@ describe('client_id URLs (§3)', () => {
     ['https://app.example.com/a/%2e%2E/c', /"\.\."/],
     ['https://APP.example.com/c', /normal form: https:\/\/app\.example\.com\/c/],
     ['https://app.example.com:443/c', /normal form/],
+    ['HTTPS://app.example.com/c', /normal form: https:\/\/app/],
     ['https://app.example.com/a b', /normal form/],
     ['https://app.example.com\\@evil.example/c', /normal form|user name/],
     [`https://app.example.com/${'a'.repeat(2000)}`, /longer than/],
