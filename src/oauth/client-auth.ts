@@ -115,7 +115,7 @@ function invalidBasic(description: string): OAuthError {
 
 export interface ClientAuthenticationDeps {
   readonly store: ClientAuthenticationStorage;
-  readonly config: Pick<Config, 'environment' | 'issuer' | 'jwksUriAllowedHosts'>;
+  readonly config: Pick<Config, 'environment' | 'issuer' | 'jwksUriAllowedHosts' | 'clientMetadataDocuments'>;
   readonly clock: Clock;
   /** Counts failures, so the endpoint cannot be used to guess secrets. */
   readonly limiter: Pick<RateLimiter, 'hit' | 'peek'>;
@@ -213,6 +213,10 @@ export async function authenticateClient(
     };
     const client = await s.store.clients.find(clientId!);
     if (!client) throw refuse('Unknown client_id, or the credentials were deleted');
+    // Metadata document clients exist only while the operator accepts such documents.
+    if (client.origin === 'metadata_document' && !s.config.clientMetadataDocuments) {
+      throw refuse('Unknown client_id: this server does not accept Client ID Metadata Documents');
+    }
 
     if (client.isPublic) {
       if (clientSecret !== undefined || assertion !== undefined)

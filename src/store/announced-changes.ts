@@ -17,8 +17,7 @@ const endsTokens = (): Notices => [tokens];
  * earlier would let another instance re-read and cache the old row).
  *
  * `grants` (token status, ./cached-token-status.ts): every write after which an access token that
- * was active may not be. A new write of that kind (a client blocked by a method of its own) belongs
- * here; `clients.update` is here already.
+ * was active may not be. A new write of that kind belongs here, as `clients.block` is.
  */
 export function announcingChanges(repos: Repositories, announce: Announce): Repositories {
   const announced =
@@ -35,6 +34,9 @@ export function announcingChanges(repos: Repositories, announce: Announce): Repo
       ...clients,
       update: announced(clients.update, (id) => [['client', id], tokens]),
       delete: announced(clients.delete, (id) => [['client', id], tokens]),
+      block: announced(clients.block, (id) => [['client', id], tokens]),
+      // A document fetched again: its registration may have changed (at most one save per fetch).
+      saveDocumentClient: announced(clients.saveDocumentClient, (client) => [['client', client.id]]),
       addSecret: announced(clients.addSecret, (secret) => [['client', secret.clientId]]),
       expireSecrets: announced(clients.expireSecrets, (clientId) => [['client', clientId]]),
     },
