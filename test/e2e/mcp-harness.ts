@@ -275,22 +275,40 @@ export function claimsOf(jwt: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString());
 }
 
-/** A fetch for the SDK that keeps every request it sends (method, URL, form or JSON body). */
-export function recordingFetch() {
-  const requests: Array<{ method: string; url: string; body?: string; authorization?: string }> = [];
+/** A request the SDK sent, and what it got back (the body when it was not a success). */
+export interface SentRequest {
+  method: string;
+  url: string;
+  body?: string;
+  authorization?: string;
+  status?: number;
+  answer?: string;
+}
+
+/** A fetch for the SDK that keeps every request it sends and the answer to each. */
+export function recordingFetch(
+  extraHeaders: (url: string, method: string) => Record<string, string> = () => ({}),
+) {
+  const requests: SentRequest[] = [];
   const recording = async (input: string | URL | Request, init?: RequestInit) => {
     const url = input instanceof Request ? input.url : String(input);
+    const method = init?.method ?? 'GET';
     const headers = new Headers(init?.headers);
-    requests.push({
-      method: init?.method ?? 'GET',
+    for (const [name, value] of Object.entries(extraHeaders(url, method))) headers.set(name, value);
+    const sent: SentRequest = {
+      method,
       url,
       body:
         typeof init?.body === 'string' || init?.body instanceof URLSearchParams
           ? String(init.body)
           : undefined,
       authorization: headers.get('authorization') ?? undefined,
-    });
-    return fetch(input, init);
+    };
+    requests.push(sent);
+    const response = await fetch(input, { ...init, headers });
+    sent.status = response.status;
+    if (!response.ok) sent.answer = await response.clone().text();
+    return response;
   };
   return { fetch: recording as typeof fetch, requests };
 }
