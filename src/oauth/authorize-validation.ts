@@ -1,5 +1,6 @@
 // The authorization endpoint's parameter validation (RFC 6749 §4.1.1): client and redirect URI first.
 import type { Config } from '../config/index.ts';
+import { lookUpClient } from './client-lookup.ts';
 import { OAuthError, type OAuthErrorCode } from './errors.ts';
 import type { Client } from './model/clients.ts';
 import { readCodeChallenge } from './pkce.ts';
@@ -41,6 +42,8 @@ export type AuthorizationRequestPage =
   /** This address sent more authorization requests than anyone needs (./request-limits.ts). */
   | { kind: 'page'; reason: 'too_many_requests'; retryAfter: number }
   | { kind: 'page'; reason: 'unknown_client'; clientId: string }
+  /** The operator blocked this client (./client-lookup.ts): nothing is sent back to it. */
+  | { kind: 'page'; reason: 'client_blocked'; client: Client }
   | {
       kind: 'page';
       reason: 'redirect_uri_repeated' | 'no_redirect_uri_registered' | 'redirect_uri_ambiguous';
@@ -115,8 +118,10 @@ export async function validateAuthorizationRequest(
   const clientId = single(query, 'client_id');
   if (clientId.repeated) return { kind: 'page', reason: 'client_id_repeated' };
   if (clientId.value === undefined) return { kind: 'page', reason: 'client_id_missing' };
-  const client = await deps.store.clients.find(clientId.value);
-  if (!client) return { kind: 'page', reason: 'unknown_client', clientId: clientId.value };
+  const found = await lookUpClient(deps.store.clients, clientId.value);
+  if (found.kind === 'unknown') return { kind: 'page', reason: 'unknown_client', clientId: clientId.value };
+  if (found.kind === 'blocked') return { kind: 'page', reason: 'client_blocked', client: found.client };
+  const { client } = found;
   const redirect = single(query, 'redirect_uri');
   if (redirect.repeated) return { kind: 'page', reason: 'redirect_uri_repeated', client };
   let redirectUri: string;

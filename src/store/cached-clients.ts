@@ -106,6 +106,16 @@ export function cachedClients(
       await repo.update(id, update);
       await changed(id);
     },
+    async block(id, at) {
+      const blocked = await repo.block(id, at);
+      await changed(id);
+      return blocked;
+    },
+    async unblock(id, at) {
+      const unblocked = await repo.unblock(id, at);
+      await changed(id);
+      return unblocked;
+    },
     async delete(id) {
       const deleted = await repo.delete(id);
       await changed(id);
@@ -142,6 +152,16 @@ export function recordingClientChanges(repo: ClientRepository, changed: Set<stri
       const deleted = await repo.delete(id);
       changed.add(id);
       return deleted;
+    },
+    async block(id, at) {
+      const blocked = await repo.block(id, at);
+      changed.add(id);
+      return blocked;
+    },
+    async unblock(id, at) {
+      const unblocked = await repo.unblock(id, at);
+      changed.add(id);
+      return unblocked;
     },
     async addSecret(secret) {
       await repo.addSecret(secret);

@@ -147,6 +147,13 @@ export function grantRepository(
         return grants.map((g) => ({ ...toGrant(g), revokedAt: at }));
       });
     },
+    async revokeClientGrants(clientId, at) {
+      return atomically(db, async (tx) => {
+        const grants = await active(tx).where('client_id', '=', clientId).execute();
+        await revokeIds(tx, grants, at);
+        return grants.map((g) => ({ ...toGrant(g), revokedAt: at }));
+      });
+    },
     async page(orgId, { limit, after }) {
       let q = db
         .selectFrom('grants')

@@ -50,6 +50,8 @@ export interface GrantRepository {
   revokeConnection(c: { clientId: string; userId: string; orgId: string }, at: number): Promise<number>;
   /** Revokes every active grant a person holds in one organization (they left it); returns them. */
   revokeMemberGrants(m: { userId: string; orgId: string }, at: number): Promise<Grant[]>;
+  /** Revokes every active grant of a client, in every organization (it was blocked); returns them. */
+  revokeClientGrants(clientId: string, at: number): Promise<Grant[]>;
   connections(filter: { orgId: string; userId?: string }): Promise<Connection[]>;
   /** Every grant of an organization, revoked ones included, oldest first (the admin API). */
   page(orgId: string, page: PageQuery): Promise<Page<Grant>>;

@@ -8,6 +8,8 @@ export type WebhookEventType =
   | 'client.secret_rotated'
   | 'client.deleted'
   | 'client.secret_leaked'
+  | 'client.blocked'
+  | 'client.unblocked'
   | 'grant.created'
   | 'grant.revoked'
   | 'member.invited';
