@@ -42,8 +42,8 @@ export type AuthorizationRequestPage =
   /** This address sent more authorization requests than anyone needs (./request-limits.ts). */
   | { kind: 'page'; reason: 'too_many_requests'; retryAfter: number }
   | { kind: 'page'; reason: 'unknown_client'; clientId: string }
-  /** The operator blocked this client (./client-lookup.ts): nothing is sent back to it. */
-  | { kind: 'page'; reason: 'client_blocked'; client: Client }
+  /** The operator blocked this client. */
+  | { kind: 'page'; reason: 'client_blocked'; clientId: string }
   | {
       kind: 'page';
       reason: 'redirect_uri_repeated' | 'no_redirect_uri_registered' | 'redirect_uri_ambiguous';
@@ -120,7 +120,8 @@ export async function validateAuthorizationRequest(
   if (clientId.value === undefined) return { kind: 'page', reason: 'client_id_missing' };
   const found = await lookUpClient(deps.store.clients, clientId.value);
   if (found.kind === 'unknown') return { kind: 'page', reason: 'unknown_client', clientId: clientId.value };
-  if (found.kind === 'blocked') return { kind: 'page', reason: 'client_blocked', client: found.client };
+  // Blocked by the operator (./client-lookup.ts): nothing is sent back to it.
+  if (found.kind === 'blocked') return { kind: 'page', reason: 'client_blocked', clientId: clientId.value };
   const { client } = found;
   const redirect = single(query, 'redirect_uri');
   if (redirect.repeated) return { kind: 'page', reason: 'redirect_uri_repeated', client };
