@@ -31,8 +31,7 @@ function requestPageCopy(
     case 'client_blocked':
       return {
         title: 'This app has been blocked',
-        message:
-          'The operator of this platform blocked this app, so it cannot connect to your account. You were not sent back to it.',
+        message: `The operator of this platform blocked this app (client ID “${e.clientId}”), so it cannot connect to your account. You were not sent back to it.`,
       };
     case 'unknown_client':
       return {
@@ -214,8 +213,8 @@ export function sendConsentPage(
               ))}
             </fieldset>
             <p class="muted">
-              After you choose, you go back to <strong>{target.host}</strong>. You can
-              disconnect the app at any time under Connected apps.
+              After you choose, you go back to <strong>{target.host}</strong>. You can disconnect the app at
+              any time under Connected apps.
             </p>
             <div class="actions">
               <button type="submit" name="decision" value="approve">

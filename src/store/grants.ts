@@ -173,6 +173,7 @@ export function grantRepository(
         .select([
           'grants.client_id',
           'clients.name',
+          'clients.org_id as client_org_id',
           'grants.user_id',
           'users.email',
           'grants.org_id',
@@ -193,6 +194,7 @@ export function grantRepository(
           byKey.set(key, {
             clientId: r.client_id,
             clientName: r.name,
+            selfRegistered: r.client_org_id === null,
             userId: r.user_id,
             email: r.email,
             orgId: r.org_id,

@@ -25,6 +25,8 @@ export interface Grant {
 export interface Connection {
   clientId: string;
   clientName: string;
+  /** The client belongs to no organization: software that registered itself, not verified. */
+  selfRegistered: boolean;
   userId: string;
   email: string;
   orgId: string;
