@@ -3,8 +3,6 @@
  * `http` only for loopback hosts; no fragment (RFC 6749 §3.1.2); no wildcards. At the authorization
  * endpoint they are compared as exact strings.
  */
-import { isOwnMachineHost } from '../net/public-address.ts';
-
 const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
@@ -44,26 +42,6 @@ export function redirectUriProblem(uri: string): string | undefined {
     return 'Use an https URL (or http for localhost)';
   }
   return undefined;
-}
-
-/** Where an authorization response goes, as the consent page names it to the person. */
-export interface RedirectTarget {
-  /** The host and port in ASCII, or the scheme of an app on the device (`com.example.app:`). */
-  host: string;
-  /** The person's own machine: a loopback host, or an app opened by a private-use scheme. */
-  ownMachine: boolean;
-}
-
-/**
- * The host the code is sent to (MCP authorization asks that consent show it). From the WHATWG URL
- * parser: an internationalized name is shown in its ASCII (punycode, `xn--…`) form, so a look-alike
- * of a known name cannot pass for it, and numeric IPv4 forms are normalized before the loopback check.
- * A private-use URI scheme (RFC 8252 §7.1) has no host: it opens an app on the same device.
- */
-export function redirectTarget(uri: string): RedirectTarget {
-  const url = new URL(uri);
-  if (url.host === '') return { host: url.protocol, ownMachine: true };
-  return { host: url.host, ownMachine: isOwnMachineHost(url.hostname) };
 }
 
 /** All problems of a list, including duplicates; empty when the list is fine. */
