@@ -9,7 +9,7 @@ import { systemClock } from './clock.ts';
 import { serve } from './cluster.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
 import { createLogger } from './logger.ts';
-import { blockClient, unblockClient } from './oauth/client-blocking.ts';
+import { blockClient } from './oauth/client-blocking.ts';
 import {
   CredentialsError,
   createCredentials,
@@ -282,37 +282,22 @@ client
     }),
   );
 
-for (const [verb, act] of [
-  ['block', blockClient],
-  ['unblock', unblockClient],
-] as const) {
-  client
-    .command(`${verb} <clientId>`)
-    .description(
-      verb === 'block'
-        ? 'refuse a client everywhere (invalid_client) and revoke every grant it holds'
-        : 'serve a blocked client again (the grants its block revoked stay revoked)',
-    )
-    .addOption(json())
-    .action((clientId, o) =>
-      withServices(async (s) => {
-        const { client: c, changed, grantsRevoked } = await act(clientId, 'cli', s);
-        const done =
-          verb === 'block'
-            ? changed
-              ? `Blocked ${c.name} (${c.id}); ${grantsRevoked} grant${grantsRevoked === 1 ? '' : 's'} revoked`
-              : `${c.name} (${c.id}) was already blocked`
-            : changed
-              ? `Unblocked ${c.name} (${c.id})`
-              : `${c.name} (${c.id}) was not blocked`;
-        print(
-          o.json,
-          { ...presentClient(c), changed, ...(verb === 'block' && { grants_revoked: grantsRevoked }) },
-          done,
-        );
-      }),
-    );
-}
+client
+  .command('block <clientId>')
+  .description('refuse a client everywhere (invalid_client) and revoke every grant and token it holds; final')
+  .addOption(json())
+  .action((clientId, o) =>
+    withServices(async (s) => {
+      const { client: c, changed, grantsRevoked } = await blockClient(clientId, 'cli', s);
+      print(
+        o.json,
+        { ...presentClient(c), changed, grants_revoked: grantsRevoked },
+        changed
+          ? `Blocked ${c.name} (${c.id}); ${grantsRevoked} grant${grantsRevoked === 1 ? '' : 's'} revoked`
+          : `${c.name} (${c.id}) was already blocked (since ${presentClient(c).blocked_at})`,
+      );
+    }),
+  );
 
 client
   .command('show <clientId>')

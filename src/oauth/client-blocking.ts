@@ -5,7 +5,9 @@
  * ./client-lookup.ts refuses the client at every endpoint (`invalid_client`, or a page at the
  * authorization endpoint) and every access token it holds stops verifying, client_credentials tokens
  * included. The block itself also revokes every active grant of the client, in every organization,
- * with their refresh tokens: a later unblock does not bring them back, people connect it again.
+ * with their refresh tokens. A block is final (there is no unblock): nothing the client held comes
+ * back. The way out is `client delete`: an organization makes new credentials, a metadata document's
+ * client is fetched afresh at its next request, dynamically registered software registers again.
  */
 import type { Clock } from '../clock.ts';
 import { CredentialsError, presentClient } from './client-registration.ts';
@@ -19,7 +21,7 @@ export interface ClientBlockingDeps {
 
 export interface BlockOutcome {
   client: Client;
-  /** False when nothing changed: it was blocked already (block) or was not blocked (unblock). */
+  /** False when it was blocked already: nothing changed, nothing was announced. */
   changed: boolean;
   /** The grants this block revoked. */
   grantsRevoked: number;
@@ -63,36 +65,5 @@ export async function blockClient(
     });
     await tx.outbox.add('client.blocked', { ...presentClient(blocked), grants_revoked: grants.length });
     return { client: blocked, changed: true, grantsRevoked: grants.length };
-  });
-}
-
-/**
- * Lifts a block: the client is served again from then on. The grants the block revoked stay revoked.
- * `client.unblocked` audit event and webhook; unblocking a client that is not blocked changes nothing.
- */
-export async function unblockClient(
-  clientId: string,
-  actor: string,
-  s: ClientBlockingDeps,
-): Promise<BlockOutcome> {
-  const now = s.clock();
-  return s.store.transaction(async (tx) => {
-    const client = await tx.clients.find(clientId);
-    if (!client) throw noSuchClient(clientId);
-    if (!(await tx.clients.unblock(client.id, now))) return { client, changed: false, grantsRevoked: 0 };
-    const unblocked: Client = { ...client, blockedAt: null, updatedAt: now };
-    await tx.audit.record({
-      orgId: client.orgId,
-      actor,
-      clientId: client.id,
-      action: 'client.unblocked',
-      detail: {
-        name: client.name,
-        origin: client.origin,
-        blockedAt: new Date(client.blockedAt!).toISOString(),
-      },
-    });
-    await tx.outbox.add('client.unblocked', presentClient(unblocked));
-    return { client: unblocked, changed: true, grantsRevoked: 0 };
   });
 }

@@ -164,7 +164,7 @@ export const presentClient = (c: Client) => ({
   post_logout_redirect_uris: c.postLogoutRedirectUris,
   /** `console`, or software that registered itself (`metadata_document`, `dynamic`): then no organization. */
   origin: c.origin,
-  /** When the operator blocked it: refused everywhere as invalid_client until unblocked. */
+  /** When the operator blocked it: refused everywhere as invalid_client (final). */
   blocked_at: c.blockedAt === null ? null : iso(c.blockedAt),
   created_at: iso(c.createdAt),
   updated_at: iso(c.updatedAt),

@@ -71,7 +71,7 @@ export interface ClientRegistrationWrites {
  * ends, their audit events and webhooks. The store announces the client to every cache after the commit.
  */
 export interface ClientBlockingWrites {
-  readonly clients: Pick<ClientRepository, 'find' | 'block' | 'unblock'>;
+  readonly clients: Pick<ClientRepository, 'find' | 'block'>;
   readonly grants: Pick<GrantRepository, 'revokeClientGrants'>;
   readonly audit: Pick<AuditRepository, 'record'>;
   readonly outbox: Outbox;

@@ -111,11 +111,6 @@ export function cachedClients(
       await changed(id);
       return blocked;
     },
-    async unblock(id, at) {
-      const unblocked = await repo.unblock(id, at);
-      await changed(id);
-      return unblocked;
-    },
     async delete(id) {
       const deleted = await repo.delete(id);
       await changed(id);
@@ -157,11 +152,6 @@ export function recordingClientChanges(repo: ClientRepository, changed: Set<stri
       const blocked = await repo.block(id, at);
       changed.add(id);
       return blocked;
-    },
-    async unblock(id, at) {
-      const unblocked = await repo.unblock(id, at);
-      changed.add(id);
-      return unblocked;
     },
     async addSecret(secret) {
       await repo.addSecret(secret);

@@ -162,15 +162,6 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
         .executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
     },
-    async unblock(id, at) {
-      const r = await db
-        .updateTable('clients')
-        .set({ blocked_at: null, updated_at: at })
-        .where('id', '=', id)
-        .where('blocked_at', 'is not', null)
-        .executeTakeFirst();
-      return Number(r.numUpdatedRows) > 0;
-    },
     async delete(id) {
       const r = await db.deleteFrom('clients').where('id', '=', id).executeTakeFirst();
       return Number(r.numDeletedRows) > 0;

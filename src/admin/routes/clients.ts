@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { blockClient, unblockClient } from '../../oauth/client-blocking.ts';
+import { blockClient } from '../../oauth/client-blocking.ts';
 import {
   createCredentials,
   deleteCredentials,
@@ -186,7 +186,7 @@ export async function clientRoutes(app: FastifyInstance, opts: { services: Servi
     },
   );
   // The operator's block (src/oauth/client-blocking.ts), for any client: console credentials or
-  // software of no organization. Both answer the client as it is now, whether or not they changed it.
+  // software of no organization. It answers the client as it is now, blocked before or not (final).
   app.post<ClientPath>(
     '/clients/:client_id/block',
     schema.route(
@@ -198,19 +198,6 @@ export async function clientRoutes(app: FastifyInstance, opts: { services: Servi
     async (request) =>
       presentClient(
         (await blockClient((await clientOr404(request.params.client_id)).id, actor(request), s)).client,
-      ),
-  );
-  app.post<ClientPath>(
-    '/clients/:client_id/unblock',
-    schema.route(
-      'clients',
-      'Serve a blocked client again; the grants its block revoked stay revoked (idempotent)',
-      { 200: schema.client },
-      { params: clientParams },
-    ),
-    async (request) =>
-      presentClient(
-        (await unblockClient((await clientOr404(request.params.client_id)).id, actor(request), s)).client,
       ),
   );
   app.post<ClientPath & { Body: { overlap_seconds: number } }>(

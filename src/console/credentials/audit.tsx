@@ -46,8 +46,6 @@ export function describeChange(entry: AuditEntry, now: number, named = true): Co
       return 'Deleted the credentials';
     case 'client.blocked':
       return `Blocked by the platform operator; ${Number(d.grantsRevoked ?? 0)} connected app${d.grantsRevoked === 1 ? '' : 's'} signed out`;
-    case 'client.unblocked':
-      return 'Unblocked by the platform operator';
     case 'client.updated': {
       const parts: string[] = [];
       const name = d.name as { from?: unknown; to?: unknown } | undefined;

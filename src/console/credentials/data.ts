@@ -94,7 +94,6 @@ export const trailActions = [
   'client.secret_rotated',
   'client.secret_leaked',
   'client.blocked',
-  'client.unblocked',
   'client.deleted',
 ] as const;
 

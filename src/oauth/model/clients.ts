@@ -97,8 +97,6 @@ export interface ClientRepository {
    * it was blocked already (the first time is kept) or there is no such client.
    */
   block(id: string, at: number): Promise<boolean>;
-  /** Lifts a block: true when this call lifted it; false when it was not blocked or does not exist. */
-  unblock(id: string, at: number): Promise<boolean>;
   /** Deletes the client and, by cascade, its secrets, grants, codes and refresh tokens. */
   delete(id: string): Promise<boolean>;
   addSecret(secret: Omit<ClientSecret, 'lastUsedAt' | 'leakedAt'>): Promise<void>;

@@ -9,7 +9,6 @@ export type WebhookEventType =
   | 'client.deleted'
   | 'client.secret_leaked'
   | 'client.blocked'
-  | 'client.unblocked'
   | 'grant.created'
   | 'grant.revoked'
   | 'member.invited';
