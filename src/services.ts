@@ -9,6 +9,7 @@ import type { RateLimiter } from './ratelimit/index.ts';
 import { memoryRateLimiter } from './ratelimit/index.ts';
 import { redisRateLimiter } from './ratelimit/redis.ts';
 import { type ChangeNotices, localChangeNotices, redisChangeNotices } from './store/change-notices.ts';
+import { isPostgres } from './store/db.ts';
 import type { Store } from './store/index.ts';
 import { openStore } from './store/index.ts';
 import { outboxSealKey } from './store/outbox-seal.ts';
@@ -21,7 +22,7 @@ export interface Services {
   readonly store: Store;
   readonly keys: KeyRing;
   readonly limiter: RateLimiter;
-  /** Tells every instance's caches what changed (through Redis when configured). */
+  /** Tells every instance's caches what changed (through Redis when configured, else PostgreSQL's NOTIFY). */
   readonly notices: ChangeNotices;
   /** What instances share besides the database, when LATCHKEY_REDIS_URL is set. */
   readonly redis: SharedRedis | undefined;
@@ -49,7 +50,12 @@ export async function createServices(config: Config, options: ServiceOptions = {
   const redis = config.redisUrl
     ? (await import('./store/redis.ts')).connectRedis(config.redisUrl, config.redisPrefix, log)
     : undefined;
-  const notices = redis ? redisChangeNotices(redis, log) : localChangeNotices();
+  // Without Redis, instances on one PostgreSQL database hear each other through LISTEN/NOTIFY.
+  const notices = redis
+    ? redisChangeNotices(redis, log)
+    : isPostgres(config.database)
+      ? (await import('./store/pg-change-notices.ts')).pgChangeNotices(config.database, log)
+      : localChangeNotices();
   try {
     const store = await openStore(config.database, clock, {
       migrate: false,
@@ -79,6 +85,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
     const events = createOAuthEvents((error) => log.warn({ err: error }, 'an OAuth event listener failed'));
     return { config, clock, store, keys, limiter, notices, redis, log, events };
   } catch (error) {
+    await notices.close();
     await redis?.close();
     throw error;
   }

@@ -2,7 +2,7 @@ import { authChallenge } from '@latchkey/verify';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { constantTimeEqual } from '../crypto.ts';
-import type { RateLimiter } from '../ratelimit/index.ts';
+import type { RateDecision, RateLimiter } from '../ratelimit/index.ts';
 import {
   AssertionError,
   assertionSubject,
@@ -146,11 +146,14 @@ export async function authenticateClient(
 
   // The per-client count is kept per address too: client IDs are public, so a count per client ID
   // alone would let anyone lock an integrator out by sending wrong secrets for its ID.
-  const keys = [`authfail:client:${clientId}:${ip}`, `authfail:ip:${ip}`];
-  const [byClient, byAddress] = await Promise.all([
-    s.limiter.peek(keys[0]!, failuresPerClient, failureWindowMs),
-    s.limiter.peek(keys[1]!, failuresPerAddress, failureWindowMs),
-  ]);
+  const checks = [
+    { key: `authfail:client:${clientId}:${ip}`, limit: failuresPerClient },
+    { key: `authfail:ip:${ip}`, limit: failuresPerAddress },
+  ];
+  const [byClient, byAddress] = (await s.limiter.peek(checks, failureWindowMs)) as [
+    RateDecision,
+    RateDecision,
+  ];
   if (!byClient.allowed || !byAddress.allowed) {
     const retryAfter = Math.max(
       byClient.allowed ? 0 : byClient.retryAfter,
@@ -165,9 +168,7 @@ export async function authenticateClient(
   try {
     return await verify();
   } catch (error) {
-    await Promise.all(
-      keys.map((k, i) => s.limiter.hit(k, i === 0 ? failuresPerClient : failuresPerAddress, failureWindowMs)),
-    );
+    await Promise.all(checks.map((c) => s.limiter.hit(c.key, c.limit, failureWindowMs)));
     if (error instanceof OAuthError) {
       // The cause (why a jwks_uri could not be fetched) is for the operator, never for the caller.
       const detail = error.cause instanceof Error ? { detail: error.cause.message } : {};

@@ -104,7 +104,7 @@ describe('client cache on SQLite without Redis', () => {
   });
 });
 
-describe('PostgreSQL without Redis', () => {
+describe('PostgreSQL with notices that stay in this process', () => {
   it('caches nothing: other instances could not tell it of a change', async (context) => {
     const pg = await freshPostgres();
     if (!pg) return context.skip();
