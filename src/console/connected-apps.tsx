@@ -86,7 +86,7 @@ export async function connectedAppsPages(app: FastifyInstance, opts: { services:
                           </span>
                           <span class="app-note muted">
                             Registered itself: the name is what it calls itself, and no organization on this
-                            platform vouches for it.
+                            platform vouches for it. Client ID <span class="code">{c.clientId}</span>
                           </span>
                         </>
                       ) : (

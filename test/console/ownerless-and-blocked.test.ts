@@ -51,6 +51,7 @@ describe('connected apps', () => {
     expect(agentRow).toContain('data-unverified');
     expect(agentRow).toContain('Not verified');
     expect(agentRow).toContain('the name is what it calls itself');
+    expect(agentRow).toContain(`Client ID <span class="code">${agent.clientId}</span>`);
     expect(row(html, 'Ledger Sync')).not.toContain('data-unverified');
 
     const revoked = await person.post('/settings/connected-apps/revoke', {

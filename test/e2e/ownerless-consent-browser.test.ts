@@ -89,6 +89,12 @@ describe('consent for software of no organization, in Chromium', { timeout: 120_
         page.getByRole('button', { name: 'Allow access' }).click(),
       ]);
       expect(new URL(page.url()).searchParams.get('code')).toBeTruthy();
+      // Connected apps carries the same mark.
+      await page.goto(`${lk.issuer}/settings/connected-apps`);
+      const row = page.getByRole('row').filter({ hasText: 'Helpful Agent' }).first();
+      await expect(row.locator('[data-unverified]').isVisible()).resolves.toBe(true);
+      await fitsWidth(page);
+      await screenshot(page, `ownerless-connected-apps-${name}`);
       await context.close();
     },
   );
