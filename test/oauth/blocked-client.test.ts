@@ -15,8 +15,8 @@ import {
   codeRequestParams,
   consentForm,
   introspect,
+  newSignedInPerson,
   obtainCode,
-  Person,
   tokenRequest,
 } from '../helpers/oauth-flow.ts';
 import { createOwnerlessClient } from '../helpers/ownerless-clients.ts';
@@ -73,13 +73,7 @@ describe.each([
     return (await r.json()) as Json;
   };
   /** A person in both organizations, signed in. */
-  const person = async () => {
-    const u = await lk.createUser();
-    await lk.services.store.accounts.addMembership(otherOrg, u.userId, 'member');
-    const p = new Person(lk, u.email, u.password);
-    await p.signIn();
-    return p;
-  };
+  const person = async () => (await newSignedInPerson(lk, [otherOrg])).person;
   const activeFor = async (token: string) => (await introspect(lk, resourceServer, token)).active;
   const me = (token: string) =>
     fetch(`${lk.issuer}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });

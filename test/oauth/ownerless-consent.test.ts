@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redirectTarget } from '../../src/oauth/redirect-target.ts';
 import { redeem } from '../helpers/connections.ts';
 import { type Latchkey, startLatchkey } from '../helpers/latchkey.ts';
-import { codeRequestParams, consentForm, obtainCode, Person } from '../helpers/oauth-flow.ts';
+import {
+  codeRequestParams,
+  consentForm,
+  newSignedInPerson,
+  obtainCode,
+  Person,
+} from '../helpers/oauth-flow.ts';
 import { createOwnerlessClient } from '../helpers/ownerless-clients.ts';
 
 // DESIGN.md "Software that registers itself": consent for a client of no organization names it as
@@ -18,13 +24,7 @@ beforeAll(async () => {
 });
 afterAll(() => lk.close());
 
-async function signedIn(orgs: string[] = []) {
-  const u = await lk.createUser();
-  for (const org of orgs) await lk.services.store.accounts.addMembership(org, u.userId, 'member');
-  const person = new Person(lk, u.email, u.password);
-  await person.signIn();
-  return { ...u, person };
-}
+const signedIn = (orgs: string[] = []) => newSignedInPerson(lk, orgs);
 
 /** The consent page's text, tags dropped and spaces collapsed, as a person reads it. */
 const text = (html: string) =>
