@@ -5,6 +5,11 @@ import type { Config } from './config/index.ts';
 import { ensureSigningKey, type KeyRing, openKeyRing } from './keys/keyring.ts';
 import { createLogger } from './logger.ts';
 import { createOAuthEvents, type OAuthEventHub } from './oauth/events.ts';
+import {
+  type ClientMetadataDocumentDeps,
+  type ClientMetadataDocuments,
+  clientMetadataDocuments,
+} from './oauth/metadata-document-clients.ts';
 import type { RateLimiter } from './ratelimit/index.ts';
 import { memoryRateLimiter } from './ratelimit/index.ts';
 import { redisRateLimiter } from './ratelimit/redis.ts';
@@ -29,6 +34,8 @@ export interface Services {
   readonly log: Logger;
   /** The core's outward events; the console and others subscribe when the app is wired (http/app.ts). */
   readonly events: OAuthEventHub;
+  /** Client ID Metadata Documents; undefined while LATCHKEY_CLIENT_METADATA_DOCUMENTS is off. */
+  readonly clientDocuments: ClientMetadataDocuments | undefined;
 }
 
 export interface ServiceOptions {
@@ -36,6 +43,8 @@ export interface ServiceOptions {
   log?: Logger;
   /** false: the store is known to be migrated already (cluster workers after their primary). */
   migrate?: boolean;
+  /** How metadata documents are fetched: trust anchors, name resolution, time limit (tests). */
+  documentFetch?: ClientMetadataDocumentDeps['fetch'];
 }
 
 /**
@@ -83,7 +92,10 @@ export async function createServices(config: Config, options: ServiceOptions = {
         ? (await import('./ratelimit/cluster.ts')).clusterRateLimiter(clock)
         : memoryRateLimiter(clock);
     const events = createOAuthEvents((error) => log.warn({ err: error }, 'an OAuth event listener failed'));
-    return { config, clock, store, keys, limiter, notices, redis, log, events };
+    const clientDocuments = config.clientMetadataDocuments
+      ? clientMetadataDocuments({ store, config, clock, limiter, log, fetch: options.documentFetch })
+      : undefined;
+    return { config, clock, store, keys, limiter, notices, redis, log, events, clientDocuments };
   } catch (error) {
     await notices.close();
     await redis?.close();

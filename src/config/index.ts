@@ -213,6 +213,8 @@ const schema = z.object({
     .optional(),
   LATCHKEY_PASSWORD_LOGIN: bool.optional(),
   LATCHKEY_JWKS_URI_ALLOWED_HOSTS: hostList.default([]),
+  LATCHKEY_CLIENT_METADATA_DOCUMENTS: bool.default(false),
+  LATCHKEY_CLIENT_METADATA_ALLOWED_HOSTS: hostList.default([]),
 });
 
 /** Every environment variable Latchkey reads; README.md and docs/deploy.md list exactly these (test/docs). */
@@ -265,6 +267,13 @@ export interface Config {
   passwordLogin: boolean;
   /** Hosts a client's `jwks_uri` may name although they are not public (or use http): tests, a lab. */
   jwksUriAllowedHosts: readonly string[];
+  /** Client ID Metadata Documents: an https `client_id` URL is fetched for its registration. */
+  clientMetadataDocuments: boolean;
+  /**
+   * When not empty, the only hosts metadata documents are fetched from, and exempt from the
+   * public-address check (a lab, a test on loopback).
+   */
+  clientMetadataAllowedHosts: readonly string[];
 }
 
 export interface LoginOidcConfig {
@@ -376,6 +385,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     loginOidc,
     passwordLogin: c.LATCHKEY_PASSWORD_LOGIN ?? !loginOidc,
     jwksUriAllowedHosts: c.LATCHKEY_JWKS_URI_ALLOWED_HOSTS,
+    clientMetadataDocuments: c.LATCHKEY_CLIENT_METADATA_DOCUMENTS,
+    clientMetadataAllowedHosts: c.LATCHKEY_CLIENT_METADATA_ALLOWED_HOSTS,
   };
 }
 

@@ -116,7 +116,7 @@ function invalidBasic(description: string): OAuthError {
 
 export interface ClientAuthenticationDeps {
   readonly store: ClientAuthenticationStorage;
-  readonly config: Pick<Config, 'environment' | 'issuer' | 'jwksUriAllowedHosts'>;
+  readonly config: Pick<Config, 'environment' | 'issuer' | 'jwksUriAllowedHosts' | 'clientMetadataDocuments'>;
   readonly clock: Clock;
   /** Counts failures, so the endpoint cannot be used to guess secrets. */
   readonly limiter: Pick<RateLimiter, 'hit' | 'peek'>;
@@ -214,6 +214,10 @@ export async function authenticateClient(
     };
     const found = await lookUpClient(s.store.clients, clientId!);
     if (found.kind === 'unknown') throw refuse('Unknown client_id, or the credentials were deleted');
+    // Metadata document clients exist only while the operator accepts such documents.
+    if (found.client.origin === 'metadata_document' && !s.config.clientMetadataDocuments) {
+      throw refuse('Unknown client_id: this server does not accept Client ID Metadata Documents');
+    }
     // Refused before any secret is checked: a blocked client gets nothing here, whatever it sends.
     if (found.kind === 'blocked') throw fail('This client was blocked by the operator of this server');
     const { client } = found;

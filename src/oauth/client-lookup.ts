@@ -20,8 +20,11 @@ export async function lookUpClient(
 ): Promise<ClientLookup> {
   const client = await clients.find(clientId);
   if (!client) return { kind: 'unknown' };
-  return client.blockedAt === null ? { kind: 'active', client } : { kind: 'blocked', client };
+  return isBlocked(client) ? { kind: 'blocked', client } : { kind: 'active', client };
 }
+
+/** The rule itself, for a client already read (a metadata document's client, as just saved). */
+export const isBlocked = (client: Pick<Client, 'blockedAt'>): boolean => client.blockedAt !== null;
 
 /** The client when it is served; undefined when there is none or it is blocked. */
 export async function findActiveClient(

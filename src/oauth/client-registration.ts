@@ -187,7 +187,7 @@ export const tokenEndpointAuthMethod = (c: Pick<Client, 'isPublic' | 'jwks' | 'j
  * non-public addresses, only for hosts in LATCHKEY_JWKS_URI_ALLOWED_HOSTS): never both, never
  * private keys.
  */
-function checkClientKeys(
+export function checkClientKeys(
   input: Pick<NewCredentials, 'jwks' | 'jwksUri'>,
   isPublic: boolean,
   allowedHosts: readonly string[],

@@ -35,6 +35,8 @@ export function announcingChanges(repos: Repositories, announce: Announce): Repo
       update: announced(clients.update, (id) => [['client', id], tokens]),
       delete: announced(clients.delete, (id) => [['client', id], tokens]),
       block: announced(clients.block, (id) => [['client', id], tokens]),
+      // A document fetched again: its registration may have changed (at most one save per fetch).
+      saveDocumentClient: announced(clients.saveDocumentClient, (client) => [['client', client.id]]),
       addSecret: announced(clients.addSecret, (secret) => [['client', secret.clientId]]),
       expireSecrets: announced(clients.expireSecrets, (clientId) => [['client', clientId]]),
     },

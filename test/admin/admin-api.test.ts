@@ -434,7 +434,7 @@ describe('admin API /admin/v1', () => {
   });
 
   it('blocks any client by its URL-encoded id, lists software of no organization, and lists its grants', async () => {
-    const agent = await createOwnerlessClient(lk, { name: 'Roaming Agent' });
+    const agent = await createOwnerlessClient(lk, { name: 'Roaming Agent', origin: 'metadata_document' });
     const path = `/admin/v1/clients/${encodeURIComponent(agent.clientId)}`;
     const listed = (await api.call('GET', '/admin/v1/self-registered-clients?limit=100')).body as Json;
     expect(listed.data).toContainEqual(

@@ -36,7 +36,9 @@ let resourceServer: TestClient;
 
 beforeAll(async () => {
   assertBuilt();
-  lk = await startLatchkey({ env: { LATCHKEY_DATABASE: env.LATCHKEY_DATABASE } });
+  lk = await startLatchkey({
+    env: { LATCHKEY_DATABASE: env.LATCHKEY_DATABASE, LATCHKEY_CLIENT_METADATA_DOCUMENTS: 'true' },
+  });
   resourceServer = await lk.createClient({
     grants: ['client_credentials'],
     scopes: ['latchkey:introspect'],
@@ -50,7 +52,7 @@ afterAll(async () => {
 
 describe('latchkey client block', { timeout: 120_000 }, () => {
   it('blocks software of no organization by its URL id: --json, the running server refuses it, once only', async () => {
-    const agent = await createOwnerlessClient(lk, { name: 'Pocket Agent' });
+    const agent = await createOwnerlessClient(lk, { name: 'Pocket Agent', origin: 'metadata_document' });
     const u = await lk.createUser();
     const person = new Person(lk, u.email, u.password);
     await person.signIn();

@@ -42,7 +42,14 @@ describe.each([
 
   beforeAll(async () => {
     receiver = await startReceiver();
-    lk = await start({ clock, env: { LATCHKEY_WEBHOOK_URL: receiver.url, LATCHKEY_WEBHOOK_SECRET: secret } });
+    lk = await start({
+      clock,
+      env: {
+        LATCHKEY_WEBHOOK_URL: receiver.url,
+        LATCHKEY_WEBHOOK_SECRET: secret,
+        LATCHKEY_CLIENT_METADATA_DOCUMENTS: 'true',
+      },
+    });
     await lk.server.app.webhooks!.stop();
     otherOrg = await lk.createOrganization('Second GmbH');
     resourceServer = await lk.createClient({
@@ -98,7 +105,7 @@ describe.each([
   it('software of no organization: invalid_client at every endpoint, its grants and tokens ended, one audit event and webhook', async () => {
     const p = await person();
     const agent = await createOwnerlessClient(lk, { name: 'Night Agent', origin: 'dynamic', public: false });
-    const desk = await createOwnerlessClient(lk, { name: 'Desk Agent' });
+    const desk = await createOwnerlessClient(lk, { name: 'Desk Agent', origin: 'metadata_document' });
     // Connected in the organization the person picked, the second one.
     const first = await obtainCode(p, { client: agent, redirectUri: cb, org: otherOrg });
     const connected = await redeem(lk, agent, first.code!, first.verifier);

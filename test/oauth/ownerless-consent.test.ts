@@ -19,7 +19,7 @@ let lk: Latchkey;
 let secondOrg: string;
 
 beforeAll(async () => {
-  lk = await startLatchkey();
+  lk = await startLatchkey({ env: { LATCHKEY_CLIENT_METADATA_DOCUMENTS: 'true' } });
   secondOrg = await lk.createOrganization('Second GmbH');
 });
 afterAll(() => lk.close());
@@ -43,7 +43,7 @@ async function consentPage(redirectUri: string, o: Parameters<typeof createOwner
 
 describe('the consent page for software of no organization', () => {
   it('names it as it calls itself, not verified, the host the code goes to, and warns for this machine', async () => {
-    const { html } = await consentPage(loopback, { name: 'Helpful Agent' });
+    const { html } = await consentPage(loopback, { name: 'Helpful Agent', origin: 'metadata_document' });
     const words = text(html);
     expect(words).toContain('Software that calls itself “Helpful Agent” wants to access your account');
     expect(words).toContain('Not verified by this platform.');
@@ -132,7 +132,7 @@ describe('authorizing software of no organization', () => {
   });
 
   it('a public client with PKCE: code, refresh', async () => {
-    const client = await createOwnerlessClient(lk);
+    const client = await createOwnerlessClient(lk, { origin: 'metadata_document' });
     const { person } = await signedIn();
     const got = await obtainCode(person, { client, redirectUri: loopback });
     const connection = await redeem(lk, client, got.code!, got.verifier);
