@@ -96,8 +96,8 @@ function BlockedNotice({ since }: { since: number }): VNode {
   return (
     <div class="notice notice-danger lk-notice" role="note" data-blocked-notice>
       <strong>Blocked by the platform operator on {formatDate(since)}.</strong> Every request made with these
-      credentials is refused (invalid_client), and the apps people connected with them were signed out. Only
-      the platform operator can lift the block.
+      credentials is refused (invalid_client), and the apps people connected with them were signed out. A
+      block is final: to connect the software again, delete these credentials and generate new ones.
     </div>
   );
 }
