@@ -69,7 +69,10 @@ export interface ClientSecret {
 }
 
 export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | 'blockedAt' | OptionalFields> &
-  Partial<Pick<Client, OptionalFields>>;
+  Partial<Pick<Client, OptionalFields>> & {
+    /** RFC 7592 §3: the SHA-256 of the registration access token of a dynamically registered client. */
+    registrationTokenHash?: string;
+  };
 export type ClientUpdate = Partial<
   Pick<
     Client,
@@ -86,6 +89,8 @@ export type ClientUpdate = Partial<
 export interface ClientRepository {
   create(client: NewClient): Promise<Client>;
   find(id: string): Promise<Client | undefined>;
+  /** The client whose RFC 7592 registration access token has this SHA-256 (read fresh, never cached). */
+  findByRegistrationToken(tokenHash: string): Promise<Client | undefined>;
   /** The clients among `ids` that exist, in no particular order. */
   findMany(ids: readonly string[]): Promise<Client[]>;
   list(orgId?: string): Promise<Client[]>;
