@@ -11,6 +11,7 @@ import { codesAndTokensContract } from './contract/codes-and-tokens.ts';
 import { grantsContract } from './contract/grants.ts';
 import { keysAndRevocationsContract } from './contract/keys-and-revocations.ts';
 import { modernOAuthContract } from './contract/modern-oauth.ts';
+import { selfRegistrationContract } from './contract/self-registration.ts';
 import { sessionsAndRequestsContract } from './contract/sessions-and-requests.ts';
 
 export interface OpenedStore {
@@ -79,5 +80,6 @@ export function describeStoreContract(name: string, open: (clock: Clock) => Prom
     keysAndRevocationsContract(contract);
     activityContract(contract);
     modernOAuthContract(contract);
+    selfRegistrationContract(contract);
   });
 }
