@@ -99,7 +99,7 @@ export async function registerClient(
       origin: 'dynamic',
       ...clientFields(metadata),
       isPublic: metadata.authMethod === 'none',
-      // A public client proves possession with PKCE; so does every client of no organization.
+      // PKCE always: the authorization endpoint asks it of every self-registered client.
       pkceOptional: false,
       createdBy: actor,
       registrationTokenHash: sha256(registrationToken),

@@ -101,6 +101,13 @@ function registeredClientFlows(name: string, start: () => Promise<Latchkey>): vo
         redirect_uri: callback,
       });
       expect(t.status).toBe(200);
+      // PKCE even where the operator lets confidential clients skip it (LATCHKEY_REQUIRE_PKCE=false):
+      // software that registered itself always sends it, unlike a console client here.
+      const noPkce = await obtainCode(person, { client, redirectUri: callback, pkce: false });
+      expect(noPkce.url.searchParams.get('error')).toBe('invalid_request');
+      const consoleClient = await lk.createClient({ redirectUris: [callback] });
+      const legacy = await obtainCode(person, { client: consoleClient, redirectUri: callback, pkce: false });
+      expect(legacy.code).toBeDefined();
       const cc = await requestToken(lk.issuer, client, { auth: 'basic' });
       expect(cc.status).toBe(400);
       expect((await cc.json()).error).toBe('unauthorized_client');
@@ -125,7 +132,6 @@ function registeredClientFlows(name: string, start: () => Promise<Latchkey>): vo
   });
 }
 
-registeredClientFlows('SQLite', () => startLatchkey({ env: { LATCHKEY_DYNAMIC_REGISTRATION: 'token' } }));
-registeredClientFlows('PostgreSQL', () =>
-  startLatchkeyOnPostgres({ env: { LATCHKEY_DYNAMIC_REGISTRATION: 'token' } }),
-);
+const env = { LATCHKEY_DYNAMIC_REGISTRATION: 'token', LATCHKEY_REQUIRE_PKCE: 'false' };
+registeredClientFlows('SQLite', () => startLatchkey({ env }));
+registeredClientFlows('PostgreSQL', () => startLatchkeyOnPostgres({ env }));
