@@ -16,6 +16,7 @@ import { authChallenge } from '@latchkey/verify';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { constantTimeEqual, randomToken, sha256 } from '../crypto.ts';
+import { addressBlock } from '../net/address-block.ts';
 import type { RateLimiter } from '../ratelimit/index.ts';
 import {
   CredentialsError,
@@ -46,7 +47,10 @@ export interface DynamicRegistrationDeps {
   readonly limiter: Pick<RateLimiter, 'hit'>;
 }
 
-/** `open`: registrations (refused ones included) per address and hour, counted before any work. */
+/**
+ * `open`: registrations (refused ones included) per address and hour, counted before any work; an
+ * IPv6 address counts by its /64.
+ */
 export const openRegistrationLimit = { limit: 10, windowMs: 3_600_000 };
 
 /** RFC 7592 §3: where a registration is read, replaced and deleted. */
@@ -67,7 +71,7 @@ export async function admitRegistration(
     throw new OAuthError('invalid_request', 'Dynamic client registration is off', { status: 404 });
   if (mode === 'open') {
     const { limit, windowMs } = openRegistrationLimit;
-    const decision = await s.limiter.hit(`register:ip:${ip}`, limit, windowMs);
+    const decision = await s.limiter.hit(`register:ip:${addressBlock(ip)}`, limit, windowMs);
     if (!decision.allowed) {
       throw new OAuthError(
         'slow_down',

@@ -126,4 +126,13 @@ describe('open', () => {
     clock.advance(retryAfter * 1000);
     expect((await send(publicClientMetadata())).status).toBe(201);
   });
+
+  it('counts an IPv6 caller by its /64', async () => {
+    const send = (address: string) =>
+      registrationRequest(lk, 'POST', '', { body: { client_name: 'x' }, headers: from(address) });
+    for (let i = 1; i <= 10; i++) expect((await send(`2001:db8:7:7::${i.toString(16)}`)).status).toBe(400);
+    const sameBlock = await send('2001:db8:7:7:ffff:1:2:3');
+    expect(sameBlock.status).toBe(429);
+    expect((await send('2001:db8:7:8::1')).status).toBe(400);
+  });
 });
