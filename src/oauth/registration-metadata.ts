@@ -100,7 +100,7 @@ export function readRegistrationMetadata(
   const scopes = scopeText
     ? parseScope(scopeText)
     : Object.keys(config.scopes).filter((scope) => !isReservedScope(scope));
-  asMetadataError(() => checkScopes(scopes, config.scopes, false), 'scope');
+  asRegistrationError(() => checkScopes(scopes, config.scopes, false), refuse, 'scope');
 
   const method = field('token_endpoint_auth_method') ?? 'client_secret_basic';
   if (typeof method !== 'string' || !authMethods.includes(method))
@@ -115,7 +115,7 @@ export function readRegistrationMetadata(
       throw refuse('private_key_jwt needs the public keys: jwks or jwks_uri');
     const keys = { jwks, jwksUri };
     const label = jwksUri === undefined ? 'jwks' : 'jwks_uri';
-    asMetadataError(() => checkClientKeys(keys, false, config.jwksUriAllowedHosts), label);
+    asRegistrationError(() => checkClientKeys(keys, false, config.jwksUriAllowedHosts), refuse, label);
   } else if (jwks !== undefined || jwksUri !== undefined) {
     throw refuse('jwks and jwks_uri are for token_endpoint_auth_method private_key_jwt only');
   }
@@ -139,15 +139,8 @@ export function readRegistrationMetadata(
     const uris = value === undefined ? [] : value;
     if (!Array.isArray(uris) || uris.some((uri) => typeof uri !== 'string'))
       throw refuseRedirect(`${label} must be an array of URL strings`);
-    try {
-      checkRedirectUris(
-        uris as string[],
-        label === 'redirect_uris' ? 'Redirect URL' : 'Post-logout redirect URL',
-      );
-    } catch (error) {
-      if (error instanceof CredentialsError) throw refuseRedirect(`${label}: ${error.message}`);
-      throw error;
-    }
+    const words = label === 'redirect_uris' ? 'Redirect URL' : 'Post-logout redirect URL';
+    asRegistrationError(() => checkRedirectUris(uris as string[], words), refuseRedirect, label);
     return uris as string[];
   }
 }
@@ -161,14 +154,14 @@ function softwareMetadata(
   for (const name of linkFields) {
     const value = field(name);
     if (value === undefined) continue;
-    if (typeof value !== 'string' || value.length > maxUriLength || !isHttpsLink(value))
+    if (typeof value !== 'string' || value.length > maxUriLength || hidden.test(value) || !isHttpsLink(value))
       throw refuse(`${name} must be an https URL of at most ${maxUriLength} characters`);
     out[name] = value;
   }
   const contacts = strings(field('contacts'), 'contacts');
   if (contacts !== undefined) {
     if (contacts.length > maxContacts) throw refuse(`contacts: at most ${maxContacts} email addresses`);
-    const bad = contacts.find((c) => !isEmailAddress(c));
+    const bad = contacts.find((c) => !isEmailAddress(c) || hidden.test(c));
     if (bad !== undefined) throw refuse('contacts must be email addresses');
     out.contacts = contacts;
   }
@@ -213,13 +206,17 @@ function isHttpsLink(value: string): boolean {
   }
 }
 
-/** The console's checks throw CredentialsError; here they become invalid_client_metadata. */
-function asMetadataError(check: () => void, field: string): void {
+/** The console's checks throw CredentialsError; here they become the RFC 7591 error naming the field. */
+function asRegistrationError(
+  check: () => void,
+  refusal: (description: string) => OAuthError,
+  field: string,
+): void {
   try {
     check();
   } catch (error) {
     if (error instanceof CredentialsError)
-      throw refuse(error.message.startsWith(field) ? error.message : `${field}: ${error.message}`);
+      throw refusal(error.message.startsWith(field) ? error.message : `${field}: ${error.message}`);
     throw error;
   }
 }

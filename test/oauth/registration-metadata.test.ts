@@ -204,6 +204,18 @@ const refusals: [
   ['logo_uri as javascript:', { logo_uri: 'javascript:alert(1)' }, 'invalid_client_metadata', /logo_uri/],
   ['tos_uri too long', { tos_uri: long(2000) }, 'invalid_client_metadata', /tos_uri/],
   ['policy_uri not a URL', { policy_uri: 'privacy' }, 'invalid_client_metadata', /policy_uri/],
+  [
+    'client_uri with a bidi override',
+    { client_uri: 'https://agent.example/\u202Egpj.exe' },
+    'invalid_client_metadata',
+    /client_uri/,
+  ],
+  [
+    'contacts with a zero-width space',
+    { contacts: ['ops\u200B@agent.example'] },
+    'invalid_client_metadata',
+    /contacts must be email/,
+  ],
   ['contacts not emails', { contacts: ['call us'] }, 'invalid_client_metadata', /contacts must be email/],
   [
     'contacts a string',
