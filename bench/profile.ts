@@ -5,10 +5,11 @@
  *
  *   node --import tsx bench/profile.ts [--only cc-basic-form] [--seconds 10] [--top 30] [--dir DIR]
  *     [--checkout DIR]   (another built checkout, e.g. main before a change: profiles before/after)
+ *     [--postgres URL [--redis URL]]   (on a fresh PostgreSQL database there, with Redis if given)
  *   node --import tsx bench/profile.ts --summarise FILE.cpuprofile
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,6 +24,8 @@ const { values: o } = parseArgs({
     top: { type: 'string', default: '30' },
     dir: { type: 'string' },
     checkout: { type: 'string' },
+    postgres: { type: 'string' },
+    redis: { type: 'string' },
     summarise: { type: 'string' },
     // Only samples from this many seconds after the profile began (e.g. to leave start-up out).
     from: { type: 'string', default: '0' },
@@ -108,6 +111,8 @@ if (o.summarise) {
     tokens: 100,
     nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
     ...(o.checkout && { checkout: o.checkout }),
+    ...(o.postgres && { postgres: o.postgres }),
+    ...(o.redis && { redisUrl: o.redis }),
   });
   try {
     // Enough codes / refresh tokens for the warm-up and the window at 15,000 req/s (an AMD EPYC ran
@@ -125,7 +130,11 @@ if (o.summarise) {
   } finally {
     await target.close();
   }
-  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  // The server is started three times (the start figure's median); the last start is the one loaded.
+  const file = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .sort((a, b) => statSync(join(dir, a)).mtimeMs - statSync(join(dir, b)).mtimeMs)
+    .at(-1);
   if (!file) throw new Error(`no profile written in ${dir}`);
   process.stdout.write(`${join(dir, file)}\n${summarise(join(dir, file), Number(o.top), from)}`);
 }

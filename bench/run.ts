@@ -19,7 +19,15 @@ import { startLatchkey, supportsWorkers } from './harness/latchkey.ts';
 import { type Load, type Measure, measure } from './harness/load.ts';
 import { startFastify, startOidcProvider } from './harness/peers.ts';
 import { peakRss } from './harness/process.ts';
-import { comparison, machine, markdown, type Report, type Row, writeReadme } from './harness/report.ts';
+import {
+  comparison,
+  machine,
+  markdown,
+  postgresTable,
+  type Report,
+  type Row,
+  writeReadme,
+} from './harness/report.ts';
 import type { Target } from './harness/target.ts';
 import { wrkMissing } from './harness/wrk.ts';
 
@@ -103,6 +111,7 @@ try {
           checkout: dir,
           postgres: o.postgres,
           name: `Latchkey (${checkout.name}, PostgreSQL)`,
+          reference: `Latchkey (${checkout.name})`,
         }),
       );
   }
@@ -113,22 +122,15 @@ try {
     else
       notes.push(`\`--workers ${o.workers}\` skipped: this \`latchkey serve\` has no --workers option yet.`);
   }
-  // DESIGN.md "Several instances": the same server on PostgreSQL, one process and three sharing
-  // Redis (node:cluster on one port stands in for three instances behind a balancer).
+  // DESIGN.md "Several instances": the same server on PostgreSQL, one process alone and one sharing
+  // Redis as instances behind a balancer do (limits, notices, the client cache); with --workers N,
+  // N processes sharing Redis too (node:cluster on one port stands in for N instances).
   if (o.postgres) {
-    targets.push(
-      await startLatchkey({ core: serverCore, tokens, postgres: o.postgres, name: 'Latchkey (PostgreSQL)' }),
-    );
-    targets.push(
-      await startLatchkey({
-        core: serverCore,
-        tokens,
-        postgres: o.postgres,
-        redisUrl: o.redis,
-        workers: 3,
-        name: 'Latchkey (PostgreSQL + Redis, 3 processes)',
-      }),
-    );
+    const onPostgres = { core: serverCore, tokens, postgres: o.postgres, reference: 'Latchkey' };
+    targets.push(await startLatchkey({ ...onPostgres, name: 'Latchkey (PostgreSQL)' }));
+    const withRedis = { ...onPostgres, redisUrl: o.redis, name: 'Latchkey (PostgreSQL + Redis)' };
+    targets.push(await startLatchkey(withRedis));
+    if (o.workers) targets.push(await startLatchkey({ ...withRedis, workers: Number(o.workers) }));
   }
   for (const t of targets) log(`${t.name}: pid ${t.pid}, first answer after ${t.startMs.toFixed(0)} ms`);
 
@@ -143,7 +145,8 @@ try {
         let n = supplySize(c.id, t, warm);
         let plan = await t.plan(c.id, n);
         if (!plan) continue;
-        let m = await measure(t.url, t.pid, plan, { connections, seconds, warmup: warm, load });
+        const window = { connections, seconds, warmup: warm, load, databaseCpu: t.databaseCpu };
+        let m = await measure(t.url, t.pid, plan, window);
         // The server outran the supply (the machine got quieter): measure again with three times what
         // the window used or was given, whichever is more (the warm-up takes its share too; wrk's
         // threads stop when dry, so what they sent can be less than the supply), at most twice.
@@ -151,10 +154,15 @@ try {
           log(`${c.id} / ${t.name}: supply of ${n} ran out; again with ${3 * Math.max(m.sent, n)}`);
           n = 3 * Math.max(m.sent, n);
           plan = (await t.plan(c.id, n))!;
-          m = await measure(t.url, t.pid, plan, { connections, seconds, warmup: warm, load });
+          m = await measure(t.url, t.pid, plan, window);
         }
         const key = `${c.id}|${t.name}`;
-        const row = results.get(key) ?? { server: t.name, note: plan.note, rounds: [] };
+        const row = results.get(key) ?? {
+          server: t.name,
+          note: plan.note,
+          ...(t.reference && { reference: t.reference }),
+          rounds: [],
+        };
         row.rounds.push(m);
         results.set(key, row);
         lastRps.set(key, m.rps);
@@ -186,7 +194,7 @@ try {
   report.meta['load average at end'] = loadavg()[0]!.toFixed(2);
   // Each build compared against this one, side by side: what issue 30 asks to hold.
   const compared = checkouts.map((c) => comparison(report, `Latchkey (${c.name})`, 'Latchkey'));
-  const text = [markdown(report), ...compared].join('\n\n');
+  const text = [markdown(report), postgresTable(report), ...compared].filter(Boolean).join('\n\n');
   process.stdout.write(`\n${text}\n`);
   if (o.json) writeFileSync(o.json, JSON.stringify(report, null, 2));
   if (!o.quick && !o['no-write']) {
@@ -211,9 +219,10 @@ try {
 
 function describe(round: number, c: string, server: string, m: Measure): string {
   const statuses = Object.keys(m.statuses).length ? ` ${JSON.stringify(m.statuses)}` : '';
+  const database = m.databaseCpuUs === undefined ? '' : ` + ${Math.round(m.databaseCpuUs)} µs database`;
   return `round ${round + 1} ${c.padEnd(14)} ${server.padEnd(24)} ${Math.round(m.rps)
     .toString()
     .padStart(
       6,
-    )} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms${m.p999 === undefined ? '' : `  p99.9 ${m.p999} ms  max ${m.max} ms`}  ${Math.round(m.cpuUs)} µs CPU/req  errors ${m.errors}${statuses}`;
+    )} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms${m.p999 === undefined ? '' : `  p99.9 ${m.p999} ms  max ${m.max} ms`}  ${Math.round(m.cpuUs)} µs CPU/req${database}  errors ${m.errors}${statuses}`;
 }

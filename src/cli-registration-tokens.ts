@@ -33,12 +33,7 @@ export function addRegistrationTokenCommands(program: Command, withServices: Wit
   tokens
     .command('create')
     .description('make a token (shown once) that registers clients until it expires or is revoked')
-    .option(
-      '--expires-in <seconds>',
-      'how long it works, in seconds',
-      seconds,
-      defaultInitialAccessTokenTtl,
-    )
+    .option('--expires-in <seconds>', 'how long it works, in seconds', seconds, defaultInitialAccessTokenTtl)
     .addOption(json())
     .action((o) =>
       withServices(async (s) => {

@@ -5,10 +5,16 @@ import type { Config } from './config/index.ts';
 import { ensureSigningKey, type KeyRing, openKeyRing } from './keys/keyring.ts';
 import { createLogger } from './logger.ts';
 import { createOAuthEvents, type OAuthEventHub } from './oauth/events.ts';
+import {
+  type ClientMetadataDocumentDeps,
+  type ClientMetadataDocuments,
+  clientMetadataDocuments,
+} from './oauth/metadata-document-clients.ts';
 import type { RateLimiter } from './ratelimit/index.ts';
 import { memoryRateLimiter } from './ratelimit/index.ts';
 import { redisRateLimiter } from './ratelimit/redis.ts';
 import { type ChangeNotices, localChangeNotices, redisChangeNotices } from './store/change-notices.ts';
+import { isPostgres } from './store/db.ts';
 import type { Store } from './store/index.ts';
 import { openStore } from './store/index.ts';
 import { outboxSealKey } from './store/outbox-seal.ts';
@@ -21,13 +27,15 @@ export interface Services {
   readonly store: Store;
   readonly keys: KeyRing;
   readonly limiter: RateLimiter;
-  /** Tells every instance's caches what changed (through Redis when configured). */
+  /** Tells every instance's caches what changed (through Redis when configured, else PostgreSQL's NOTIFY). */
   readonly notices: ChangeNotices;
   /** What instances share besides the database, when LATCHKEY_REDIS_URL is set. */
   readonly redis: SharedRedis | undefined;
   readonly log: Logger;
   /** The core's outward events; the console and others subscribe when the app is wired (http/app.ts). */
   readonly events: OAuthEventHub;
+  /** Client ID Metadata Documents; undefined while LATCHKEY_CLIENT_METADATA_DOCUMENTS is off. */
+  readonly clientDocuments: ClientMetadataDocuments | undefined;
 }
 
 export interface ServiceOptions {
@@ -35,6 +43,8 @@ export interface ServiceOptions {
   log?: Logger;
   /** false: the store is known to be migrated already (cluster workers after their primary). */
   migrate?: boolean;
+  /** How metadata documents are fetched: trust anchors, name resolution, time limit (tests). */
+  documentFetch?: ClientMetadataDocumentDeps['fetch'];
 }
 
 /**
@@ -49,7 +59,12 @@ export async function createServices(config: Config, options: ServiceOptions = {
   const redis = config.redisUrl
     ? (await import('./store/redis.ts')).connectRedis(config.redisUrl, config.redisPrefix, log)
     : undefined;
-  const notices = redis ? redisChangeNotices(redis, log) : localChangeNotices();
+  // Without Redis, instances on one PostgreSQL database hear each other through LISTEN/NOTIFY.
+  const notices = redis
+    ? redisChangeNotices(redis, log)
+    : isPostgres(config.database)
+      ? (await import('./store/pg-change-notices.ts')).pgChangeNotices(config.database, log)
+      : localChangeNotices();
   try {
     const store = await openStore(config.database, clock, {
       migrate: false,
@@ -77,8 +92,12 @@ export async function createServices(config: Config, options: ServiceOptions = {
         ? (await import('./ratelimit/cluster.ts')).clusterRateLimiter(clock)
         : memoryRateLimiter(clock);
     const events = createOAuthEvents((error) => log.warn({ err: error }, 'an OAuth event listener failed'));
-    return { config, clock, store, keys, limiter, notices, redis, log, events };
+    const clientDocuments = config.clientMetadataDocuments
+      ? clientMetadataDocuments({ store, config, clock, limiter, log, fetch: options.documentFetch })
+      : undefined;
+    return { config, clock, store, keys, limiter, notices, redis, log, events, clientDocuments };
   } catch (error) {
+    await notices.close();
     await redis?.close();
     throw error;
   }

@@ -4,6 +4,7 @@
 // starts; codes and refresh tokens are minted the same way, into the same database file, just
 // before each window that consumes them (codes live 60 s).
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { closeServices, createServices, type Services } from '../../src/services
 import type { Repositories } from '../../src/store/index.ts';
 import { basic, type CaseId, clientCredentials, encode, type Plan, post, rotate, supply } from './cases.ts';
 import { imageNodeOptions } from './checkout.ts';
+import { type BenchDatabase, benchDatabase } from './postgres.ts';
 import { freePort, rss, startPinned, stop } from './process.ts';
 import type { Target } from './target.ts';
 
@@ -126,20 +128,7 @@ async function forgetUnknownMigrations(database: string, checkout: string): Prom
   }
 }
 
-/** A new, empty database on that server, named for this run (left behind for inspection). */
-async function freshPostgresDatabase(serverUrl: string): Promise<string> {
-  const { default: pg } = await import('pg');
-  const name = `latchkey_bench_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.href;
-}
-
-export async function startLatchkey(opts: {
+export interface LatchkeyOptions {
   core: number;
   workers?: number;
   tokens: number;
@@ -152,9 +141,23 @@ export async function startLatchkey(opts: {
   postgres?: string;
   /** Shared Redis (limits, notices, the client cache), as several instances run. */
   redisUrl?: string;
-}): Promise<Target> {
+  /** The row this one is compared with in the PostgreSQL table (its build on SQLite). */
+  reference?: string;
+}
+
+export async function startLatchkey(opts: LatchkeyOptions): Promise<Target> {
+  const postgres = opts.postgres ? await benchDatabase(opts.postgres) : undefined;
+  try {
+    return await start(opts, postgres);
+  } catch (error) {
+    await postgres?.drop();
+    throw error;
+  }
+}
+
+async function start(opts: LatchkeyOptions, postgres: BenchDatabase | undefined): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-bench-'));
-  const database = opts.postgres ? await freshPostgresDatabase(opts.postgres) : join(dir, 'bench.sqlite');
+  const database = postgres?.url ?? join(dir, 'bench.sqlite');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const env = {
@@ -166,7 +169,11 @@ export async function startLatchkey(opts: {
     HOST: '127.0.0.1',
     LATCHKEY_ISSUER: url,
     LATCHKEY_DATABASE: database,
-    ...(opts.redisUrl && { LATCHKEY_REDIS_URL: opts.redisUrl }),
+    // A prefix of this server's own: other runs and tests on the same Redis never meet its keys.
+    ...(opts.redisUrl && {
+      LATCHKEY_REDIS_URL: opts.redisUrl,
+      LATCHKEY_REDIS_PREFIX: `latchkey-bench-${randomBytes(6).toString('hex')}:`,
+    }),
     LATCHKEY_ENVIRONMENT: 'bench',
     LATCHKEY_LOG_LEVEL: 'warn',
     LATCHKEY_TOKEN_RATE_LIMIT: '100000000/minute',
@@ -216,6 +223,8 @@ export async function startLatchkey(opts: {
     pid,
     startMs: started.startMs,
     idleRss,
+    ...(postgres && { database: postgres.url, databaseCpu: postgres.cpu }),
+    ...(opts.reference && { reference: opts.reference }),
     async plan(c: CaseId, n: number): Promise<Plan> {
       if (c === 'code' || c === 'refresh') {
         const values = supply(c === 'code' ? await mintCodes(x, n) : await mintRefreshTokens(x, n));
@@ -258,6 +267,7 @@ export async function startLatchkey(opts: {
     async close() {
       await stop(started.child);
       await closeServices(x.s);
+      await postgres?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -15,6 +15,8 @@ export interface Measure {
    * shared machine req/s swings with other load; CPU per request much less, so compare that.
    */
   cpuUs: number;
+  /** PostgreSQL rows: CPU time of the database's backends per answered request, µs (when on this machine). */
+  databaseCpuUs?: number;
   /** Socket errors, timeouts and non-2xx answers. */
   errors: number;
   /** Requests that found the single-use supply empty (a harness fault, reported apart). */
@@ -138,16 +140,25 @@ export async function measure(
   url: string,
   pid: number,
   plan: Plan,
-  opts: { connections: number; seconds: number; warmup: number; load?: Load },
+  opts: {
+    connections: number;
+    seconds: number;
+    warmup: number;
+    load?: Load;
+    /** CPU time (µs) the server's database has used so far, when it is a process of its own. */
+    databaseCpu?: () => Promise<number | undefined>;
+  },
 ): Promise<Measure> {
   const load = opts.load ?? { kind: 'autocannon' };
   let shortfallBefore = 0;
   let stopSampling = () => 0;
   let cpuBefore = 0;
+  let databaseBefore: Promise<number | undefined> = Promise.resolve(undefined);
   const openWindow = () => {
     shortfallBefore = plan.shortfall?.() ?? 0;
     stopSampling = sampleRss(pid);
     cpuBefore = cpuMicros(pid);
+    if (opts.databaseCpu) databaseBefore = opts.databaseCpu();
   };
   let r: Fired;
   let warm = 0;
@@ -176,12 +187,15 @@ export async function measure(
     r = await fire(opts.seconds, true);
   }
   const cpu = cpuMicros(pid) - cpuBefore;
+  const [before, after] = [await databaseBefore, await opts.databaseCpu?.()];
+  const databaseCpu = before !== undefined && after !== undefined ? after - before : undefined;
   return {
     rps: r.total / r.seconds,
     p50: r.p50,
     p99: r.p99,
     ...(r.p999 !== undefined && { p999: r.p999, max: r.max }),
     cpuUs: r.total > 0 ? cpu / r.total : 0,
+    ...(databaseCpu !== undefined && { databaseCpuUs: r.total > 0 ? databaseCpu / r.total : 0 }),
     errors: r.errors,
     shortfall: r.shortfall ?? (plan.shortfall?.() ?? 0) - shortfallBefore,
     peakRss: stopSampling(),

@@ -11,6 +11,8 @@ const root = join(import.meta.dirname, '../..');
 export interface Row {
   server: string;
   note?: string;
+  /** The row this one is compared with in the PostgreSQL table (the same build on SQLite). */
+  reference?: string;
   rounds: Measure[];
 }
 
@@ -99,6 +101,42 @@ export function markdown(report: Report): string {
     out.push(`| ${s.server} | ${s.startMs.toFixed(0)} | ${mb(s.idleRss)} | ${mb(s.peakRss)} |`);
   if (report.notes.length) out.push('', ...report.notes.map((n) => `- ${n}`));
   return out.join('\n');
+}
+
+/**
+ * The rows on PostgreSQL beside their build on SQLite: rate and p99 as ratios to it, and the CPU per
+ * request of the server and of the database's backends (on SQLite the database is in the server).
+ * Empty when the run had no PostgreSQL rows.
+ */
+export function postgresTable(report: Report): string {
+  const out: string[] = [];
+  const avg = (row: Row, f: (m: Measure) => number) => mean(row.rounds.map(f));
+  for (const c of report.cases) {
+    for (const row of c.rows.filter((r) => r.reference !== undefined)) {
+      const base = c.rows.find((r) => r.server === row.reference);
+      const ratio = (f: (m: Measure) => number) => (base ? (avg(row, f) / avg(base, f)).toFixed(2) : '—');
+      const cpu = avg(row, (m) => m.cpuUs);
+      const known = row.rounds.every((m) => m.databaseCpuUs !== undefined);
+      const database = known ? avg(row, (m) => m.databaseCpuUs!) : undefined;
+      if (base && !out.some((line) => line.startsWith(`| ${c.title} | ${base.server} |`))) {
+        const p99 = avg(base, (m) => m.p99).toFixed(0);
+        out.push(
+          `| ${c.title} | ${base.server} | ${Math.round(avg(base, (m) => m.rps))} | 1.00 | ${p99} | 1.00 | ${avg(base, (m) => m.cpuUs).toFixed(0)} | in the server | ${avg(base, (m) => m.cpuUs).toFixed(0)} |`,
+        );
+      }
+      out.push(
+        `| ${c.title} | ${row.server} | ${Math.round(avg(row, (m) => m.rps))} | ${ratio((m) => m.rps)} | ${avg(row, (m) => m.p99).toFixed(0)} | ${ratio((m) => m.p99)} | ${cpu.toFixed(0)} | ${database === undefined ? '—' : database.toFixed(0)} | ${database === undefined ? '—' : (cpu + database).toFixed(0)} |`,
+      );
+    }
+  }
+  if (out.length === 0) return '';
+  return [
+    "On PostgreSQL beside SQLite: each row against the same build on SQLite. Database CPU is that of the PostgreSQL backends serving the server's connections (`/proc`), per request.",
+    '',
+    '| case | server | req/s | × SQLite | p99 ms | p99 × SQLite | server CPU µs/req | database CPU µs/req | server + database CPU µs/req |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...out,
+  ].join('\n');
 }
 
 /**

@@ -239,9 +239,8 @@ export async function removeMember(
  * Someone taken out of an organization keeps no access to it: every app they connected there is
  * revoked with its refresh tokens, so refresh fails and introspection answers inactive (RFC 7662
  * §2.2) at once, with an audit event and a `grant.revoked` webhook per grant. Call it inside the
- * transaction that ends the membership. No change notice is needed: no instance caches a grant's
- * state (PostgreSQL: read at every check; SQLite: cached per process until its next write, or
- * within 100 ms of another process's commit, store/cached-token-status.ts).
+ * transaction that ends the membership. The store announces the revocation after the commit, so
+ * every instance drops the token statuses it cached (store/announced-changes.ts).
  */
 export async function endConnectedApps(
   tx: Pick<Repositories, 'grants' | 'audit'>,

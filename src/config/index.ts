@@ -225,6 +225,8 @@ const schema = z.object({
       error: (issue) => `expected off, token or open, got "${String(issue.input)}"`,
     })
     .default('off'),
+  LATCHKEY_CLIENT_METADATA_DOCUMENTS: bool.default(false),
+  LATCHKEY_CLIENT_METADATA_ALLOWED_HOSTS: hostList.default([]),
 });
 
 /** Every environment variable Latchkey reads; README.md and docs/deploy.md list exactly these (test/docs). */
@@ -279,6 +281,13 @@ export interface Config {
   jwksUriAllowedHosts: readonly string[];
   /** Who may register clients at POST /oauth/register (RFC 7591): nobody, holders of a token, anyone. */
   dynamicRegistration: DynamicRegistration;
+  /** Client ID Metadata Documents: an https `client_id` URL is fetched for its registration. */
+  clientMetadataDocuments: boolean;
+  /**
+   * When not empty, the only hosts metadata documents are fetched from, and exempt from the
+   * public-address check (a lab, a test on loopback).
+   */
+  clientMetadataAllowedHosts: readonly string[];
 }
 
 export interface LoginOidcConfig {
@@ -391,6 +400,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     passwordLogin: c.LATCHKEY_PASSWORD_LOGIN ?? !loginOidc,
     jwksUriAllowedHosts: c.LATCHKEY_JWKS_URI_ALLOWED_HOSTS,
     dynamicRegistration: c.LATCHKEY_DYNAMIC_REGISTRATION,
+    clientMetadataDocuments: c.LATCHKEY_CLIENT_METADATA_DOCUMENTS,
+    clientMetadataAllowedHosts: c.LATCHKEY_CLIENT_METADATA_ALLOWED_HOSTS,
   };
 }
 

@@ -31,6 +31,17 @@ function requestPageCopy(
         title: 'Unknown app',
         message: `No app is registered with the client ID “${e.clientId}”. The credentials may have been deleted, or the link points to another environment than “${environment}”.`,
       };
+    case 'client_document_refused':
+      return {
+        title: 'This app’s description could not be used',
+        message:
+          'The app names itself by a web address where it describes itself (a client metadata document), and that description could not be used, so you were not sent on to the app.',
+      };
+    case 'client_blocked':
+      return {
+        title: 'This app is blocked',
+        message: `The operator of this platform has blocked the app with the client ID “${e.clientId}”. It cannot connect to your account.`,
+      };
     case 'redirect_uri_repeated':
       return { title: notValid, message: 'The request names redirect_uri more than once.' };
     case 'request_uri_invalid':
@@ -221,6 +232,7 @@ export function sendAuthorizationRequestPage(
   const { title, message } = requestPageCopy(e, environment);
   const client = 'client' in e ? e.client : undefined;
   const mismatch = e.reason === 'redirect_uri_not_registered' ? e : undefined;
+  const document = e.reason === 'client_document_refused' ? e : undefined;
   // RFC 6585 §4: 429 with Retry-After (RFC 9110 §10.2.3).
   if (e.reason === 'too_many_requests') reply.header('retry-after', String(e.retryAfter));
   return sendPage(reply, {
@@ -273,10 +285,29 @@ export function sendAuthorizationRequestPage(
                 )}
                 <p class="muted">
                   Redirect URLs must match a registered one exactly, character for character (RFC 9700
-                  §4.1.3). Fix the request, or register this URL in the app’s API credentials.
+                  §4.1.3).{' '}
+                  {client.origin === 'metadata_document'
+                    ? 'Fix the request, or add this URL to redirect_uris in the app’s client metadata document (at its client ID).'
+                    : 'Fix the request, or register this URL in the app’s API credentials.'}
                 </p>
               </>
             )}
+          </div>
+        )}
+        {document && (
+          <div class="card stack">
+            <h2>For the app’s developer</h2>
+            <p>
+              Client ID: <span class="code">{shortened(document.clientId)}</span>, environment{' '}
+              <strong>{environment}</strong>.
+            </p>
+            <p data-problem>{document.problem}.</p>
+            <p class="muted">
+              The client ID is the https URL of a JSON document (Client ID Metadata Document) that this server
+              fetches: it must answer 200 with application/json, without redirects, within 5 seconds and 64
+              KB; its client_id must be exactly that URL, and its redirect_uris must list the redirect_uri
+              sent. Nothing the URL answered is shown here.
+            </p>
           </div>
         )}
       </div>

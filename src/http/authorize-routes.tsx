@@ -28,6 +28,7 @@ export async function authorizePages(app: FastifyInstance, opts: { services: Ser
     config: s.config,
     clock: s.clock,
     limiter: s.limiter,
+    clientDocuments: s.clientDocuments,
   };
 
   app.get('/oauth/authorize', async (request, reply) => {

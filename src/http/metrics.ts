@@ -55,7 +55,7 @@ export function createMetrics(): Metrics {
     }),
     cacheLookups: new Counter({
       name: 'latchkey_cache_lookups_total',
-      help: 'Cache lookups by cache and result (hit or miss); the client cache runs with Redis or SQLite',
+      help: 'Cache lookups by cache (clients, token_status) and result (hit or miss); on PostgreSQL with shared change notices or SQLite',
       labelNames: ['cache', 'result'],
       registers: [registry],
     }),

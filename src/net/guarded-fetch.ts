@@ -12,11 +12,14 @@ import { bareHost, hostAllowed, isPublicAddress } from './public-address.ts';
  * resolved once and every address must be public; the connection goes to exactly the address that
  * was checked (so a second DNS answer cannot rebind it), with the hostname kept for SNI, the
  * certificate check and `Host`; a time limit over it all, a size limit, no redirects followed.
- * Hosts the operator lists are exempt from the address check and may use http.
+ * Hosts the operator lists are exempt from the address check and may use http; with
+ * `onlyAllowedHosts`, they are also the only hosts fetched at all.
  */
 export interface GuardedFetchOptions {
   /** Exact names or addresses and `*.example.com` patterns, fetched without the address check. */
   allowedHosts: readonly string[];
+  /** Fetch listed hosts only (when the list is not empty): the operator chose whom to trust. */
+  onlyAllowedHosts?: boolean;
   timeoutMs: number;
   maxBytes: number;
   accept?: string;
@@ -33,11 +36,23 @@ export interface FetchedResponse {
 }
 
 /**
+ * What kind of refusal or failure it was, for a caller that explains it in its own words: the URL
+ * itself (`url`), a host the operator did not list (`host_not_allowed`), a non-public address
+ * (`address`), no answer in time, an answer too large, or no connection (`unreachable`).
+ */
+export type FetchFailure = 'url' | 'host_not_allowed' | 'address' | 'timeout' | 'too_large' | 'unreachable';
+
+/**
  * Why a fetch was refused or failed. Its message is for the operator's log: callers show their own
  * short message, never what the other side answered (that would make the fetch a probe).
  */
 export class FetchRefused extends Error {
   override name = 'FetchRefused';
+  readonly failure: FetchFailure;
+  constructor(message: string, failure: FetchFailure = 'unreachable') {
+    super(message);
+    this.failure = failure;
+  }
 }
 
 // Required, not imported: an `import` of node:http reads every one of its exports, and its WebSocket
@@ -48,31 +63,50 @@ const { request: httpRequest } = createRequire(import.meta.url)('node:http') as 
 const resolveAll = (hostname: string) => dnsLookup(hostname, { all: true, verbatim: true });
 
 /** Why `url` may not be fetched at all, or undefined: the checks made before any DNS lookup. */
-export function urlProblem(url: string, allowedHosts: readonly string[]): string | undefined {
+export function urlProblem(
+  url: string,
+  allowedHosts: readonly string[],
+  onlyAllowedHosts = false,
+): string | undefined {
+  return refusal(url, allowedHosts, onlyAllowedHosts)?.problem;
+}
+
+function refusal(
+  url: string,
+  allowedHosts: readonly string[],
+  onlyAllowedHosts: boolean,
+): { problem: string; failure: FetchFailure } | undefined {
+  const refuse = (problem: string, failure: FetchFailure = 'url') => ({ problem, failure });
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    return 'is not an absolute URL';
+    return refuse('is not an absolute URL');
   }
   const allowed = hostAllowed(parsed.hostname, allowedHosts);
-  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && allowed)) return 'must use https';
-  if (parsed.username !== '' || parsed.password !== '') return 'must not carry a user name or password';
-  if (parsed.hash !== '') return 'must not have a fragment';
+  if (onlyAllowedHosts && allowedHosts.length > 0 && !allowed) {
+    return refuse('names a host that is not in the list of allowed hosts', 'host_not_allowed');
+  }
+  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && allowed))
+    return refuse('must use https');
+  if (parsed.username !== '' || parsed.password !== '')
+    return refuse('must not carry a user name or password');
+  if (parsed.hash !== '') return refuse('must not have a fragment');
   const host = bareHost(parsed.hostname);
   if (allowed) return undefined;
   // Names that always mean this machine (RFC 6761 §6.3), and addresses written out, are refused now;
   // other names are judged by the addresses they resolve to, at each fetch.
-  if (host === 'localhost' || host.endsWith('.localhost')) return 'must not point at this machine';
+  if (host === 'localhost' || host.endsWith('.localhost'))
+    return refuse('must not point at this machine', 'address');
   if (isIP(host) !== 0 && !isPublicAddress(host)) {
-    return 'must not point at a loopback, private or otherwise non-public address';
+    return refuse('must not point at a loopback, private or otherwise non-public address', 'address');
   }
   return undefined;
 }
 
 export async function guardedFetch(url: string, options: GuardedFetchOptions): Promise<FetchedResponse> {
-  const problem = urlProblem(url, options.allowedHosts);
-  if (problem) throw new FetchRefused(`${url} ${problem}`);
+  const refused = refusal(url, options.allowedHosts, options.onlyAllowedHosts ?? false);
+  if (refused) throw new FetchRefused(`${url} ${refused.problem}`, refused.failure);
   const target = new URL(url);
   const host = bareHost(target.hostname);
   const signal = AbortSignal.timeout(options.timeoutMs);
@@ -86,7 +120,7 @@ export async function guardedFetch(url: string, options: GuardedFetchOptions): P
     const refused = found.find((a) => !isPublicAddress(a.address));
     if (found.length === 0) throw new FetchRefused(`${host} has no address`);
     if (refused && !hostAllowed(host, options.allowedHosts)) {
-      throw new FetchRefused(`${host} resolves to ${refused.address}, a non-public address`);
+      throw new FetchRefused(`${host} resolves to ${refused.address}, a non-public address`, 'address');
     }
     ({ address, family } = found[0]!);
   }
@@ -113,7 +147,7 @@ export async function guardedFetch(url: string, options: GuardedFetchOptions): P
       const declared = Number(response.headers['content-length']);
       if (declared > options.maxBytes) {
         req.destroy();
-        reject(new FetchRefused(`${url} is larger than ${options.maxBytes} bytes`));
+        reject(new FetchRefused(`${url} is larger than ${options.maxBytes} bytes`, 'too_large'));
         return;
       }
       const chunks: Buffer[] = [];
@@ -122,7 +156,7 @@ export async function guardedFetch(url: string, options: GuardedFetchOptions): P
         size += chunk.byteLength;
         if (size > options.maxBytes) {
           req.destroy();
-          reject(new FetchRefused(`${url} is larger than ${options.maxBytes} bytes`));
+          reject(new FetchRefused(`${url} is larger than ${options.maxBytes} bytes`, 'too_large'));
           return;
         }
         chunks.push(chunk);
@@ -138,14 +172,15 @@ export async function guardedFetch(url: string, options: GuardedFetchOptions): P
 }
 
 function failed(url: string, error: Error, signal: AbortSignal): FetchRefused {
-  const why = signal.aborted ? 'timed out' : ((error as NodeJS.ErrnoException).code ?? error.message);
+  if (signal.aborted) return new FetchRefused(`${url} could not be fetched: timed out`, 'timeout');
+  const why = (error as NodeJS.ErrnoException).code ?? error.message;
   return new FetchRefused(`${url} could not be fetched: ${why}`);
 }
 
 /** DNS lookups take no signal: stop waiting for one when the deadline passes. */
 function beforeDeadline<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new FetchRefused('the name lookup timed out'));
+    const onAbort = () => reject(new FetchRefused('the name lookup timed out', 'timeout'));
     signal.addEventListener('abort', onAbort, { once: true });
     work
       .then(resolve, (error: Error) =>

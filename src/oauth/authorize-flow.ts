@@ -36,6 +36,7 @@ import { takePushedRequest } from './authorize-par.ts';
 import {
   type AuthorizationRedirect,
   type AuthorizationRequestPage,
+  type AuthorizationValidationDeps,
   authorizationResponseUrl,
   errorRedirect,
   type RawQuery,
@@ -52,7 +53,7 @@ import { formatScope } from './scope.ts';
 /** How long a person has to sign in and decide before the request must start again. */
 export const pendingTtlMs = 10 * 60_000;
 
-export interface AuthorizationFlowDeps {
+export interface AuthorizationFlowDeps extends AuthorizationValidationDeps {
   readonly store: AuthorizationFlowStorage;
   readonly config: Pick<Config, 'issuer' | 'scopes' | 'requirePkce' | 'codeTtl' | 'resources'>;
   readonly clock: Clock;
@@ -124,7 +125,7 @@ export async function startAuthorization(
     query = request.params;
     pushed = true;
   }
-  const v = await validateAuthorizationRequest(query, deps, pushed);
+  const v = await validateAuthorizationRequest(query, deps, { address, pushed });
   if (v.kind !== 'ok') return v;
   const r = v.request;
   const now = deps.clock();

@@ -9,12 +9,14 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { randomToken, sha256 } from '../crypto.ts';
 import {
+  type AuthorizationValidationDeps,
   authorizationParameters,
   type RawQuery,
   validateAuthorizationRequest,
 } from './authorize-validation.ts';
 import { authenticateClient, type ClientAuthenticationDeps, readClientCredentials } from './client-auth.ts';
 import { OAuthError } from './errors.ts';
+import { isUrlClientId } from './metadata-document.ts';
 import type { PushedRequest } from './model/pushed-requests.ts';
 import type { Params } from './params.ts';
 import type { PushedRequestStorage } from './ports.ts';
@@ -24,11 +26,12 @@ import { checkPushedRequestSize, countParkedRequest } from './request-limits.ts'
 export const pushedRequestTtlSeconds = 60;
 const uriPrefix = 'urn:ietf:params:oauth:request_uri:';
 
-export type PushedRequestDeps = ClientAuthenticationDeps & {
-  readonly store: PushedRequestStorage;
-  readonly config: Pick<Config, 'issuer' | 'scopes' | 'requirePkce' | 'resources'>;
-  readonly clock: Clock;
-};
+export type PushedRequestDeps = ClientAuthenticationDeps &
+  AuthorizationValidationDeps & {
+    readonly store: PushedRequestStorage;
+    readonly config: Pick<Config, 'issuer' | 'scopes' | 'requirePkce' | 'resources'>;
+    readonly clock: Clock;
+  };
 
 /** POST /oauth/par → 201 `{request_uri, expires_in}`; errors are RFC 6749 §5.2 JSON (§2.3). */
 export async function pushAuthorizationRequest(
@@ -37,7 +40,9 @@ export async function pushAuthorizationRequest(
   ip: string,
   s: PushedRequestDeps,
 ): Promise<{ request_uri: string; expires_in: number }> {
-  const auth = await authenticateClient(readClientCredentials(authorization, params, '/oauth/par'), ip, s);
+  const credentials = readClientCredentials(authorization, params, '/oauth/par');
+  await refreshDocumentClient(credentials.clientId, ip, s);
+  const auth = await authenticateClient(credentials, ip, s);
   // A public client is anyone who knows its client_id: its pushes are counted per address.
   const retryAfter = auth.client.isPublic ? await countParkedRequest(ip, s.limiter) : undefined;
   if (retryAfter !== undefined) {
@@ -62,7 +67,7 @@ export async function pushAuthorizationRequest(
   pushed.client_id = auth.client.id;
   checkPushedRequestSize(pushed);
 
-  const v = await validateAuthorizationRequest(pushed, s, true);
+  const v = await validateAuthorizationRequest(pushed, s, { address: ip, pushed: true });
   if (v.kind === 'redirect') throw v.error ?? new OAuthError('invalid_request', 'Invalid request');
   if (v.kind === 'page') throw new OAuthError('invalid_request', pageProblem(v.reason));
 
@@ -74,6 +79,29 @@ export async function pushAuthorizationRequest(
     expiresAt: s.clock() + pushedRequestTtlSeconds * 1000,
   });
   return { request_uri: requestUri, expires_in: pushedRequestTtlSeconds };
+}
+
+/**
+ * A client_id URL is a client only once its metadata document is stored and fresh: fetched here
+ * first, so the client authenticates against what its document says now. A refused document is
+ * invalid_client, as at the token endpoint (the pushed request is the client's own back channel).
+ */
+async function refreshDocumentClient(clientId: string | undefined, ip: string, s: PushedRequestDeps) {
+  if (!s.clientDocuments || clientId === undefined || !isUrlClientId(clientId)) return;
+  const resolved = await s.clientDocuments.resolve(clientId, ip);
+  if (resolved.kind === 'too_many') {
+    throw new OAuthError(
+      'slow_down',
+      `Too many metadata documents fetched for this address; retry in ${resolved.retryAfter} s`,
+      {
+        status: 429,
+        headers: { 'Retry-After': String(resolved.retryAfter) },
+      },
+    );
+  }
+  if (resolved.kind === 'refused') throw new OAuthError('invalid_client', resolved.problem, { status: 401 });
+  if (resolved.kind === 'blocked')
+    throw new OAuthError('invalid_client', 'This client is blocked', { status: 401 });
 }
 
 const pageProblem = (reason: string): string =>

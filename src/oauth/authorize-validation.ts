@@ -1,6 +1,8 @@
 // The authorization endpoint's parameter validation (RFC 6749 §4.1.1): client and redirect URI first.
 import type { Config } from '../config/index.ts';
 import { OAuthError, type OAuthErrorCode } from './errors.ts';
+import { isUrlClientId } from './metadata-document.ts';
+import type { ClientMetadataDocuments } from './metadata-document-clients.ts';
 import type { Client } from './model/clients.ts';
 import { readCodeChallenge } from './pkce.ts';
 import type { AuthorizationFlowStorage } from './ports.ts';
@@ -41,6 +43,10 @@ export type AuthorizationRequestPage =
   /** This address sent more authorization requests than anyone needs (./request-limits.ts). */
   | { kind: 'page'; reason: 'too_many_requests'; retryAfter: number }
   | { kind: 'page'; reason: 'unknown_client'; clientId: string }
+  /** A client_id URL whose metadata document could not be used (./metadata-document-clients.ts). */
+  | { kind: 'page'; reason: 'client_document_refused'; clientId: string; problem: string }
+  /** The operator blocked this client. */
+  | { kind: 'page'; reason: 'client_blocked'; clientId: string }
   | {
       kind: 'page';
       reason: 'redirect_uri_repeated' | 'no_redirect_uri_registered' | 'redirect_uri_ambiguous';
@@ -100,23 +106,29 @@ export const authorizationParameters: ReadonlySet<string> = new Set([
   'request_uri',
 ]);
 
+export interface AuthorizationValidationDeps {
+  readonly store: Pick<AuthorizationFlowStorage, 'clients'>;
+  readonly config: Pick<Config, 'issuer' | 'scopes' | 'requirePkce' | 'resources'>;
+  /** Client ID Metadata Documents; absent while LATCHKEY_CLIENT_METADATA_DOCUMENTS is off. */
+  readonly clientDocuments?: ClientMetadataDocuments;
+}
+
 /** Checks an authorization request (RFC 6749 §4.1.1); the first step of ./authorize-flow.ts. */
 export async function validateAuthorizationRequest(
   query: RawQuery,
-  deps: {
-    store: Pick<AuthorizationFlowStorage, 'clients'>;
-    config: Pick<Config, 'issuer' | 'scopes' | 'requirePkce' | 'resources'>;
-  },
-  /** The parameters were pushed (RFC 9126) by the authenticated client. */
-  pushed = false,
+  deps: AuthorizationValidationDeps,
+  /** Who asked (`address`), and whether the authenticated client pushed the parameters (RFC 9126). */
+  from: { address: string; pushed?: boolean },
 ): Promise<AuthorizationValidation> {
   const { config } = deps;
+  const pushed = from.pushed ?? false;
   // 1. Client and redirect URI first: until both are known to be right, nothing is redirected.
   const clientId = single(query, 'client_id');
   if (clientId.repeated) return { kind: 'page', reason: 'client_id_repeated' };
   if (clientId.value === undefined) return { kind: 'page', reason: 'client_id_missing' };
-  const client = await deps.store.clients.find(clientId.value);
-  if (!client) return { kind: 'page', reason: 'unknown_client', clientId: clientId.value };
+  const found = await clientOfRequest(clientId.value, deps, from.address);
+  if (found.kind === 'page') return found;
+  const { client } = found;
   const redirect = single(query, 'redirect_uri');
   if (redirect.repeated) return { kind: 'page', reason: 'redirect_uri_repeated', client };
   let redirectUri: string;
@@ -246,6 +258,36 @@ export async function validateAuthorizationRequest(
       nonce: single(query, 'nonce').value,
     },
   };
+}
+
+/**
+ * The client a request names: a registered one, or (while the feature is on) the one a client_id URL's
+ * metadata document describes. Without the feature, a URL is as unknown as any other id, including
+ * a client stored from a document while the feature was on.
+ */
+async function clientOfRequest(
+  clientId: string,
+  deps: AuthorizationValidationDeps,
+  address: string,
+): Promise<{ kind: 'client'; client: Client } | AuthorizationRequestPage> {
+  if (deps.clientDocuments && isUrlClientId(clientId)) {
+    const resolved = await deps.clientDocuments.resolve(clientId, address);
+    switch (resolved.kind) {
+      case 'client':
+        return resolved;
+      case 'refused':
+        return { kind: 'page', reason: 'client_document_refused', clientId, problem: resolved.problem };
+      case 'blocked':
+        return { kind: 'page', reason: 'client_blocked', clientId };
+      case 'too_many':
+        return { kind: 'page', reason: 'too_many_requests', retryAfter: resolved.retryAfter };
+    }
+  }
+  const client = await deps.store.clients.find(clientId);
+  if (!client || (client.origin === 'metadata_document' && !deps.clientDocuments)) {
+    return { kind: 'page', reason: 'unknown_client', clientId };
+  }
+  return { kind: 'client', client };
 }
 
 /**

@@ -2,7 +2,7 @@ import { authChallenge } from '@latchkey/verify';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { constantTimeEqual } from '../crypto.ts';
-import type { RateLimiter } from '../ratelimit/index.ts';
+import type { RateDecision, RateLimiter } from '../ratelimit/index.ts';
 import {
   AssertionError,
   assertionSubject,
@@ -115,7 +115,7 @@ function invalidBasic(description: string): OAuthError {
 
 export interface ClientAuthenticationDeps {
   readonly store: ClientAuthenticationStorage;
-  readonly config: Pick<Config, 'environment' | 'issuer' | 'jwksUriAllowedHosts'>;
+  readonly config: Pick<Config, 'environment' | 'issuer' | 'jwksUriAllowedHosts' | 'clientMetadataDocuments'>;
   readonly clock: Clock;
   /** Counts failures, so the endpoint cannot be used to guess secrets. */
   readonly limiter: Pick<RateLimiter, 'hit' | 'peek'>;
@@ -145,11 +145,14 @@ export async function authenticateClient(
 
   // The per-client count is kept per address too: client IDs are public, so a count per client ID
   // alone would let anyone lock an integrator out by sending wrong secrets for its ID.
-  const keys = [`authfail:client:${clientId}:${ip}`, `authfail:ip:${ip}`];
-  const [byClient, byAddress] = await Promise.all([
-    s.limiter.peek(keys[0]!, failuresPerClient, failureWindowMs),
-    s.limiter.peek(keys[1]!, failuresPerAddress, failureWindowMs),
-  ]);
+  const checks = [
+    { key: `authfail:client:${clientId}:${ip}`, limit: failuresPerClient },
+    { key: `authfail:ip:${ip}`, limit: failuresPerAddress },
+  ];
+  const [byClient, byAddress] = (await s.limiter.peek(checks, failureWindowMs)) as [
+    RateDecision,
+    RateDecision,
+  ];
   if (!byClient.allowed || !byAddress.allowed) {
     const retryAfter = Math.max(
       byClient.allowed ? 0 : byClient.retryAfter,
@@ -164,9 +167,7 @@ export async function authenticateClient(
   try {
     return await verify();
   } catch (error) {
-    await Promise.all(
-      keys.map((k, i) => s.limiter.hit(k, i === 0 ? failuresPerClient : failuresPerAddress, failureWindowMs)),
-    );
+    await Promise.all(checks.map((c) => s.limiter.hit(c.key, c.limit, failureWindowMs)));
     if (error instanceof OAuthError) {
       // The cause (why a jwks_uri could not be fetched) is for the operator, never for the caller.
       const detail = error.cause instanceof Error ? { detail: error.cause.message } : {};
@@ -212,6 +213,10 @@ export async function authenticateClient(
     };
     const client = await s.store.clients.find(clientId!);
     if (!client) throw refuse('Unknown client_id, or the credentials were deleted');
+    // Metadata document clients exist only while the operator accepts such documents.
+    if (client.origin === 'metadata_document' && !s.config.clientMetadataDocuments) {
+      throw refuse('Unknown client_id: this server does not accept Client ID Metadata Documents');
+    }
 
     if (client.isPublic) {
       if (clientSecret !== undefined || assertion !== undefined)

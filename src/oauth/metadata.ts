@@ -61,5 +61,7 @@ export function authorizationServerMetadata(config: Config): Record<string, unkn
     claims_parameter_supported: false,
     request_parameter_supported: false,
     service_documentation: `${base}/`,
+    // draft-ietf-oauth-client-id-metadata-document-00 §5: an https client_id URL is fetched.
+    ...(config.clientMetadataDocuments && { client_id_metadata_document_supported: true }),
   };
 }

@@ -43,6 +43,14 @@ export interface AuthorizationFlowStorage {
   readonly pushedRequests: Pick<PushedRequestRepository, 'take'>;
 }
 
+/**
+ * Clients known by their metadata document (draft-ietf-oauth-client-id-metadata-document): the
+ * stored copy, and storing what a fetched document says.
+ */
+export interface MetadataDocumentStorage {
+  readonly clients: Pick<ClientRepository, 'find' | 'saveDocumentClient'>;
+}
+
 /** Pushed authorization requests (RFC 9126): the client authenticates, the request is parked once. */
 export interface PushedRequestStorage {
   readonly clients: Pick<ClientRepository, 'find'>;

@@ -13,7 +13,10 @@ export const maxParameterLength = 4096;
 export const maxPushedRequestLength = 16_384;
 /** Requests per address that park something: GET /oauth/authorize and a public client's PAR. */
 const parkedPerAddress = 120;
-const parkedWindowMs = 60_000;
+/** The window both per-address counts are kept over. */
+const perAddressWindowMs = 60_000;
+/** Metadata documents one address may make the server fetch (./metadata-document-clients.ts). */
+const documentFetchesPerAddress = 10;
 
 /** The first parameter whose value is too long to keep, or undefined. */
 export function overlongParameter(query: Readonly<Record<string, unknown>>): string | undefined {
@@ -39,10 +42,22 @@ export function checkPushedRequestSize(params: Readonly<Record<string, string>>)
  * Counts one anonymous request from `address` that would park something; `retryAfter` (seconds) when
  * the address is over its limit, undefined otherwise.
  */
-export async function countParkedRequest(
-  address: string,
+export const countParkedRequest = (address: string, limiter: Pick<RateLimiter, 'hit'>) =>
+  countPerAddress(`parked:ip:${address}`, parkedPerAddress, limiter);
+
+/**
+ * Counts one metadata document fetch asked for by `address` (a client_id URL not stored, or stale):
+ * each makes the server connect somewhere, so it is counted before, per address. `retryAfter`
+ * (seconds) when the address is over its limit.
+ */
+export const countDocumentFetch = (address: string, limiter: Pick<RateLimiter, 'hit'>) =>
+  countPerAddress(`document:ip:${address}`, documentFetchesPerAddress, limiter);
+
+async function countPerAddress(
+  key: string,
+  limit: number,
   limiter: Pick<RateLimiter, 'hit'>,
 ): Promise<number | undefined> {
-  const decision = await limiter.hit(`parked:ip:${address}`, parkedPerAddress, parkedWindowMs);
+  const decision = await limiter.hit(key, limit, perAddressWindowMs);
   return decision.allowed ? undefined : decision.retryAfter;
 }

@@ -117,10 +117,10 @@ export async function handleTokenRequest(
   }
 
   const failures = `grantfail:ip:${request.ip}`;
-  const [byClient, byAddress] = await Promise.all([
-    s.limiter.peek(perClient, limit, windowMs),
+  const [[byClient], byAddress] = (await Promise.all([
+    s.limiter.peek([{ key: perClient, limit }], windowMs),
     s.limiter.hit(failures, failedGrantsPerAddress, failedGrantsWindowMs),
-  ]);
+  ])) as [[RateDecision], RateDecision];
   if (!byAddress.allowed || !byClient.allowed) {
     await s.limiter.undo(failures, failedGrantsWindowMs);
     if (!byClient.allowed) throw tooMany(byClient);

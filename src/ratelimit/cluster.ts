@@ -48,14 +48,18 @@ export function clusterRateLimiter(clock: Clock): RateLimiter {
         return local.hit(key, limit, windowMs);
       }
     },
-    async peek(key, limit, windowMs) {
-      try {
-        const res = await limiter(limit, windowMs).get(key);
-        if (!res) return { allowed: true, retryAfter: Math.ceil(windowMs / 1000), remaining: limit };
-        return decide(res, limit, res.consumedPoints < limit);
-      } catch {
-        return local.peek(key, limit, windowMs);
-      }
+    peek(checks, windowMs) {
+      return Promise.all(
+        checks.map(async ({ key, limit }) => {
+          try {
+            const res = await limiter(limit, windowMs).get(key);
+            if (!res) return { allowed: true, retryAfter: Math.ceil(windowMs / 1000), remaining: limit };
+            return decide(res, limit, res.consumedPoints < limit);
+          } catch {
+            return (await local.peek([{ key, limit }], windowMs))[0]!;
+          }
+        }),
+      );
     },
     async undo(key, windowMs) {
       // Every limit with this window may hold the key; a counter never goes below zero.

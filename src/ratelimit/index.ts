@@ -7,12 +7,21 @@ export interface RateDecision {
   remaining: number;
 }
 
+/** One key and its limit, for `peek`. */
+export interface RateCheck {
+  key: string;
+  limit: number;
+}
+
 /** Fixed-window counters. The memory one serves one instance; the Redis one shares counts across instances. */
 export interface RateLimiter {
   /** Counts one hit against `key` and says whether it is still within `limit` per `windowMs`. */
   hit(key: string, limit: number, windowMs: number): Promise<RateDecision>;
-  /** Whether `key` is already over `limit`, without counting. */
-  peek(key: string, limit: number, windowMs: number): Promise<RateDecision>;
+  /**
+   * Whether each key is already at its limit, without counting: one look for all of them (one Redis
+   * command), in the order given.
+   */
+  peek(checks: readonly RateCheck[], windowMs: number): Promise<RateDecision[]>;
   /**
    * Takes back one hit of the current window (never below zero): an attempt counted before the
    * expensive work, so parallel ones cannot all pass, that turned out not to be one to count.
@@ -56,14 +65,16 @@ export function memoryRateLimiter(clock: Clock, maxKeys = 100_000): RateLimiter 
       w.count++;
       return decide(w, limit, windowMs);
     },
-    async peek(key, limit, windowMs) {
+    async peek(checks, windowMs) {
       // A read: no window is made for a key nobody has hit (every successful client authentication
       // peeks at two failure counters that are almost always empty).
       const now = clock();
       const start = now - (now % windowMs);
-      const w = windows.get(key);
-      const counted = w !== undefined && w.start === start ? w : { start, count: 0 };
-      return { ...decide(counted, limit, windowMs), allowed: counted.count < limit };
+      return checks.map(({ key, limit }) => {
+        const w = windows.get(key);
+        const counted = w !== undefined && w.start === start ? w : { start, count: 0 };
+        return { ...decide(counted, limit, windowMs), allowed: counted.count < limit };
+      });
     },
     async undo(key, windowMs) {
       const now = clock();

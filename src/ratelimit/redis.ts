@@ -61,14 +61,18 @@ export function redisRateLimiter(
         },
         () => local.hit(key, limit, windowMs),
       ),
-    peek: (key, limit, windowMs) =>
+    peek: (checks, windowMs) =>
       redis.use(
         async (r) => {
-          const { redisKey, start } = windowKey(key, windowMs);
-          const count = Number((await r.get(redisKey)) ?? 0);
-          return decide(count, start, limit, windowMs, count < limit);
+          const windows = checks.map((c) => windowKey(c.key, windowMs));
+          // One MGET for all: a client authentication reads two failure counts on every request.
+          const counts = await r.mget(windows.map((w) => w.redisKey));
+          return checks.map(({ limit }, i) => {
+            const count = Number(counts[i] ?? 0);
+            return decide(count, windows[i]!.start, limit, windowMs, count < limit);
+          });
         },
-        () => local.peek(key, limit, windowMs),
+        () => local.peek(checks, windowMs),
       ),
     undo: (key, windowMs) =>
       redis.use(

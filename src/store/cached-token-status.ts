@@ -1,42 +1,43 @@
+import type { Clock } from '../clock.ts';
 import type { RevocationRepository } from '../oauth/model/revocations.ts';
-import type { SqliteChanges } from './sqlite-changes.ts';
+import type { ChangeNotices } from './change-notices.ts';
+import { type NoticeCacheOptions, noticeCache } from './notice-cache.ts';
 
 type Status = Awaited<ReturnType<RevocationRepository['accessTokenStatus']>>;
 
-interface Entry {
-  status: Status;
-  localWrites: number;
-  otherCommits: number;
+export interface TokenStatusCacheOptions extends NoticeCacheOptions {
+  /** Told whether each lookup was answered from memory (the cache-hit metric). */
+  onLookup?: (hit: boolean) => void;
 }
 
 /**
- * A bearer token's status (revoked? grant active?) from memory on SQLite, for the introspection and
- * API calls that repeat it for the same token all day. An answer stands only while nothing was
- * written since it was read: any write by this process (a revocation, a grant revoked by a replayed
- * code, a deleted user) makes every entry stale at once, and another process's commit within 100 ms
- * (./sqlite-changes.ts). PostgreSQL has no such signal, so it is not cached there.
+ * A bearer token's status (revoked? grant still active?) from memory, for the introspection and API
+ * calls that repeat it for the same token all day. Every write after which an active token may not
+ * be is announced after its commit with a 'grants' notice (./announced-changes.ts), which empties
+ * this cache here and at every other instance; on SQLite another process's commit does too, within
+ * 100 ms. While notices do not flow, an answer lives at most `degradedTtlMs`.
  */
 export function cachedTokenStatus(
   repo: RevocationRepository,
-  changes: SqliteChanges,
-  maxEntries = 10_000,
+  notices: ChangeNotices,
+  clock: Clock,
+  options: TokenStatusCacheOptions,
 ): RevocationRepository {
-  const entries = new Map<string, Entry>();
+  const { onLookup } = options;
+  const statuses = noticeCache<Status>(() => notices.healthy(), clock, options);
+  notices.subscribe((notice) => {
+    if (notice === 'reset' || notice.kind === 'grants') statuses.clear();
+  });
   return {
     ...repo,
     async accessTokenStatus(jti, grantId) {
       const key = grantId === undefined ? jti : `${jti} ${grantId}`;
-      const localWrites = changes.localWrites();
-      const otherCommits = changes.otherCommits();
-      const entry = entries.get(key);
-      if (entry && entry.localWrites === localWrites && entry.otherCommits === otherCommits) {
-        return entry.status;
-      }
-      // Stamped before the read: a write while it runs leaves the entry stale, never wrong.
+      const cached = statuses.get(key);
+      onLookup?.(cached !== undefined);
+      if (cached) return cached;
+      const stamp = statuses.stamp();
       const status = await repo.accessTokenStatus(jti, grantId);
-      entries.delete(key);
-      if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
-      entries.set(key, { status, localWrites, otherCommits });
+      statuses.set(key, status, stamp);
       return status;
     },
   };

@@ -2,8 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { SharedRedis } from './redis.ts';
 
-/** `client`: a client or its secrets changed or it was deleted (id = client id); `keys`: signing keys rotated. */
-export type ChangeKind = 'client' | 'keys';
+/**
+ * `client`: a client or its secrets changed or it was deleted (id = client id); `keys`: signing keys
+ * rotated; `grants`: an access token that was active may no longer be (a revocation, a grant ended,
+ * a person, membership, organization or client gone; id `*`: which tokens is not said).
+ */
+export type ChangeKind = 'client' | 'keys' | 'grants';
 export interface ChangeNotice {
   kind: ChangeKind;
   id: string;
@@ -13,7 +17,7 @@ export type NoticeHandler = (notice: ChangeNotice | 'reset') => void;
 
 /** Tells every cache of every instance that something it may hold has changed. */
 export interface ChangeNotices {
-  /** Whether notices reach other processes (through Redis); false: only this process hears them. */
+  /** Whether notices reach other processes (Redis or PostgreSQL); false: only this process hears them. */
   readonly shared: boolean;
   /** Whether notices flow right now; caches keep entries for less time while they do not. */
   healthy(): boolean;
@@ -24,7 +28,8 @@ export interface ChangeNotices {
   close(): Promise<void>;
 }
 
-function handlers() {
+/** This process's handlers: where every implementation delivers. */
+export function handlers() {
   const set = new Set<NoticeHandler>();
   return {
     add(handler: NoticeHandler): () => void {
@@ -51,7 +56,27 @@ export function localChangeNotices(): ChangeNotices {
   };
 }
 
-const kinds = new Set<string>(['client', 'keys']);
+const kinds = new Set<string>(['client', 'keys', 'grants']);
+
+/** A notice as it travels between processes; `origin` tells a process its own notices apart. */
+export const encodeNotice = (origin: string, kind: ChangeKind, id: string): string =>
+  JSON.stringify({ o: origin, k: kind, i: id });
+
+/**
+ * Turns messages from the wire into notices for `deliver`: another process's notices of a known kind
+ * only. Whatever else arrives on the channel (our own, a newer version's kind, garbage) is dropped.
+ */
+export function receiver(origin: string, deliver: NoticeHandler, log: Logger): (message: string) => void {
+  return (message) => {
+    try {
+      const m = JSON.parse(message) as { o?: unknown; k?: unknown; i?: unknown };
+      if (m.o === origin || typeof m.k !== 'string' || !kinds.has(m.k) || typeof m.i !== 'string') return;
+      deliver({ kind: m.k as ChangeKind, id: m.i });
+    } catch {
+      log.warn('ignored a malformed change notice');
+    }
+  };
+}
 
 /**
  * Notices through Redis pub/sub. Pub/sub delivers at most once: a notice published while an
@@ -78,15 +103,8 @@ export function redisChangeNotices(redis: SharedRedis, log: Logger): ChangeNotic
         () => {}, // Away again: SharedRedis has warned; the next 'ready' tries again.
       );
     });
-    sub.on('message', (_channel: string, message: string) => {
-      try {
-        const m = JSON.parse(message) as { o?: unknown; k?: unknown; i?: unknown };
-        if (m.o === origin || typeof m.k !== 'string' || !kinds.has(m.k) || typeof m.i !== 'string') return;
-        local.deliver({ kind: m.k as ChangeKind, id: m.i });
-      } catch {
-        log.warn('ignored a malformed change notice');
-      }
-    });
+    const receive = receiver(origin, local.deliver, log);
+    sub.on('message', (_channel: string, message: string) => receive(message));
   }
 
   return {
@@ -95,7 +113,7 @@ export function redisChangeNotices(redis: SharedRedis, log: Logger): ChangeNotic
     async publish(kind, id) {
       local.deliver({ kind, id });
       await redis.use(
-        (r) => r.publish(channel, JSON.stringify({ o: origin, k: kind, i: id })),
+        (r) => r.publish(channel, encodeNotice(origin, kind, id)),
         () => 0,
       );
     },

@@ -1,6 +1,12 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Clock } from '../clock.ts';
-import type { Client, ClientOrigin, ClientRepository, ClientSecret } from '../oauth/model/clients.ts';
+import type {
+  Client,
+  ClientOrigin,
+  ClientRepository,
+  ClientSecret,
+  DocumentClient,
+} from '../oauth/model/clients.ts';
 import { afterCursor, toPage } from './pages.ts';
 import { arg, prepare } from './prepared.ts';
 import type { Database } from './schema.ts';
@@ -27,6 +33,22 @@ const toClient = (r: ClientRow): Client => ({
   origin: r.origin as ClientOrigin,
   blockedAt: r.blocked_at ?? null,
   softwareMetadata: r.software_metadata ? JSON.parse(r.software_metadata) : null,
+  ...(r.metadata_expires_at != null && { metadataExpiresAt: r.metadata_expires_at }),
+});
+
+/** What a metadata document registers, as columns: what `saveDocumentClient` writes and compares. */
+const documentColumns = (c: DocumentClient) => ({
+  name: c.name,
+  redirect_uris: JSON.stringify(c.redirectUris),
+  grant_types: JSON.stringify(c.grantTypes),
+  scopes: JSON.stringify(c.scopes),
+  is_public: c.isPublic ? 1 : 0,
+  jwks: c.jwks ? JSON.stringify(c.jwks) : null,
+  jwks_uri: c.jwksUri ?? null,
+  require_par: c.requirePar ? 1 : 0,
+  require_dpop: c.requireDpop ? 1 : 0,
+  post_logout_redirect_uris: JSON.stringify(c.postLogoutRedirectUris ?? []),
+  software_metadata: c.softwareMetadata ? JSON.stringify(c.softwareMetadata) : null,
 });
 
 const toSecret = (r: Database['client_secrets']): ClientSecret => ({
@@ -162,6 +184,38 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
         })
         .where('id', '=', id)
         .execute();
+    },
+    async saveDocumentClient(client, expiresAt) {
+      const now = clock();
+      const columns = documentColumns(client);
+      const [before] = (await findById(client.id)).rows;
+      const changed =
+        before === undefined ||
+        (before.origin === 'metadata_document' &&
+          Object.entries(columns).some(([name, value]) => before[name as keyof ClientRow] !== value));
+      await db
+        .insertInto('clients')
+        .values({
+          id: client.id,
+          org_id: null,
+          ...columns,
+          pkce_optional: 0,
+          created_by: null,
+          created_at: now,
+          updated_at: now,
+          origin: 'metadata_document',
+          metadata_expires_at: expiresAt,
+        })
+        // Two instances may fetch the same document at once: the later write wins, both valid.
+        .onConflict((oc) =>
+          oc
+            .column('id')
+            .doUpdateSet({ ...columns, metadata_expires_at: expiresAt, ...(changed && { updated_at: now }) })
+            .where('clients.origin', '=', 'metadata_document'),
+        )
+        .execute();
+      const [after] = (await findById(client.id)).rows;
+      return { client: toClient(after!), changed };
     },
     async block(id, at) {
       await db

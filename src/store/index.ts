@@ -14,11 +14,12 @@ import type { RevocationRepository } from '../oauth/model/revocations.ts';
 import type { SeenValueRepository } from '../oauth/model/seen-values.ts';
 import { accountRepository } from './accounts.ts';
 import { type ActivityRepository, activityRepository } from './activity.ts';
+import { announcingChanges } from './announced-changes.ts';
 import { auditRepository } from './audit.ts';
 import { authorizationRequestRepository } from './authorization-requests.ts';
-import { cachedClients, recordingClientChanges } from './cached-clients.ts';
+import { cachedClients } from './cached-clients.ts';
 import { cachedTokenStatus } from './cached-token-status.ts';
-import type { ChangeNotices } from './change-notices.ts';
+import type { ChangeKind, ChangeNotices } from './change-notices.ts';
 import { clientRepository } from './clients.ts';
 import { codeRepository } from './codes.ts';
 import { type DatabaseOptions, type Dialect, exclusively, migrate, openDatabase } from './db.ts';
@@ -28,6 +29,7 @@ import { type InvitationRepository, invitationRepository } from './invitations.t
 import { type KeyRepository, keyRepository } from './keys.ts';
 import { leakedSecretRepository } from './leaked-secrets.ts';
 import { type LoginIdentityRepository, loginIdentityRepository } from './login-identities.ts';
+import type { CacheLifetimes } from './notice-cache.ts';
 import { type StoreObserver, storeObservers } from './observer.ts';
 import { type OutboxRepository, outboxRepository } from './outbox.ts';
 import { pushedRequestRepository } from './pushed-requests.ts';
@@ -141,30 +143,37 @@ export async function openStore(
       throw error;
     });
   }
-  const { outboxKey } = options;
-  const { notices } = options;
-  const base = repositories(db, clock, outboxKey);
-  const cacheMs = notices && clientCacheMs(notices, changes !== undefined);
-  const onLookup = (hit: boolean) => observers.cacheLookup('clients', hit);
+  const { outboxKey, notices } = options;
+  // Outside a transaction a write has committed when it returns: its notices go out at once.
+  const base = announcingChanges(repositories(db, clock, outboxKey), (kind, id) =>
+    notices?.publish(kind, id),
+  );
+  const lifetimes = notices && cacheLifetimes(notices, changes !== undefined);
+  const cacheOptions = (cache: 'clients' | 'token_status', l: CacheLifetimes) => ({
+    ...l,
+    otherCommits: changes?.otherCommits,
+    onLookup: (hit: boolean) => observers.cacheLookup(cache, hit),
+  });
   return {
     ...base,
-    clients: cacheMs
-      ? cachedClients(base.clients, notices, clock, {
-          ...cacheMs,
-          onLookup,
-          otherCommits: changes?.otherCommits,
-        })
+    clients: lifetimes
+      ? cachedClients(base.clients, notices, clock, cacheOptions('clients', lifetimes))
       : base.clients,
-    revocations: changes ? cachedTokenStatus(base.revocations, changes) : base.revocations,
+    revocations: lifetimes
+      ? cachedTokenStatus(base.revocations, notices, clock, cacheOptions('token_status', lifetimes))
+      : base.revocations,
     observe: observers.add,
     async transaction(fn) {
-      const changed = new Set<string>();
-      const result = await db.transaction().execute((tx) => {
-        const repos = repositories(tx, clock, outboxKey);
-        return fn({ ...repos, clients: recordingClientChanges(repos.clients, changed) });
-      });
+      const pending = new Map<string, [ChangeKind, string]>();
+      const result = await db.transaction().execute((tx) =>
+        fn(
+          announcingChanges(repositories(tx, clock, outboxKey), (kind, id) => {
+            pending.set(`${kind} ${id}`, [kind, id]);
+          }),
+        ),
+      );
       // Announced after the commit: a notice sent earlier would let an instance re-read the old row.
-      for (const id of changed) await notices?.publish('client', id);
+      for (const [kind, id] of pending.values()) await notices?.publish(kind, id);
       return result;
     },
     dialect,
@@ -182,13 +191,14 @@ export async function openStore(
 }
 
 /**
- * How long clients stay cached, when changes made elsewhere can reach this process. With notices
- * through Redis, changes anywhere (instances, the CLI) drop entries at once, and the lifetime is a
- * backstop (1 s while Redis is away). On SQLite, lookups ask (at most every 100 ms) whether another
- * connection committed (PRAGMA data_version), so the lifetime only bounds memory of idle clients.
- * PostgreSQL without Redis caches nothing: other instances could not tell this one.
+ * How long clients and token statuses stay cached, when changes made elsewhere can reach this
+ * process. With shared notices (Redis, or PostgreSQL's LISTEN/NOTIFY), changes anywhere (instances,
+ * the CLI) drop entries at once, and the lifetime is a backstop (1 s while notices are away). On
+ * SQLite, lookups ask (at most every 100 ms) whether another connection committed (PRAGMA
+ * data_version), so the lifetime only bounds memory of idle entries. PostgreSQL with notices that
+ * stay in this process caches nothing: other instances could not tell this one.
  */
-function clientCacheMs(notices: ChangeNotices, seesOtherCommits: boolean) {
+function cacheLifetimes(notices: ChangeNotices, seesOtherCommits: boolean): CacheLifetimes | undefined {
   if (notices.shared) return { ttlMs: 5_000, degradedTtlMs: 1_000 };
   return seesOtherCommits ? { ttlMs: 60_000, degradedTtlMs: 60_000 } : undefined;
 }

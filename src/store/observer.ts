@@ -4,7 +4,7 @@
  */
 export interface StoreObserver {
   query?(seconds: number): void;
-  cacheLookup?(cache: 'clients', hit: boolean): void;
+  cacheLookup?(cache: 'clients' | 'token_status', hit: boolean): void;
 }
 
 export interface StoreObservers extends Required<StoreObserver> {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Measure } from '../../bench/harness/load.ts';
-import { comparison, markdown, type Report, writeReadme } from '../../bench/harness/report.ts';
+import { comparison, markdown, postgresTable, type Report, writeReadme } from '../../bench/harness/report.ts';
 
 const m = (rps: number): Measure => ({
   rps,
@@ -129,5 +129,47 @@ describe('bench report', () => {
     expect(text).toContain('| start → first answer, ms | 400 | 300 | 0.75 |');
     expect(text).toContain('| idle RSS, MB | 80 | 70 | 0.88 |');
     expect(text).toContain('| peak RSS, MB | 120 | 110 | 0.92 |');
+  });
+
+  it('sets the PostgreSQL rows beside their build on SQLite: rate and p99 ratios, server and database CPU', () => {
+    const pg = (rps: number, p99: number, databaseCpuUs?: number): Measure => ({
+      ...m(rps),
+      p99,
+      ...(databaseCpuUs !== undefined && { databaseCpuUs }),
+    });
+    const run: Report = {
+      ...report,
+      cases: [
+        {
+          id: 'introspect',
+          title: 'introspection',
+          rows: [
+            { server: 'Latchkey', rounds: [m(4000), m(4000)] },
+            {
+              server: 'Latchkey (PostgreSQL)',
+              reference: 'Latchkey',
+              rounds: [pg(2000, 6, 40), pg(2000, 2, 60)],
+            },
+            { server: 'Latchkey (PostgreSQL + Redis)', reference: 'Latchkey', rounds: [pg(3000, 3, 10)] },
+            { server: 'Latchkey (remote PostgreSQL)', reference: 'Latchkey', rounds: [pg(1000, 2)] },
+          ],
+        },
+      ],
+    };
+    const lines = postgresTable(run).split('\n');
+    const line = (server: string) => lines.find((l) => l.startsWith(`| introspection | ${server} |`));
+    expect(line('Latchkey')).toBe(
+      '| introspection | Latchkey | 4000 | 1.00 | 2 | 1.00 | 250 | in the server | 250 |',
+    );
+    expect(line('Latchkey (PostgreSQL)')).toBe(
+      '| introspection | Latchkey (PostgreSQL) | 2000 | 0.50 | 4 | 2.00 | 500 | 50 | 550 |',
+    );
+    expect(line('Latchkey (PostgreSQL + Redis)')).toBe(
+      '| introspection | Latchkey (PostgreSQL + Redis) | 3000 | 0.75 | 3 | 1.50 | 333 | 10 | 343 |',
+    );
+    // A database on another machine: its CPU is not known here.
+    expect(line('Latchkey (remote PostgreSQL)')).toContain('| 1000 | 0.25 | 2 | 1.00 | 1000 | — | — |');
+    expect(lines.filter((l) => l.startsWith('| introspection | Latchkey |'))).toHaveLength(1);
+    expect(postgresTable(report)).toBe('');
   });
 });

@@ -23,6 +23,33 @@ describe('configuration', () => {
       expect(loadConfig({ LATCHKEY_DYNAMIC_REGISTRATION: mode }).dynamicRegistration).toBe(mode);
   });
 
+  it('reads Client ID Metadata Documents: off by default, hosts as names and *.patterns', () => {
+    expect(loadConfig({})).toMatchObject({ clientMetadataDocuments: false, clientMetadataAllowedHosts: [] });
+    const on = loadConfig({
+      LATCHKEY_CLIENT_METADATA_DOCUMENTS: 'true',
+      LATCHKEY_CLIENT_METADATA_ALLOWED_HOSTS: 'Agents.Lab, *.example.com,10.0.0.5',
+    });
+    expect(on).toMatchObject({
+      clientMetadataDocuments: true,
+      clientMetadataAllowedHosts: ['agents.lab', '*.example.com', '10.0.0.5'],
+    });
+    const refused = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    expect(refused({ LATCHKEY_CLIENT_METADATA_DOCUMENTS: 'yes' })).toMatch(
+      /^LATCHKEY_CLIENT_METADATA_DOCUMENTS: /,
+    );
+    expect(refused({ LATCHKEY_CLIENT_METADATA_ALLOWED_HOSTS: 'https://agents.lab/' })).toMatch(
+      /^LATCHKEY_CLIENT_METADATA_ALLOWED_HOSTS: use host names, addresses or \*\.example\.com patterns$/,
+    );
+  });
+
   it('keeps the issuer exactly as configured, path included (RFC 8414 §2)', () => {
     expect(loadConfig({ LATCHKEY_ISSUER: 'https://example.com/auth' }).issuer).toBe(
       'https://example.com/auth',

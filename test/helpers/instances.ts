@@ -22,7 +22,8 @@ export interface Instances {
   instances: Instance[];
   /** The shared issuer (the first instance's URL), as a load balancer's name would be. */
   issuer: string;
-  redis: PrivateRedis;
+  /** The private Redis they share; undefined when started on PostgreSQL alone. */
+  redis: PrivateRedis | undefined;
   databaseUrl: string;
   /** Services of this test process on the same database and Redis: an operator's tool, like the CLI. */
   admin: Services;
@@ -66,20 +67,25 @@ async function untilReady(instance: Instance): Promise<void> {
 
 /**
  * `count` real `latchkey serve` processes on loopback ports, sharing a fresh PostgreSQL database and
- * a private Redis. The first one migrates the database before the others start.
+ * a private Redis (none with `redis: false`: PostgreSQL alone). The first one migrates the database
+ * before the others start.
  */
-export async function startInstances(count: number, env: Record<string, string> = {}): Promise<Instances> {
+export async function startInstances(
+  count: number,
+  env: Record<string, string> = {},
+  options: { redis?: boolean } = {},
+): Promise<Instances> {
   assertBuilt();
   const db = await freshPostgres();
   if (!db) throw new Error('PostgreSQL is not reachable on 127.0.0.1:5432 (see .ci/run)');
-  const redis = await startPrivateRedis();
+  const redis = options.redis === false ? undefined : await startPrivateRedis();
   const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
   const issuer = `http://127.0.0.1:${ports[0]}`;
   const shared = {
     HOST: '127.0.0.1',
     LATCHKEY_LOG_LEVEL: 'info',
     LATCHKEY_DATABASE: db.url,
-    LATCHKEY_REDIS_URL: redis.url,
+    ...(redis && { LATCHKEY_REDIS_URL: redis.url }),
     LATCHKEY_ISSUER: issuer,
     LATCHKEY_ENVIRONMENT: 'test',
     ...env,
@@ -95,7 +101,7 @@ export async function startInstances(count: number, env: Record<string, string> 
       }),
     );
     if (admin) await closeServices(admin);
-    await redis.stop();
+    await redis?.stop();
     await db.drop();
   };
 

@@ -10,7 +10,7 @@ import { createCredentials } from '../../src/oauth/client-registration.ts';
 import type { Role } from '../../src/oauth/model/accounts.ts';
 import type { GrantType } from '../../src/oauth/model/clients.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
-import type { Services } from '../../src/services.ts';
+import type { ServiceOptions, Services } from '../../src/services.ts';
 
 export interface TestClient {
   clientId: string;
@@ -85,6 +85,8 @@ export async function startLatchkey(
     logStream?: NodeJS.WritableStream;
     /** A path the issuer sits under, e.g. '/auth' (LATCHKEY_ISSUER=http://127.0.0.1:PORT/auth). */
     issuerPath?: string;
+    /** How client metadata documents are fetched: a test CA, name resolution, a short time limit. */
+    documentFetch?: ServiceOptions['documentFetch'];
   } = {},
 ): Promise<Latchkey> {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-test-'));
@@ -108,7 +110,12 @@ export async function startLatchkey(
     issuer = `http://127.0.0.1:${port}${options.issuerPath ?? ''}`;
     const config = loadConfig({ ...base, PORT: String(port), LATCHKEY_ISSUER: issuer, ...options.env });
     try {
-      server = await startServer(config, { clock: options.clock, log, printBanner: () => {} });
+      server = await startServer(config, {
+        clock: options.clock,
+        log,
+        printBanner: () => {},
+        documentFetch: options.documentFetch,
+      });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw error;
     }

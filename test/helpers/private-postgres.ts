@@ -26,9 +26,10 @@ function binDir(): string {
 /**
  * A PostgreSQL cluster of one test's own (initdb + pg_ctl) on a free loopback port, so a test may
  * stop and start it; the machine's shared cluster is never touched. initdb refuses to run as root,
- * so as root the cluster belongs to the `postgres` system user.
+ * so as root the cluster belongs to the `postgres` system user. `settings` are more server settings
+ * (`-c name=value`), e.g. `shared_preload_libraries`.
  */
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+export async function startPrivatePostgres(settings: Record<string, string> = {}): Promise<PrivatePostgres> {
   const bin = binDir();
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-pg-'));
   const asRoot = userInfo().uid === 0;
@@ -42,7 +43,8 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const data = join(dir, 'data');
   const port = await freePort();
   await pg('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
+  const extra = Object.entries(settings).map(([name, value]) => ` -c ${name}=${value}`);
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off${extra.join('')}`;
   const start = async () => {
     await pg('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start']);
   };

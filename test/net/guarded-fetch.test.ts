@@ -142,6 +142,38 @@ describe('guardedFetch', () => {
     expect(await refusedWithoutConnecting('not a url')).toMatch(/absolute URL/);
   });
 
+  it('with onlyAllowedHosts, fetches nothing but the listed hosts (and any host while the list is empty)', async () => {
+    const only = { allowedHosts: ['jwks.test'], onlyAllowedHosts: true };
+    const error = await guardedFetch(`https://other.test:${port}/jwks`, options(only)).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(FetchRefused);
+    expect((error as FetchRefused).failure).toBe('host_not_allowed');
+    expect(await refusedWithoutConnecting(`https://127.0.0.1:${port}/jwks`, only)).toMatch(/not in the list/);
+    const resolve = async () => [{ address: '127.0.0.1', family: 4 }];
+    expect((await guardedFetch(`https://jwks.test:${port}/jwks`, options({ ...only, resolve }))).status).toBe(
+      200,
+    );
+    // An empty list lists nothing: the public-address check alone decides.
+    const open = await guardedFetch(
+      `https://jwks.test:${port}/jwks`,
+      options({ onlyAllowedHosts: true, resolve }),
+    ).catch((e: unknown) => e);
+    expect((open as FetchRefused).failure).toBe('address');
+  });
+
+  it('says what kind of refusal it was', async () => {
+    const kind = async (url: string, o: Partial<GuardedFetchOptions> = {}) =>
+      ((await guardedFetch(url, options(o)).catch((e: unknown) => e)) as FetchRefused).failure;
+    expect(await kind(`https://10.0.0.1:${port}/jwks`)).toBe('address');
+    expect(await kind(`https://localhost:${port}/jwks`)).toBe('address');
+    expect(await kind('not a url')).toBe('url');
+    const local = { allowedHosts: ['localhost'] };
+    expect(await kind(`https://localhost:${port}/big`, local)).toBe('too_large');
+    expect(await kind(`https://localhost:${port}/hang`, { ...local, timeoutMs: 300 })).toBe('timeout');
+    expect(await kind(`https://localhost:1/jwks`, local)).toBe('unreachable');
+  });
+
   it('does not follow redirects', async () => {
     const before = seen.length;
     const r = await guardedFetch(

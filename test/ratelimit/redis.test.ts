@@ -42,3 +42,38 @@ describe('rate limits shared through Redis', () => {
     expect((await post(b)).status).toBe(200);
   });
 });
+
+describe('failed authentications counted through Redis', () => {
+  // A Redis prefix of this test's own: the per-address count (127.0.0.1) must not meet other runs'.
+  const prefix = `latchkey-test-${randomUUID()}:`;
+  let c: Latchkey;
+  let d: Latchkey;
+  beforeAll(async () => {
+    c = await startLatchkey({ clock, env: { LATCHKEY_REDIS_URL: redisUrl, LATCHKEY_REDIS_PREFIX: prefix } });
+    d = await startLatchkey({
+      clock,
+      env: {
+        LATCHKEY_REDIS_URL: redisUrl,
+        LATCHKEY_REDIS_PREFIX: prefix,
+        LATCHKEY_DATABASE: c.services.config.database,
+      },
+    });
+  });
+  afterAll(async () => {
+    await d?.close();
+    await c?.close();
+  });
+
+  it('locks a client id out at every instance once the failures at all of them reach the limit', async () => {
+    const client = await c.createClient({ name: `locked ${randomUUID()}` });
+    const wrong = { ...client, clientSecret: `${client.clientSecret.slice(0, -8)}AAAAAAAA` };
+    const statuses = [];
+    for (const lk of [c, d, c, d, c, d, c, d, c, d])
+      statuses.push((await requestToken(lk.issuer, wrong)).status);
+    expect(statuses).toEqual(Array(10).fill(401));
+    // Five failures at each: neither instance alone has reached 10, together they have.
+    for (const lk of [c, d]) expect((await requestToken(lk.issuer, client)).status).toBe(429);
+    clock.advance(60_000);
+    expect((await requestToken(c.issuer, client)).status).toBe(200);
+  });
+});

@@ -37,7 +37,7 @@ const redisWarnings = (i: Instance) => i.logs.filter((l) => l.level === 40 && /r
 describe('faults with three instances', () => {
   it('Redis killed: every instance keeps serving, warns once, and shares limits again when it returns', async () => {
     const client = await newClient('redis fault');
-    await lk.redis.stop();
+    await lk.redis!.stop();
     for (const i of lk.instances) expect((await requestToken(i.url, client)).status).toBe(200);
     expect(
       await within(5_000, async () =>
@@ -47,14 +47,14 @@ describe('faults with three instances', () => {
     for (const i of lk.instances) expect((await requestToken(i.url, client)).status).toBe(200);
     for (const i of lk.instances) expect(redisWarnings(i)).toHaveLength(1);
 
-    await lk.redis.start();
+    await lk.redis!.start();
     const back = await within(15_000, async () =>
       (await Promise.all(lk.instances.map(readyz))).every((r) => r.redis === 'ok'),
     );
     expect(back).toBe(true);
     // Counted in Redis again, by all three.
     for (const i of lk.instances) expect((await requestToken(i.url, client)).status).toBe(200);
-    const direct = new Redis(lk.redis.url);
+    const direct = new Redis(lk.redis!.url);
     try {
       const keys = await direct.keys(`latchkey:test:rl:token:${client.clientId}:*`);
       expect(keys).toHaveLength(1);

@@ -142,6 +142,33 @@ describe.each([
       if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
     }
   }, 90_000);
+
+  it('locks a client id out at both workers once the failures at both reach the limit', async () => {
+    const port = await freePort();
+    const { child, waitFor } = serveBuilt(
+      {
+        PORT: String(port),
+        LATCHKEY_DATABASE: join(dir, `failures-${name.replace(' ', '-')}.sqlite`),
+        LATCHKEY_LOG_LEVEL: 'info',
+        // The per-address count (127.0.0.1) of this server's own: other runs on the Redis never meet it.
+        LATCHKEY_REDIS_PREFIX: `latchkey-test-${process.pid}-${Date.now()}:`,
+        ...redis,
+      },
+      ['--workers', '2'],
+    );
+    try {
+      const client = seededClient(await waitFor(/"msg":"latchkey listening"/, 2));
+      const wrong = { ...client, clientSecret: `${client.clientSecret.slice(0, -8)}AAAAAAAA` };
+      // Ten wrong secrets alternate between the workers: five each, ten for the server.
+      const statuses = [];
+      for (let i = 0; i < 10; i++) statuses.push((await tokenCall(port, wrong)).status);
+      expect(statuses).toEqual(Array(10).fill(401));
+      for (let i = 0; i < 2; i++) expect((await tokenCall(port, client)).status).toBe(429);
+    } finally {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
+    }
+  }, 90_000);
 });
 
 // The sign-in throttle counts each attempt before argon2 and takes back the ones that should not

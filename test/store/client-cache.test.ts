@@ -104,7 +104,7 @@ describe('client cache on SQLite without Redis', () => {
   });
 });
 
-describe('PostgreSQL without Redis', () => {
+describe('PostgreSQL with notices that stay in this process', () => {
   it('caches nothing: other instances could not tell it of a change', async (context) => {
     const pg = await freshPostgres();
     if (!pg) return context.skip();
@@ -118,6 +118,42 @@ describe('PostgreSQL without Redis', () => {
     } finally {
       await store.close();
       await pg.drop();
+    }
+  });
+});
+
+describe('a client stored from its metadata document', () => {
+  it('announces every save, so no instance keeps an old copy or an old expiry', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'latchkey-cache-')), 'db.sqlite');
+    const notices = localChangeNotices();
+    const store = await openStore(file, clock, { notices });
+    try {
+      const published: string[] = [];
+      notices.subscribe((notice) => {
+        if (notice !== 'reset') published.push(notice.id);
+      });
+      const id = 'https://agent.example/client.json';
+      const doc = {
+        id,
+        name: 'Agent',
+        redirectUris: ['http://127.0.0.1:33418/cb'],
+        grantTypes: ['authorization_code' as const],
+        scopes: [],
+        isPublic: true,
+      };
+      await store.clients.saveDocumentClient(doc, clock() + 300_000);
+      expect(published).toEqual([id]);
+      expect((await store.clients.find(id))!.metadataExpiresAt).toBe(clock() + 300_000);
+
+      await store.clients.saveDocumentClient(doc, clock() + 900_000);
+      expect(published).toEqual([id, id]);
+      expect((await store.clients.find(id))!.metadataExpiresAt).toBe(clock() + 900_000);
+
+      await store.clients.saveDocumentClient({ ...doc, name: 'Agent 2' }, clock() + 900_000);
+      expect(published).toEqual([id, id, id]);
+      expect((await store.clients.find(id))!.name).toBe('Agent 2');
+    } finally {
+      await store.close();
     }
   });
 });

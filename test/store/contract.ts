@@ -8,6 +8,7 @@ import { activityContract } from './contract/activity.ts';
 import { auditContract } from './contract/audit.ts';
 import { clientsContract } from './contract/clients.ts';
 import { codesAndTokensContract } from './contract/codes-and-tokens.ts';
+import { documentClientsContract } from './contract/document-clients.ts';
 import { grantsContract } from './contract/grants.ts';
 import { keysAndRevocationsContract } from './contract/keys-and-revocations.ts';
 import { modernOAuthContract } from './contract/modern-oauth.ts';
@@ -74,6 +75,7 @@ export function describeStoreContract(name: string, open: (clock: Clock) => Prom
     accountsContract(contract);
     auditContract(contract);
     clientsContract(contract);
+    documentClientsContract(contract);
     grantsContract(contract);
     codesAndTokensContract(contract);
     sessionsAndRequestsContract(contract);

@@ -50,4 +50,23 @@ describe('@latchkey/verify installed from its tarball', () => {
       refused: 'invalid_token',
     });
   });
+
+  it('holds the resource-server kit: metadata, and a token for another audience refused', async () => {
+    const client = await lk.createClient({ scopes: ['invoices:read'] });
+    const token = (await (await requestToken(lk.issuer, client)).json()).access_token as string;
+    const out = await project.node(
+      `import { createProtectedResource } from '@latchkey/verify';
+       const { ISSUER, TOKEN } = process.env;
+       const resource = createProtectedResource({ issuer: ISSUER, resource: 'https://mcp.example/mcp' });
+       const result = await resource.authenticate({ headers: { authorization: 'Bearer ' + TOKEN } });
+       console.log(JSON.stringify({ url: resource.metadataUrl, status: result.refusal.status, challenge: result.refusal.headers['www-authenticate'] }));`,
+      { ISSUER: lk.issuer, TOKEN: token },
+    );
+    expect(JSON.parse(out)).toEqual({
+      url: 'https://mcp.example/.well-known/oauth-protected-resource/mcp',
+      status: 401,
+      challenge:
+        'Bearer error="invalid_token", error_description="token is meant for another audience", resource_metadata="https://mcp.example/.well-known/oauth-protected-resource/mcp"',
+    });
+  });
 });

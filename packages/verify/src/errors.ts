@@ -44,6 +44,12 @@ export function invalidToken(description: string, cause?: unknown): TokenVerific
   return new TokenVerificationError('invalid_token', description, { cause });
 }
 
+/** RFC 6750 §3.1: the scopes a request needs and its token lacks, named in the challenge's `scope`. */
+export function insufficientScope(required: readonly string[]): TokenVerificationError {
+  const scope = required.join(' ');
+  return new TokenVerificationError('insufficient_scope', `requires scope: ${scope}`, { scope });
+}
+
 /**
  * A header value from the token (`alg`, `kid`) as an error may name it: quoted when it looks like a
  * name, otherwise not repeated at all, since descriptions reach `WWW-Authenticate` and the logs.

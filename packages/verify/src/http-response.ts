@@ -41,12 +41,15 @@ export function authChallenge(scheme: string, params: Readonly<Record<string, st
 /**
  * The `WWW-Authenticate` challenge for an error (RFC 6750 §3). With no error, a request that simply
  * lacked a token gets the bare challenge, without an error code (RFC 6750 §3.1). `resourceMetadata`:
- * where the resource's metadata is (RFC 9728 §5.1), for a client that has yet to find out.
+ * where the resource's metadata is (RFC 9728 §5.1), for a client that has yet to find out. `scope`:
+ * the scopes the resource needs, told with any answer (RFC 6750 §3; the MCP authorization
+ * specification asks for it on 401s); an insufficient_scope error names its own.
  */
 export function bearerChallenge(
-  realm: string,
+  realm: string | undefined,
   error?: TokenVerificationError,
   resourceMetadata?: string,
+  scope?: string,
 ): string {
   // RFC 9449 §7.1: a refused proof is answered with the DPoP scheme and the algorithms accepted.
   if (error?.code === 'invalid_dpop_proof') return dpopChallenge(error.description);
@@ -54,7 +57,7 @@ export function bearerChallenge(
     realm,
     error: error?.code,
     error_description: error?.description,
-    scope: error?.scope || undefined,
+    scope: error?.scope || scope || undefined,
     resource_metadata: resourceMetadata,
   });
 }
@@ -67,37 +70,70 @@ export const dpopChallenge = (description: string): string =>
     algs: DPOP_ALGORITHMS.join(' '),
   });
 
-function isFastifyReply(res: ResponseLike): res is FastifyStyleReply {
-  return typeof (res as Partial<FastifyStyleReply>).code === 'function';
+/** What the challenge tells besides the error: see bearerChallenge. */
+export interface ChallengeParams {
+  realm?: string;
+  resourceMetadata?: string;
+  scope?: string;
+}
+
+/** A refusal as data, for any framework to send: status, headers and the JSON body. */
+export interface AuthRefusal {
+  status: number;
+  headers: Readonly<Record<string, string>>;
+  body: { error: string; error_description: string };
 }
 
 /**
- * Answers a request the resource refuses. 401, 400 and 403 carry a Bearer challenge (RFC 6750 §3);
- * a 503 (keys or introspection unreachable) does not, since the token was not judged.
+ * The answer to a request the resource refuses. 401, 400 and 403 carry a Bearer challenge (RFC 6750
+ * §3); a 503 (keys or introspection unreachable) does not, since the token was not judged.
  */
-export function sendAuthError(
-  res: ResponseLike,
-  realm: string,
+export function authRefusal(
   error: TokenVerificationError | undefined,
-): void {
+  challenge: ChallengeParams,
+): AuthRefusal {
   const status = error?.status ?? 401;
   const headers: Record<string, string> = {
     'content-type': 'application/json; charset=utf-8',
     'cache-control': 'no-store',
   };
-  if (status !== 503) headers['www-authenticate'] = bearerChallenge(realm, error);
-  const body = JSON.stringify(
-    error
-      ? { error: error.code, error_description: error.description }
-      : { error: 'invalid_request', error_description: 'no Bearer token' },
-  );
+  if (status !== 503) {
+    headers['www-authenticate'] = bearerChallenge(
+      challenge.realm,
+      error,
+      challenge.resourceMetadata,
+      challenge.scope,
+    );
+  }
+  const body = error
+    ? { error: error.code, error_description: error.description }
+    : { error: 'invalid_request', error_description: 'no Bearer token' };
+  return { status, headers, body };
+}
+
+function isFastifyReply(res: ResponseLike): res is FastifyStyleReply {
+  return typeof (res as Partial<FastifyStyleReply>).code === 'function';
+}
+
+/** Sends a refusal on a Node, Express or Fastify response. */
+export function sendRefusal(res: ResponseLike, refusal: AuthRefusal): void {
+  const body = JSON.stringify(refusal.body);
   if (isFastifyReply(res)) {
-    res.code(status);
-    for (const [name, value] of Object.entries(headers)) res.header(name, value);
+    res.code(refusal.status);
+    for (const [name, value] of Object.entries(refusal.headers)) res.header(name, value);
     res.send(body);
     return;
   }
-  res.statusCode = status;
-  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  res.statusCode = refusal.status;
+  for (const [name, value] of Object.entries(refusal.headers)) res.setHeader(name, value);
   res.end(body);
+}
+
+/** Answers a request the resource refuses (see authRefusal). */
+export function sendAuthError(
+  res: ResponseLike,
+  realm: string,
+  error: TokenVerificationError | undefined,
+): void {
+  sendRefusal(res, authRefusal(error, { realm }));
 }

@@ -20,13 +20,17 @@ export {
 export { TokenVerificationError, type VerificationErrorCode } from './errors.ts';
 export { type FastifyBearerAuthOptions, type FastifyInstanceLike, fastifyBearerAuth } from './fastify.ts';
 export {
+  type AuthRefusal,
   authChallenge,
+  authRefusal,
   bearerChallenge,
+  type ChallengeParams,
   dpopChallenge,
   type FastifyStyleReply,
   type NodeStyleResponse,
   type ResponseLike,
   sendAuthError,
+  sendRefusal,
 } from './http-response.ts';
 export type { IntrospectionOptions } from './introspection.ts';
 export { type JwkSetSource, JwksCache, type JwksCacheOptions } from './jwks.ts';
@@ -41,4 +45,12 @@ export {
   type RequestLike,
   requireScope,
 } from './middleware.ts';
+export {
+  createProtectedResource,
+  type ProtectedResource,
+  type ProtectedResourceMetadata,
+  type ProtectedResourceOptions,
+  type ResourceAuthentication,
+} from './protected-resource.ts';
+export { requireAccessToken, serveResourceMetadata } from './protected-resource-node.ts';
 export { createVerifier, type Verifier, type VerifierOptions, type VerifierStats } from './verifier.ts';

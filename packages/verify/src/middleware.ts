@@ -2,7 +2,7 @@ import { presentedToken } from './bearer-header.ts';
 import type { AccessTokenClaims } from './claims.ts';
 import { hasScopes } from './claims.ts';
 import { createDpopCheck, type DpopReplayStore } from './dpop.ts';
-import { TokenVerificationError } from './errors.ts';
+import { insufficientScope, TokenVerificationError } from './errors.ts';
 import { type ResponseLike, sendAuthError } from './http-response.ts';
 import type { Verifier } from './verifier.ts';
 
@@ -59,11 +59,6 @@ const authByRequest = new WeakMap<object, AuthState>();
 /** The claims bearerAuth() verified for this request (also set as `req.auth`). */
 export function getAuth(req: object): AccessTokenClaims | undefined {
   return authByRequest.get(req)?.claims;
-}
-
-function insufficientScope(required: readonly string[]): TokenVerificationError {
-  const scope = required.join(' ');
-  return new TokenVerificationError('insufficient_scope', `requires scope: ${scope}`, { scope });
 }
 
 /**

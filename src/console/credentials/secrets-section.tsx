@@ -61,7 +61,10 @@ export function SecretsSection(props: {
       {!d.isPublic && !d.keys && (
         <>
           <h3 id="lk-rotate-title">Client secrets</h3>
-          <p class="muted">Only the last four characters are kept for you to tell secrets apart.</p>
+          <p class="muted">
+            Only the last four characters are kept for you to tell secrets apart. “Last used” is to the
+            minute.
+          </p>
           <SecretsTable secrets={d.secrets} now={now} />
           {!d.operatorManaged && (
             <RotateForm clientId={d.id} csrfToken={props.csrfToken} rotateOnce={props.rotateOnce} />

@@ -43,6 +43,8 @@ export interface Client {
    * `client_uri`, `logo_uri`, `tos_uri`, `policy_uri`, `contacts`, `software_id`, …), as registered.
    */
   softwareMetadata: Record<string, unknown> | null;
+  /** A metadata document's client: when its document is to be fetched again (epoch ms). */
+  metadataExpiresAt?: number;
 }
 
 /** Registration fields a client has only when asked for (all default to off). */
@@ -68,11 +70,20 @@ export interface ClientSecret {
   leakedAt?: number;
 }
 
-export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | 'blockedAt' | OptionalFields> &
+export type NewClient = Omit<
+  Client,
+  'createdAt' | 'updatedAt' | 'blockedAt' | 'metadataExpiresAt' | OptionalFields
+> &
   Partial<Pick<Client, OptionalFields>> & {
     /** RFC 7592 §3: the SHA-256 of the registration access token of a dynamically registered client. */
     registrationTokenHash?: string;
   };
+
+/**
+ * A client as its metadata document describes it (draft-ietf-oauth-client-id-metadata-document):
+ * the id is the document's URL, it belongs to no organization, and nobody created it.
+ */
+export type DocumentClient = Omit<NewClient, 'orgId' | 'createdBy' | 'origin' | 'pkceOptional'>;
 export type ClientUpdate = Partial<
   Pick<
     Client,
@@ -97,6 +108,15 @@ export interface ClientRepository {
   /** One organization's clients, oldest first (the admin API). */
   page(orgId: string, page: PageQuery): Promise<Page<Client>>;
   update(id: string, update: ClientUpdate): Promise<void>;
+  /**
+   * Stores the client a metadata document describes, until `expiresAt`: made the first time, its
+   * registration replaced afterwards. Never changes `blockedAt`, `createdAt`, or a client of
+   * another origin. `changed`: the registration differs from what was stored (not only the expiry).
+   */
+  saveDocumentClient(
+    client: DocumentClient,
+    expiresAt: number,
+  ): Promise<{ client: Client; changed: boolean }>;
   /** Marks it blocked (once: a later call keeps the first time); false when there is no such client. */
   block(id: string, at: number): Promise<boolean>;
   /** Deletes the client and, by cascade, its secrets, grants, codes and refresh tokens. */
