@@ -139,7 +139,7 @@ export async function storeNewClient(
 }
 
 /** Scopes a client may hold: the catalog's, and reserved ones only where the operator grants them. */
-export function checkScopes(
+function checkScopes(
   scopes: readonly string[],
   catalog: Readonly<Record<string, string>>,
   allowCliOnlyScopes: boolean,
@@ -188,7 +188,7 @@ export const presentClient = (c: Client) => ({
 });
 
 /** The redirect URIs' rules (./redirect-uri.ts), the number of them included: the first problem, thrown. */
-export function checkRedirectUris(uris: readonly string[], label = 'Redirect URL'): void {
+function checkRedirectUris(uris: readonly string[], label = 'Redirect URL'): void {
   const tooMany = redirectUriCountProblem(uris.length);
   if (tooMany) throw new CredentialsError(label === 'Redirect URL' ? tooMany : `${label}s: ${tooMany}`);
   const problem = redirectUriProblems(uris)[0];
