@@ -58,6 +58,15 @@ describe('token, under an issuer with a path', () => {
     expect(read.status).toBe(200);
   });
 
+  it('caps the body at 64 KiB (413), storing nothing', async () => {
+    const token = await initialAccessToken(lk);
+    const before = await clientCount(lk);
+    const r = await register(lk, { ...publicClientMetadata(), software_id: 'x'.repeat(70_000) }, token);
+    expect(r.status).toBe(413);
+    expect(r.body.error).toBe('invalid_request');
+    expect(await clientCount(lk)).toBe(before);
+  });
+
   it('answers 405 with Allow for other methods', async () => {
     const r = await registrationRequest(lk, 'GET', '');
     expect(r.status).toBe(405);
