@@ -159,6 +159,24 @@ describe('replacing (RFC 7592 §2.2)', () => {
     expect(r.body.client_secret).toBeUndefined();
   });
 
+  it('replaces the keys of a private_key_jwt client: a jwks_uri for a jwks', async () => {
+    const metadata = {
+      client_name: 'Keyed',
+      redirect_uris: ['https://k.example/cb'],
+      token_endpoint_auth_method: 'private_key_jwt',
+    };
+    const { id, rat } = await registered({ ...metadata, jwks_uri: 'https://keys.example/jwks' });
+    const jwks = { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid: 'new' }] };
+    const r = await registrationRequest(lk, 'PUT', path(id), {
+      token: rat,
+      body: { ...metadata, client_id: id, jwks },
+    });
+    expect(r.status).toBe(200);
+    expect(r.body.jwks).toEqual(jwks);
+    expect(r.body.jwks_uri).toBeUndefined();
+    expect(await lk.services.store.clients.find(id)).toMatchObject({ jwks, jwksUri: null });
+  });
+
   it('takes JSON only', async () => {
     const { id, rat } = await registered();
     const r = await fetch(`${lk.issuer}/oauth/register/${id}`, {
