@@ -167,7 +167,8 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 /**
  * Credentials as every reader outside sees them: the admin API's answers, the CLI's `--json` and the
  * `data` of the client.* webhooks. RFC 7591 §2 metadata names, snake_case, ISO 8601 times; the
- * organization is `organization_id` (only the access token's claim is `org_id`). Never a secret.
+ * organization is `organization_id` (only the access token's claim is `org_id`), null for software
+ * that registered itself. Never a secret.
  */
 export const presentClient = (c: Client) => ({
   client_id: c.id,
@@ -183,6 +184,10 @@ export const presentClient = (c: Client) => ({
   require_pushed_authorization_requests: c.requirePar,
   dpop_bound_access_tokens: c.requireDpop,
   post_logout_redirect_uris: c.postLogoutRedirectUris,
+  /** `console`, or software that registered itself (`metadata_document`, `dynamic`): then no organization. */
+  origin: c.origin,
+  /** When the operator blocked it: refused everywhere as invalid_client (final). */
+  blocked_at: c.blockedAt === null ? null : iso(c.blockedAt),
   created_at: iso(c.createdAt),
   updated_at: iso(c.updatedAt),
 });

@@ -75,6 +75,17 @@ export interface ClientRegistrationWrites {
   readonly outbox: Outbox;
 }
 
+/**
+ * What the operator's block writes in one transaction (./client-blocking.ts): the mark, the grants it
+ * ends, their audit events and webhooks. The store announces the client to every cache after the commit.
+ */
+export interface ClientBlockingWrites {
+  readonly clients: Pick<ClientRepository, 'find' | 'block'>;
+  readonly grants: Pick<GrantRepository, 'revokeClientGrants'>;
+  readonly audit: Pick<AuditRepository, 'record'>;
+  readonly outbox: Outbox;
+}
+
 /** Deleting an organization: its credentials go one by one, each announced, then the organization. */
 export type OrganizationDeletionWrites = ClientRegistrationWrites & {
   readonly accounts: Pick<AccountRepository, 'findOrganization' | 'deleteOrganization'>;

@@ -153,7 +153,7 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
       let q = db
         .selectFrom('clients')
         .selectAll()
-        .where('org_id', '=', orgId)
+        .where('org_id', orgId === null ? 'is' : '=', orgId)
         .orderBy('created_at')
         .orderBy('id')
         .limit(limit + 1);
@@ -218,14 +218,13 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
       return { client: toClient(after!), changed };
     },
     async block(id, at) {
-      await db
+      const r = await db
         .updateTable('clients')
         .set({ blocked_at: at, updated_at: at })
         .where('id', '=', id)
         .where('blocked_at', 'is', null)
-        .execute();
-      const r = await db.selectFrom('clients').select('id').where('id', '=', id).executeTakeFirst();
-      return r !== undefined;
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
     },
     async delete(id) {
       const r = await db.deleteFrom('clients').where('id', '=', id).executeTakeFirst();
