@@ -18,6 +18,7 @@ import type { Config } from '../config/index.ts';
 import { constantTimeEqual, randomToken, sha256 } from '../crypto.ts';
 import { addressBlock } from '../net/address-block.ts';
 import type { RateLimiter } from '../ratelimit/index.ts';
+import { isBlocked } from './client-lookup.ts';
 import {
   CredentialsError,
   deleteCredentials,
@@ -219,7 +220,7 @@ async function registeredClient(
   const client = await s.store.clients.findByRegistrationToken(sha256(token));
   if (!client || client.id !== clientId || client.origin !== 'dynamic')
     throw invalidToken(s, 'The registration access token is not valid for this client');
-  if (client.blockedAt !== null)
+  if (isBlocked(client))
     throw new OAuthError('invalid_client', 'The operator blocked this client; its registration is closed', {
       status: 403,
     });
