@@ -5,6 +5,7 @@ import { AccountError, addMember, createUser } from './accounts/users.ts';
 import { presentOrganization, presentUser } from './admin/present.ts';
 import { addBackupCommands } from './cli-backup.ts';
 import { json, print } from './cli-output.ts';
+import { addRegistrationTokenCommands } from './cli-registration-tokens.ts';
 import { systemClock } from './clock.ts';
 import { serve } from './cluster.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
@@ -18,6 +19,7 @@ import {
   rotateSecret,
   updateCredentials,
 } from './oauth/client-registration.ts';
+import { InitialAccessTokenError } from './oauth/initial-access-tokens.ts';
 import { roles } from './oauth/model/accounts.ts';
 import type { GrantType } from './oauth/model/clients.ts';
 import type { Page, PageQuery } from './oauth/model/pages.ts';
@@ -390,10 +392,18 @@ program
     }),
   );
 
+addRegistrationTokenCommands(program, withServices);
 addBackupCommands(program);
 
 // Errors a person can act on: one line (a database it cannot reach names where and why).
-const known = [ConfigError, AccountError, CredentialsError, BackupError, StoreUnavailableError];
+const known = [
+  ConfigError,
+  AccountError,
+  CredentialsError,
+  InitialAccessTokenError,
+  BackupError,
+  StoreUnavailableError,
+];
 program.parseAsync().catch((error: Error) => {
   const expected = known.some((type) => error instanceof type);
   process.stderr.write(`latchkey: ${expected ? error.message : (error.stack ?? error.message)}\n`);

@@ -219,8 +219,9 @@ export async function validateAuthorizationRequest(
     throw error;
   }
   if (codeChallenge === undefined) {
-    // RFC 9700 §2.1.1: PKCE for public clients always; for confidential ones unless registered as legacy.
-    if (client.isPublic)
+    // RFC 9700 §2.1.1: PKCE for public clients always, and for software that registered itself (the
+    // MCP authorization specification requires it); for other confidential ones unless legacy.
+    if (client.isPublic || client.origin !== 'console')
       return fail('invalid_request', 'PKCE is required: send code_challenge and code_challenge_method=S256');
     if (config.requirePkce && !client.pkceOptional) {
       return fail(

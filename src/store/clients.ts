@@ -105,10 +105,12 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
           post_logout_redirect_uris: JSON.stringify(client.postLogoutRedirectUris ?? []),
           origin: client.origin ?? 'console',
           software_metadata: client.softwareMetadata ? JSON.stringify(client.softwareMetadata) : null,
+          registration_token_hash: client.registrationTokenHash ?? null,
         })
         .execute();
+      const { registrationTokenHash: _, ...fields } = client;
       return {
-        ...client,
+        ...fields,
         origin: client.origin ?? 'console',
         blockedAt: null,
         softwareMetadata: client.softwareMetadata ?? null,
@@ -123,6 +125,14 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
     },
     async find(id) {
       const [r] = (await findById(id)).rows;
+      return r && toClient(r);
+    },
+    async findByRegistrationToken(tokenHash) {
+      const r = await db
+        .selectFrom('clients')
+        .selectAll()
+        .where('registration_token_hash', '=', tokenHash)
+        .executeTakeFirst();
       return r && toClient(r);
     },
     async findMany(ids) {

@@ -74,7 +74,10 @@ export type NewClient = Omit<
   Client,
   'createdAt' | 'updatedAt' | 'blockedAt' | 'metadataExpiresAt' | OptionalFields
 > &
-  Partial<Pick<Client, OptionalFields>>;
+  Partial<Pick<Client, OptionalFields>> & {
+    /** RFC 7592 §3: the SHA-256 of the registration access token of a dynamically registered client. */
+    registrationTokenHash?: string;
+  };
 
 /**
  * A client as its metadata document describes it (draft-ietf-oauth-client-id-metadata-document):
@@ -97,6 +100,8 @@ export type ClientUpdate = Partial<
 export interface ClientRepository {
   create(client: NewClient): Promise<Client>;
   find(id: string): Promise<Client | undefined>;
+  /** The client whose RFC 7592 registration access token has this SHA-256 (read fresh, never cached). */
+  findByRegistrationToken(tokenHash: string): Promise<Client | undefined>;
   /** The clients among `ids` that exist, in no particular order. */
   findMany(ids: readonly string[]): Promise<Client[]>;
   list(orgId?: string): Promise<Client[]>;
