@@ -5,10 +5,12 @@ import { AccountError, addMember, createUser } from './accounts/users.ts';
 import { presentOrganization, presentUser } from './admin/present.ts';
 import { addBackupCommands } from './cli-backup.ts';
 import { json, print } from './cli-output.ts';
+import { addRegistrationTokenCommands } from './cli-registration-tokens.ts';
 import { systemClock } from './clock.ts';
 import { serve } from './cluster.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
 import { createLogger } from './logger.ts';
+import { blockClient } from './oauth/client-blocking.ts';
 import {
   CredentialsError,
   createCredentials,
@@ -17,6 +19,7 @@ import {
   rotateSecret,
   updateCredentials,
 } from './oauth/client-registration.ts';
+import { InitialAccessTokenError } from './oauth/initial-access-tokens.ts';
 import { roles } from './oauth/model/accounts.ts';
 import type { GrantType } from './oauth/model/clients.ts';
 import type { Page, PageQuery } from './oauth/model/pages.ts';
@@ -54,6 +57,12 @@ function readJwksFile(file: string): { keys: Record<string, unknown>[] } {
   } catch (error) {
     throw new CredentialsError(`--jwks ${file}: ${(error as Error).message.split('\n')[0]}`);
   }
+}
+
+/** One line of `client list`: id, name, owner (or how software with none registered), a block. */
+function describeClient(c: ReturnType<typeof presentClient>): string {
+  const owner = c.organization_id === null ? `no organization, ${c.origin}` : `org ${c.organization_id}`;
+  return `${c.client_id}  ${c.name}  (${owner})${c.blocked_at ? `  BLOCKED since ${c.blocked_at}` : ''}`;
 }
 
 /** Every item of a paged list, page after page: the CLI lists everything. */
@@ -271,11 +280,23 @@ client
   .action((o) =>
     withServices(async (s) => {
       const clients = (await s.store.clients.list(o.org)).map(presentClient);
+      print(o.json, { clients }, clients.map(describeClient).join('\n') || 'No credentials yet');
+    }),
+  );
+
+client
+  .command('block <clientId>')
+  .description('refuse a client everywhere (invalid_client) and revoke every grant and token it holds; final')
+  .addOption(json())
+  .action((clientId, o) =>
+    withServices(async (s) => {
+      const { client: c, changed, grantsRevoked } = await blockClient(clientId, 'cli', s);
       print(
         o.json,
-        { clients },
-        clients.map((c) => `${c.client_id}  ${c.name}  (org ${c.organization_id})`).join('\n') ||
-          'No credentials yet',
+        { ...presentClient(c), changed, grants_revoked: grantsRevoked },
+        changed
+          ? `Blocked ${c.name} (${c.id}); ${grantsRevoked} grant${grantsRevoked === 1 ? '' : 's'} revoked`
+          : `${c.name} (${c.id}) was already blocked (since ${presentClient(c).blocked_at})`,
       );
     }),
   );
@@ -371,10 +392,18 @@ program
     }),
   );
 
+addRegistrationTokenCommands(program, withServices);
 addBackupCommands(program);
 
 // Errors a person can act on: one line (a database it cannot reach names where and why).
-const known = [ConfigError, AccountError, CredentialsError, BackupError, StoreUnavailableError];
+const known = [
+  ConfigError,
+  AccountError,
+  CredentialsError,
+  InitialAccessTokenError,
+  BackupError,
+  StoreUnavailableError,
+];
 program.parseAsync().catch((error: Error) => {
   const expected = known.some((type) => error instanceof type);
   process.stderr.write(`latchkey: ${expected ? error.message : (error.stack ?? error.message)}\n`);

@@ -52,10 +52,13 @@ export const jwks = {
   required: ['keys'],
   additionalProperties: true,
 } as const;
+/** A client id: `lkc_…`, or the https URL of a Client ID Metadata Document (URL-encoded in paths). */
+export const clientId = { type: 'string', minLength: 1, maxLength: 2000 } as const;
 /** RFC 7591 §2 / RFC 9126 §6 / RFC 9449 §5.2 client metadata names. */
 const clientProperties = {
-  client_id: id,
-  organization_id: id,
+  client_id: clientId,
+  /** Null for software that registered itself (`origin` other than `console`). */
+  organization_id: { type: ['string', 'null'], minLength: 1, maxLength: 200 },
   name: { type: 'string' },
   redirect_uris: { type: 'array', items: { type: 'string' } },
   grant_types: { type: 'array', items: grantType },
@@ -71,6 +74,9 @@ const clientProperties = {
   dpop_bound_access_tokens: { type: 'boolean' },
   /** RP-Initiated Logout 1.0 §3.1: exact URLs a sign-out at /oauth/logout may return to. */
   post_logout_redirect_uris: { type: 'array', items: { type: 'string' } },
+  origin: { type: 'string', enum: ['console', 'metadata_document', 'dynamic'] },
+  /** When the operator blocked it (refused everywhere as invalid_client), or null. */
+  blocked_at: nullableTimestamp,
   created_at: timestamp,
   updated_at: timestamp,
 };
@@ -81,13 +87,13 @@ export const createdClient = obj(
   Object.keys(clientProperties),
 );
 export const rotatedSecret = obj({
-  client_id: id,
+  client_id: clientId,
   client_secret: { type: 'string' },
   old_secrets_expire_at: timestamp,
 });
 export const grant = obj({
   id,
-  client_id: id,
+  client_id: clientId,
   user_id: id,
   organization_id: id,
   scopes: { type: 'array', items: { type: 'string' } },
@@ -135,7 +141,8 @@ export const listQuery = (filters: Record<string, unknown> = {}) =>
     [],
   );
 
-export const params = (...names: string[]) => obj(Object.fromEntries(names.map((n) => [n, id])));
+export const params = (...names: string[]) =>
+  obj(Object.fromEntries(names.map((n) => [n, n === 'client_id' ? clientId : id])));
 
 /** Every route's 4xx/5xx answers are problem documents. */
 const problems = {

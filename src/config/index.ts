@@ -155,6 +155,13 @@ const addressBlocks = z.string().transform((value, ctx): AddressBlock[] => {
   return blocks;
 });
 
+/**
+ * RFC 7591 dynamic client registration: `off` (no endpoint), `token` (an initial access token made
+ * with `latchkey registration-token create`), `open` (anyone, limited per address).
+ */
+const dynamicRegistrationModes = ['off', 'token', 'open'] as const;
+export type DynamicRegistration = (typeof dynamicRegistrationModes)[number];
+
 const positiveInt = z.coerce.number().int().positive();
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -213,6 +220,11 @@ const schema = z.object({
     .optional(),
   LATCHKEY_PASSWORD_LOGIN: bool.optional(),
   LATCHKEY_JWKS_URI_ALLOWED_HOSTS: hostList.default([]),
+  LATCHKEY_DYNAMIC_REGISTRATION: z
+    .enum(dynamicRegistrationModes, {
+      error: (issue) => `expected off, token or open, got "${String(issue.input)}"`,
+    })
+    .default('off'),
   LATCHKEY_CLIENT_METADATA_DOCUMENTS: bool.default(false),
   LATCHKEY_CLIENT_METADATA_ALLOWED_HOSTS: hostList.default([]),
 });
@@ -267,6 +279,8 @@ export interface Config {
   passwordLogin: boolean;
   /** Hosts a client's `jwks_uri` may name although they are not public (or use http): tests, a lab. */
   jwksUriAllowedHosts: readonly string[];
+  /** Who may register clients at POST /oauth/register (RFC 7591): nobody, holders of a token, anyone. */
+  dynamicRegistration: DynamicRegistration;
   /** Client ID Metadata Documents: an https `client_id` URL is fetched for its registration. */
   clientMetadataDocuments: boolean;
   /**
@@ -385,6 +399,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     loginOidc,
     passwordLogin: c.LATCHKEY_PASSWORD_LOGIN ?? !loginOidc,
     jwksUriAllowedHosts: c.LATCHKEY_JWKS_URI_ALLOWED_HOSTS,
+    dynamicRegistration: c.LATCHKEY_DYNAMIC_REGISTRATION,
     clientMetadataDocuments: c.LATCHKEY_CLIENT_METADATA_DOCUMENTS,
     clientMetadataAllowedHosts: c.LATCHKEY_CLIENT_METADATA_ALLOWED_HOSTS,
   };

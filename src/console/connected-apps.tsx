@@ -78,7 +78,20 @@ export async function connectedAppsPages(app: FastifyInstance, opts: { services:
                 {connections.map((c) => (
                   <tr>
                     <td data-label="App">
-                      <strong>{c.clientName}</strong>
+                      {c.selfRegistered ? (
+                        <>
+                          <strong>“{c.clientName}”</strong>{' '}
+                          <span class="badge badge-unverified" data-unverified>
+                            Not verified
+                          </span>
+                          <span class="app-note muted">
+                            Registered itself: the name is what it calls itself, and no organization on this
+                            platform vouches for it. Client ID <span class="code">{c.clientId}</span>
+                          </span>
+                        </>
+                      ) : (
+                        <strong>{c.clientName}</strong>
+                      )}
                     </td>
                     <td data-label="Connected by">
                       {c.userId === user.userId ? `${c.email} (you)` : c.email}

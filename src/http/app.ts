@@ -19,6 +19,7 @@ import { logoutPages } from './logout.tsx';
 import { createMetrics, observeServices, registerRequestMetrics } from './metrics.ts';
 import { oauthEndpoints, pathInsertedMetadata } from './oauth-endpoints.ts';
 import { registerPages } from './page.tsx';
+import { registrationEndpoints } from './registration.ts';
 import { registerRequestId, requestId } from './request-id.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
 import { registerSessions } from './session.ts';
@@ -62,6 +63,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   // with ./urls.ts). Probes also answer at the root: a load balancer checks the instance directly.
   const prefix = s.config.basePath;
   await app.register(oauthEndpoints, { services: s, metrics, prefix });
+  await app.register(registrationEndpoints, { services: s, prefix });
   await app.register(keyEndpoints, { services: s, prefix });
   await app.register(demoApi, { services: s, prefix });
   await app.register(userInfoEndpoint, { services: s, prefix });

@@ -1,9 +1,12 @@
 // The authorization endpoint's pages: the consent form, and why a request stopped (never redirected).
 import type { FastifyReply } from 'fastify';
+import type { VNode } from 'preact';
 import type { SessionUser } from '../accounts/sessions.ts';
 import type { Config } from '../config/index.ts';
 import { type ConsentNeeded, type PendingRequestPage, pendingTtlMs } from '../oauth/authorize-flow.ts';
 import type { AuthorizationRequestPage } from '../oauth/authorize-validation.ts';
+import type { Client } from '../oauth/model/clients.ts';
+import { type RedirectTarget, redirectTarget } from '../oauth/redirect-target.ts';
 import { maxRedirectUriLength } from '../oauth/redirect-uri.ts';
 import { isIdentityScope, parseScope } from '../oauth/scope.ts';
 import { CsrfField, ErrorSummary, sendMessagePage, sendPage } from './page.tsx';
@@ -26,6 +29,11 @@ function requestPageCopy(
         title: 'The app’s sign-in link is incomplete',
         message: 'The request names client_id more than once.',
       };
+    case 'client_blocked':
+      return {
+        title: 'This app has been blocked',
+        message: `The operator of this platform blocked this app (client ID “${e.clientId}”), so it cannot connect to your account. You were not sent back to it.`,
+      };
     case 'unknown_client':
       return {
         title: 'Unknown app',
@@ -36,11 +44,6 @@ function requestPageCopy(
         title: 'This app’s description could not be used',
         message:
           'The app names itself by a web address where it describes itself (a client metadata document), and that description could not be used, so you were not sent on to the app.',
-      };
-    case 'client_blocked':
-      return {
-        title: 'This app is blocked',
-        message: `The operator of this platform has blocked the app with the client ID “${e.clientId}”. It cannot connect to your account.`,
       };
     case 'redirect_uri_repeated':
       return { title: notValid, message: 'The request names redirect_uri more than once.' };
@@ -88,6 +91,11 @@ const pendingPageCopy: Record<PendingRequestPage['reason'], { title: string; mes
   already_answered: {
     title: 'This request was already answered',
     message: 'Go back to the app; if it is not connected, start connecting again.',
+  },
+  client_blocked: {
+    title: 'This app has been blocked',
+    message:
+      'The operator of this platform blocked this app while you were signing in, so it cannot connect to your account. You were not sent back to it.',
   },
 };
 
@@ -137,7 +145,9 @@ export function sendConsentPage(
     (user.memberships.some((m) => m.orgId === user.activeOrgId)
       ? user.activeOrgId
       : user.memberships[0]?.orgId);
-  const returnHost = new URL(pending.redirectUri).host;
+  // Software that registered itself has no owner organization: nobody on the platform vouches for it.
+  const unverified = client.orgId === null;
+  const target = redirectTarget(pending.redirectUri);
   return sendPage(reply, {
     status: error ? 400 : undefined,
     title: `Connect ${client.name}`,
@@ -149,9 +159,18 @@ export function sendConsentPage(
       <div class="narrow">
         <ErrorSummary errors={error ? [{ field: `org-${preselected}`, message: error }] : []} />
         <div class="card stack">
-          <h1>
-            <span class="consent-app">{client.name}</span> wants to access your account
-          </h1>
+          {unverified ? (
+            <h1>
+              Software that calls itself <span class="consent-app">“{client.name}”</span> wants to access your
+              account
+            </h1>
+          ) : (
+            <h1>
+              <span class="consent-app">{client.name}</span> wants to access your account
+            </h1>
+          )}
+          {unverified && <UnverifiedSoftware client={client} />}
+          {unverified && <ReturnHost target={target} name={client.name} />}
           <p class="consent-meta muted">
             <span>
               Environment: <strong>{config.environment}</strong>
@@ -201,7 +220,7 @@ export function sendConsentPage(
               ))}
             </fieldset>
             <p class="muted">
-              After you choose, you go back to <strong>{returnHost}</strong>. You can disconnect the app at
+              After you choose, you go back to <strong>{target.host}</strong>. You can disconnect the app at
               any time under Connected apps.
             </p>
             <div class="actions">
@@ -217,6 +236,48 @@ export function sendConsentPage(
       </div>
     ),
   });
+}
+
+/**
+ * The consent page's words for software that registered itself (DESIGN.md "Software that registers
+ * itself"): its name is only what it calls itself, and no organization on the platform vouches for it.
+ */
+function UnverifiedSoftware({ client }: { client: Client }): VNode {
+  const published = client.origin === 'metadata_document' ? new URL(client.id).host : undefined;
+  return (
+    <div class="notice notice-warning stack" role="note" data-unverified>
+      <p>
+        <strong>Not verified by this platform.</strong> This software registered itself: “{client.name}” is
+        the name it gave itself, and no organization on this platform vouches for it.
+      </p>
+      {published && (
+        <p>
+          Its registration is published by <strong>{published}</strong>.
+        </p>
+      )}
+      <p>Allow access only if you started connecting it yourself, just now, and you trust it.</p>
+    </div>
+  );
+}
+
+/**
+ * Where the authorization code goes (MCP authorization: the person must see the host), and a warning
+ * when that is the person's own machine: any program on it could be the one listening there.
+ */
+function ReturnHost({ target, name }: { target: RedirectTarget; name: string }): VNode {
+  return (
+    <>
+      <p class="consent-host" data-return-host>
+        If you allow it, the authorization is sent to <strong>{target.host}</strong>
+      </p>
+      {target.ownMachine && (
+        <div class="notice notice-danger" role="alert" data-own-machine>
+          <strong>This sends access to a program on your own computer or device.</strong> Any program running
+          on it could receive it. Allow access only if you just started “{name}” on this device yourself.
+        </div>
+      )}
+    </>
+  );
 }
 
 /** A requested URI as shown to the developer: long enough to recognize, never the caller's 14 KB. */

@@ -3,6 +3,7 @@ import type { VNode } from 'preact';
 import { isEmailAddress } from '../accounts/email.ts';
 import { checkPassword, type SessionUser, startSession } from '../accounts/sessions.ts';
 import { constantTimeEqual, randomToken } from '../crypto.ts';
+import type { Client } from '../oauth/model/clients.ts';
 import { type SignInRequest, signInRequest } from '../oauth/prompt.ts';
 import type { Services } from '../services.ts';
 import { ErrorSummary, Field, type FieldError, sendMessagePage, sendPage } from './page.tsx';
@@ -169,6 +170,10 @@ export async function parkedRequest(
   return match ? signInRequest(match[1]!, signedInAt, s) : undefined;
 }
 
+/** Who asks, on the way to consent; software that registered itself is named as it calls itself. */
+const askingNotice = (client: Pick<Client, 'name' | 'orgId'>): string =>
+  `${client.orgId === null ? `Software that calls itself “${client.name}”` : client.name} asks to connect to your account. Sign in to continue.`;
+
 /** /login, /logout, /session/org and the start page. */
 export async function loginPages(app: FastifyInstance, opts: { services: Services }): Promise<void> {
   const s = opts.services;
@@ -177,7 +182,7 @@ export async function loginPages(app: FastifyInstance, opts: { services: Service
   /** On the way to the consent page, say which app is asking, so the sign-in has a context. */
   async function appNotice(next: string): Promise<string | undefined> {
     const client = (await parkedRequest(next, undefined, s))?.client;
-    return client && `${client.name} asks to connect to your account. Sign in to continue.`;
+    return client && askingNotice(client);
   }
 
   app.get('/', { preHandler: optionalUser(s) }, async (request, reply) => {
@@ -231,7 +236,7 @@ export async function loginPages(app: FastifyInstance, opts: { services: Service
       oidcHref,
       csrf: loginCsrf(request, reply, s),
       next: target,
-      notice: parked && `${parked.client.name} asks to connect to your account. Sign in to continue.`,
+      notice: parked && askingNotice(parked.client),
       // OpenID Connect Core §3.1.2.1 login_hint: the email field, when the hint is an address.
       email: hint && isEmailAddress(hint) ? hint : user?.email,
     });

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, HTTPMethods } from 'fastify';
 import { pushAuthorizationRequest } from '../oauth/authorize-par.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { introspect } from '../oauth/introspection.ts';
@@ -12,17 +12,25 @@ import { bodyLimit, bodyParams } from './body.ts';
 import type { Metrics } from './metrics.ts';
 import { forRequest } from './request-services.ts';
 
-const postOnly = (app: FastifyInstance, url: string): void => {
+/** RFC 9110 §15.5.6: 405 with `Allow` for the methods a path does not take. `shown`: the path in words. */
+export const onlyMethods = (
+  app: FastifyInstance,
+  url: string,
+  allowed: readonly HTTPMethods[],
+  shown = url,
+): void => {
+  const methods: HTTPMethods[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
   app.route({
-    method: ['GET', 'PUT', 'PATCH', 'DELETE'],
+    method: methods.filter((m) => !allowed.includes(m)),
     url,
     handler: async (_request, reply) =>
       reply
         .status(405)
-        .header('allow', 'POST')
-        .send({ error: 'invalid_request', error_description: `${url} accepts POST only` }),
+        .header('allow', allowed.join(', '))
+        .send({ error: 'invalid_request', error_description: `${shown} accepts ${allowed.join(', ')} only` }),
   });
 };
+const postOnly = (app: FastifyInstance, url: string): void => onlyMethods(app, url, ['POST']);
 
 /** The well-known names of the one metadata document (RFC 8414 §3, OpenID Connect Discovery 1.0 §4). */
 const metadataNames = ['oauth-authorization-server', 'openid-configuration'];

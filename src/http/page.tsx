@@ -48,8 +48,17 @@ export interface PageOptions {
   focused?: boolean;
 }
 
+/**
+ * A form-action source for a URL: its origin, or for a private-use scheme (RFC 8252 §7.1,
+ * `com.example.app:/cb`, whose origin is "null") the scheme itself (CSP3 scheme-source).
+ */
+function formActionSource(u: string): string {
+  const url = new URL(u);
+  return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : url.protocol;
+}
+
 export function pageCsp(formAction: readonly string[] = []): string {
-  const sources = ["'self'", ...formAction.map((u) => new URL(u).origin)];
+  const sources = ["'self'", ...formAction.map(formActionSource)];
   return [
     "default-src 'none'",
     "script-src 'self'",

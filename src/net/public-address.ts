@@ -92,3 +92,23 @@ export function bareHost(hostname: string): string {
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
   return host.endsWith('.') ? host.slice(0, -1) : host;
 }
+
+/** Addresses that name the machine a connection starts from: loopback, and the unspecified address. */
+const ownMachine = new BlockList();
+ownMachine.addSubnet('127.0.0.0', 8, 'ipv4');
+ownMachine.addAddress('0.0.0.0', 'ipv4');
+ownMachine.addAddress('::1', 'ipv6');
+ownMachine.addAddress('::', 'ipv6');
+
+/**
+ * Whether a URL's hostname (WHATWG-parsed: IPv4 forms such as `127.1` already normalized) is the
+ * machine of whoever opens it: `localhost` and names below it (RFC 6761 §6.3), 127.0.0.0/8, [::1],
+ * and their IPv4-mapped IPv6 forms.
+ */
+export function isOwnMachineHost(hostname: string): boolean {
+  const host = bareHost(hostname);
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  const family = isIP(host);
+  if (family === 4) return ownMachine.check(host, 'ipv4');
+  return family === 6 && ownMachine.check(host, 'ipv6');
+}

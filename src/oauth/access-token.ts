@@ -8,6 +8,7 @@ import {
 import { type Clock, seconds } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import type { KeyRing } from '../keys/keyring.ts';
+import { lookUpClient } from './client-lookup.ts';
 import { OAuthError } from './errors.ts';
 import type { AccessTokenStorage } from './ports.ts';
 import { formatScope } from './scope.ts';
@@ -150,11 +151,12 @@ export async function verifyOwnAccessToken(
   }
   const [{ revoked, grantActive }, client] = await Promise.all([
     s.store.revocations.accessTokenStatus(claims.jti, claims.gid),
-    s.store.clients.find(claims.client_id),
+    lookUpClient(s.store.clients, claims.client_id),
   ]);
   if (revoked) throw invalid('The access token was revoked');
-  // Deleting credentials revokes every token they hold.
-  if (!client) throw invalid('The credentials this token was issued to were deleted');
+  // Deleting credentials revokes every token they hold; blocking them too (client_credentials included).
+  if (client.kind === 'unknown') throw invalid('The credentials this token was issued to were deleted');
+  if (client.kind === 'blocked') throw invalid('The client this token was issued to was blocked');
   // A user token dies with its grant (connected app revoked, code replayed, refresh token reused).
   if (!grantActive) throw invalid('The authorization behind this token was revoked');
   return verified;

@@ -42,6 +42,7 @@ import {
   type RawQuery,
   validateAuthorizationRequest,
 } from './authorize-validation.ts';
+import { findActiveClient, lookUpClient } from './client-lookup.ts';
 import { OAuthError, type OAuthErrorCode } from './errors.ts';
 import type { PendingAuthorization } from './model/authorization-requests.ts';
 import type { Client } from './model/clients.ts';
@@ -86,7 +87,7 @@ export interface SignInNeeded {
 /** A parked request that cannot go on: shown as a page, never redirected (RFC 9700 §4.1). */
 export interface PendingRequestPage {
   kind: 'page';
-  reason: 'request_expired' | 'registration_changed' | 'already_answered';
+  reason: 'request_expired' | 'registration_changed' | 'already_answered' | 'client_blocked';
 }
 
 /** The person has to choose an organization and approve or deny. */
@@ -232,7 +233,7 @@ export async function requestingClient(
   deps: Pick<AuthorizationFlowDeps, 'store' | 'clock'>,
 ): Promise<Client | undefined> {
   const pending = await deps.store.authorizationRequests.find(pendingId, deps.clock());
-  return pending && (await deps.store.clients.find(pending.clientId));
+  return pending && (await findActiveClient(deps.store.clients, pending.clientId));
 }
 
 /** The parked request and its client, checked again against the current registration. */
@@ -242,8 +243,14 @@ async function load(
 ): Promise<PendingRequestPage | { kind: 'loaded'; pending: PendingAuthorization; client: Client }> {
   const { authorizationRequests, clients } = deps.store;
   const pending = pendingId ? await authorizationRequests.find(pendingId, deps.clock()) : undefined;
-  const client = pending && (await clients.find(pending.clientId));
-  if (!pending || !client) return { kind: 'page', reason: 'request_expired' };
+  const found = pending && (await lookUpClient(clients, pending.clientId));
+  if (!pending || !found || found.kind === 'unknown') return { kind: 'page', reason: 'request_expired' };
+  // Blocked while the person signed in: the request ends here, and nothing goes back to the client.
+  if (found.kind === 'blocked') {
+    await authorizationRequests.take(pending.id);
+    return { kind: 'page', reason: 'client_blocked' };
+  }
+  const { client } = found;
   // The registration may have changed while the person signed in (RFC 9700 §4.1): a removed
   // redirect URL or a withdrawn code grant ends the request here, without a redirect.
   if (

@@ -1,5 +1,6 @@
 // The authorization endpoint's parameter validation (RFC 6749 §4.1.1): client and redirect URI first.
 import type { Config } from '../config/index.ts';
+import { lookUpClient } from './client-lookup.ts';
 import { OAuthError, type OAuthErrorCode } from './errors.ts';
 import { isUrlClientId } from './metadata-document.ts';
 import type { ClientMetadataDocuments } from './metadata-document-clients.ts';
@@ -218,8 +219,9 @@ export async function validateAuthorizationRequest(
     throw error;
   }
   if (codeChallenge === undefined) {
-    // RFC 9700 §2.1.1: PKCE for public clients always; for confidential ones unless registered as legacy.
-    if (client.isPublic)
+    // RFC 9700 §2.1.1: PKCE for public clients always, and for software that registered itself (the
+    // MCP authorization specification requires it); for other confidential ones unless legacy.
+    if (client.isPublic || client.origin !== 'console')
       return fail('invalid_request', 'PKCE is required: send code_challenge and code_challenge_method=S256');
     if (config.requirePkce && !client.pkceOptional) {
       return fail(
@@ -282,11 +284,13 @@ async function clientOfRequest(
         return { kind: 'page', reason: 'too_many_requests', retryAfter: resolved.retryAfter };
     }
   }
-  const client = await deps.store.clients.find(clientId);
-  if (!client || (client.origin === 'metadata_document' && !deps.clientDocuments)) {
+  const found = await lookUpClient(deps.store.clients, clientId);
+  if (found.kind === 'unknown' || (found.client.origin === 'metadata_document' && !deps.clientDocuments)) {
     return { kind: 'page', reason: 'unknown_client', clientId };
   }
-  return { kind: 'client', client };
+  // Blocked by the operator (./client-lookup.ts): nothing is sent back to it.
+  if (found.kind === 'blocked') return { kind: 'page', reason: 'client_blocked', clientId };
+  return { kind: 'client', client: found.client };
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   clientAssertionType,
   verifyClientAssertion,
 } from './client-assertion.ts';
+import { lookUpClient } from './client-lookup.ts';
 import { OAuthError } from './errors.ts';
 import type { OAuthEvents } from './events.ts';
 import type { Client } from './model/clients.ts';
@@ -211,12 +212,15 @@ export async function authenticateClient(
       if (clientSecret !== undefined) checkShape(clientSecret);
       return fail(description);
     };
-    const client = await s.store.clients.find(clientId!);
-    if (!client) throw refuse('Unknown client_id, or the credentials were deleted');
+    const found = await lookUpClient(s.store.clients, clientId!);
+    if (found.kind === 'unknown') throw refuse('Unknown client_id, or the credentials were deleted');
     // Metadata document clients exist only while the operator accepts such documents.
-    if (client.origin === 'metadata_document' && !s.config.clientMetadataDocuments) {
+    if (found.client.origin === 'metadata_document' && !s.config.clientMetadataDocuments) {
       throw refuse('Unknown client_id: this server does not accept Client ID Metadata Documents');
     }
+    // Refused before any secret is checked: a blocked client gets nothing here, whatever it sends.
+    if (found.kind === 'blocked') throw fail('This client was blocked by the operator of this server');
+    const { client } = found;
 
     if (client.isPublic) {
       if (clientSecret !== undefined || assertion !== undefined)

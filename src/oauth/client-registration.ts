@@ -2,7 +2,7 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { newId } from '../crypto.ts';
 import { urlProblem } from '../net/guarded-fetch.ts';
-import type { Client, GrantType } from './model/clients.ts';
+import type { Client, GrantType, NewClient } from './model/clients.ts';
 import type {
   ClientRegistrationStorage,
   ClientRegistrationWrites,
@@ -86,31 +86,11 @@ export async function createCredentials(
     throw new CredentialsError('The authorization_code grant needs at least one redirect URL');
   }
   const scopes = input.scopes ?? Object.keys(s.config.scopes).filter((scope) => !isReservedScope(scope));
-  const reserved = scopes.find(
-    (scope) => isReservedScope(scope) && !(input.allowCliOnlyScopes && cliOnlyScopes.includes(scope)),
-  );
-  if (reserved) {
-    throw new CredentialsError(
-      cliOnlyScopes.includes(reserved)
-        ? `The scope "${reserved}" can be granted only from the command line`
-        : `Unknown scope "${reserved}"`,
-    );
-  }
-  const unknownScope = scopes.find(
-    (scope) => !isReservedScope(scope) && !Object.hasOwn(s.config.scopes, scope),
-  );
-  if (unknownScope) {
-    throw new CredentialsError(
-      `Unknown scope "${unknownScope}"; the catalog has ${Object.keys(s.config.scopes).join(', ')}`,
-    );
-  }
+  checkScopes(scopes, s.config.scopes, input.allowCliOnlyScopes ?? false);
 
   checkClientKeys(input, isPublic, s.config.jwksUriAllowedHosts);
-  const usesKeys = input.jwks !== undefined || input.jwksUri !== undefined;
-
-  // The client, its secret, the audit event and the webhook commit together (store.transaction).
-  return s.store.transaction(async (tx) => {
-    const client = await tx.clients.create({
+  return storeNewClient(
+    {
       id: generateClientId(),
       orgId: input.orgId,
       name,
@@ -125,19 +105,61 @@ export async function createCredentials(
       requirePar: input.requirePar ?? false,
       requireDpop: input.requireDpop ?? false,
       postLogoutRedirectUris,
-    });
-    const clientSecret =
-      isPublic || usesKeys ? undefined : (await addSecret(tx, client.id, input.actor, s)).secret;
+    },
+    input.actor,
+    s,
+  );
+}
+
+/**
+ * A new client checked by the caller, stored with its first secret (unless it is public or
+ * authenticates with keys): the client, its secret, the audit event and the `client.created`
+ * webhook commit together (store.transaction).
+ */
+export async function storeNewClient(
+  newClient: NewClient,
+  actor: string,
+  s: Pick<ClientRegistrationDeps, 'store' | 'config' | 'clock'>,
+): Promise<CreatedCredentials> {
+  const needsSecret = !newClient.isPublic && !newClient.jwks && !newClient.jwksUri;
+  return s.store.transaction(async (tx) => {
+    const client = await tx.clients.create(newClient);
+    const clientSecret = needsSecret ? (await addSecret(tx, client.id, actor, s)).secret : undefined;
+    const { name, redirectUris, grantTypes, scopes, isPublic, origin } = client;
     await tx.audit.record({
       orgId: client.orgId,
-      actor: input.actor,
+      actor,
       clientId: client.id,
       action: 'client.created',
-      detail: { name, redirectUris, grantTypes, scopes, isPublic },
+      detail: { name, redirectUris, grantTypes, scopes, isPublic, ...(origin !== 'console' && { origin }) },
     });
     await tx.outbox.add('client.created', presentClient(client));
     return { client, clientSecret };
   });
+}
+
+/** Scopes a client may hold: the catalog's, and reserved ones only where the operator grants them. */
+function checkScopes(
+  scopes: readonly string[],
+  catalog: Readonly<Record<string, string>>,
+  allowCliOnlyScopes: boolean,
+): void {
+  const reserved = scopes.find(
+    (scope) => isReservedScope(scope) && !(allowCliOnlyScopes && cliOnlyScopes.includes(scope)),
+  );
+  if (reserved) {
+    throw new CredentialsError(
+      cliOnlyScopes.includes(reserved)
+        ? `The scope "${reserved}" can be granted only from the command line`
+        : `Unknown scope "${reserved}"`,
+    );
+  }
+  const unknownScope = scopes.find((scope) => !isReservedScope(scope) && !Object.hasOwn(catalog, scope));
+  if (unknownScope) {
+    throw new CredentialsError(
+      `Unknown scope "${unknownScope}"; the catalog has ${Object.keys(catalog).join(', ')}`,
+    );
+  }
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -145,7 +167,8 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 /**
  * Credentials as every reader outside sees them: the admin API's answers, the CLI's `--json` and the
  * `data` of the client.* webhooks. RFC 7591 §2 metadata names, snake_case, ISO 8601 times; the
- * organization is `organization_id` (only the access token's claim is `org_id`). Never a secret.
+ * organization is `organization_id` (only the access token's claim is `org_id`), null for software
+ * that registered itself. Never a secret.
  */
 export const presentClient = (c: Client) => ({
   client_id: c.id,
@@ -161,6 +184,10 @@ export const presentClient = (c: Client) => ({
   require_pushed_authorization_requests: c.requirePar,
   dpop_bound_access_tokens: c.requireDpop,
   post_logout_redirect_uris: c.postLogoutRedirectUris,
+  /** `console`, or software that registered itself (`metadata_document`, `dynamic`): then no organization. */
+  origin: c.origin,
+  /** When the operator blocked it: refused everywhere as invalid_client (final). */
+  blocked_at: c.blockedAt === null ? null : iso(c.blockedAt),
   created_at: iso(c.createdAt),
   updated_at: iso(c.updatedAt),
 });
@@ -219,7 +246,7 @@ async function addSecret(
   tx: ClientRegistrationWrites,
   clientId: string,
   actor: string,
-  s: ClientRegistrationDeps,
+  s: Pick<ClientRegistrationDeps, 'config' | 'clock'>,
 ): Promise<{ id: string; secret: string }> {
   const generated = generateClientSecret(s.config.environment);
   const id = newId();
@@ -335,6 +362,10 @@ export interface CredentialsUpdate {
   requirePar?: boolean;
   requireDpop?: boolean;
   postLogoutRedirectUris?: string[];
+  /** Checked as at creation: the catalog's scopes, never a reserved one. */
+  scopes?: string[];
+  /** RFC 7592 §2.2: what self-registered software says of itself, replaced as a whole. */
+  softwareMetadata?: Record<string, unknown> | null;
 }
 
 /**
@@ -369,6 +400,10 @@ export async function updateCredentials(
     throw new CredentialsError('The authorization_code grant needs at least one redirect URL');
   }
   checkClientKeys(update, client.isPublic, s.config.jwksUriAllowedHosts);
+  const scopes = update.scopes ?? client.scopes;
+  if (update.scopes !== undefined) checkScopes(scopes, s.config.scopes, false);
+  const softwareMetadata =
+    update.softwareMetadata === undefined ? client.softwareMetadata : update.softwareMetadata;
   // One source of keys: a new jwks replaces a jwks_uri and the other way round.
   const keys =
     update.jwks !== undefined
@@ -398,9 +433,23 @@ export async function updateCredentials(
   if (keys.jwksUri !== client.jwksUri) changes.jwksUri = { from: client.jwksUri, to: keys.jwksUri };
   if (requirePar !== client.requirePar) changes.requirePar = { from: client.requirePar, to: requirePar };
   if (requireDpop !== client.requireDpop) changes.requireDpop = { from: client.requireDpop, to: requireDpop };
+  if (!same([...scopes].sort(), [...client.scopes].sort()))
+    changes.scopes = { from: client.scopes, to: scopes };
+  if (JSON.stringify(softwareMetadata) !== JSON.stringify(client.softwareMetadata))
+    changes.softwareMetadata = { from: client.softwareMetadata, to: softwareMetadata };
   if (Object.keys(changes).length === 0) return client;
 
-  const fields = { name, redirectUris, grantTypes, ...keys, requirePar, requireDpop, postLogoutRedirectUris };
+  const fields = {
+    name,
+    redirectUris,
+    grantTypes,
+    scopes,
+    ...keys,
+    requirePar,
+    requireDpop,
+    postLogoutRedirectUris,
+    softwareMetadata,
+  };
   const updated = { ...client, ...fields, updatedAt: s.clock() };
   await s.store.transaction(async (tx) => {
     await tx.clients.update(client.id, fields);

@@ -22,7 +22,10 @@ export type OAuthErrorCode =
   | 'interaction_required'
   | 'invalid_target'
   | 'invalid_dpop_proof'
-  | 'use_dpop_nonce';
+  | 'use_dpop_nonce'
+  // RFC 7591 §3.2.2: a registration refused for its redirect URIs, or for another metadata value.
+  | 'invalid_redirect_uri'
+  | 'invalid_client_metadata';
 
 const defaultStatus: Partial<Record<OAuthErrorCode, number>> = {
   invalid_client: 401,

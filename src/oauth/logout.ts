@@ -19,6 +19,7 @@ import { verify } from 'node:crypto';
 import type { Config } from '../config/index.ts';
 import type { KeyRing } from '../keys/keyring.ts';
 import type { RawQuery } from './authorize-validation.ts';
+import { findActiveClient } from './client-lookup.ts';
 import type { Client, ClientRepository } from './model/clients.ts';
 import { maxParameterLength } from './request-limits.ts';
 
@@ -67,7 +68,8 @@ export async function validateLogoutRequest(
     if (clientId !== undefined && clientId !== hinted.aud) return { kind: 'page', reason: 'client_mismatch' };
   }
   const id = clientId ?? hinted?.aud;
-  const client = id === undefined ? undefined : await deps.store.clients.find(id);
+  // A blocked client is no client here either: nothing is sent back to it.
+  const client = id === undefined ? undefined : await findActiveClient(deps.store.clients, id);
   if (id !== undefined && !client) return { kind: 'page', reason: 'unknown_client', clientId: id };
 
   let redirectUri: string | undefined;

@@ -21,6 +21,7 @@ import {
   guardedFetch,
 } from '../net/guarded-fetch.ts';
 import type { RateLimiter } from '../ratelimit/index.ts';
+import { isBlocked, lookUpClient } from './client-lookup.ts';
 import {
   clientIdUrlProblem,
   DocumentError,
@@ -67,9 +68,10 @@ export function clientMetadataDocuments(deps: ClientMetadataDocumentDeps): Clien
   async function resolve(clientId: string, address: string): Promise<DocumentResolution> {
     const problem = clientIdUrlProblem(clientId);
     if (problem) return { kind: 'refused', clientId, problem: `The client_id URL ${problem}` };
-    const stored = await deps.store.clients.find(clientId);
-    if (stored) {
-      if (stored.blockedAt !== null) return { kind: 'blocked', client: stored };
+    const found = await lookUpClient(deps.store.clients, clientId);
+    if (found.kind === 'blocked') return { kind: 'blocked', client: found.client };
+    if (found.kind === 'active') {
+      const stored = found.client;
       // Registered some other way (never a URL today): not ours to fetch.
       if (stored.origin !== 'metadata_document') return { kind: 'client', client: stored };
       if ((stored.metadataExpiresAt ?? 0) > deps.clock()) return { kind: 'client', client: stored };
@@ -137,7 +139,7 @@ export function clientMetadataDocuments(deps: ClientMetadataDocumentDeps): Clien
     const expiresAt = documentExpiresAt(response.headers, deps.clock());
     const saved = await deps.store.clients.saveDocumentClient(client, expiresAt);
     // Blocked meanwhile (by the operator, between the lookup and now): still blocked.
-    if (saved.client.blockedAt !== null) return { kind: 'blocked', client: saved.client };
+    if (isBlocked(saved.client)) return { kind: 'blocked', client: saved.client };
     return { kind: 'client', client: saved.client };
   }
 

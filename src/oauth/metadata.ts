@@ -45,6 +45,8 @@ export function authorizationServerMetadata(config: Config): Record<string, unkn
     // RFC 9126 §5: clients may also be registered to require it (require_pushed_authorization_requests).
     dpop_signing_alg_values_supported: DPOP_ALGORITHMS,
     pushed_authorization_request_endpoint: `${base}/oauth/par`,
+    // RFC 8414 §2 / RFC 7591 §3: advertised only while software may register itself.
+    ...(config.dynamicRegistration !== 'off' && { registration_endpoint: `${base}/oauth/register` }),
     require_pushed_authorization_requests: false,
     code_challenge_methods_supported: ['S256'],
     // RFC 9207: `iss` on every authorization response, against mix-up attacks.

@@ -12,6 +12,7 @@ import type { AuthorizationRequestRepository } from './model/authorization-reque
 import type { ClientRepository } from './model/clients.ts';
 import type { CodeRepository } from './model/codes.ts';
 import type { GrantRepository } from './model/grants.ts';
+import type { InitialAccessTokenRepository } from './model/initial-access-tokens.ts';
 import type { LeakedSecretRepository } from './model/leaked-secrets.ts';
 import type { Outbox } from './model/outbox.ts';
 import type { PushedRequestRepository } from './model/pushed-requests.ts';
@@ -74,6 +75,17 @@ export interface ClientRegistrationWrites {
   readonly outbox: Outbox;
 }
 
+/**
+ * What the operator's block writes in one transaction (./client-blocking.ts): the mark, the grants it
+ * ends, their audit events and webhooks. The store announces the client to every cache after the commit.
+ */
+export interface ClientBlockingWrites {
+  readonly clients: Pick<ClientRepository, 'find' | 'block'>;
+  readonly grants: Pick<GrantRepository, 'revokeClientGrants'>;
+  readonly audit: Pick<AuditRepository, 'record'>;
+  readonly outbox: Outbox;
+}
+
 /** Deleting an organization: its credentials go one by one, each announced, then the organization. */
 export type OrganizationDeletionWrites = ClientRegistrationWrites & {
   readonly accounts: Pick<AccountRepository, 'findOrganization' | 'deleteOrganization'>;
@@ -84,6 +96,15 @@ export interface ClientRegistrationStorage {
   readonly accounts: Pick<AccountRepository, 'findOrganization'>;
   readonly clients: Pick<ClientRepository, 'find'>;
   transaction<T>(fn: (tx: ClientRegistrationWrites) => Promise<T>): Promise<T>;
+}
+
+/**
+ * Dynamic client registration (RFC 7591, RFC 7592): check an initial access token, find a client by
+ * its registration access token, compare a client_secret sent back, and write as the console does.
+ */
+export interface DynamicRegistrationStorage extends ClientRegistrationStorage {
+  readonly clients: Pick<ClientRepository, 'find' | 'findByRegistrationToken' | 'secrets'>;
+  readonly initialAccessTokens: Pick<InitialAccessTokenRepository, 'findByHash'>;
 }
 
 /** Checking one of our access tokens is still good: not revoked, its client and grant still there. */

@@ -16,6 +16,7 @@
  *   the platform's provider when people sign in there.
  */
 
+import { findActiveClient } from './client-lookup.ts';
 import { OAuthError } from './errors.ts';
 import type { PendingAuthorization } from './model/authorization-requests.ts';
 import type { Client } from './model/clients.ts';
@@ -97,7 +98,7 @@ export async function signInRequest(
 ): Promise<SignInRequest | undefined> {
   const now = deps.clock();
   const pending = await deps.store.authorizationRequests.find(pendingId, now);
-  const client = pending && (await deps.store.clients.find(pending.clientId));
+  const client = pending && (await findActiveClient(deps.store.clients, pending.clientId));
   if (!pending || !client) return undefined;
   const demand = demandOf(pending);
   return {

@@ -46,6 +46,7 @@ export function announcingChanges(repos: Repositories, announce: Announce): Repo
       revoke: announced(grants.revoke, endsTokens),
       revokeConnection: announced(grants.revokeConnection, endsTokens),
       revokeMemberGrants: announced(grants.revokeMemberGrants, endsTokens),
+      revokeClientGrants: announced(grants.revokeClientGrants, endsTokens),
     },
     refreshTokens: { ...refreshTokens, revokeFamily: announced(refreshTokens.revokeFamily, endsTokens) },
     accounts: {

@@ -105,10 +105,12 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
           post_logout_redirect_uris: JSON.stringify(client.postLogoutRedirectUris ?? []),
           origin: client.origin ?? 'console',
           software_metadata: client.softwareMetadata ? JSON.stringify(client.softwareMetadata) : null,
+          registration_token_hash: client.registrationTokenHash ?? null,
         })
         .execute();
+      const { registrationTokenHash: _, ...fields } = client;
       return {
-        ...client,
+        ...fields,
         origin: client.origin ?? 'console',
         blockedAt: null,
         softwareMetadata: client.softwareMetadata ?? null,
@@ -123,6 +125,14 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
     },
     async find(id) {
       const [r] = (await findById(id)).rows;
+      return r && toClient(r);
+    },
+    async findByRegistrationToken(tokenHash) {
+      const r = await db
+        .selectFrom('clients')
+        .selectAll()
+        .where('registration_token_hash', '=', tokenHash)
+        .executeTakeFirst();
       return r && toClient(r);
     },
     async findMany(ids) {
@@ -143,7 +153,7 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
       let q = db
         .selectFrom('clients')
         .selectAll()
-        .where('org_id', '=', orgId)
+        .where('org_id', orgId === null ? 'is' : '=', orgId)
         .orderBy('created_at')
         .orderBy('id')
         .limit(limit + 1);
@@ -208,14 +218,13 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
       return { client: toClient(after!), changed };
     },
     async block(id, at) {
-      await db
+      const r = await db
         .updateTable('clients')
         .set({ blocked_at: at, updated_at: at })
         .where('id', '=', id)
         .where('blocked_at', 'is', null)
-        .execute();
-      const r = await db.selectFrom('clients').select('id').where('id', '=', id).executeTakeFirst();
-      return r !== undefined;
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
     },
     async delete(id) {
       const r = await db.deleteFrom('clients').where('id', '=', id).executeTakeFirst();

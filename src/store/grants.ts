@@ -147,6 +147,13 @@ export function grantRepository(
         return grants.map((g) => ({ ...toGrant(g), revokedAt: at }));
       });
     },
+    async revokeClientGrants(clientId, at) {
+      return atomically(db, async (tx) => {
+        const grants = await active(tx).where('client_id', '=', clientId).execute();
+        await revokeIds(tx, grants, at);
+        return grants.map((g) => ({ ...toGrant(g), revokedAt: at }));
+      });
+    },
     async page(orgId, { limit, after }) {
       let q = db
         .selectFrom('grants')
@@ -166,6 +173,7 @@ export function grantRepository(
         .select([
           'grants.client_id',
           'clients.name',
+          'clients.org_id as client_org_id',
           'grants.user_id',
           'users.email',
           'grants.org_id',
@@ -186,6 +194,7 @@ export function grantRepository(
           byKey.set(key, {
             clientId: r.client_id,
             clientName: r.name,
+            selfRegistered: r.client_org_id === null,
             userId: r.user_id,
             email: r.email,
             orgId: r.org_id,

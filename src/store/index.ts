@@ -6,6 +6,7 @@ import type { AuthorizationRequestRepository } from '../oauth/model/authorizatio
 import type { ClientRepository } from '../oauth/model/clients.ts';
 import type { CodeRepository } from '../oauth/model/codes.ts';
 import type { GrantRepository } from '../oauth/model/grants.ts';
+import type { InitialAccessTokenRepository } from '../oauth/model/initial-access-tokens.ts';
 import type { LeakedSecretRepository } from '../oauth/model/leaked-secrets.ts';
 import type { PushedRequestRepository } from '../oauth/model/pushed-requests.ts';
 import type { RefreshTokenRepository } from '../oauth/model/refresh-tokens.ts';
@@ -23,6 +24,7 @@ import { clientRepository } from './clients.ts';
 import { codeRepository } from './codes.ts';
 import { type DatabaseOptions, type Dialect, exclusively, migrate, openDatabase } from './db.ts';
 import { grantRepository } from './grants.ts';
+import { initialAccessTokenRepository } from './initial-access-tokens.ts';
 import { type InvitationRepository, invitationRepository } from './invitations.ts';
 import { type KeyRepository, keyRepository } from './keys.ts';
 import { leakedSecretRepository } from './leaked-secrets.ts';
@@ -69,6 +71,8 @@ export interface Store {
   seenValues: SeenValueRepository;
   /** Client secrets reported leaked by a secret scanner. */
   leakedSecrets: LeakedSecretRepository;
+  /** RFC 7591 initial access tokens (LATCHKEY_DYNAMIC_REGISTRATION=token). */
+  initialAccessTokens: InitialAccessTokenRepository;
   dialect: Dialect;
   /** Applies pending migrations (under the lock of `exclusively`); returns their names. */
   migrate(): Promise<string[]>;
@@ -115,6 +119,7 @@ function repositories(db: Kysely<Database>, clock: Clock, outboxKey: Buffer | un
     pushedRequests: pushedRequestRepository(db),
     seenValues: seenValueRepository(db),
     leakedSecrets: leakedSecretRepository(db),
+    initialAccessTokens: initialAccessTokenRepository(db),
     loginIdentities: loginIdentityRepository(db, clock),
     invitations: invitationRepository(db, clock),
     outbox: outbox(db),

@@ -1,6 +1,7 @@
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Latchkey, requestToken, startLatchkey } from '../helpers/latchkey.ts';
+import { createOwnerlessClient } from '../helpers/ownerless-clients.ts';
 import { adminClient } from './openapi-client.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: answers are checked against the OpenAPI document, then read freely
@@ -432,12 +433,94 @@ describe('admin API /admin/v1', () => {
     });
   });
 
+  it('blocks any client by its URL-encoded id, lists software of no organization, and lists its grants', async () => {
+    const agent = await createOwnerlessClient(lk, { name: 'Roaming Agent', origin: 'metadata_document' });
+    const path = `/admin/v1/clients/${encodeURIComponent(agent.clientId)}`;
+    const listed = (await api.call('GET', '/admin/v1/self-registered-clients?limit=100')).body as Json;
+    expect(listed.data).toContainEqual(
+      expect.objectContaining({
+        client_id: agent.clientId,
+        organization_id: null,
+        origin: 'metadata_document',
+        blocked_at: null,
+      }),
+    );
+    expect(listed.data.every((c: Json) => c.organization_id === null)).toBe(true);
+    expect(
+      (await api.call('GET', '/admin/v1/self-registered-clients?limit=0', undefined, { invalid: true }))
+        .status,
+    ).toBe(400);
+
+    // Its grants show in the organization the person chose, and end there like any other.
+    const person = await lk.createUser();
+    const s = lk.services;
+    const grant = await s.store.grants.create(
+      { clientId: agent.clientId, userId: person.userId, orgId: lk.orgId, scope: 'invoices:read' },
+      s.clock(),
+    );
+    const grants = (await api.call('GET', `/admin/v1/organizations/${lk.orgId}/grants?limit=100`))
+      .body as Json;
+    expect(grants.data).toContainEqual(expect.objectContaining({ id: grant.id, client_id: agent.clientId }));
+
+    const blocked = await api.call('POST', `${path}/block`);
+    expect(blocked.status).toBe(200);
+    expect(blocked.body).toMatchObject({ client_id: agent.clientId, organization_id: null });
+    const blockedAt = (blocked.body as Json).blocked_at;
+    expect(Date.parse(blockedAt)).toBeGreaterThan(0);
+    expect(await s.store.grants.isActive(grant.id)).toBe(false);
+    // Idempotent: the same answer, the first time kept, one audit event.
+    expect(((await api.call('POST', `${path}/block`)).body as Json).blocked_at).toBe(blockedAt);
+    expect((await api.call('GET', path)).body).toMatchObject({ blocked_at: blockedAt });
+    const events = await s.store.audit.list({ clientId: agent.clientId, actions: ['client.blocked'] });
+    expect(events).toEqual([
+      expect.objectContaining({
+        orgId: null,
+        actor: adminClientId,
+        detail: expect.objectContaining({ grantsRevoked: 1 }),
+      }),
+    ]);
+
+    const missing = await api.call(
+      'POST',
+      `/admin/v1/clients/${encodeURIComponent('https://nowhere.example/c')}/block`,
+    );
+    expect(missing.status).toBe(404);
+    expect((missing.body as Json).detail).toContain('https://nowhere.example/c');
+  });
+
+  it("keeps the operator's powers for latchkey:admin: a tenant's own credentials can neither see nor block a client", async () => {
+    const victim = await lk.createClient({
+      name: 'Their books',
+      grants: ['client_credentials'],
+      redirectUris: [],
+    });
+    const tenantOrg = await lk.createOrganization('Tenant GmbH');
+    const tenant = await lk.createClient({
+      orgId: tenantOrg,
+      grants: ['client_credentials'],
+      redirectUris: [],
+    });
+    const token = ((await (await requestToken(lk.issuer, tenant)).json()) as Json).access_token;
+    for (const [method, path] of [
+      ['POST', `/admin/v1/clients/${victim.clientId}/block`],
+      ['GET', `/admin/v1/clients/${victim.clientId}`],
+      ['GET', `/admin/v1/organizations/${lk.orgId}/clients`],
+      ['GET', '/admin/v1/self-registered-clients'],
+    ] as const) {
+      const r = await api.call(method, path, undefined, { token });
+      expect(r.status, `${method} ${path}`).toBe(403);
+      expect(r.headers.get('www-authenticate')).toContain('insufficient_scope');
+    }
+    expect((await lk.services.store.clients.find(victim.clientId))!.blockedAt).toBeNull();
+    expect((await requestToken(lk.issuer, victim)).status).toBe(200);
+  });
+
   it('publishes every route in the OpenAPI 3.1 document, each exercised above with a valid answer and a problem', () => {
     expect(api.doc.openapi).toBe('3.1.0');
     const missing = api.operations.flatMap((op) =>
       [`${op} ok`, `${op} problem`].filter((k) => !api.covered.has(k)),
     );
     expect(missing).toEqual([]);
-    expect(api.operations).toHaveLength(21);
+    expect(api.operations).toHaveLength(23);
   });
 });

@@ -14,7 +14,13 @@ describe('configuration', () => {
       tokenRateLimit: { limit: 60, windowMs: 60_000 },
       scopes: { ...openIdScopes, ...demoScopes },
       requirePkce: true,
+      dynamicRegistration: 'off',
     });
+  });
+
+  it('reads LATCHKEY_DYNAMIC_REGISTRATION as off, token or open', () => {
+    for (const mode of ['off', 'token', 'open'])
+      expect(loadConfig({ LATCHKEY_DYNAMIC_REGISTRATION: mode }).dynamicRegistration).toBe(mode);
   });
 
   it('reads Client ID Metadata Documents: off by default, hosts as names and *.patterns', () => {
@@ -79,6 +85,11 @@ describe('configuration', () => {
     ['LATCHKEY_SCOPES', '/no/such/file.json', /^LATCHKEY_SCOPES: .*ENOENT/],
     ['LATCHKEY_REQUIRE_PKCE', 'maybe', /^LATCHKEY_REQUIRE_PKCE: /],
     ['LATCHKEY_ENVIRONMENT', 'Prod Env', /^LATCHKEY_ENVIRONMENT: /],
+    [
+      'LATCHKEY_DYNAMIC_REGISTRATION',
+      'on',
+      /^LATCHKEY_DYNAMIC_REGISTRATION: expected off, token or open, got "on"$/,
+    ],
   ])('%s=%s is refused with one line naming it', (name, value, message) => {
     let error: unknown;
     try {

@@ -1,7 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import { createCredentials, type NewCredentials } from '../../src/oauth/client-registration.ts';
 import type { Latchkey } from './latchkey.ts';
-import { Person } from './oauth-flow.ts';
+import { newSignedInPerson, type Person } from './oauth-flow.ts';
 
 export const insecure = { [oauth.allowInsecureRequests]: true } as const;
 export const redirectUri = 'http://127.0.0.1:9999/callback';
@@ -58,10 +58,7 @@ export async function register(
 
 /** A person of the test organization, signed in. */
 export async function signedInPerson(lk: Latchkey): Promise<Person> {
-  const user = await lk.createUser();
-  const person = new Person(lk, user.email, user.password);
-  await person.signIn();
-  return person;
+  return (await newSignedInPerson(lk)).person;
 }
 
 export async function json(r: Response): Promise<Record<string, unknown>> {

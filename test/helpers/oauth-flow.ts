@@ -70,6 +70,15 @@ export class Person {
   }
 }
 
+/** A new person of the test organization (and a member of `orgs`), signed in. */
+export async function newSignedInPerson(lk: Latchkey, orgs: readonly string[] = []) {
+  const u = await lk.createUser();
+  for (const org of orgs) await lk.services.store.accounts.addMembership(org, u.userId, 'member');
+  const person = new Person(lk, u.email, u.password);
+  await person.signIn();
+  return { ...u, person };
+}
+
 export interface CodeRequest {
   client: TestClient;
   redirectUri?: string;

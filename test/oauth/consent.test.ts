@@ -4,8 +4,8 @@ import {
   codeRequestParams,
   consentForm,
   introspect,
+  newSignedInPerson,
   obtainCode,
-  Person,
   tokenRequest,
 } from '../helpers/oauth-flow.ts';
 import { hiddenField } from '../helpers/web.ts';
@@ -20,13 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => lk.close());
 
-async function newPerson(orgs: string[] = []) {
-  const u = await lk.createUser();
-  for (const org of orgs) await lk.services.store.accounts.addMembership(org, u.userId, 'member');
-  const p = new Person(lk, u.email, u.password);
-  await p.signIn();
-  return { ...u, person: p };
-}
+const newPerson = (orgs: string[] = []) => newSignedInPerson(lk, orgs);
 
 const params = (client: TestClient, extra: Record<string, string> = {}) =>
   codeRequestParams(client.clientId, cb, extra);

@@ -256,7 +256,7 @@ describe('the stored document and its cache lifetime', () => {
     const r = await authorize(id);
     expect(r.status).toBe(400);
     expect(r.headers.get('location')).toBeNull();
-    expect(decode(await r.text())).toContain('This app is blocked');
+    expect(decode(await r.text())).toContain('This app has been blocked');
     expect(docs.hits(path)).toBe(1);
     expect((await lk.services.store.clients.find(id))!.blockedAt).toBe(blockedAt);
   });

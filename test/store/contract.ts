@@ -12,6 +12,7 @@ import { documentClientsContract } from './contract/document-clients.ts';
 import { grantsContract } from './contract/grants.ts';
 import { keysAndRevocationsContract } from './contract/keys-and-revocations.ts';
 import { modernOAuthContract } from './contract/modern-oauth.ts';
+import { selfRegistrationContract } from './contract/self-registration.ts';
 import { sessionsAndRequestsContract } from './contract/sessions-and-requests.ts';
 
 export interface OpenedStore {
@@ -81,5 +82,6 @@ export function describeStoreContract(name: string, open: (clock: Clock) => Prom
     keysAndRevocationsContract(contract);
     activityContract(contract);
     modernOAuthContract(contract);
+    selfRegistrationContract(contract);
   });
 }

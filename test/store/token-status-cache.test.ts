@@ -252,6 +252,7 @@ describe.each(databases)('token status through the store on %s', (name, database
     ['the grant revoked', (s) => s.grants.revoke(seed.grantId, 2)],
     ['the connection revoked', (s) => s.grants.revokeConnection(seed, 2)],
     ["the member's grants revoked", (s) => s.grants.revokeMemberGrants(seed, 2)],
+    ["the client's grants revoked (it was blocked)", (s) => s.grants.revokeClientGrants(seed.clientId, 2)],
     ['the person deleted', (s) => s.accounts.deleteUser(seed.userId)],
     ['the organization deleted', (s) => s.accounts.deleteOrganization(seed.orgId)],
     ['the client deleted', (s) => s.clients.delete(seed.clientId)],
@@ -291,6 +292,7 @@ describe.each(databases)('token status through the store on %s', (name, database
       () => store.accounts.removeMembership(seed.orgId, seed.userId),
       () => store.loginIdentities.syncMemberships(seed.userId, []),
       () => store.clients.update(seed.clientId, { name: 'Renamed' }),
+      () => store.clients.block(seed.clientId, 2),
     ];
     for (const write of writes) {
       await status();

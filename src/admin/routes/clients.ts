@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { blockClient } from '../../oauth/client-blocking.ts';
 import {
   createCredentials,
   deleteCredentials,
@@ -122,6 +123,18 @@ export async function clientRoutes(app: FastifyInstance, opts: { services: Servi
     },
   );
 
+  app.get<{ Querystring: ListQuery }>(
+    '/self-registered-clients',
+    schema.route(
+      'clients',
+      'List the clients of no organization: software that registered itself (metadata documents, RFC 7591)',
+      { 200: schema.list(schema.client) },
+      { querystring: schema.listQuery() },
+    ),
+    async (request) =>
+      listResponse(await s.store.clients.page(null, pageQuery(request.query)), presentClient),
+  );
+
   type ClientPath = { Params: { client_id: string } };
   const clientParams = schema.params('client_id');
   app.get<ClientPath>(
@@ -171,6 +184,21 @@ export async function clientRoutes(app: FastifyInstance, opts: { services: Servi
       await deleteCredentials((await clientOr404(request.params.client_id)).id, actor(request), s);
       return reply.status(204).send();
     },
+  );
+  // The operator's block (src/oauth/client-blocking.ts), for any client: console credentials or
+  // software of no organization. It answers the client as it is now, blocked before or not (final).
+  app.post<ClientPath>(
+    '/clients/:client_id/block',
+    schema.route(
+      'clients',
+      'Block a client: refused everywhere as invalid_client, every grant it holds revoked (idempotent)',
+      { 200: schema.client },
+      { params: clientParams },
+    ),
+    async (request) =>
+      presentClient(
+        (await blockClient((await clientOr404(request.params.client_id)).id, actor(request), s)).client,
+      ),
   );
   app.post<ClientPath & { Body: { overlap_seconds: number } }>(
     '/clients/:client_id/secrets',

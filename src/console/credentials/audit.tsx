@@ -44,6 +44,8 @@ export function describeChange(entry: AuditEntry, now: number, named = true): Co
       return `A secret was reported found in public${typeof d.url === 'string' && d.url ? ` at ${d.url}` : ''}`;
     case 'client.deleted':
       return 'Deleted the credentials';
+    case 'client.blocked':
+      return `Blocked by the platform operator; ${Number(d.grantsRevoked ?? 0)} connected app${d.grantsRevoked === 1 ? '' : 's'} signed out`;
     case 'client.updated': {
       const parts: string[] = [];
       const name = d.name as { from?: unknown; to?: unknown } | undefined;

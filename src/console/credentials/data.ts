@@ -18,7 +18,9 @@ export type CredentialStatus =
   /** A public client: it has no secret. */
   | { kind: 'public' }
   /** It signs assertions with its own keys (private_key_jwt): no secret. */
-  | { kind: 'keys' };
+  | { kind: 'keys' }
+  /** The platform operator blocked it: every request with it is refused. */
+  | { kind: 'blocked'; since: number };
 
 export interface SecretView {
   id: string;
@@ -91,6 +93,7 @@ export const trailActions = [
   'client.updated',
   'client.secret_rotated',
   'client.secret_leaked',
+  'client.blocked',
   'client.deleted',
 ] as const;
 
@@ -103,6 +106,10 @@ async function actorNames(s: Services, ids: Iterable<string | null>): Promise<Ma
   ]);
   const userIds = [...new Set([...ids].filter((id): id is string => id !== null && !names.has(id)))];
   for (const user of await s.store.accounts.findUsers(userIds)) names.set(user.id, user.email);
+  // The admin API records the admin client that called.
+  const others = userIds.filter((id) => !names.has(id));
+  for (const client of await s.store.clients.findMany(others))
+    names.set(client.id, `Admin API (${client.name})`);
   return names;
 }
 
@@ -114,10 +121,11 @@ function secretActive(secret: Pick<ClientSecret, 'expiresAt'>, now: number): boo
 }
 
 export function credentialStatus(
-  client: Pick<Client, 'isPublic' | 'jwks' | 'jwksUri'>,
+  client: Pick<Client, 'isPublic' | 'jwks' | 'jwksUri' | 'blockedAt'>,
   secrets: readonly Pick<ClientSecret, 'expiresAt'>[],
   now: number,
 ): CredentialStatus {
+  if (client.blockedAt !== null) return { kind: 'blocked', since: client.blockedAt };
   if (client.isPublic) return { kind: 'public' };
   if (client.jwks || client.jwksUri) return { kind: 'keys' };
   const live = secrets.filter((secret) => secretActive(secret, now));

@@ -5,6 +5,7 @@
 import type { VNode } from 'preact';
 import { ErrorSummary } from '../../http/page.tsx';
 import { useUrl } from '../../http/urls.ts';
+import { formatDate } from '../format.ts';
 import { AuditItem, describeChange } from './audit.tsx';
 import type { AuditEntry, CredentialDetail } from './data.ts';
 import { DeleteSection } from './delete-section.tsx';
@@ -65,6 +66,7 @@ export function CredentialPage(props: CredentialPageProps): VNode {
         </p>
       </PageHead>
       <NoticeBox notice={props.notice} />
+      {d.status.kind === 'blocked' && <BlockedNotice since={d.status.since} />}
       {d.operatorManaged && <OperatorManagedNotice />}
       {d.leak && <LeakBanner leak={d.leak} now={now} operatorManaged={d.operatorManaged} />}
       <SecretsSection detail={d} now={now} csrfToken={props.csrfToken} rotateOnce={props.rotateOnce} />
@@ -85,6 +87,17 @@ export function CredentialPage(props: CredentialPageProps): VNode {
         <DeleteSection clientId={d.id} name={d.name} csrfToken={props.csrfToken} error={props.deleteError} />
       )}
       {props.overlay}
+    </div>
+  );
+}
+
+/** Why nothing works with these credentials: the platform operator blocked them. */
+function BlockedNotice({ since }: { since: number }): VNode {
+  return (
+    <div class="notice notice-danger lk-notice" role="note" data-blocked-notice>
+      <strong>Blocked by the platform operator on {formatDate(since)}.</strong> Every request made with these
+      credentials is refused (invalid_client), and the apps people connected with them were signed out. A
+      block is final: to connect the software again, delete these credentials and generate new ones.
     </div>
   );
 }

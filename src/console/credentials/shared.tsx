@@ -106,6 +106,12 @@ export function StatusBadge({ status, now }: { status: CredentialStatus; now: nu
       return <span class="badge">Public client</span>;
     case 'keys':
       return <span class="badge badge-ok">Active · public keys</span>;
+    case 'blocked':
+      return (
+        <span class="badge lk-badge-danger" data-blocked title={`Blocked on ${formatDate(status.since)}`}>
+          Blocked by the platform operator
+        </span>
+      );
   }
 }
 

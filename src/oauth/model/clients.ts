@@ -74,7 +74,10 @@ export type NewClient = Omit<
   Client,
   'createdAt' | 'updatedAt' | 'blockedAt' | 'metadataExpiresAt' | OptionalFields
 > &
-  Partial<Pick<Client, OptionalFields>>;
+  Partial<Pick<Client, OptionalFields>> & {
+    /** RFC 7592 §3: the SHA-256 of the registration access token of a dynamically registered client. */
+    registrationTokenHash?: string;
+  };
 
 /**
  * A client as its metadata document describes it (draft-ietf-oauth-client-id-metadata-document):
@@ -97,11 +100,13 @@ export type ClientUpdate = Partial<
 export interface ClientRepository {
   create(client: NewClient): Promise<Client>;
   find(id: string): Promise<Client | undefined>;
+  /** The client whose RFC 7592 registration access token has this SHA-256 (read fresh, never cached). */
+  findByRegistrationToken(tokenHash: string): Promise<Client | undefined>;
   /** The clients among `ids` that exist, in no particular order. */
   findMany(ids: readonly string[]): Promise<Client[]>;
   list(orgId?: string): Promise<Client[]>;
-  /** One organization's clients, oldest first (the admin API). */
-  page(orgId: string, page: PageQuery): Promise<Page<Client>>;
+  /** One organization's clients, or (null) those of no organization, oldest first (the admin API). */
+  page(orgId: string | null, page: PageQuery): Promise<Page<Client>>;
   update(id: string, update: ClientUpdate): Promise<void>;
   /**
    * Stores the client a metadata document describes, until `expiresAt`: made the first time, its
@@ -112,7 +117,10 @@ export interface ClientRepository {
     client: DocumentClient,
     expiresAt: number,
   ): Promise<{ client: Client; changed: boolean }>;
-  /** Marks it blocked (once: a later call keeps the first time); false when there is no such client. */
+  /**
+   * Marks it blocked at `at`, in one conditional update: true when this call blocked it; false when
+   * it was blocked already (the first time is kept) or there is no such client.
+   */
   block(id: string, at: number): Promise<boolean>;
   /** Deletes the client and, by cascade, its secrets, grants, codes and refresh tokens. */
   delete(id: string): Promise<boolean>;

@@ -25,6 +25,8 @@ export interface Grant {
 export interface Connection {
   clientId: string;
   clientName: string;
+  /** The client belongs to no organization: software that registered itself, not verified. */
+  selfRegistered: boolean;
   userId: string;
   email: string;
   orgId: string;
@@ -50,6 +52,8 @@ export interface GrantRepository {
   revokeConnection(c: { clientId: string; userId: string; orgId: string }, at: number): Promise<number>;
   /** Revokes every active grant a person holds in one organization (they left it); returns them. */
   revokeMemberGrants(m: { userId: string; orgId: string }, at: number): Promise<Grant[]>;
+  /** Revokes every active grant of a client, in every organization (it was blocked); returns them. */
+  revokeClientGrants(clientId: string, at: number): Promise<Grant[]>;
   connections(filter: { orgId: string; userId?: string }): Promise<Connection[]>;
   /** Every grant of an organization, revoked ones included, oldest first (the admin API). */
   page(orgId: string, page: PageQuery): Promise<Page<Grant>>;

@@ -8,6 +8,7 @@ export type WebhookEventType =
   | 'client.secret_rotated'
   | 'client.deleted'
   | 'client.secret_leaked'
+  | 'client.blocked'
   | 'grant.created'
   | 'grant.revoked'
   | 'member.invited';

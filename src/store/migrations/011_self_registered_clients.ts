@@ -65,6 +65,8 @@ async function dropOrgNotNullOnSqlite(db: Kysely<unknown>): Promise<void> {
     'require_dpop',
     'post_logout_redirect_uris',
   ];
+  const { rows } = await sql<{ foreign_keys: number }>`PRAGMA foreign_keys`.execute(db);
+  const before = rows[0]?.foreign_keys === 1 ? sql`ON` : sql`OFF`;
   await sql`PRAGMA foreign_keys = OFF`.execute(db);
   try {
     await db.schema
@@ -94,7 +96,7 @@ async function dropOrgNotNullOnSqlite(db: Kysely<unknown>): Promise<void> {
     const broken = await sql`PRAGMA foreign_key_check`.execute(db);
     if (broken.rows.length > 0) throw new Error('011: foreign keys broken by the rebuild of clients');
   } finally {
-    await sql`PRAGMA foreign_keys = ON`.execute(db);
+    await sql`PRAGMA foreign_keys = ${before}`.execute(db);
   }
 }
 

@@ -4,7 +4,7 @@ import type { NewClient } from '../../../src/oauth/model/clients.ts';
 import type { Contract } from '../contract.ts';
 
 export function clientsContract({ store, clock, tenant }: Contract): void {
-  const newClient = (orgId: string, overrides: Partial<NewClient> = {}): NewClient => ({
+  const newClient = (orgId: string | null, overrides: Partial<NewClient> = {}): NewClient => ({
     id: newId(),
     orgId,
     name: 'Business Central',
@@ -63,6 +63,34 @@ export function clientsContract({ store, clock, tenant }: Contract): void {
       const c = await store().clients.find(t.clientId);
       expect(c).toMatchObject({ name: 'Renamed', pkceOptional: true, scopes: ['read'], updatedAt: clock() });
       expect(c!.createdAt).toBe(clock() - 5000);
+    });
+
+    it('blocks a client once, keeping the first time', async () => {
+      const t = await tenant();
+      const blockedAt = clock();
+      expect(await store().clients.block(t.clientId, blockedAt)).toBe(true);
+      expect(await store().clients.find(t.clientId)).toMatchObject({ blockedAt, updatedAt: blockedAt });
+      clock.advance(1000);
+      expect(await store().clients.block(t.clientId, clock())).toBe(false);
+      expect((await store().clients.find(t.clientId))!.blockedAt).toBe(blockedAt);
+      expect(await store().clients.block(newId(), clock())).toBe(false);
+    });
+
+    it("keeps software of no organization apart: its own page, in no organization's", async () => {
+      const t = await tenant();
+      const ownerless = await store().clients.create(
+        newClient(null, {
+          origin: 'dynamic',
+          softwareMetadata: { client_uri: 'https://agent.example', contacts: ['ops@agent.example'] },
+        }),
+      );
+      expect(await store().clients.find(ownerless.id)).toEqual(ownerless);
+      expect(ownerless).toMatchObject({ orgId: null, origin: 'dynamic', blockedAt: null });
+      const none = (await store().clients.page(null, { limit: 100 })).items.map((c) => c.id);
+      expect(none).toContain(ownerless.id);
+      expect(none).not.toContain(t.clientId);
+      const theirs = (await store().clients.page(t.orgId, { limit: 100 })).items.map((c) => c.id);
+      expect(theirs).toEqual([t.clientId]);
     });
 
     it('keeps secrets newest first, several clients at once, and records their use', async () => {

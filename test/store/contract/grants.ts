@@ -34,6 +34,27 @@ export function grantsContract({ store, clock, tenant }: Contract): void {
       expect((await store().grants.find(g.id))!.lastUsedAt).toBe(clock());
     });
 
+    it('revokes every active grant of one client, in every organization, with their refresh tokens', async () => {
+      const t = await tenant();
+      const other = await tenant();
+      const here = await grant(t);
+      const elsewhere = await grant(t, 'read', other.orgId);
+      const earlier = await grant(t);
+      await store().grants.revoke(earlier.id, clock() - 1);
+      const theirs = await grant(other);
+      const token = await refreshToken(t, elsewhere.id);
+      clock.advance(1000);
+      const revoked = await store().grants.revokeClientGrants(t.clientId, clock());
+      expect(revoked.map((g) => g.id).sort()).toEqual([here.id, elsewhere.id].sort());
+      expect(revoked.every((g) => g.revokedAt === clock())).toBe(true);
+      expect(await store().grants.isActive(here.id)).toBe(false);
+      expect(await store().grants.isActive(elsewhere.id)).toBe(false);
+      expect((await store().grants.find(earlier.id))!.revokedAt).toBe(clock() - 1001);
+      expect((await store().refreshTokens.find(token))!.revokedAt).toBe(clock());
+      expect(await store().grants.isActive(theirs.id)).toBe(true);
+      expect(await store().grants.revokeClientGrants(t.clientId, clock())).toEqual([]);
+    });
+
     it('gives grants ids that sort in the order they were made (new ones at the index edge)', async () => {
       const t = await tenant();
       const ids: string[] = [];
@@ -99,6 +120,7 @@ export function grantsContract({ store, clock, tenant }: Contract): void {
         {
           clientId: t.clientId,
           clientName: 'Client',
+          selfRegistered: false,
           userId: t.userId,
           email: t.email,
           orgId: t.orgId,
