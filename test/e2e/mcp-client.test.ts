@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { auth, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningMcpServer, startMcpServer } from '../../examples/mcp-server.ts';
@@ -130,6 +131,18 @@ async function connectRefused(stack: Stack, p: ChromiumProvider): Promise<void> 
 }
 
 /**
+ * What the consent page tells the person of software that registered itself: the name it gave
+ * itself, not verified, the host the code goes to, and that it is this machine.
+ */
+function expectUnverifiedConsent(consent: string) {
+  expect(consent).toContain('Software that calls itself “Invoice Agent” wants to access your account');
+  expect(consent).toContain('Not verified by this platform.');
+  expect(consent).toContain('“Invoice Agent” is the name it gave itself');
+  expect(consent).toContain(`the authorization is sent to ${new URL(redirectUrl).host}`);
+  expect(consent).toContain('This sends access to a program on your own computer or device.');
+}
+
+/**
  * The tool answers for the person, in the organization they picked, through `clientId`; the token
  * is for the MCP server alone; the SDK refreshes it.
  */
@@ -250,8 +263,8 @@ describe.each<Database>(['sqlite', 'postgres'])(
       expect(documents.hits(path)).toBeGreaterThanOrEqual(1);
       // The person saw the software as it calls itself, not verified, and where the code goes.
       const consent = p.authorizations[0]!.visit.consentText!;
-      expect(consent).toContain('Invoice Agent');
-      expect(consent).toContain(new URL(redirectUrl).host);
+      expectUnverifiedConsent(consent);
+      expect(consent).toContain(`Its registration is published by ${new URL(clientId).host}`);
       await expectToolCall(stack, client, p, clientId);
     });
 
@@ -269,15 +282,25 @@ describe.each<Database>(['sqlite', 'postgres'])(
         token_endpoint_auth_method: 'none',
         scope: 'invoices:read',
       });
+      // RFC 7591 §3.2.1: a public client, no secret; RFC 7592's management credentials too (the SDK
+      // keeps only what it knows of, the client_id and metadata).
+      expect(registration!.status).toBe(201);
+      const registered = JSON.parse(registration!.answer!);
+      expect(registered).toMatchObject({
+        client_id: expect.any(String),
+        client_name: 'Invoice Agent',
+        redirect_uris: [redirectUrl],
+        token_endpoint_auth_method: 'none',
+        registration_access_token: expect.any(String),
+        registration_client_uri: `${stack.lk.issuer}/oauth/register/${registered.client_id}`,
+      });
+      expect(registered.client_secret).toBeUndefined();
       const information = p.clientInformation() as Record<string, unknown>;
       expect(information).toMatchObject({
-        client_id: expect.any(String),
-        registration_access_token: expect.any(String),
-        registration_client_uri: expect.stringContaining(`${stack.lk.issuer}/oauth/register/`),
+        client_id: registered.client_id,
         token_endpoint_auth_method: 'none',
       });
-      expect(information.client_secret).toBeUndefined();
-      expect(p.authorizations[0]!.visit.consentText).toContain('Invoice Agent');
+      expectUnverifiedConsent(p.authorizations[0]!.visit.consentText!);
       await expectToolCall(stack, client, p, `${information.client_id}`);
     });
 
@@ -307,8 +330,9 @@ describe.each<Database>(['sqlite', 'postgres'])(
       const { visit } = p.authorizations[0]!;
       expect(visit.status).toBe(400);
       expect(visit.url.href.startsWith(`${stack.lk.issuer}/oauth/authorize?`)).toBe(true);
-      expect(visit.pageText).toContain(redirectUrl);
-      expect(visit.pageText).toContain('redirect_uris');
+      expect(visit.pageText).toContain('This redirect URL is not registered');
+      expect(visit.pageText).toContain(`Requested redirect_uri:${redirectUrl}`);
+      expect(visit.pageText).toContain('add this URL to redirect_uris in the app’s client metadata document');
     });
 
     it('a blocked client: the SDK’s refresh gets invalid_client, the person a page saying it is blocked', async () => {
@@ -332,7 +356,10 @@ describe.each<Database>(['sqlite', 'postgres'])(
       expect(p.invalidated).toContain('all');
       const { visit } = p.authorizations.at(-1)!;
       expect(visit.status).toBe(400);
-      expect(visit.pageText).toContain('This app is blocked');
+      expect(visit.pageText).toContain('This app has been blocked');
+      expect(visit.pageText).toContain(
+        `The operator of this platform blocked this app (client ID “${clientId}”)`,
+      );
       expect(() => p.code()).toThrow(/the browser never came back/);
     });
   },
@@ -359,9 +386,10 @@ describe.each<Database>(['sqlite', 'postgres'])(
         authProvider: refused,
         fetch: bare.fetch,
       });
+      // The SDK reads RFC 7591's error answer as an OAuth error of its own kind.
       await expect(
         new Client({ name: 'invoice-agent', version: '1.0.0' }).connect(transport),
-      ).rejects.toThrow();
+      ).rejects.toThrow(InvalidTokenError);
       const attempt = bare.requests.find((r) => r.url === registrationEndpoint)!;
       expect(attempt.status).toBe(401);
       expect(JSON.parse(attempt.answer!)).toMatchObject({ error: 'invalid_token' });

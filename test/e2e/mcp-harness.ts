@@ -275,7 +275,7 @@ export function claimsOf(jwt: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString());
 }
 
-/** A request the SDK sent, and what it got back (the body when it was not a success). */
+/** A request the SDK sent, and what it got back (the body when it was JSON). */
 export interface SentRequest {
   method: string;
   url: string;
@@ -307,7 +307,8 @@ export function recordingFetch(
     requests.push(sent);
     const response = await fetch(input, { ...init, headers });
     sent.status = response.status;
-    if (!response.ok) sent.answer = await response.clone().text();
+    // JSON answers only: an event stream's body may never end.
+    if (response.headers.get('content-type')?.includes('json')) sent.answer = await response.clone().text();
     return response;
   };
   return { fetch: recording as typeof fetch, requests };
