@@ -42,11 +42,12 @@ function commandsOf(line: string): string[][] {
       if (c === '&') i++;
       commands.push([]);
     } else if (c === "'" || c === '"') {
-      const close = line.indexOf(c, i + 1);
+      // An unclosed quote (a command continued on the next line) runs to the end of the line.
+      const close = line.indexOf(c, i + 1) < 0 ? line.length : line.indexOf(c, i + 1);
       word = (word ?? '') + line.slice(i + 1, close);
       i = close;
     } else if (c === '$' && line[i + 1] === '(') {
-      const close = line.indexOf(')', i);
+      const close = line.indexOf(')', i) < 0 ? line.length : line.indexOf(')', i);
       word = (word ?? '') + line.slice(i, close + 1);
       i = close;
     } else word = (word ?? '') + c;

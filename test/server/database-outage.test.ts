@@ -50,7 +50,7 @@ describe('PostgreSQL stops and comes back (a private cluster of this test)', () 
     // Pages: the console (a session cookie makes it read the store) and the authorization endpoint.
     for (const [path, headers] of [
       ['/settings/api', { cookie: 'latchkey_session=some-session-id' }],
-      [`/oauth/authorize?response_type=code&client_id=${client.clientId}`, {}],
+      [`/oauth/authorize?response_type=code&client_id=${uncached.clientId}`, {}],
     ] as const) {
       const page = await fetch(`${lk.issuer}${path}`, { headers, redirect: 'manual' });
       expect(page.status, path).toBe(503);
