@@ -9,7 +9,7 @@ export type DocumentRoute =
 
 /**
  * Client ID Metadata Documents served over https on 127.0.0.1, with a certificate from a throwaway
- * CA for `client.test`, `other.test` and 127.0.0.1 (give the fetcher `ca.caPem`, or a process
+ * CA for `names` (by default `client.test`, `other.test` and 127.0.0.1; give the fetcher `ca.caPem`, or a process
  * NODE_EXTRA_CA_CERTS=`ca.caFile`). Counts the requests each path received.
  */
 export interface DocumentServer {
@@ -25,8 +25,8 @@ export interface DocumentServer {
 
 export const documentHosts = ['client.test', 'other.test', '127.0.0.1'];
 
-export async function startDocumentServer(): Promise<DocumentServer> {
-  const ca = throwawayCa(documentHosts);
+export async function startDocumentServer(names: readonly string[] = documentHosts): Promise<DocumentServer> {
+  const ca = throwawayCa(names);
   const routes = new Map<string, DocumentRoute>();
   const counts = new Map<string, number>();
   const server: Server = createServer({ key: ca.key, cert: ca.cert }, (req, res) => {
