@@ -12,7 +12,7 @@
  *
  * The HTTP layer (src/http/registration.ts) only routes; it serves nothing while registration is off.
  */
-import { authChallenge } from '@latchkey/verify';
+import { bearerChallenge, bearerTokenFromHeader, TokenVerificationError } from '@latchkey/verify';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { constantTimeEqual, randomToken, sha256 } from '../crypto.ts';
@@ -243,29 +243,36 @@ async function isCurrentSecret(
   return match;
 }
 
-/** RFC 6750 §2.1: `Authorization: Bearer <token>`; anything else is refused as §3.1 says. */
+/**
+ * RFC 6750 §2.1: `Authorization: Bearer <token>`, read and answered by the verifier's own parser and
+ * challenge (latchkey/verify): no credentials → the challenge without an error code (§3.1).
+ */
 function bearerToken(authorization: string | undefined, s: DynamicRegistrationDeps, missing: string): string {
-  if (authorization === undefined) {
-    // §3.1: a request without credentials gets the challenge, without an error code.
+  let token: string | undefined;
+  try {
+    token = bearerTokenFromHeader(authorization);
+  } catch (error) {
+    if (error instanceof TokenVerificationError)
+      throw invalidToken(s, 'The Authorization header must be "Bearer <token>"');
+    throw error;
+  }
+  if (token === undefined) {
     throw new OAuthError('invalid_token', `${missing}: send "Authorization: Bearer <token>"`, {
       status: 401,
-      headers: { 'WWW-Authenticate': authChallenge('Bearer', { realm: s.config.issuer }) },
+      headers: { 'WWW-Authenticate': bearerChallenge(s.config.issuer) },
     });
   }
-  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization.trim());
-  if (!match) throw invalidToken(s, 'The Authorization header must be "Bearer <token>"');
-  return match[1]!;
+  return token;
 }
 
 function invalidToken(s: DynamicRegistrationDeps, description: string): OAuthError {
   return new OAuthError('invalid_token', description, {
     status: 401,
     headers: {
-      'WWW-Authenticate': authChallenge('Bearer', {
-        realm: s.config.issuer,
-        error: 'invalid_token',
-        error_description: description,
-      }),
+      'WWW-Authenticate': bearerChallenge(
+        s.config.issuer,
+        new TokenVerificationError('invalid_token', description),
+      ),
     },
   });
 }

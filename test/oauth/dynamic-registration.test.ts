@@ -35,7 +35,7 @@ describe('initial access tokens', () => {
     expect(await clientCount(lk)).toBe(before);
   });
 
-  it('a wrong one, another scheme, an expired or a revoked one: 401 invalid_token, nothing stored', async () => {
+  it('a wrong, expired or revoked one: 401 invalid_token, nothing stored; another scheme is no token', async () => {
     const before = await clientCount(lk);
     const expiring = await initialAccessToken(lk, 60);
     const revoked = await initialAccessToken(lk);
@@ -45,7 +45,7 @@ describe('initial access tokens', () => {
 
     const cases: [Record<string, string>, RegExp][] = [
       [{ authorization: 'Bearer not-a-token-we-made' }, /Unknown initial access token/],
-      [{ authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }, /must be "Bearer <token>"/],
+      [{ authorization: 'Bearer two words' }, /must be "Bearer <token>"/],
       [{ authorization: `Bearer ${expiring}` }, /expired at/],
       [{ authorization: `Bearer ${revoked}` }, /was revoked/],
     ];
@@ -58,6 +58,14 @@ describe('initial access tokens', () => {
         new RegExp(`^Bearer realm="${lk.issuer}", error="invalid_token", error_description="`),
       );
     }
+    // RFC 6750 §3.1: another scheme is as if no token were sent: the challenge, without an error code.
+    const basic = `Basic ${Buffer.from('a:b').toString('base64')}`;
+    const r = await registrationRequest(lk, 'POST', '', {
+      body: publicClientMetadata(),
+      headers: { authorization: basic },
+    });
+    expect(r.status).toBe(401);
+    expect(r.headers.get('www-authenticate')).toBe(`Bearer realm="${lk.issuer}"`);
     expect(await clientCount(lk)).toBe(before);
   });
 
