@@ -54,7 +54,8 @@ describe('metadata documents fetched by the server process', () => {
       const refused = await authorize(untrusting.url);
       expect(refused.status).toBe(400);
       expect(await refused.text()).toContain('could not be fetched');
-      expect(untrusting.bin.output()).toMatch(
+      // The log line is written after the page is sent: wait for it rather than read at once.
+      await untrusting.bin.waitFor(
         /client metadata document refused.*UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_VERIFY_LEAF_SIGNATURE.*client metadata document refused/,
       );
     } finally {
