@@ -12,13 +12,13 @@ import { ConfigError, loadConfig } from './config/index.ts';
 import { createLogger } from './logger.ts';
 import { blockClient } from './oauth/client-blocking.ts';
 import {
-  CredentialsError,
   createCredentials,
   deleteCredentials,
   presentClient,
   rotateSecret,
   updateCredentials,
 } from './oauth/client-registration.ts';
+import { CredentialsError } from './oauth/client-rules.ts';
 import { InitialAccessTokenError } from './oauth/initial-access-tokens.ts';
 import { roles } from './oauth/model/accounts.ts';
 import type { GrantType } from './oauth/model/clients.ts';

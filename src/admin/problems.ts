@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { AccountError } from '../accounts/users.ts';
-import { CredentialsError } from '../oauth/client-registration.ts';
+import { CredentialsError } from '../oauth/client-rules.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import type { AccountRepository, Organization } from '../oauth/model/accounts.ts';
 import { StoreUnavailableError } from '../store/errors.ts';

@@ -10,7 +10,8 @@
  * client is fetched afresh at its next request, dynamically registered software registers again.
  */
 import type { Clock } from '../clock.ts';
-import { CredentialsError, presentClient } from './client-registration.ts';
+import { presentClient } from './client-registration.ts';
+import { CredentialsError } from './client-rules.ts';
 import type { Client } from './model/clients.ts';
 import type { ClientBlockingWrites } from './ports.ts';
 

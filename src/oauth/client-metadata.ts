@@ -6,7 +6,7 @@
  * the field it is about). A field's value `undefined` means it was not given.
  */
 import { isEmailAddress } from '../accounts/email.ts';
-import { CredentialsError, checkClientKeys } from './client-registration.ts';
+import { CredentialsError, checkClientKeys } from './client-rules.ts';
 import type { Client, GrantType } from './model/clients.ts';
 import { maxRedirectUriLength, redirectUriCountProblem, redirectUriProblems } from './redirect-uri.ts';
 import { isReservedScope, parseScope } from './scope.ts';

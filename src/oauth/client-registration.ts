@@ -1,15 +1,20 @@
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { newId } from '../crypto.ts';
-import { urlProblem } from '../net/guarded-fetch.ts';
+import {
+  CredentialsError,
+  checkClientKeys,
+  checkRedirectUris,
+  checkScopes,
+  tokenEndpointAuthMethod,
+} from './client-rules.ts';
 import type { Client, GrantType, NewClient } from './model/clients.ts';
 import type {
   ClientRegistrationStorage,
   ClientRegistrationWrites,
   OrganizationDeletionWrites,
 } from './ports.ts';
-import { redirectUriCountProblem, redirectUriProblems } from './redirect-uri.ts';
-import { cliOnlyScopes, isReservedScope } from './scope.ts';
+import { isReservedScope } from './scope.ts';
 import { generateClientId, generateClientSecret } from './secrets.ts';
 
 /** Creating, rotating and deleting API credentials: used by the CLI, the console and the seed. */
@@ -18,10 +23,6 @@ export interface ClientRegistrationDeps {
   /** The scope catalog new credentials may hold; the environment their secrets are marked with. */
   readonly config: Pick<Config, 'scopes' | 'environment' | 'jwksUriAllowedHosts'>;
   readonly clock: Clock;
-}
-
-export class CredentialsError extends Error {
-  override name = 'CredentialsError';
 }
 
 export const allGrantTypes: readonly GrantType[] = [
@@ -138,30 +139,6 @@ export async function storeNewClient(
   });
 }
 
-/** Scopes a client may hold: the catalog's, and reserved ones only where the operator grants them. */
-function checkScopes(
-  scopes: readonly string[],
-  catalog: Readonly<Record<string, string>>,
-  allowCliOnlyScopes: boolean,
-): void {
-  const reserved = scopes.find(
-    (scope) => isReservedScope(scope) && !(allowCliOnlyScopes && cliOnlyScopes.includes(scope)),
-  );
-  if (reserved) {
-    throw new CredentialsError(
-      cliOnlyScopes.includes(reserved)
-        ? `The scope "${reserved}" can be granted only from the command line`
-        : `Unknown scope "${reserved}"`,
-    );
-  }
-  const unknownScope = scopes.find((scope) => !isReservedScope(scope) && !Object.hasOwn(catalog, scope));
-  if (unknownScope) {
-    throw new CredentialsError(
-      `Unknown scope "${unknownScope}"; the catalog has ${Object.keys(catalog).join(', ')}`,
-    );
-  }
-}
-
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /**
@@ -191,56 +168,6 @@ export const presentClient = (c: Client) => ({
   created_at: iso(c.createdAt),
   updated_at: iso(c.updatedAt),
 });
-
-/** The redirect URIs' rules (./redirect-uri.ts), the number of them included: the first problem, thrown. */
-function checkRedirectUris(uris: readonly string[], label = 'Redirect URL'): void {
-  const tooMany = redirectUriCountProblem(uris.length);
-  if (tooMany) throw new CredentialsError(label === 'Redirect URL' ? tooMany : `${label}s: ${tooMany}`);
-  const problem = redirectUriProblems(uris)[0];
-  if (problem) throw new CredentialsError(`${label} ${problem.uri}: ${problem.problem}`);
-}
-
-/** RFC 7591 §2 token_endpoint_auth_method: how these credentials authenticate. */
-export const tokenEndpointAuthMethod = (c: Pick<Client, 'isPublic' | 'jwks' | 'jwksUri'>) =>
-  c.isPublic ? 'none' : c.jwks || c.jwksUri ? 'private_key_jwt' : 'client_secret_basic';
-
-/**
- * A JWK set of public signing keys, or an https URL that does not point inside (http, and
- * non-public addresses, only for hosts in LATCHKEY_JWKS_URI_ALLOWED_HOSTS): never both, never
- * private keys.
- */
-export function checkClientKeys(
-  input: Pick<NewCredentials, 'jwks' | 'jwksUri'>,
-  isPublic: boolean,
-  allowedHosts: readonly string[],
-): void {
-  const { jwks, jwksUri } = input;
-  if (jwks === undefined && jwksUri === undefined) return;
-  if (isPublic) throw new CredentialsError('Public clients have no keys: leave out --jwks and --jwks-uri');
-  if (jwks !== undefined && jwksUri !== undefined)
-    throw new CredentialsError('Give jwks or jwks_uri, not both');
-  if (jwks !== undefined) {
-    const keys = (jwks as { keys?: unknown }).keys;
-    if (!Array.isArray(keys) || keys.length === 0)
-      throw new CredentialsError('jwks must be a JWK set: {"keys": [...]} with at least one key');
-    for (const key of keys as Record<string, unknown>[]) {
-      if (typeof key !== 'object' || key === null || typeof key.kty !== 'string')
-        throw new CredentialsError('Every key in jwks needs a kty');
-      if (key.d !== undefined || key.k !== undefined)
-        throw new CredentialsError('jwks must hold public keys only (a private or symmetric key was given)');
-    }
-  }
-  if (jwksUri !== undefined) {
-    const problem = urlProblem(jwksUri, allowedHosts);
-    if (problem) throw new CredentialsError(`jwks_uri ${jwksUri} ${problem}${allowHint(problem)}`);
-  }
-}
-
-/** Where the operator can make an exception for a host (tests, a lab), when the refusal allows one. */
-const allowHint = (problem: string): string =>
-  problem.startsWith('must use https') || problem.startsWith('must not point')
-    ? ' (unless LATCHKEY_JWKS_URI_ALLOWED_HOSTS lists its host)'
-    : '';
 
 async function addSecret(
   tx: ClientRegistrationWrites,

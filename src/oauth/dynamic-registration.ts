@@ -19,12 +19,8 @@ import { constantTimeEqual, randomToken, sha256 } from '../crypto.ts';
 import { addressBlock } from '../net/address-block.ts';
 import type { RateLimiter } from '../ratelimit/index.ts';
 import { isBlocked } from './client-lookup.ts';
-import {
-  CredentialsError,
-  deleteCredentials,
-  storeNewClient,
-  updateCredentials,
-} from './client-registration.ts';
+import { deleteCredentials, storeNewClient, updateCredentials } from './client-registration.ts';
+import { CredentialsError } from './client-rules.ts';
 import { OAuthError } from './errors.ts';
 import { initialAccessTokenProblem } from './initial-access-tokens.ts';
 import type { Client } from './model/clients.ts';

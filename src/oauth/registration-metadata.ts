@@ -16,7 +16,7 @@ import {
   readScopes,
   readSoftwareMetadata,
 } from './client-metadata.ts';
-import { tokenEndpointAuthMethod } from './client-registration.ts';
+import { tokenEndpointAuthMethod } from './client-rules.ts';
 import { OAuthError } from './errors.ts';
 import type { Client, GrantType } from './model/clients.ts';
 import { formatScope } from './scope.ts';

@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CredentialsError, createCredentials } from '../../src/oauth/client-registration.ts';
+import { createCredentials } from '../../src/oauth/client-registration.ts';
+import { CredentialsError } from '../../src/oauth/client-rules.ts';
 import { type Latchkey, requestToken, startLatchkey, type TestClient } from '../helpers/latchkey.ts';
 
 // DESIGN.md "Introspection": an access token is described to its own client and to clients holding

@@ -3,7 +3,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { urlFor } from '../../http/urls.ts';
-import { CredentialsError, updateCredentials } from '../../oauth/client-registration.ts';
+import { updateCredentials } from '../../oauth/client-registration.ts';
+import { CredentialsError } from '../../oauth/client-rules.ts';
 import { type ConsoleContext, changeRows } from './console-context.tsx';
 import {
   type Body,

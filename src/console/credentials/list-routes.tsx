@@ -4,7 +4,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { urlFor } from '../../http/urls.ts';
-import { CredentialsError, createCredentials } from '../../oauth/client-registration.ts';
+import { createCredentials } from '../../oauth/client-registration.ts';
+import { CredentialsError } from '../../oauth/client-rules.ts';
 import { type ConsoleContext, changeRows, emptyForm } from './console-context.tsx';
 import {
   type AuthValues,
