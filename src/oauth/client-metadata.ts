@@ -105,7 +105,7 @@ export function readScopes(value: unknown, catalog: Readonly<Record<string, stri
 
 /**
  * jwks or jwks_uri: for private_key_jwt (`usesKeys`) one of them, under the rules every client's
- * keys follow (./client-registration.ts); for any other method neither.
+ * keys follow (./client-rules.ts); for any other method neither.
  */
 export function readClientKeys(
   jwks: unknown,
