@@ -12,6 +12,7 @@ import pino from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterRes } from 'rate-limiter-flexible';
 import { systemClock } from '../src/clock.ts';
 import { redisRateLimiter } from '../src/ratelimit/redis.ts';
+import { redisChangeNotices } from '../src/store/change-notices.ts';
 import { connectRedis } from '../src/store/redis.ts';
 import { startPrivateRedis } from '../test/helpers/redis.ts';
 
@@ -58,7 +59,7 @@ const log = pino({ level: 'silent' });
 
 // Latchkey's own.
 const shared = connectRedis(redis.url, 'bench:', log);
-const own = redisRateLimiter(shared, systemClock, 'bench:own:');
+const own = redisRateLimiter(shared, systemClock, redisChangeNotices(shared, log), 'bench:own:');
 const ownHit: Hit = async (key) => (await own.hit(key, limit, 60_000)).allowed;
 
 // rate-limiter-flexible, configured as its documentation advises for an outage: no offline queue,

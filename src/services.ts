@@ -86,7 +86,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       throw error;
     }
     const limiter = redis
-      ? redisRateLimiter(redis, clock)
+      ? redisRateLimiter(redis, clock, notices)
       : // `--workers N` without Redis: one count for the server, kept by the primary (src/cluster.ts).
         cluster.isWorker
         ? (await import('./ratelimit/cluster.ts')).clusterRateLimiter(clock)

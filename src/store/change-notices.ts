@@ -5,9 +5,11 @@ import type { SharedRedis } from './redis.ts';
 /**
  * `client`: a client or its secrets changed or it was deleted (id = client id); `keys`: signing keys
  * rotated; `grants`: an access token that was active may no longer be (a revocation, a grant ended,
- * a person, membership, organization or client gone; id `*`: which tokens is not said).
+ * a person, membership, organization or client gone; id `*`: which tokens is not said); `counted`: a
+ * rate-limit counter shared through Redis got its first count of its window (id = the counter,
+ * ../ratelimit/shared-counts.ts).
  */
-export type ChangeKind = 'client' | 'keys' | 'grants';
+export type ChangeKind = 'client' | 'keys' | 'grants' | 'counted';
 export interface ChangeNotice {
   kind: ChangeKind;
   id: string;
@@ -56,7 +58,7 @@ export function localChangeNotices(): ChangeNotices {
   };
 }
 
-const kinds = new Set<string>(['client', 'keys', 'grants']);
+const kinds = new Set<string>(['client', 'keys', 'grants', 'counted']);
 
 /** A notice as it travels between processes; `origin` tells a process its own notices apart. */
 export const encodeNotice = (origin: string, kind: ChangeKind, id: string): string =>
@@ -90,6 +92,8 @@ export function redisChangeNotices(redis: SharedRedis, log: Logger): ChangeNotic
   // Our own notices come back from Redis; they were delivered here already.
   const origin = randomUUID();
   let subscribed = false;
+  // Whether the subscription is live: from our SUBSCRIBE's answer until the connection closes.
+  let listening = false;
 
   function listen(): void {
     if (subscribed) return;
@@ -99,9 +103,15 @@ export function redisChangeNotices(redis: SharedRedis, log: Logger): ChangeNotic
     // caches hold, since notices sent while this connection was away never arrive.
     sub.on('ready', () => {
       sub.subscribe(channel).then(
-        () => local.deliver('reset'),
+        () => {
+          listening = true;
+          local.deliver('reset');
+        },
         () => {}, // Away again: SharedRedis has warned; the next 'ready' tries again.
       );
+    });
+    sub.on('close', () => {
+      listening = false;
     });
     const receive = receiver(origin, local.deliver, log);
     sub.on('message', (_channel: string, message: string) => receive(message));
@@ -109,7 +119,7 @@ export function redisChangeNotices(redis: SharedRedis, log: Logger): ChangeNotic
 
   return {
     shared: true,
-    healthy: () => redis.state() === 'ok',
+    healthy: () => redis.state() === 'ok' && (listening || !subscribed),
     async publish(kind, id) {
       local.deliver({ kind, id });
       await redis.use(
