@@ -147,7 +147,8 @@ export function countedKeys(notices: ChangeNotices, clock: Clock, maxKeys = 100_
       if (!notices.healthy()) return false;
       const k = known.get(name);
       if (k) return k.zeroIn === hearing;
-      return hearingSince <= windowStart;
+      // Strictly after: a count made in the very millisecond it began to hear may have been missed.
+      return hearingSince < windowStart;
     },
     /** Redis said `name` was at zero, in a read started during `heardIn` (from `hearing()`). */
     sawZero(name: string, heardIn: number): void {
