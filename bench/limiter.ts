@@ -1,5 +1,6 @@
 /**
- * The shared rate limiter: Latchkey's own fixed window (MULTI INCR + PEXPIRE) against
+ * The shared rate limiter: Latchkey's own fixed window (a script: INCRBY + PEXPIRE; at this limit
+ * counted in leases of 100, src/ratelimit/shared-counts.ts) against
  * rate-limiter-flexible's RateLimiterRedis with a RateLimiterMemory insuranceLimiter, on a private
  * redis-server on loopback. Reports hits/s at a given concurrency, then kills Redis and reports how
  * each behaves while it is away (errors, latency of a hit, hits/s on the fallback).
@@ -94,7 +95,7 @@ const rows: string[] = [];
 const row = (name: string, r: Awaited<ReturnType<typeof run>>) =>
   rows.push(`| ${name} | ${r.perSecond} | ${r.p99.toFixed(2)} | ${r.errors} |`);
 for (let round = 0; round < 2; round++) {
-  row('own (INCR+PEXPIRE script), Redis up', await run(ownHit, hits));
+  row('own (leases of 100), Redis up', await run(ownHit, hits));
   row('rate-limiter-flexible, Redis up', await run(flexibleHit, hits));
 }
 
