@@ -99,7 +99,7 @@ export function redisChangeNotices(redis: SharedRedis, log: Logger): ChangeNotic
     if (subscribed) return;
     subscribed = true;
     const sub = redis.subscriber();
-    // At every (re)connection: subscribe (again; harmless if ioredis already did), then drop what
+    // At every (re)connection: subscribe (ioredis does not do it again itself), then drop what
     // caches hold, since notices sent while this connection was away never arrive.
     sub.on('ready', () => {
       sub.subscribe(channel).then(

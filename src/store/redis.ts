@@ -29,6 +29,9 @@ export function connectRedis(url: string, prefix: string, log: Logger): SharedRe
     // Commands sent in the same tick (a token request's two failure-count reads, several requests'
     // limit scripts) go out in one write: fewer system calls per request.
     enableAutoPipelining: true,
+    // No CLIENT SETINFO at each connection: Redis before 7.2 refuses it, and a connection closed
+    // while it is in flight rejected a promise nobody holds (ioredis issue #2025).
+    disableClientInfo: true,
   };
   const client = new Redis(url, options);
   let sub: Redis | undefined;
@@ -62,7 +65,9 @@ export function connectRedis(url: string, prefix: string, log: Logger): SharedRe
     subscriber() {
       if (!sub) {
         // No command timeout: a subscribed connection waits for messages, it never gets replies.
-        sub = new Redis(url, { maxRetriesPerRequest: 0 });
+        // No resubscription by ioredis either: its SUBSCRIBE's promise is nobody's, so a close before
+        // the answer would be an unhandled rejection. Whoever subscribes does it again at each 'ready'.
+        sub = new Redis(url, { maxRetriesPerRequest: 0, disableClientInfo: true, autoResubscribe: false });
         watch(sub);
       }
       return sub;
