@@ -29,8 +29,8 @@ export function connectRedis(url: string, prefix: string, log: Logger): SharedRe
     // Commands sent in the same tick (a token request's two failure-count reads, several requests'
     // limit scripts) go out in one write: fewer system calls per request.
     enableAutoPipelining: true,
-    // No CLIENT SETINFO at each connection: Redis before 7.2 refuses it, and a connection closed
-    // while it is in flight rejected a promise nobody holds (ioredis issue #2025).
+    // No CLIENT SETINFO at each connection: Redis before 7.2 refuses it (two commands that fail at
+    // every connection), and it is in ioredis's reports of rejections at quit (ioredis issue #2025).
     disableClientInfo: true,
   };
   const client = new Redis(url, options);
