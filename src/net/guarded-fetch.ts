@@ -63,12 +63,8 @@ const { request: httpRequest } = createRequire(import.meta.url)('node:http') as 
 const resolveAll = (hostname: string) => dnsLookup(hostname, { all: true, verbatim: true });
 
 /** Why `url` may not be fetched at all, or undefined: the checks made before any DNS lookup. */
-export function urlProblem(
-  url: string,
-  allowedHosts: readonly string[],
-  onlyAllowedHosts = false,
-): string | undefined {
-  return refusal(url, allowedHosts, onlyAllowedHosts)?.problem;
+export function urlProblem(url: string, allowedHosts: readonly string[]): string | undefined {
+  return refusal(url, allowedHosts, false)?.problem;
 }
 
 function refusal(

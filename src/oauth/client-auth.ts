@@ -1,7 +1,6 @@
 import { authChallenge } from '@latchkey/verify';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
-import { constantTimeEqual } from '../crypto.ts';
 import type { RateDecision, RateLimiter } from '../ratelimit/index.ts';
 import {
   AssertionError,
@@ -15,7 +14,7 @@ import type { OAuthEvents } from './events.ts';
 import type { Client } from './model/clients.ts';
 import type { Params } from './params.ts';
 import type { ClientAuthenticationStorage, Log } from './ports.ts';
-import { hashSecret, inspectSecret } from './secrets.ts';
+import { inspectSecret, matchingSecret } from './secrets.ts';
 
 export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
 
@@ -254,13 +253,9 @@ export async function authenticateClient(
       throw refuse('These credentials authenticate with private_key_jwt: send a client_assertion');
     if (clientSecret === undefined) throw fail('This client must authenticate with its client_secret');
 
-    const hash = hashSecret(clientSecret);
     const environmentPrefix = `lk_${s.config.environment}_`;
     const now = s.clock();
-    const secrets = await s.store.clients.secrets(client.id);
-    // Compare against every secret, in constant time each, so timing says nothing about which matched.
-    let match: (typeof secrets)[number] | undefined;
-    for (const secret of secrets) if (constantTimeEqual(secret.secretHash, hash)) match = secret;
+    const match = matchingSecret(await s.store.clients.secrets(client.id), clientSecret);
     if (!match || !clientSecret.startsWith(environmentPrefix)) throw refuse('Invalid client credentials');
     if (match.expiresAt !== null && match.expiresAt <= now) {
       throw fail(

@@ -15,8 +15,7 @@
 import { bearerChallenge, bearerTokenFromHeader, TokenVerificationError } from '@latchkey/verify';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
-import { constantTimeEqual, randomToken, sha256 } from '../crypto.ts';
-import { addressBlock } from '../net/address-block.ts';
+import { randomToken, sha256 } from '../crypto.ts';
 import type { RateLimiter } from '../ratelimit/index.ts';
 import { isBlocked } from './client-lookup.ts';
 import { deleteCredentials, storeNewClient, updateCredentials } from './client-registration.ts';
@@ -28,11 +27,11 @@ import type { DynamicRegistrationStorage } from './ports.ts';
 import {
   authKind,
   presentRegistration,
-  type RegistrationMetadata,
   readRegistrationMetadata,
   registeredAuthMethod,
 } from './registration-metadata.ts';
-import { generateClientId, hashSecret } from './secrets.ts';
+import { countRegistration } from './request-limits.ts';
+import { generateClientId, matchingSecret } from './secrets.ts';
 
 export interface DynamicRegistrationDeps {
   readonly store: DynamicRegistrationStorage;
@@ -44,14 +43,8 @@ export interface DynamicRegistrationDeps {
   readonly limiter: Pick<RateLimiter, 'hit'>;
 }
 
-/**
- * `open`: registrations (refused ones included) per address and hour, counted before any work; an
- * IPv6 address counts by its /64.
- */
-export const openRegistrationLimit = { limit: 10, windowMs: 3_600_000 };
-
 /** RFC 7592 §3: where a registration is read, replaced and deleted. */
-export const registrationClientUri = (issuer: string, clientId: string): string =>
+const registrationClientUri = (issuer: string, clientId: string): string =>
   `${issuer}/oauth/register/${encodeURIComponent(clientId)}`;
 
 /**
@@ -67,13 +60,15 @@ export async function admitRegistration(
   if (mode === 'off')
     throw new OAuthError('invalid_request', 'Dynamic client registration is off', { status: 404 });
   if (mode === 'open') {
-    const { limit, windowMs } = openRegistrationLimit;
-    const decision = await s.limiter.hit(`register:ip:${addressBlock(ip)}`, limit, windowMs);
-    if (!decision.allowed) {
+    const retryAfter = await countRegistration(ip, s.limiter);
+    if (retryAfter !== undefined) {
       throw new OAuthError(
         'slow_down',
-        `Too many registrations from this address; try again in ${decision.retryAfter} s`,
-        { status: 429, headers: { 'Retry-After': String(decision.retryAfter) } },
+        `Too many registrations from this address; try again in ${retryAfter} s`,
+        {
+          status: 429,
+          headers: { 'Retry-After': String(retryAfter) },
+        },
       );
     }
     return 'dynamic-registration';
@@ -91,15 +86,15 @@ export async function registerClient(
   actor: string,
   s: DynamicRegistrationDeps,
 ): Promise<Record<string, unknown>> {
-  const metadata = readRegistrationMetadata(body, s.config);
+  const { authMethod, ...fields } = readRegistrationMetadata(body, s.config);
   const registrationToken = randomToken(32);
   const { client, clientSecret } = await storeNewClient(
     {
       id: generateClientId(),
       orgId: null,
       origin: 'dynamic',
-      ...clientFields(metadata),
-      isPublic: metadata.authMethod === 'none',
+      ...fields,
+      isPublic: authMethod === 'none',
       // PKCE always: the authorization endpoint asks it of every self-registered client.
       pkceOptional: false,
       createdBy: actor,
@@ -138,7 +133,7 @@ export async function replaceRegistration(
   s: DynamicRegistrationDeps,
 ): Promise<Record<string, unknown>> {
   const { client, token } = await registeredClient(clientId, authorization, s);
-  const metadata = readRegistrationMetadata(body, s.config);
+  const { authMethod, jwks, jwksUri, ...fields } = readRegistrationMetadata(body, s.config);
   const sent = body as Record<string, unknown>; // an object: readRegistrationMetadata checked it
   if (!Object.hasOwn(sent, 'client_id') || sent.client_id !== client.id)
     throw new OAuthError('invalid_client_metadata', "client_id must be sent, and be this client's id");
@@ -146,13 +141,12 @@ export async function replaceRegistration(
   if (secret !== undefined && secret !== null && !(await isCurrentSecret(client, secret, s)))
     throw new OAuthError('invalid_client_metadata', 'client_secret is not the current secret; leave it out');
   const was = registeredAuthMethod(client);
-  if (authKind(metadata.authMethod) !== authKind(was)) {
+  if (authKind(authMethod) !== authKind(was)) {
     throw new OAuthError(
       'invalid_client_metadata',
-      `token_endpoint_auth_method cannot change from ${was} to ${metadata.authMethod}; register a new client`,
+      `token_endpoint_auth_method cannot change from ${was} to ${authMethod}; register a new client`,
     );
   }
-  const { jwks, jwksUri, ...fields } = clientFields(metadata);
   const keys = jwks !== null ? { jwks } : jwksUri !== null ? { jwksUri } : {};
   try {
     const updated = await updateCredentials(client.id, { ...fields, ...keys }, `client:${client.id}`, s);
@@ -180,19 +174,6 @@ export async function deleteRegistration(
     throw error;
   }
 }
-
-const clientFields = (m: RegistrationMetadata) => ({
-  name: m.name,
-  redirectUris: m.redirectUris,
-  grantTypes: m.grantTypes,
-  scopes: m.scopes,
-  jwks: m.jwks,
-  jwksUri: m.jwksUri,
-  requirePar: m.requirePar,
-  requireDpop: m.requireDpop,
-  postLogoutRedirectUris: m.postLogoutRedirectUris,
-  softwareMetadata: m.softwareMetadata,
-});
 
 /** RFC 7592 §3: the registration, the token it was read with, and where it lives. */
 const answer = (client: Client, token: string, s: DynamicRegistrationDeps) => ({
@@ -229,14 +210,8 @@ async function isCurrentSecret(
   s: DynamicRegistrationDeps,
 ): Promise<boolean> {
   if (typeof secret !== 'string') return false;
-  const hash = hashSecret(secret);
-  const now = s.clock();
-  let match = false;
-  for (const stored of await s.store.clients.secrets(client.id)) {
-    const current = stored.expiresAt === null || stored.expiresAt > now;
-    if (constantTimeEqual(stored.secretHash, hash) && current) match = true;
-  }
-  return match;
+  const match = matchingSecret(await s.store.clients.secrets(client.id), secret);
+  return match !== undefined && (match.expiresAt === null || match.expiresAt > s.clock());
 }
 
 /**

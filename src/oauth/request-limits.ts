@@ -4,6 +4,7 @@
  * 9126) with nothing but its client_id. Each value, each pushed request as a whole, and how many such
  * requests one address may send are bounded, and counted before anything is stored.
  */
+import { addressBlock } from '../net/address-block.ts';
 import type { RateLimiter } from '../ratelimit/index.ts';
 import { OAuthError } from './errors.ts';
 
@@ -17,6 +18,8 @@ const parkedPerAddress = 120;
 const perAddressWindowMs = 60_000;
 /** Metadata documents one address may make the server fetch (./metadata-document-clients.ts). */
 const documentFetchesPerAddress = 10;
+/** Open dynamic registrations (./dynamic-registration.ts) one address may attempt in an hour. */
+const registrationsPerAddress = 10;
 
 /** The first parameter whose value is too long to keep, or undefined. */
 export function overlongParameter(query: Readonly<Record<string, unknown>>): string | undefined {
@@ -53,11 +56,20 @@ export const countParkedRequest = (address: string, limiter: Pick<RateLimiter, '
 export const countDocumentFetch = (address: string, limiter: Pick<RateLimiter, 'hit'>) =>
   countPerAddress(`document:ip:${address}`, documentFetchesPerAddress, limiter);
 
+/**
+ * Counts one attempt at open dynamic registration from `address`, refused ones included, before the
+ * body is read; an IPv6 address counts by its /64 (../net/address-block.ts). `retryAfter` (seconds)
+ * when the address is over its limit.
+ */
+export const countRegistration = (address: string, limiter: Pick<RateLimiter, 'hit'>) =>
+  countPerAddress(`register:ip:${addressBlock(address)}`, registrationsPerAddress, limiter, 3_600_000);
+
 async function countPerAddress(
   key: string,
   limit: number,
   limiter: Pick<RateLimiter, 'hit'>,
+  windowMs = perAddressWindowMs,
 ): Promise<number | undefined> {
-  const decision = await limiter.hit(key, limit, perAddressWindowMs);
+  const decision = await limiter.hit(key, limit, windowMs);
   return decision.allowed ? undefined : decision.retryAfter;
 }

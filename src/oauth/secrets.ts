@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { base62, base62Number, sha256 } from '../crypto.ts';
+import { base62, base62Number, constantTimeEqual, sha256 } from '../crypto.ts';
 
 /**
  * Client secrets look like `lk_production_<43 base62: 256 random bits><6 base62: CRC-32>`.
@@ -26,6 +26,20 @@ export function generateClientSecret(environment: string): GeneratedSecret {
 }
 
 export const hashSecret = (secret: string): string => sha256(secret);
+
+/**
+ * The stored secret that `secret` is, or undefined. Every one is compared, in constant time each, so
+ * timing says nothing about which matched.
+ */
+export function matchingSecret<T extends { secretHash: string }>(
+  stored: readonly T[],
+  secret: string,
+): T | undefined {
+  const hash = hashSecret(secret);
+  let match: T | undefined;
+  for (const candidate of stored) if (constantTimeEqual(candidate.secretHash, hash)) match = candidate;
+  return match;
+}
 
 export type SecretShape = { ok: true; environment: string } | { ok: false; reason: 'format' | 'checksum' };
 

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type {
   InitialAccessToken,
   InitialAccessTokenRepository,
@@ -46,18 +46,13 @@ export function initialAccessTokenRepository(db: Kysely<Database>): InitialAcces
       return rows.map(toToken);
     },
     async revoke(id, at) {
-      await db
-        .updateTable('initial_access_tokens')
-        .set({ revoked_at: at })
-        .where('id', '=', id)
-        .where('revoked_at', 'is', null)
-        .execute();
+      // One statement: a token revoked before keeps its time, and any that exists says so.
       const r = await db
-        .selectFrom('initial_access_tokens')
-        .select('id')
+        .updateTable('initial_access_tokens')
+        .set({ revoked_at: sql<number>`coalesce(revoked_at, ${at})` })
         .where('id', '=', id)
         .executeTakeFirst();
-      return r !== undefined;
+      return Number(r.numUpdatedRows) > 0;
     },
   };
 }

@@ -91,7 +91,7 @@ function resourceUrl(resource: string): URL {
  * and the root `/.well-known/oauth-protected-resource`, where MCP clients look next when a 401
  * names no metadata (MCP authorization, "Protected Resource Metadata Discovery Requirements").
  */
-export function metadataLocation(resource: URL): { url: string; paths: string[] } {
+function metadataLocation(resource: URL): { url: string; paths: string[] } {
   const path = resource.pathname === '/' ? '' : resource.pathname;
   const suffixed = `${WELL_KNOWN}${path}`;
   const paths = [...new Set([suffixed, suffixed.replace(/\/+$/, ''), WELL_KNOWN])];
