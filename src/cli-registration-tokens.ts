@@ -1,7 +1,7 @@
 // `latchkey registration-token create|list|revoke`: initial access tokens for dynamic client
 // registration (RFC 7591 §3) while LATCHKEY_DYNAMIC_REGISTRATION=token.
 import { type Command, InvalidArgumentError } from 'commander';
-import { json, print } from './cli-output.ts';
+import { json, print, type WithServices } from './cli-output.ts';
 import {
   createInitialAccessToken,
   defaultInitialAccessTokenTtl,
@@ -9,7 +9,6 @@ import {
   presentInitialAccessToken,
   revokeInitialAccessToken,
 } from './oauth/initial-access-tokens.ts';
-import type { Services } from './services.ts';
 
 const seconds = (value: string): number => {
   const n = Number(value);
@@ -17,8 +16,6 @@ const seconds = (value: string): number => {
     throw new InvalidArgumentError(`whole seconds from 1 to ${maxInitialAccessTokenTtl} (a year)`);
   return n;
 };
-
-type WithServices = <T>(fn: (s: Services) => Promise<T>) => Promise<T>;
 
 /** The curl line that registers a public client with `token`: what the person does next. */
 const curlLine = (issuer: string, token: string): string =>
