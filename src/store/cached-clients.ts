@@ -3,11 +3,6 @@ import type { Client, ClientRepository, ClientSecret } from '../oauth/model/clie
 import type { ChangeNotices } from './change-notices.ts';
 import { type NoticeCacheOptions, noticeCache } from './notice-cache.ts';
 
-export interface ClientCacheOptions extends NoticeCacheOptions {
-  /** Told whether each lookup was answered from memory (the cache-hit metric). */
-  onLookup?: (hit: boolean) => void;
-}
-
 /**
  * The token endpoint's two reads (the client, its secret hashes) from memory. A 'client' notice
  * drops the entry: every write is announced after its commit, here and at every other instance
@@ -20,9 +15,8 @@ export function cachedClients(
   repo: ClientRepository,
   notices: ChangeNotices,
   clock: Clock,
-  options: ClientCacheOptions,
+  options: NoticeCacheOptions,
 ): ClientRepository {
-  const { onLookup } = options;
   const clients = noticeCache<Client>(() => notices.healthy(), clock, options);
   const secrets = noticeCache<ClientSecret[]>(() => notices.healthy(), clock, options);
   notices.subscribe((notice) => {
@@ -37,24 +31,8 @@ export function cachedClients(
 
   return {
     ...repo,
-    async find(id) {
-      const cached = clients.get(id);
-      onLookup?.(cached !== undefined);
-      if (cached) return cached;
-      const stamp = clients.stamp();
-      const client = await repo.find(id);
-      if (client) clients.set(id, client, stamp);
-      return client;
-    },
-    async secrets(clientId) {
-      const cached = secrets.get(clientId);
-      onLookup?.(cached !== undefined);
-      if (cached) return cached;
-      const stamp = secrets.stamp();
-      const rows = await repo.secrets(clientId);
-      secrets.set(clientId, rows, stamp);
-      return rows;
-    },
+    find: (id) => clients.through(id, () => repo.find(id)),
+    secrets: async (clientId) => (await secrets.through(clientId, () => repo.secrets(clientId)))!,
     async touchSecret(id, at) {
       await repo.touchSecret(id, at);
       // "Last used" is informational: update this instance's copy, tell no one.

@@ -5,11 +5,6 @@ import { type NoticeCacheOptions, noticeCache } from './notice-cache.ts';
 
 type Status = Awaited<ReturnType<RevocationRepository['accessTokenStatus']>>;
 
-export interface TokenStatusCacheOptions extends NoticeCacheOptions {
-  /** Told whether each lookup was answered from memory (the cache-hit metric). */
-  onLookup?: (hit: boolean) => void;
-}
-
 /**
  * A bearer token's status (revoked? grant still active?) from memory, for the introspection and API
  * calls that repeat it for the same token all day. Every write after which an active token may not
@@ -21,9 +16,8 @@ export function cachedTokenStatus(
   repo: RevocationRepository,
   notices: ChangeNotices,
   clock: Clock,
-  options: TokenStatusCacheOptions,
+  options: NoticeCacheOptions,
 ): RevocationRepository {
-  const { onLookup } = options;
   const statuses = noticeCache<Status>(() => notices.healthy(), clock, options);
   notices.subscribe((notice) => {
     if (notice === 'reset' || notice.kind === 'grants') statuses.clear();
@@ -32,13 +26,7 @@ export function cachedTokenStatus(
     ...repo,
     async accessTokenStatus(jti, grantId) {
       const key = grantId === undefined ? jti : `${jti} ${grantId}`;
-      const cached = statuses.get(key);
-      onLookup?.(cached !== undefined);
-      if (cached) return cached;
-      const stamp = statuses.stamp();
-      const status = await repo.accessTokenStatus(jti, grantId);
-      statuses.set(key, status, stamp);
-      return status;
+      return (await statuses.through(key, () => repo.accessTokenStatus(jti, grantId)))!;
     },
   };
 }

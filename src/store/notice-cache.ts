@@ -11,6 +11,8 @@ export interface NoticeCacheOptions extends CacheLifetimes {
   maxEntries?: number;
   /** SQLite: a counter bumped when another process has committed (./sqlite-changes.ts). */
   otherCommits?: () => number;
+  /** Told whether each `through` lookup was answered from memory (the cache-hit metric). */
+  onLookup?: (hit: boolean) => void;
 }
 
 /**
@@ -20,10 +22,11 @@ export interface NoticeCacheOptions extends CacheLifetimes {
  * goes first when full, and an answer read from the database before a drop is not stored after it.
  */
 export interface NoticeCache<T> {
-  get(key: string): T | undefined;
-  /** Taken before reading the database; `set` stores the answer only if nothing was dropped since. */
-  stamp(): number;
-  set(key: string, value: T, stamp: number): void;
+  /**
+   * The entry for `key`, or what `load` reads, stored unless something was dropped meanwhile. An
+   * undefined answer (an unknown id) is never stored.
+   */
+  through(key: string, load: () => Promise<T | undefined>): Promise<T | undefined>;
   drop(key: string): void;
   clear(): void;
   /** Rewrites every entry in place (keeping its age). */
@@ -40,7 +43,7 @@ export function noticeCache<T>(
   clock: Clock,
   options: NoticeCacheOptions,
 ): NoticeCache<T> {
-  const { maxEntries = 10_000, otherCommits } = options;
+  const { maxEntries = 10_000, otherCommits, onLookup } = options;
   const entries = new Map<string, Entry<T>>();
   let seenCommits = otherCommits?.();
   // Bumped by every drop: a read that started before a drop must not store what it read.
@@ -49,28 +52,33 @@ export function noticeCache<T>(
     generation++;
     entries.clear();
   };
+  const get = (key: string): T | undefined => {
+    // Which rows another process changed is unknown: all go. Its commits are seen within 100 ms
+    // (DESIGN.md allows 1 s across instances).
+    if (otherCommits && otherCommits() !== seenCommits) {
+      seenCommits = otherCommits();
+      clear();
+    }
+    const entry = entries.get(key);
+    if (!entry) return undefined;
+    const age = clock() - entry.at;
+    if (age >= 0 && age < (healthy() ? options.ttlMs : options.degradedTtlMs)) return entry.value;
+    entries.delete(key);
+    return undefined;
+  };
   return {
-    get(key) {
-      // Which rows another process changed is unknown: all go. Its commits are seen within 100 ms
-      // (DESIGN.md allows 1 s across instances).
-      if (otherCommits && otherCommits() !== seenCommits) {
-        seenCommits = otherCommits();
-        clear();
-      }
-      const entry = entries.get(key);
-      if (!entry) return undefined;
-      const age = clock() - entry.at;
-      if (age >= 0 && age < (healthy() ? options.ttlMs : options.degradedTtlMs)) return entry.value;
-      entries.delete(key);
-      return undefined;
-    },
-    stamp: () => generation,
-    set(key, value, stamp) {
-      if (stamp !== generation) return;
+    async through(key, load) {
+      const cached = get(key);
+      onLookup?.(cached !== undefined);
+      if (cached !== undefined) return cached;
+      const stamp = generation;
+      const value = await load();
+      if (value === undefined || stamp !== generation) return value;
       entries.delete(key);
       // Oldest first in a Map's order: drop the oldest rather than grow without bound.
       if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
       entries.set(key, { value, at: clock() });
+      return value;
     },
     drop(key) {
       generation++;
