@@ -36,8 +36,11 @@ const toClient = (r: ClientRow): Client => ({
   ...(r.metadata_expires_at != null && { metadataExpiresAt: r.metadata_expires_at }),
 });
 
-/** What a metadata document registers, as columns: what `saveDocumentClient` writes and compares. */
-const documentColumns = (c: DocumentClient) => ({
+/**
+ * What every registration says of a client, as columns: `create` writes them, `saveDocumentClient`
+ * writes and compares them.
+ */
+const registrationColumns = (c: DocumentClient) => ({
   name: c.name,
   redirect_uris: JSON.stringify(c.redirectUris),
   grant_types: JSON.stringify(c.grantTypes),
@@ -89,22 +92,12 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
         .values({
           id: client.id,
           org_id: client.orgId,
-          name: client.name,
-          redirect_uris: JSON.stringify(client.redirectUris),
-          grant_types: JSON.stringify(client.grantTypes),
-          scopes: JSON.stringify(client.scopes),
-          is_public: client.isPublic ? 1 : 0,
+          ...registrationColumns(client),
           pkce_optional: client.pkceOptional ? 1 : 0,
           created_by: client.createdBy,
           created_at: now,
           updated_at: now,
-          jwks: client.jwks ? JSON.stringify(client.jwks) : null,
-          jwks_uri: client.jwksUri ?? null,
-          require_par: client.requirePar ? 1 : 0,
-          require_dpop: client.requireDpop ? 1 : 0,
-          post_logout_redirect_uris: JSON.stringify(client.postLogoutRedirectUris ?? []),
           origin: client.origin ?? 'console',
-          software_metadata: client.softwareMetadata ? JSON.stringify(client.softwareMetadata) : null,
           registration_token_hash: client.registrationTokenHash ?? null,
         })
         .execute();
@@ -187,7 +180,7 @@ export function clientRepository(db: Kysely<Database>, clock: Clock): ClientRepo
     },
     async saveDocumentClient(client, expiresAt) {
       const now = clock();
-      const columns = documentColumns(client);
+      const columns = registrationColumns(client);
       const [before] = (await findById(client.id)).rows;
       const changed =
         before === undefined ||
