@@ -15,7 +15,7 @@ import {
   validateAuthorizationRequest,
 } from './authorize-validation.ts';
 import { authenticateClient, type ClientAuthenticationDeps, readClientCredentials } from './client-auth.ts';
-import { OAuthError } from './errors.ts';
+import { OAuthError, slowDown } from './errors.ts';
 import { isUrlClientId } from './metadata-document.ts';
 import type { PushedRequest } from './model/pushed-requests.ts';
 import type { Params } from './params.ts';
@@ -46,14 +46,7 @@ export async function pushAuthorizationRequest(
   // A public client is anyone who knows its client_id: its pushes are counted per address.
   const retryAfter = auth.client.isPublic ? await countParkedRequest(ip, s.limiter) : undefined;
   if (retryAfter !== undefined) {
-    throw new OAuthError(
-      'slow_down',
-      `Too many pushed requests from this address; retry in ${retryAfter} s`,
-      {
-        status: 429,
-        headers: { 'Retry-After': String(retryAfter) },
-      },
-    );
+    throw slowDown(`Too many pushed requests from this address; retry in ${retryAfter} s`, retryAfter);
   }
   // §2.1: request_uri must not be pushed itself.
   if (params.request_uri !== undefined) {
@@ -90,13 +83,9 @@ async function refreshDocumentClient(clientId: string | undefined, ip: string, s
   if (!s.clientDocuments || clientId === undefined || !isUrlClientId(clientId)) return;
   const resolved = await s.clientDocuments.resolve(clientId, ip);
   if (resolved.kind === 'too_many') {
-    throw new OAuthError(
-      'slow_down',
+    throw slowDown(
       `Too many metadata documents fetched for this address; retry in ${resolved.retryAfter} s`,
-      {
-        status: 429,
-        headers: { 'Retry-After': String(resolved.retryAfter) },
-      },
+      resolved.retryAfter,
     );
   }
   if (resolved.kind === 'refused') throw new OAuthError('invalid_client', resolved.problem, { status: 401 });

@@ -20,7 +20,7 @@ import type { RateLimiter } from '../ratelimit/index.ts';
 import { isBlocked } from './client-lookup.ts';
 import { deleteCredentials, storeNewClient, updateCredentials } from './client-registration.ts';
 import { CredentialsError } from './client-rules.ts';
-import { OAuthError } from './errors.ts';
+import { OAuthError, slowDown } from './errors.ts';
 import { initialAccessTokenProblem } from './initial-access-tokens.ts';
 import type { Client } from './model/clients.ts';
 import type { DynamicRegistrationStorage } from './ports.ts';
@@ -62,14 +62,7 @@ export async function admitRegistration(
   if (mode === 'open') {
     const retryAfter = await countRegistration(ip, s.limiter);
     if (retryAfter !== undefined) {
-      throw new OAuthError(
-        'slow_down',
-        `Too many registrations from this address; try again in ${retryAfter} s`,
-        {
-          status: 429,
-          headers: { 'Retry-After': String(retryAfter) },
-        },
-      );
+      throw slowDown(`Too many registrations from this address; try again in ${retryAfter} s`, retryAfter);
     }
     return 'dynamic-registration';
   }

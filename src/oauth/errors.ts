@@ -66,3 +66,7 @@ export class OAuthError extends Error {
     return { error: this.code, error_description: this.message };
   }
 }
+
+/** 429 `slow_down` (RFC 8628 §3.5: "you ask too often") with `Retry-After` (RFC 9110 §10.2.3) in seconds. */
+export const slowDown = (description: string, retryAfter: number): OAuthError =>
+  new OAuthError('slow_down', description, { headers: { 'Retry-After': String(retryAfter) } });

@@ -2,7 +2,7 @@ import type { Config } from '../config/index.ts';
 import type { RateDecision, RateLimiter } from '../ratelimit/index.ts';
 import { authenticateClient, type ClientAuthenticationDeps, readClientCredentials } from './client-auth.ts';
 import { checkDpop, type DpopDeps } from './dpop.ts';
-import { OAuthError } from './errors.ts';
+import { OAuthError, slowDown } from './errors.ts';
 import type { OAuthEvents } from './events.ts';
 import { type AuthorizationCodeGrantDeps, authorizationCodeGrant } from './grants/authorization-code.ts';
 import { type ClientCredentialsGrantDeps, clientCredentialsGrant } from './grants/client-credentials.ts';
@@ -101,10 +101,9 @@ export async function handleTokenRequest(
   };
   const tooMany = (decision: RateDecision): OAuthError => {
     s.events.onTokenRequest({ clientId, outcome: 'rate_limited' });
-    return new OAuthError(
-      'slow_down',
+    return slowDown(
       `Too many token requests for this client (limit ${limit} per ${windowMs / 1000} s). Reuse the access token until it expires instead of requesting a new one; retry in ${decision.retryAfter} s.`,
-      { status: 429, headers: { 'Retry-After': String(decision.retryAfter) } },
+      decision.retryAfter,
     );
   };
 
@@ -124,10 +123,9 @@ export async function handleTokenRequest(
   if (!byAddress.allowed || !byClient.allowed) {
     await s.limiter.undo(failures, failedGrantsWindowMs);
     if (!byClient.allowed) throw tooMany(byClient);
-    throw new OAuthError(
-      'slow_down',
+    throw slowDown(
       `Too many failed token requests from this address; retry in ${byAddress.retryAfter} s`,
-      { headers: { 'Retry-After': String(byAddress.retryAfter) } },
+      byAddress.retryAfter,
     );
   }
   let response: TokenResponse;
