@@ -24,9 +24,9 @@ export function cachedTokenStatus(
   });
   return {
     ...repo,
-    async accessTokenStatus(jti, grantId) {
+    accessTokenStatus(jti, grantId) {
       const key = grantId === undefined ? jti : `${jti} ${grantId}`;
-      return (await statuses.through(key, () => repo.accessTokenStatus(jti, grantId)))!;
+      return statuses.through(key, () => repo.accessTokenStatus(jti, grantId));
     },
   };
 }

@@ -26,7 +26,7 @@ export interface NoticeCache<T> {
    * The entry for `key`, or what `load` reads, stored unless something was dropped meanwhile. An
    * undefined answer (an unknown id) is never stored.
    */
-  through(key: string, load: () => Promise<T | undefined>): Promise<T | undefined>;
+  through<V extends T | undefined>(key: string, load: () => Promise<V>): Promise<V>;
   drop(key: string): void;
   clear(): void;
   /** Rewrites every entry in place (keeping its age). */
@@ -67,10 +67,11 @@ export function noticeCache<T>(
     return undefined;
   };
   return {
-    async through(key, load) {
+    async through<V extends T | undefined>(key: string, load: () => Promise<V>): Promise<V> {
       const cached = get(key);
       onLookup?.(cached !== undefined);
-      if (cached !== undefined) return cached;
+      // A stored value is what `load` answered for this key (never undefined).
+      if (cached !== undefined) return cached as V;
       const stamp = generation;
       const value = await load();
       if (value === undefined || stamp !== generation) return value;
